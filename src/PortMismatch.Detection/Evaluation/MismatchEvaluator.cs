@@ -1,0 +1,192 @@
+using System.Runtime.CompilerServices;
+using PortMismatch.Detection.Internal;
+
+namespace PortMismatch.Detection;
+
+/// <summary>
+/// Decides whether a flow record is a protocol/port mismatch under a <see cref="RuleSet"/>, with the semantics of the
+/// Splunk search: an app value matches a rule's app name ignoring ASCII case only; an absent destination port is 0; a
+/// multi-valued app is a mismatch when any value is. Compiled once; then each call costs O(1) in the number of rules and
+/// ports, allocates nothing, and may run on any number of threads at once.
+/// </summary>
+public sealed class MismatchEvaluator
+{
+    private const int TransportCount = 4;
+
+    private readonly AppNameTable _names;
+    private readonly PortBitmaps _bitmaps;
+
+    // Per (app id, record transport): offset of the bitmap of ports where the app is a mismatch, or -1 when no rule applies.
+    private readonly int[] _mismatchPorts;
+
+    // Per app id: the rules that claim it, in rule-set order; per rule: offset of its expected-port bitmap.
+    private readonly int[][] _rulesByApp;
+    private readonly int[] _expectedPorts;
+
+    /// <summary>Compiles a rule set.</summary>
+    /// <param name="rules">The rules.</param>
+    public MismatchEvaluator(RuleSet rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        Rules = rules;
+
+        var appIds = new List<string>();
+        var rulesByApp = new List<List<int>>();
+        for (var r = 0; r < rules.Count; r++)
+        {
+            foreach (var app in rules[r].Apps)
+            {
+                var id = appIds.FindIndex(known => DetectionRule.AsciiEqualsIgnoreCase(known, app));
+                if (id < 0)
+                {
+                    id = appIds.Count;
+                    appIds.Add(app);
+                    rulesByApp.Add([]);
+                }
+
+                rulesByApp[id].Add(r);
+            }
+        }
+
+        _names = new AppNameTable(appIds);
+        var builder = new PortBitmaps.Builder();
+        _expectedPorts = new int[rules.Count];
+        var notExpected = new ulong[rules.Count][];
+        for (var r = 0; r < rules.Count; r++)
+        {
+            var expected = PortBitmaps.Builder.NewBitmap();
+            PortBitmaps.Builder.Add(expected, rules[r].ExpectedPorts);
+            _expectedPorts[r] = builder.Intern(expected);
+            notExpected[r] = Array.ConvertAll(expected, word => ~word);
+        }
+
+        _rulesByApp = new int[appIds.Count][];
+        _mismatchPorts = new int[appIds.Count * TransportCount];
+        for (var id = 0; id < appIds.Count; id++)
+        {
+            _rulesByApp[id] = [.. rulesByApp[id]];
+            for (var t = 0; t < TransportCount; t++)
+            {
+                ulong[]? mismatch = null;
+                foreach (var r in rulesByApp[id])
+                {
+                    if (Applies(rules[r], (Transport)t))
+                    {
+                        mismatch ??= PortBitmaps.Builder.NewBitmap();
+                        for (var w = 0; w < mismatch.Length; w++)
+                        {
+                            mismatch[w] |= notExpected[r][w];
+                        }
+                    }
+                }
+
+                _mismatchPorts[(id * TransportCount) + t] = mismatch is null ? -1 : builder.Intern(mismatch);
+            }
+        }
+
+        _bitmaps = builder.Build();
+    }
+
+    /// <summary>Gets the compiled rules; rule indices in results refer to them.</summary>
+    public RuleSet Rules { get; }
+
+    /// <summary>Gets whether the record is selected by the search: any app value is a mismatch.</summary>
+    /// <param name="record">The record.</param>
+    /// <returns>Whether the record is a mismatch.</returns>
+    public bool IsMismatch(in FlowRecord record)
+    {
+        var port = record.DestinationPort.GetValueOrDefault();
+        var transport = (int)record.Transport & (TransportCount - 1);
+        foreach (var value in record.Apps)
+        {
+            if (MismatchOffset(value, transport) is var offset and >= 0 && _bitmaps.Contains(offset, port))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Evaluates a record fully: which values are mismatches and which rule the first one broke.</summary>
+    /// <param name="record">The record.</param>
+    /// <returns>The evaluation.</returns>
+    public MismatchEvaluation Evaluate(in FlowRecord record)
+    {
+        var port = record.DestinationPort.GetValueOrDefault();
+        var transport = record.Transport;
+        int count = 0, firstValue = -1, firstRule = -1, index = 0;
+        ulong mask = 0;
+        foreach (var value in record.Apps)
+        {
+            if (TryMatch(value, port, transport, out var rule))
+            {
+                if (count++ == 0)
+                {
+                    firstValue = index;
+                    firstRule = rule;
+                }
+
+                if (index < 64)
+                {
+                    mask |= 1UL << index;
+                }
+            }
+
+            index++;
+        }
+
+        return new MismatchEvaluation(count, mask, firstValue, firstRule);
+    }
+
+    /// <summary>
+    /// Checks one app value: is it a mismatch on <paramref name="destinationPort"/> over <paramref name="transport"/>, and under which rule?
+    /// This is what the aggregator calls per value.
+    /// </summary>
+    /// <param name="app">The app value as UTF-8.</param>
+    /// <param name="destinationPort">The destination port (0 when absent).</param>
+    /// <param name="transport">The transport.</param>
+    /// <param name="ruleIndex">The first rule, in rule-set order, that the value breaks; -1 when none.</param>
+    /// <returns>Whether the value is a mismatch.</returns>
+    public bool TryMatch(ReadOnlySpan<byte> app, int destinationPort, Transport transport, out int ruleIndex)
+    {
+        ruleIndex = -1;
+        if ((uint)destinationPort > ushort.MaxValue)
+        {
+            return false;
+        }
+
+        var id = _names.Find(app);
+        if (id < 0)
+        {
+            return false;
+        }
+
+        var offset = _mismatchPorts[(id * TransportCount) + ((int)transport & (TransportCount - 1))];
+        if (offset < 0 || !_bitmaps.Contains(offset, destinationPort))
+        {
+            return false;
+        }
+
+        foreach (var r in _rulesByApp[id])
+        {
+            if (Applies(Rules[r], transport) && !_bitmaps.Contains(_expectedPorts[r], destinationPort))
+            {
+                ruleIndex = r;
+                return true;
+            }
+        }
+
+        return false; // unreachable: the combined bitmap is the union of these rules' complements
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int MismatchOffset(ReadOnlySpan<byte> value, int transport)
+    {
+        var id = _names.Find(value);
+        return id < 0 ? -1 : _mismatchPorts[(id * TransportCount) + transport];
+    }
+
+    private static bool Applies(DetectionRule rule, Transport transport)
+        => rule.Transport is null || transport == Transport.Unknown || rule.Transport == transport;
+}

@@ -1,0 +1,293 @@
+namespace PortMismatch.Detection.Internal;
+
+/// <summary>IPv4 / IPv6 text parsing and RFC 5952 formatting over ASCII bytes.</summary>
+internal static class AddressText
+{
+    /// <summary>Longest accepted text: a full IPv6 address with an embedded dotted quad.</summary>
+    public const int MaxParsableLength = 45;
+
+    public static bool TryParseIPv4(ReadOnlySpan<byte> text, out uint address)
+    {
+        address = 0;
+        if (text.Length is < 7 or > 15)
+        {
+            return false;
+        }
+
+        var i = 0;
+        for (var part = 0; part < 4; part++)
+        {
+            if (part > 0)
+            {
+                if ((uint)i >= (uint)text.Length || text[i] != (byte)'.')
+                {
+                    return false;
+                }
+
+                i++;
+            }
+
+            var start = i;
+            uint value = 0;
+            while ((uint)i < (uint)text.Length && (uint)(text[i] - '0') <= 9 && i - start < 3)
+            {
+                value = (value * 10) + (uint)(text[i] - '0');
+                i++;
+            }
+
+            var digits = i - start;
+            if (digits == 0 || value > 255 || (digits > 1 && text[start] == (byte)'0'))
+            {
+                return false;
+            }
+
+            address = (address << 8) | value;
+        }
+
+        return i == text.Length;
+    }
+
+    public static bool TryParseIPv6(ReadOnlySpan<byte> text, out ulong high, out ulong low)
+    {
+        high = 0;
+        low = 0;
+        if (text.Length is < 2 or > MaxParsableLength)
+        {
+            return false;
+        }
+
+        Span<ushort> groups = stackalloc ushort[8];
+        var count = 0;
+        var gap = -1;
+        var i = 0;
+        if (text[0] == (byte)':')
+        {
+            if (text[1] != (byte)':')
+            {
+                return false;
+            }
+
+            gap = 0;
+            i = 2;
+        }
+
+        while (i < text.Length)
+        {
+            var start = i;
+            var value = 0;
+            while (i < text.Length && i - start < 5 && HexValue(text[i]) is var h && h >= 0)
+            {
+                value = (value << 4) | h;
+                i++;
+            }
+
+            if (i < text.Length && text[i] == (byte)'.')
+            {
+                // Embedded IPv4 takes the last two groups and must end the text.
+                if (count > 6 || !TryParseIPv4(text[start..], out var v4))
+                {
+                    return false;
+                }
+
+                groups[count++] = (ushort)(v4 >> 16);
+                groups[count++] = (ushort)v4;
+                i = text.Length;
+                break;
+            }
+
+            var digits = i - start;
+            if (digits is 0 or > 4 || count == 8)
+            {
+                return false;
+            }
+
+            groups[count++] = (ushort)value;
+            if (i == text.Length)
+            {
+                break;
+            }
+
+            if (text[i] != (byte)':')
+            {
+                return false;
+            }
+
+            i++;
+            if (i < text.Length && text[i] == (byte)':')
+            {
+                if (gap >= 0)
+                {
+                    return false;
+                }
+
+                gap = count;
+                i++;
+            }
+            else if (i == text.Length)
+            {
+                return false;
+            }
+        }
+
+        if (gap < 0)
+        {
+            if (count != 8)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            if (count > 7)
+            {
+                return false;
+            }
+
+            var tail = count - gap;
+            for (var k = 1; k <= tail; k++)
+            {
+                groups[8 - k] = groups[count - k];
+            }
+
+            groups[gap..(8 - tail)].Clear();
+        }
+
+        for (var g = 0; g < 4; g++)
+        {
+            high = (high << 16) | groups[g];
+            low = (low << 16) | groups[g + 4];
+        }
+
+        return true;
+    }
+
+    public static int FormatIPv4(uint address, Span<byte> destination)
+    {
+        var n = 0;
+        for (var shift = 24; shift >= 0; shift -= 8)
+        {
+            if (shift != 24)
+            {
+                destination[n++] = (byte)'.';
+            }
+
+            n += WriteDecimal((byte)(address >> shift), destination[n..]);
+        }
+
+        return n;
+    }
+
+    public static int FormatIPv6(ulong high, ulong low, Span<byte> destination)
+    {
+        Span<ushort> groups = stackalloc ushort[8];
+        for (var g = 0; g < 4; g++)
+        {
+            groups[g] = (ushort)(high >> (48 - (16 * g)));
+            groups[g + 4] = (ushort)(low >> (48 - (16 * g)));
+        }
+
+        // RFC 5952 section 5: IPv4-mapped addresses keep the dotted quad.
+        var mapped = high == 0 && (low >> 32) == 0xFFFF;
+        var hexGroups = mapped ? 6 : 8;
+
+        // Section 4.2: compress the longest run (two groups or more) of zero groups, the first one on a tie.
+        int bestStart = -1, bestLength = 1;
+        for (var g = 0; g < hexGroups;)
+        {
+            if (groups[g] != 0)
+            {
+                g++;
+                continue;
+            }
+
+            var start = g;
+            while (g < hexGroups && groups[g] == 0)
+            {
+                g++;
+            }
+
+            if (g - start > bestLength)
+            {
+                bestStart = start;
+                bestLength = g - start;
+            }
+        }
+
+        var n = 0;
+        for (var g = 0; g < hexGroups; g++)
+        {
+            if (g == bestStart)
+            {
+                destination[n++] = (byte)':';
+                destination[n++] = (byte)':';
+                g += bestLength - 1;
+                continue;
+            }
+
+            if (g > 0 && destination[n - 1] != (byte)':')
+            {
+                destination[n++] = (byte)':';
+            }
+
+            n += WriteHex(groups[g], destination[n..]);
+        }
+
+        if (mapped)
+        {
+            if (destination[n - 1] != (byte)':')
+            {
+                destination[n++] = (byte)':';
+            }
+
+            n += FormatIPv4((uint)low, destination[n..]);
+        }
+
+        return n;
+    }
+
+    private static int HexValue(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
+
+    private static int WriteDecimal(byte value, Span<byte> destination)
+    {
+        if (value >= 100)
+        {
+            destination[0] = (byte)('0' + (value / 100));
+            destination[1] = (byte)('0' + (value / 10 % 10));
+            destination[2] = (byte)('0' + (value % 10));
+            return 3;
+        }
+
+        if (value >= 10)
+        {
+            destination[0] = (byte)('0' + (value / 10));
+            destination[1] = (byte)('0' + (value % 10));
+            return 2;
+        }
+
+        destination[0] = (byte)('0' + value);
+        return 1;
+    }
+
+    private static int WriteHex(ushort value, Span<byte> destination)
+    {
+        var n = 0;
+        for (var shift = 12; shift >= 0; shift -= 4)
+        {
+            var nibble = (value >> shift) & 0xF;
+            if (n == 0 && nibble == 0 && shift != 0)
+            {
+                continue;
+            }
+
+            destination[n++] = (byte)"0123456789abcdef"[nibble];
+        }
+
+        return n;
+    }
+}

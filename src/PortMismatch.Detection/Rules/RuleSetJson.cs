@@ -1,0 +1,295 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using PortMismatch.Detection.Internal;
+
+namespace PortMismatch.Detection;
+
+/// <summary>
+/// Reads and writes rule files. The format:
+/// <code>
+/// { "rules": [ { "id": "escu-dns", "name": "DNS off 53", "apps": ["dns"], "ports": [53, "5300-5310"],
+///                "transport": "udp", "description": "...", "riskScore": 25, "techniques": ["T1571"] } ] }
+/// </code>
+/// <c>transport</c>, <c>description</c>, <c>riskScore</c> and <c>techniques</c> are optional. Comments and trailing commas are
+/// allowed; unknown properties are errors (a misspelt <c>port</c> must not silently give a rule without ports).
+/// </summary>
+public static class RuleSetJson
+{
+    /// <summary>Reads a rule set from UTF-8 JSON.</summary>
+    /// <param name="utf8Json">The JSON.</param>
+    /// <returns>The rule set.</returns>
+    /// <exception cref="RuleSetFormatException">The JSON is invalid or describes an invalid rule; the message has the JSON path.</exception>
+    public static RuleSet Parse(ReadOnlySpan<byte> utf8Json)
+    {
+        RuleFileDto? file;
+        try
+        {
+            file = JsonSerializer.Deserialize(utf8Json, RuleJsonContext.Default.RuleFileDto);
+        }
+        catch (JsonException e)
+        {
+            throw FromJsonException(e);
+        }
+
+        return Map(file);
+    }
+
+    /// <summary>Reads a rule set from a stream of UTF-8 JSON.</summary>
+    /// <param name="utf8Json">The stream.</param>
+    /// <returns>The rule set.</returns>
+    /// <exception cref="RuleSetFormatException">The JSON is invalid or describes an invalid rule; the message has the JSON path.</exception>
+    public static RuleSet Read(Stream utf8Json)
+    {
+        ArgumentNullException.ThrowIfNull(utf8Json);
+        RuleFileDto? file;
+        try
+        {
+            file = JsonSerializer.Deserialize(utf8Json, RuleJsonContext.Default.RuleFileDto);
+        }
+        catch (JsonException e)
+        {
+            throw FromJsonException(e);
+        }
+
+        return Map(file);
+    }
+
+    /// <summary>Reads a rule file.</summary>
+    /// <param name="path">The file's path.</param>
+    /// <returns>The rule set.</returns>
+    /// <exception cref="RuleSetFormatException">The JSON is invalid or describes an invalid rule; the message has the file and JSON path.</exception>
+    public static RuleSet Load(string path)
+    {
+        using var stream = File.OpenRead(path);
+        try
+        {
+            return Read(stream);
+        }
+        catch (RuleSetFormatException e)
+        {
+            throw new RuleSetFormatException($"{path}: {e.Message}", e.JsonPath, e.LineNumber, e.InnerException);
+        }
+    }
+
+    /// <summary>Writes a rule set as indented UTF-8 JSON that <see cref="Read(Stream)"/> reads back to an equal rule set.</summary>
+    /// <param name="rules">The rule set.</param>
+    /// <param name="utf8Json">The destination.</param>
+    public static void Write(RuleSet rules, Stream utf8Json)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        JsonSerializer.Serialize(utf8Json, ToDto(rules), RuleJsonContext.Default.RuleFileDto);
+    }
+
+    /// <summary>Returns a rule set as indented JSON text.</summary>
+    /// <param name="rules">The rule set.</param>
+    /// <returns>The JSON.</returns>
+    public static string ToJson(RuleSet rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        return JsonSerializer.Serialize(ToDto(rules), RuleJsonContext.Default.RuleFileDto);
+    }
+
+    private static RuleSetFormatException FromJsonException(JsonException e)
+    {
+        var path = e.Path ?? "$";
+        var line = e.LineNumber + 1;
+        return new RuleSetFormatException($"Invalid rule file at {path} (line {line}): {e.Message}", path, line, e);
+    }
+
+    private static RuleSet Map(RuleFileDto? file)
+    {
+        if (file?.Rules is null)
+        {
+            throw new RuleSetFormatException("Invalid rule file at $.rules: a rule file is an object with a \"rules\" array.", "$.rules");
+        }
+
+        if (file.Rules.Count == 0)
+        {
+            throw new RuleSetFormatException("Invalid rule file at $.rules: the array holds no rule.", "$.rules");
+        }
+
+        var rules = new List<DetectionRule>(file.Rules.Count);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < file.Rules.Count; i++)
+        {
+            var at = string.Create(CultureInfo.InvariantCulture, $"$.rules[{i}]");
+            var rule = MapRule(file.Rules[i], at);
+            if (!ids.Add(rule.Id))
+            {
+                throw Error($"{at}.id", $"the id '{TextEscaper.Escape(rule.Id)}' is used by an earlier rule; ids must be unique");
+            }
+
+            rules.Add(rule);
+        }
+
+        return new RuleSet(rules);
+    }
+
+    private static DetectionRule MapRule(RuleDto? dto, string at)
+    {
+        if (dto is null)
+        {
+            throw Error(at, "a rule is an object, not null");
+        }
+
+        if (string.IsNullOrWhiteSpace(dto.Id))
+        {
+            throw Error($"{at}.id", "a rule needs a non-blank \"id\"");
+        }
+
+        if (string.IsNullOrWhiteSpace(dto.Name))
+        {
+            throw Error($"{at}.name", $"rule '{TextEscaper.Escape(dto.Id)}' needs a non-blank \"name\"");
+        }
+
+        if (dto.Apps is null || dto.Apps.Count == 0)
+        {
+            throw Error($"{at}.apps", $"rule '{TextEscaper.Escape(dto.Id)}' needs at least one app name");
+        }
+
+        for (var a = 0; a < dto.Apps.Count; a++)
+        {
+            if (string.IsNullOrWhiteSpace(dto.Apps[a]))
+            {
+                throw Error($"{at}.apps[{a}]", $"rule '{TextEscaper.Escape(dto.Id)}' has a blank app name");
+            }
+
+            for (var b = 0; b < a; b++)
+            {
+                if (DetectionRule.AsciiEqualsIgnoreCase(dto.Apps[a]!, dto.Apps[b]!))
+                {
+                    throw Error($"{at}.apps[{a}]", $"rule '{TextEscaper.Escape(dto.Id)}' lists the app '{TextEscaper.Escape(dto.Apps[a])}' twice");
+                }
+            }
+        }
+
+        var ports = MapPorts(dto, at);
+        Transport? transport = dto.Transport switch
+        {
+            null => null,
+            "tcp" => Transport.Tcp,
+            "udp" => Transport.Udp,
+            "other" => Transport.Other,
+            _ => throw Error($"{at}.transport", $"rule '{TextEscaper.Escape(dto.Id)}' names the transport '{TextEscaper.Escape(dto.Transport)}'; use \"tcp\", \"udp\", \"other\", or leave it out for any"),
+        };
+
+        if (dto.RiskScore is < 0 or > 100)
+        {
+            throw Error($"{at}.riskScore", $"rule '{TextEscaper.Escape(dto.Id)}' has the risk score {dto.RiskScore}; it must be 0-100");
+        }
+
+        var techniques = ImmutableArray<string>.Empty;
+        if (dto.Techniques is not null)
+        {
+            for (var t = 0; t < dto.Techniques.Count; t++)
+            {
+                if (string.IsNullOrWhiteSpace(dto.Techniques[t]))
+                {
+                    throw Error($"{at}.techniques[{t}]", $"rule '{TextEscaper.Escape(dto.Id)}' has a blank technique id");
+                }
+            }
+
+            techniques = [.. dto.Techniques!];
+        }
+
+        return new DetectionRule(dto.Id, dto.Name, dto.Apps!, ports)
+        {
+            Transport = transport,
+            Description = dto.Description,
+            RiskScore = dto.RiskScore ?? 0,
+            Techniques = techniques,
+        };
+    }
+
+    private static PortSet MapPorts(RuleDto dto, string at)
+    {
+        if (dto.Ports is null || dto.Ports.Count == 0)
+        {
+            throw Error($"{at}.ports", $"rule '{TextEscaper.Escape(dto.Id)}' needs at least one expected port");
+        }
+
+        var ranges = new List<PortRange>(dto.Ports.Count);
+        for (var p = 0; p < dto.Ports.Count; p++)
+        {
+            var item = dto.Ports[p];
+            var range = default(PortRange);
+            var ok = false;
+            if (item.ValueKind == JsonValueKind.Number && item.TryGetInt32(out var port) && (uint)port <= ushort.MaxValue)
+            {
+                range = new PortRange(port);
+                ok = true;
+            }
+            else if (item.ValueKind == JsonValueKind.String)
+            {
+                ok = PortSet.TryParseRange(item.GetString(), out range);
+            }
+
+            if (!ok)
+            {
+                throw Error($"{at}.ports[{p}]", $"rule '{TextEscaper.Escape(dto.Id)}' has the port {TextEscaper.Escape(item.GetRawText())}; a port is a number 0-65535 or a string range such as \"8000-8080\"");
+            }
+
+            ranges.Add(range);
+        }
+
+        return PortSet.FromRanges(ranges);
+    }
+
+    private static RuleSetFormatException Error(string path, string problem) => new($"Invalid rule file at {path}: {problem}.", path);
+
+    private static RuleFileDto ToDto(RuleSet rules) => new()
+    {
+        Rules = rules.Select(rule => (RuleDto?)new RuleDto
+        {
+            Id = rule.Id,
+            Name = rule.Name,
+            Apps = [.. rule.Apps],
+            Ports = rule.ExpectedPorts.Ranges.Select(r => r.First == r.Last
+                ? JsonSerializer.SerializeToElement(r.First, RuleJsonContext.Default.Int32)
+                : JsonSerializer.SerializeToElement(r.ToString(), RuleJsonContext.Default.String)).ToList(),
+            Transport = rule.Transport?.ToName(),
+            Description = rule.Description,
+            RiskScore = rule.RiskScore,
+            Techniques = rule.Techniques.IsEmpty ? null : [.. rule.Techniques],
+        }).ToList(),
+    };
+}
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed class RuleFileDto
+{
+    public List<RuleDto?>? Rules { get; set; }
+}
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed class RuleDto
+{
+    public string? Id { get; set; }
+
+    public string? Name { get; set; }
+
+    public List<string?>? Apps { get; set; }
+
+    public List<JsonElement>? Ports { get; set; }
+
+    public string? Transport { get; set; }
+
+    public string? Description { get; set; }
+
+    public int? RiskScore { get; set; }
+
+    public List<string?>? Techniques { get; set; }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(RuleFileDto))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(string))]
+internal sealed partial class RuleJsonContext : JsonSerializerContext;
