@@ -36,8 +36,16 @@ public readonly struct IPAddressValue : IEquatable<IPAddressValue>, IComparable<
         _kind = kind;
     }
 
+    internal static IPAddressValue FromParts(ulong high, ulong low, byte kind) => new(high, low, kind);
+
     /// <summary>The absent address. Output rows print it as <c>null</c>, as the Splunk search does.</summary>
     public static IPAddressValue None => default;
+
+    internal ulong High => _high;
+
+    internal ulong Low => _low;
+
+    internal byte Kind => _kind;
 
     /// <summary>Gets whether this value holds an address (IPv4 or IPv6).</summary>
     public bool HasValue => _kind != KindNone;

@@ -7,8 +7,8 @@ namespace PortMismatch.Detection.Tests.Rules;
 
 public sealed class RuleSetJsonTests
 {
-    private static RuleSetFormatException Fails(string json)
-        => Assert.Throws<RuleSetFormatException>(() => RuleSetJson.Parse(Encoding.UTF8.GetBytes(json)));
+    private static ConfigurationFormatException Fails(string json)
+        => Assert.Throws<ConfigurationFormatException>(() => RuleSetJson.Parse(Encoding.UTF8.GetBytes(json)));
 
     [Fact]
     public void A_handwritten_rule_file_loads()
@@ -68,7 +68,7 @@ public sealed class RuleSetJsonTests
         File.WriteAllText(path, """{"rules":[{"id":"x","name":"n","apps":["dns"],"ports":[-1]}]}""");
         try
         {
-            var error = Assert.Throws<RuleSetFormatException>(() => RuleSetJson.Load(path));
+            var error = Assert.Throws<ConfigurationFormatException>(() => RuleSetJson.Load(path));
             Assert.StartsWith(path, error.Message, StringComparison.Ordinal);
             Assert.Equal("$.rules[0].ports[0]", error.JsonPath);
         }

@@ -20,7 +20,7 @@ public static class RuleSetJson
     /// <summary>Reads a rule set from UTF-8 JSON.</summary>
     /// <param name="utf8Json">The JSON.</param>
     /// <returns>The rule set.</returns>
-    /// <exception cref="RuleSetFormatException">The JSON is invalid or describes an invalid rule; the message has the JSON path.</exception>
+    /// <exception cref="ConfigurationFormatException">The JSON is invalid or describes an invalid rule; the message has the JSON path.</exception>
     public static RuleSet Parse(ReadOnlySpan<byte> utf8Json)
     {
         RuleFileDto? file;
@@ -30,7 +30,7 @@ public static class RuleSetJson
         }
         catch (JsonException e)
         {
-            throw FromJsonException(e);
+            throw ConfigurationJson.FromJsonException("rule file", e);
         }
 
         return Map(file);
@@ -39,7 +39,7 @@ public static class RuleSetJson
     /// <summary>Reads a rule set from a stream of UTF-8 JSON.</summary>
     /// <param name="utf8Json">The stream.</param>
     /// <returns>The rule set.</returns>
-    /// <exception cref="RuleSetFormatException">The JSON is invalid or describes an invalid rule; the message has the JSON path.</exception>
+    /// <exception cref="ConfigurationFormatException">The JSON is invalid or describes an invalid rule; the message has the JSON path.</exception>
     public static RuleSet Read(Stream utf8Json)
     {
         ArgumentNullException.ThrowIfNull(utf8Json);
@@ -50,7 +50,7 @@ public static class RuleSetJson
         }
         catch (JsonException e)
         {
-            throw FromJsonException(e);
+            throw ConfigurationJson.FromJsonException("rule file", e);
         }
 
         return Map(file);
@@ -59,7 +59,7 @@ public static class RuleSetJson
     /// <summary>Reads a rule file.</summary>
     /// <param name="path">The file's path.</param>
     /// <returns>The rule set.</returns>
-    /// <exception cref="RuleSetFormatException">The JSON is invalid or describes an invalid rule; the message has the file and JSON path.</exception>
+    /// <exception cref="ConfigurationFormatException">The JSON is invalid or describes an invalid rule; the message has the file and JSON path.</exception>
     public static RuleSet Load(string path)
     {
         using var stream = File.OpenRead(path);
@@ -67,9 +67,9 @@ public static class RuleSetJson
         {
             return Read(stream);
         }
-        catch (RuleSetFormatException e)
+        catch (ConfigurationFormatException e)
         {
-            throw new RuleSetFormatException($"{path}: {e.Message}", e.JsonPath, e.LineNumber, e.InnerException);
+            throw new ConfigurationFormatException($"{path}: {e.Message}", e.JsonPath, e.LineNumber, e.InnerException);
         }
     }
 
@@ -91,23 +91,16 @@ public static class RuleSetJson
         return JsonSerializer.Serialize(ToDto(rules), RuleJsonContext.Default.RuleFileDto);
     }
 
-    private static RuleSetFormatException FromJsonException(JsonException e)
-    {
-        var path = e.Path ?? "$";
-        var line = e.LineNumber + 1;
-        return new RuleSetFormatException($"Invalid rule file at {path} (line {line}): {e.Message}", path, line, e);
-    }
-
     private static RuleSet Map(RuleFileDto? file)
     {
         if (file?.Rules is null)
         {
-            throw new RuleSetFormatException("Invalid rule file at $.rules: a rule file is an object with a \"rules\" array.", "$.rules");
+            throw new ConfigurationFormatException("Invalid rule file at $.rules: a rule file is an object with a \"rules\" array.", "$.rules");
         }
 
         if (file.Rules.Count == 0)
         {
-            throw new RuleSetFormatException("Invalid rule file at $.rules: the array holds no rule.", "$.rules");
+            throw new ConfigurationFormatException("Invalid rule file at $.rules: the array holds no rule.", "$.rules");
         }
 
         var rules = new List<DetectionRule>(file.Rules.Count);
@@ -165,15 +158,8 @@ public static class RuleSetJson
             }
         }
 
-        var ports = MapPorts(dto, at);
-        Transport? transport = dto.Transport switch
-        {
-            null => null,
-            "tcp" => Transport.Tcp,
-            "udp" => Transport.Udp,
-            "other" => Transport.Other,
-            _ => throw Error($"{at}.transport", $"rule '{TextEscaper.Escape(dto.Id)}' names the transport '{TextEscaper.Escape(dto.Transport)}'; use \"tcp\", \"udp\", \"other\", or leave it out for any"),
-        };
+        var ports = ConfigurationJson.ParsePorts(dto.Ports, $"{at}.ports", $"rule '{TextEscaper.Escape(dto.Id)}'");
+        var transport = ConfigurationJson.ParseTransport(dto.Transport, $"{at}.transport", $"rule '{TextEscaper.Escape(dto.Id)}'", "rule file");
 
         if (dto.RiskScore is < 0 or > 100)
         {
@@ -203,41 +189,7 @@ public static class RuleSetJson
         };
     }
 
-    private static PortSet MapPorts(RuleDto dto, string at)
-    {
-        if (dto.Ports is null || dto.Ports.Count == 0)
-        {
-            throw Error($"{at}.ports", $"rule '{TextEscaper.Escape(dto.Id)}' needs at least one expected port");
-        }
-
-        var ranges = new List<PortRange>(dto.Ports.Count);
-        for (var p = 0; p < dto.Ports.Count; p++)
-        {
-            var item = dto.Ports[p];
-            var range = default(PortRange);
-            var ok = false;
-            if (item.ValueKind == JsonValueKind.Number && item.TryGetInt32(out var port) && (uint)port <= ushort.MaxValue)
-            {
-                range = new PortRange(port);
-                ok = true;
-            }
-            else if (item.ValueKind == JsonValueKind.String)
-            {
-                ok = PortSet.TryParseRange(item.GetString(), out range);
-            }
-
-            if (!ok)
-            {
-                throw Error($"{at}.ports[{p}]", $"rule '{TextEscaper.Escape(dto.Id)}' has the port {TextEscaper.Escape(item.GetRawText())}; a port is a number 0-65535 or a string range such as \"8000-8080\"");
-            }
-
-            ranges.Add(range);
-        }
-
-        return PortSet.FromRanges(ranges);
-    }
-
-    private static RuleSetFormatException Error(string path, string problem) => new($"Invalid rule file at {path}: {problem}.", path);
+    private static ConfigurationFormatException Error(string path, string problem) => ConfigurationJson.Error("rule file", path, problem);
 
     private static RuleFileDto ToDto(RuleSet rules) => new()
     {
@@ -290,6 +242,7 @@ internal sealed class RuleDto
     AllowTrailingCommas = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RuleFileDto))]
+[JsonSerializable(typeof(AllowListFileDto))]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class RuleJsonContext : JsonSerializerContext;

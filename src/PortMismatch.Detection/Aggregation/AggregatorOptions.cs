@@ -1,0 +1,72 @@
+namespace PortMismatch.Detection;
+
+/// <summary>Options of <see cref="MismatchAggregator"/>. Change with <c>with</c>; validated when the aggregator is created.</summary>
+public sealed record AggregatorOptions
+{
+    /// <summary>Gets the options with every default.</summary>
+    public static AggregatorOptions Default { get; } = new();
+
+    /// <summary>Gets which app values of a selected record are grouped. Default <see cref="AppGrouping.MismatchingValues"/>.</summary>
+    public AppGrouping Grouping { get; init; } = AppGrouping.MismatchingValues;
+
+    /// <summary>
+    /// Gets the most groups held at once, over all open windows (default 1,000,000, about 88 MB). When a new group would
+    /// pass it, the oldest group is emitted early as a partial row (<see cref="MismatchRow.IsPartial"/>): no count is lost.
+    /// </summary>
+    public int MaxGroups { get; init; } = 1_000_000;
+
+    /// <summary>
+    /// Gets the most distinct app values held at once (default 65,536). When a new value would pass it (or
+    /// <see cref="MaxAppBytes"/>), every open group is emitted early as a partial row and the table starts again.
+    /// </summary>
+    public int MaxAppValues { get; init; } = 65_536;
+
+    /// <summary>Gets the most bytes of distinct app values held at once (default 4 MiB); see <see cref="MaxAppValues"/>.</summary>
+    public long MaxAppBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Gets the size of tumbling windows aligned to the Unix epoch, as a scheduled search over fixed intervals gives; or
+    /// <see langword="null"/> (the default) for one aggregate over all input. Whole microseconds, at least one.
+    /// </summary>
+    public TimeSpan? Window { get; init; }
+
+    /// <summary>
+    /// Gets how far event time may run past a window's end before the window is emitted (default zero). A record for a window
+    /// that was already emitted is a late record: it is emitted at once in a row of its own (<see cref="MismatchRow.IsLate"/>)
+    /// and counted in <see cref="MismatchAggregator.LateRecords"/>.
+    /// </summary>
+    public TimeSpan AllowedLateness { get; init; } = TimeSpan.Zero;
+
+    internal void Validate()
+    {
+        if (Grouping is not (AppGrouping.MismatchingValues or AppGrouping.AllValues))
+        {
+            throw new ArgumentException($"Grouping {Grouping} is not a known grouping.", nameof(Grouping));
+        }
+
+        if (MaxGroups < 1)
+        {
+            throw new ArgumentException($"MaxGroups is {MaxGroups}; it must be at least 1.", nameof(MaxGroups));
+        }
+
+        if (MaxAppValues < 1)
+        {
+            throw new ArgumentException($"MaxAppValues is {MaxAppValues}; it must be at least 1.", nameof(MaxAppValues));
+        }
+
+        if (MaxAppBytes < 1)
+        {
+            throw new ArgumentException($"MaxAppBytes is {MaxAppBytes}; it must be at least 1.", nameof(MaxAppBytes));
+        }
+
+        if (Window is { } window && (window.Ticks < TimeSpan.TicksPerMicrosecond || window.Ticks % TimeSpan.TicksPerMicrosecond != 0))
+        {
+            throw new ArgumentException($"Window is {window}; it must be a positive whole number of microseconds.", nameof(Window));
+        }
+
+        if (AllowedLateness < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"AllowedLateness is {AllowedLateness}; it cannot be negative.", nameof(AllowedLateness));
+        }
+    }
+}

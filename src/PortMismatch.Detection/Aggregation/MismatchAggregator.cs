@@ -1,0 +1,485 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using PortMismatch.Detection.Internal;
+
+namespace PortMismatch.Detection;
+
+/// <summary>
+/// The <c>stats count min(_time) max(_time) by src_ip, dest_ip, app, dest_port</c> of the search, over the records it
+/// selects, in bounded memory. Rows go to an <see cref="IMismatchRowSink"/> when a window closes, when a bound forces an
+/// early (partial) row, and at <see cref="Complete"/>. Adding a record to an existing group allocates nothing.
+/// Not thread-safe: aggregate on each thread, then <see cref="Merge"/>; the result does not depend on the order of merges.
+/// </summary>
+public sealed class MismatchAggregator
+{
+    private const int InitialCapacity = 64;
+
+    private static readonly ImmutableArray<Transport>[] TransportSets = CreateTransportSets();
+
+    private readonly MismatchEvaluator _evaluator;
+    private readonly IMismatchRowSink _sink;
+    private readonly AppInternTable _apps;
+    private readonly List<GroupTable> _open = [];
+    private readonly long _window;
+    private readonly long _lateness;
+    private readonly int _maxGroups;
+    private readonly bool _allValues;
+    private GroupTable? _spare;
+    private long _watermark = long.MinValue;
+    private long _nextClose = long.MaxValue;
+
+    /// <summary>Creates an aggregator.</summary>
+    /// <param name="evaluator">The compiled rules.</param>
+    /// <param name="sink">Where rows go.</param>
+    /// <param name="options">The options, or <see langword="null"/> for <see cref="AggregatorOptions.Default"/>.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public MismatchAggregator(MismatchEvaluator evaluator, IMismatchRowSink sink, AggregatorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(evaluator);
+        ArgumentNullException.ThrowIfNull(sink);
+        options ??= AggregatorOptions.Default;
+        options.Validate();
+        _evaluator = evaluator;
+        _sink = sink;
+        Options = options;
+        _apps = new AppInternTable(options.MaxAppValues, options.MaxAppBytes);
+        _window = (options.Window?.Ticks ?? 0) / TimeSpan.TicksPerMicrosecond;
+        _lateness = options.AllowedLateness.Ticks / TimeSpan.TicksPerMicrosecond;
+        _maxGroups = options.MaxGroups;
+        _allValues = options.Grouping == AppGrouping.AllValues;
+    }
+
+    /// <summary>Gets the options.</summary>
+    public AggregatorOptions Options { get; }
+
+    /// <summary>Gets the rules this aggregator evaluates with.</summary>
+    public RuleSet Rules => _evaluator.Rules;
+
+    /// <summary>Gets the number of groups held now.</summary>
+    public int GroupCount { get; private set; }
+
+    /// <summary>Gets the number of records added.</summary>
+    public long RecordsAdded { get; private set; }
+
+    /// <summary>Gets the number of records the rules selected.</summary>
+    public long RecordsSelected { get; private set; }
+
+    /// <summary>Gets the number of (record, app value) pairs counted into groups; the counts of all rows emitted add up to it.</summary>
+    public long ValuesCounted { get; private set; }
+
+    /// <summary>Gets the number of rows emitted.</summary>
+    public long RowsEmitted { get; private set; }
+
+    /// <summary>Gets the number of rows emitted early because of <see cref="AggregatorOptions.MaxGroups"/> or the app-value bounds.</summary>
+    public long EarlyEmissions { get; private set; }
+
+    /// <summary>Gets how often the app-value table was full and every group was emitted early to start it again.</summary>
+    public long AppTableFlushes { get; private set; }
+
+    /// <summary>Gets the number of selected records that arrived after their window was emitted (each value emitted at once in a late row).</summary>
+    public long LateRecords { get; private set; }
+
+    /// <summary>Gets the latest event time seen (Unix microseconds), or <see cref="long.MinValue"/> before the first record.</summary>
+    public long Watermark => _watermark;
+
+    /// <summary>Evaluates a record and counts it into its groups when it is selected.</summary>
+    /// <param name="record">The record.</param>
+    /// <returns>Whether the rules selected it.</returns>
+    public bool Add(in FlowRecord record)
+    {
+        RecordsAdded++;
+        var time = record.TimestampMicroseconds;
+        if (time > _watermark)
+        {
+            _watermark = time;
+            if (time >= _nextClose)
+            {
+                Advance(time);
+            }
+        }
+
+        var port = record.EffectiveDestinationPort;
+        var transport = record.Transport;
+        if (_allValues)
+        {
+            if (!_evaluator.IsMismatch(record))
+            {
+                return false;
+            }
+
+            var table = TableFor(time);
+            foreach (var value in record.Apps)
+            {
+                _ = _evaluator.TryMatch(value, port, transport, out var rule);
+                Count(table, record, value, port, transport, rule);
+            }
+
+            CountSelected(table);
+            return true;
+        }
+
+        GroupTable? target = null;
+        foreach (var value in record.Apps)
+        {
+            if (_evaluator.TryMatch(value, port, transport, out var rule))
+            {
+                target ??= TableFor(time);
+                Count(target, record, value, port, transport, rule);
+            }
+        }
+
+        if (target is null)
+        {
+            return false;
+        }
+
+        CountSelected(target);
+        return true;
+    }
+
+    private void CountSelected(GroupTable table)
+    {
+        RecordsSelected++;
+        if (ReferenceEquals(table, _lateMarker))
+        {
+            LateRecords++;
+        }
+    }
+
+    /// <summary>
+    /// Moves every group of <paramref name="other"/> into this aggregator (summing counts, keeping the earliest first and
+    /// latest last time) and adds its counters; <paramref name="other"/> is left empty. Both must use the same rule set and options.
+    /// </summary>
+    /// <param name="other">The aggregator to merge in.</param>
+    /// <exception cref="ArgumentException">The rule sets or the options differ.</exception>
+    public void Merge(MismatchAggregator other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (ReferenceEquals(other, this))
+        {
+            return;
+        }
+
+        if (!ReferenceEquals(other.Rules, Rules) || other.Options != Options)
+        {
+            throw new ArgumentException("Only aggregators with the same rule set and the same options can be merged.", nameof(other));
+        }
+
+        foreach (var table in other._open)
+        {
+            foreach (var (key, stats) in table.Groups())
+            {
+                var appId = Intern(other._apps.GetBytes(key.App));
+                var target = _window == 0 ? TableFor(0) : OpenTable(table.WindowStart);
+                var mine = key with { App = appId };
+                if (!target.TryMerge(mine, stats, GroupCount < _maxGroups, _maxGroups))
+                {
+                    EvictOldest();
+                    target = _window == 0 ? TableFor(0) : OpenTable(table.WindowStart);
+                    _ = target.TryMerge(mine, stats, true, _maxGroups);
+                }
+
+                GroupCount = CountGroups();
+            }
+
+            table.Clear();
+        }
+
+        other._open.Clear();
+        other.GroupCount = 0;
+        other._apps.Clear();
+        RecordsAdded += other.RecordsAdded;
+        RecordsSelected += other.RecordsSelected;
+        ValuesCounted += other.ValuesCounted;
+        RowsEmitted += other.RowsEmitted;
+        EarlyEmissions += other.EarlyEmissions;
+        AppTableFlushes += other.AppTableFlushes;
+        LateRecords += other.LateRecords;
+        other.RecordsAdded = other.RecordsSelected = other.ValuesCounted = other.RowsEmitted = 0;
+        other.EarlyEmissions = other.AppTableFlushes = other.LateRecords = 0;
+        Advance(Math.Max(_watermark, other._watermark));
+    }
+
+    /// <summary>Emits every group that is still open (end of input), oldest window first. The aggregator can be used again.</summary>
+    public void Complete()
+    {
+        while (_open.Count > 0)
+        {
+            CloseOldestWindow();
+        }
+
+        _apps.Clear();
+        _nextClose = long.MaxValue;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Count(GroupTable table, in FlowRecord record, ReadOnlySpan<byte> value, int port, Transport transport, int rule)
+    {
+        ValuesCounted++;
+        if (table.WindowStart == LateWindow)
+        {
+            EmitLate(record, value, port, transport, rule);
+            return;
+        }
+
+        if (!_apps.TryIntern(value, out var appId))
+        {
+            if (!TryMakeRoomForApp(value, out appId))
+            {
+                EmitLate(record, value, port, transport, rule, late: false);
+                return;
+            }
+
+            table = TableFor(record.TimestampMicroseconds);
+        }
+
+        var key = GroupKey.Create(record.SourceAddress, record.DestinationAddress, appId, port);
+        var before = table.Count;
+        if (!table.TryAdd(key, record.TimestampMicroseconds, rule, transport, GroupCount < _maxGroups, _maxGroups))
+        {
+            EvictOldest();
+            before = table.Count;
+            _ = table.TryAdd(key, record.TimestampMicroseconds, rule, transport, true, _maxGroups);
+        }
+
+        GroupCount += table.Count - before;
+    }
+
+    private const long LateWindow = long.MinValue + 1;
+
+    private GroupTable? _lateMarker;
+
+    /// <summary>The table for a record's time: the single table, its open window, or a marker for "late".</summary>
+    private GroupTable TableFor(long time)
+    {
+        if (_window == 0)
+        {
+            if (_open.Count == 0)
+            {
+                _open.Add(RentTable(long.MinValue));
+            }
+
+            return _open[0];
+        }
+
+        var start = FloorToWindow(time);
+        if (start + _window + _lateness <= _watermark && !IsOpen(start))
+        {
+            return _lateMarker ??= new GroupTable(LateWindow, 1);
+        }
+
+        return OpenTable(start);
+    }
+
+    private GroupTable OpenTable(long start)
+    {
+        var index = 0;
+        while (index < _open.Count && _open[index].WindowStart < start)
+        {
+            index++;
+        }
+
+        if (index < _open.Count && _open[index].WindowStart == start)
+        {
+            return _open[index];
+        }
+
+        var table = RentTable(start);
+        _open.Insert(index, table);
+        _nextClose = Math.Min(_nextClose, CloseTime(start));
+        return table;
+    }
+
+    private bool IsOpen(long start)
+    {
+        foreach (var table in _open)
+        {
+            if (table.WindowStart == start)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Advance(long time)
+    {
+        if (time > _watermark)
+        {
+            _watermark = time;
+        }
+
+        while (_window != 0 && _open.Count > 0 && CloseTime(_open[0].WindowStart) <= _watermark)
+        {
+            CloseOldestWindow();
+        }
+
+        _nextClose = _window != 0 && _open.Count > 0 ? CloseTime(_open[0].WindowStart) : long.MaxValue;
+    }
+
+    private long CloseTime(long start) => SaturatingAdd(SaturatingAdd(start, _window), _lateness);
+
+    private static long SaturatingAdd(long a, long b) => b > 0 && a > long.MaxValue - b ? long.MaxValue : a + b;
+
+    private long FloorToWindow(long time)
+    {
+        var remainder = time % _window;
+        return remainder < 0 ? time - remainder - _window : time - remainder;
+    }
+
+    private void CloseOldestWindow()
+    {
+        var table = _open[0];
+        _open.RemoveAt(0);
+        foreach (var (key, stats) in table.Groups())
+        {
+            Emit(table.WindowStart, key, stats, partial: false);
+        }
+
+        GroupCount -= table.Count;
+        ReturnTable(table);
+    }
+
+    private void EvictOldest()
+    {
+        foreach (var table in _open)
+        {
+            if (table.Count > 0)
+            {
+                var (key, stats) = table.RemoveOldest();
+                GroupCount--;
+                Emit(table.WindowStart, key, stats, partial: true);
+                EarlyEmissions++;
+                return;
+            }
+        }
+    }
+
+    private bool TryMakeRoomForApp(ReadOnlySpan<byte> value, out int appId)
+    {
+        AppTableFlushes++;
+        foreach (var table in _open)
+        {
+            foreach (var (key, stats) in table.Groups())
+            {
+                Emit(table.WindowStart, key, stats, partial: true);
+                EarlyEmissions++;
+            }
+
+            GroupCount -= table.Count;
+            table.Clear();
+        }
+
+        _apps.Clear();
+        return _apps.TryIntern(value, out appId);
+    }
+
+    private int Intern(ReadOnlySpan<byte> value)
+    {
+        if (_apps.TryIntern(value, out var id) || TryMakeRoomForApp(value, out id))
+        {
+            return id;
+        }
+
+        throw new InvalidOperationException("An app value is larger than MaxAppBytes.");
+    }
+
+    private void Emit(long windowStart, in GroupKey key, in GroupStats stats, bool partial)
+    {
+        RowsEmitted++;
+        _sink.OnRow(new MismatchRow(
+            key.Source,
+            key.Destination,
+            _apps.GetString(key.App),
+            key.Port,
+            stats.Count,
+            stats.First,
+            stats.Last,
+            stats.Rule >= 0 ? Rules[stats.Rule] : null,
+            TransportSets[stats.Transports & 0xF])
+        {
+            WindowStartMicroseconds = _window == 0 ? null : windowStart,
+            WindowEndMicroseconds = _window == 0 ? null : SaturatingAdd(windowStart, _window),
+            IsPartial = partial,
+        });
+    }
+
+    /// <summary>A record that cannot join a group (late, or an app value beyond every bound) still becomes a row of its own.</summary>
+    private void EmitLate(in FlowRecord record, ReadOnlySpan<byte> value, int port, Transport transport, int rule, bool late = true)
+    {
+        if (!late)
+        {
+            EarlyEmissions++;
+        }
+
+        var time = record.TimestampMicroseconds;
+        var start = _window == 0 ? 0 : FloorToWindow(time);
+        RowsEmitted++;
+        _sink.OnRow(new MismatchRow(
+            record.SourceAddress,
+            record.DestinationAddress,
+            System.Text.Encoding.UTF8.GetString(value),
+            port,
+            1,
+            time,
+            time,
+            rule >= 0 ? Rules[rule] : null,
+            TransportSets[1 << (int)transport])
+        {
+            WindowStartMicroseconds = _window == 0 ? null : start,
+            WindowEndMicroseconds = _window == 0 ? null : SaturatingAdd(start, _window),
+            IsLate = late,
+            IsPartial = !late,
+        });
+    }
+
+    private int CountGroups()
+    {
+        var total = 0;
+        foreach (var table in _open)
+        {
+            total += table.Count;
+        }
+
+        return total;
+    }
+
+    private GroupTable RentTable(long start)
+    {
+        if (_spare is { } spare)
+        {
+            _spare = null;
+            spare.WindowStart = start;
+            return spare;
+        }
+
+        return new GroupTable(start, Math.Min(InitialCapacity, _maxGroups));
+    }
+
+    private void ReturnTable(GroupTable table)
+    {
+        table.Clear();
+        _spare = table;
+    }
+
+    private static ImmutableArray<Transport>[] CreateTransportSets()
+    {
+        var sets = new ImmutableArray<Transport>[16];
+        for (var mask = 0; mask < 16; mask++)
+        {
+            var builder = ImmutableArray.CreateBuilder<Transport>();
+            for (var t = 0; t < 4; t++)
+            {
+                if ((mask & (1 << t)) != 0)
+                {
+                    builder.Add((Transport)t);
+                }
+            }
+
+            sets[mask] = builder.ToImmutable();
+        }
+
+        return sets;
+    }
+}

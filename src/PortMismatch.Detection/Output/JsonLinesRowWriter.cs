@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace PortMismatch.Detection;
+
+/// <summary>
+/// Writes one JSON object per row and line. Field names are stable: <c>src_ip</c>, <c>dest_ip</c>, <c>app</c>,
+/// <c>dest_port</c>, <c>count</c>, <c>firstTime</c>, <c>lastTime</c> (as the search prints them), <c>first_time_us</c>,
+/// <c>last_time_us</c> (Unix microseconds), <c>transport</c> (array), <c>rule_id</c>, <c>rule_name</c>, <c>risk_score</c>,
+/// <c>mitre_technique_id</c> (array), <c>message</c>, and when set <c>window_start</c>, <c>window_end</c>, <c>partial</c>, <c>late</c>.
+/// </summary>
+public sealed class JsonLinesRowWriter : RowWriter
+{
+    private readonly JsonWriterOptions _jsonOptions = new() { SkipValidation = true };
+
+    /// <summary>Creates a writer over a stream with the default options.</summary>
+    /// <param name="stream">The destination.</param>
+    public JsonLinesRowWriter(Stream stream)
+        : base(stream, null)
+    {
+    }
+
+    /// <summary>Creates a writer over a buffer writer with the default options.</summary>
+    /// <param name="output">The destination.</param>
+    public JsonLinesRowWriter(IBufferWriter<byte> output)
+        : base(output, null)
+    {
+    }
+
+    /// <summary>Creates a writer over a stream.</summary>
+    /// <param name="stream">The destination.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    public JsonLinesRowWriter(Stream stream, RowWriterOptions? options)
+        : base(stream, options)
+    {
+    }
+
+    /// <summary>Creates a writer over a buffer writer.</summary>
+    /// <param name="output">The destination.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    public JsonLinesRowWriter(IBufferWriter<byte> output, RowWriterOptions? options)
+        : base(output, options)
+    {
+    }
+
+    /// <inheritdoc/>
+    protected override void WriteRow(IBufferWriter<byte> output, MismatchRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        using (var json = new Utf8JsonWriter(output, _jsonOptions))
+        {
+            json.WriteStartObject();
+            json.WriteString("src_ip"u8, MismatchRow.FormatAddress(row.SourceAddress));
+            json.WriteString("dest_ip"u8, MismatchRow.FormatAddress(row.DestinationAddress));
+            json.WriteString("app"u8, row.App);
+            json.WriteNumber("dest_port"u8, row.DestinationPort);
+            json.WriteNumber("count"u8, row.Count);
+            json.WriteString("firstTime"u8, RowTime.Format(row.FirstTimeMicroseconds, Options.TimeZone));
+            json.WriteString("lastTime"u8, RowTime.Format(row.LastTimeMicroseconds, Options.TimeZone));
+            json.WriteNumber("first_time_us"u8, row.FirstTimeMicroseconds);
+            json.WriteNumber("last_time_us"u8, row.LastTimeMicroseconds);
+            json.WriteStartArray("transport"u8);
+            foreach (var transport in row.Transports)
+            {
+                json.WriteStringValue(transport.ToName());
+            }
+
+            json.WriteEndArray();
+            if (row.Rule is { } rule)
+            {
+                json.WriteString("rule_id"u8, rule.Id);
+                json.WriteString("rule_name"u8, rule.Name);
+            }
+            else
+            {
+                json.WriteNull("rule_id"u8);
+                json.WriteNull("rule_name"u8);
+            }
+
+            json.WriteNumber("risk_score"u8, row.RiskScore);
+            json.WriteStartArray("mitre_technique_id"u8);
+            foreach (var technique in row.Techniques)
+            {
+                json.WriteStringValue(technique);
+            }
+
+            json.WriteEndArray();
+            json.WriteString("message"u8, row.Message);
+            if (row.WindowStartMicroseconds is { } start)
+            {
+                json.WriteString("window_start"u8, RowTime.Format(start, Options.TimeZone));
+            }
+
+            if (row.WindowEndMicroseconds is { } end)
+            {
+                json.WriteString("window_end"u8, RowTime.Format(end, Options.TimeZone));
+            }
+
+            if (row.IsPartial)
+            {
+                json.WriteBoolean("partial"u8, true);
+            }
+
+            if (row.IsLate)
+            {
+                json.WriteBoolean("late"u8, true);
+            }
+
+            json.WriteEndObject();
+        }
+
+        WriteText(output, Options.NewLine);
+    }
+}

@@ -1,0 +1,20 @@
+namespace PortMismatch.Detection;
+
+/// <summary>Options shared by the row writers.</summary>
+public sealed record RowWriterOptions
+{
+    /// <summary>Gets the options with every default.</summary>
+    public static RowWriterOptions Default { get; } = new();
+
+    /// <summary>Gets the time zone of firstTime and lastTime; <see langword="null"/> (the default) for UTC.</summary>
+    public TimeZoneInfo? TimeZone { get; init; }
+
+    /// <summary>Gets whether CSV and table output add window start and end columns (JSON Lines writes them whenever a row has a window).</summary>
+    public bool IncludeWindow { get; init; }
+
+    /// <summary>Gets the line end: <c>"\n"</c> (the default) or <c>"\r\n"</c> (RFC 4180 to the letter).</summary>
+    public string NewLine { get; init; } = "\n";
+
+    /// <summary>Gets whether disposing the writer leaves a stream it was given open. Default false.</summary>
+    public bool LeaveOpen { get; init; }
+}

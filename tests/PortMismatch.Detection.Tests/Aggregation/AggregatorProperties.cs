@@ -1,0 +1,165 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using static PortMismatch.Detection.Tests.Aggregation.AggregationGenerators;
+
+namespace PortMismatch.Detection.Tests.Aggregation;
+
+/// <summary>DETECTION.md sections 4 and 6.3: the aggregator against a LINQ GroupBy over the oracle's selection.</summary>
+public sealed class AggregatorProperties
+{
+    private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);
+
+    private static (List<MismatchRow> Rows, MismatchAggregator Aggregator) Aggregate(IEnumerable<TestRecord> records, AggregatorOptions options)
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink, options);
+        foreach (var record in records)
+        {
+            record.Use((in FlowRecord r) => aggregator.Add(r));
+        }
+
+        aggregator.Complete();
+        return (sink.Rows, aggregator);
+    }
+
+    [Property(MaxTest = 1_000, Replay = Generators.Replay, Arbitrary = [typeof(AggregationGenerators)])]
+    public Property Rows_equal_the_naive_reference_in_both_grouping_modes(TestRecord[] records)
+    {
+        var results = new List<Property>();
+        foreach (var grouping in new[] { AppGrouping.MismatchingValues, AppGrouping.AllValues })
+        {
+            var (rows, _) = Aggregate(records, AggregatorOptions.Default with { Grouping = grouping });
+            var expected = Reference(records, grouping);
+            var actual = Totals(rows);
+            var oneRowPerKey = rows.Count == actual.Count && rows.All(r => !r.IsPartial && !r.IsLate);
+            results.Add((actual.SameAs(expected) && oneRowPerKey).Label($"{grouping}: {Describe(actual, expected)}"));
+        }
+
+        return results[0].And(results[1]);
+    }
+
+    [Property(MaxTest = 500, Replay = Generators.Replay, Arbitrary = [typeof(AggregationGenerators)])]
+    public Property Rows_name_a_rule_only_for_values_that_break_it(TestRecord[] records)
+    {
+        var (rows, _) = Aggregate(records, AggregatorOptions.Default with { Grouping = AppGrouping.AllValues });
+        return rows.All(row => row.Rule is null
+                ? !Evaluator.TryMatch(System.Text.Encoding.UTF8.GetBytes(row.App), row.DestinationPort, Transport.Unknown, out _)
+                : row.Rule.Apps.Any(a => DetectionRule.AsciiEqualsIgnoreCase(a, row.App)) && !row.Rule.ExpectedPorts.Contains(row.DestinationPort))
+            .ToProperty();
+    }
+
+    public static Arbitrary<(TestRecord[], TestRecord[], TestRecord[])> Triples()
+    {
+        var batch = Gen.ArrayOf(Record());
+        return Arb.From(from a in batch from b in batch from c in batch select (a, b, c));
+    }
+
+    [Property(MaxTest = 300, Replay = Generators.Replay, Arbitrary = [typeof(AggregatorProperties)])]
+    public Property Merge_is_commutative_associative_and_equals_one_aggregate((TestRecord[] A, TestRecord[] B, TestRecord[] C) batches)
+    {
+        Dictionary<RowKey, RowStats> Merged(params TestRecord[][] order)
+        {
+            var sink = new ListSink();
+            var target = new MismatchAggregator(Evaluator, sink);
+            foreach (var batch in order)
+            {
+                var part = new MismatchAggregator(Evaluator, sink);
+                foreach (var record in batch)
+                {
+                    record.Use((in FlowRecord r) => part.Add(r));
+                }
+
+                target.Merge(part);
+                Assert.Equal(0, part.GroupCount);
+            }
+
+            target.Complete();
+            return Totals(sink.Rows);
+        }
+
+        Dictionary<RowKey, RowStats> MergedTree()
+        {
+            // (A + B) + C built as A + (B + C).
+            var sink = new ListSink();
+            var a = new MismatchAggregator(Evaluator, sink);
+            var bc = new MismatchAggregator(Evaluator, sink);
+            var c = new MismatchAggregator(Evaluator, sink);
+            foreach (var record in batches.A)
+            {
+                record.Use((in FlowRecord r) => a.Add(r));
+            }
+
+            foreach (var record in batches.B)
+            {
+                record.Use((in FlowRecord r) => bc.Add(r));
+            }
+
+            foreach (var record in batches.C)
+            {
+                record.Use((in FlowRecord r) => c.Add(r));
+            }
+
+            bc.Merge(c);
+            a.Merge(bc);
+            a.Complete();
+            return Totals(sink.Rows);
+        }
+
+        var all = Totals(Aggregate(batches.A.Concat(batches.B).Concat(batches.C), AggregatorOptions.Default).Rows);
+        var abc = Merged(batches.A, batches.B, batches.C);
+        var cba = Merged(batches.C, batches.B, batches.A);
+        var bac = Merged(batches.B, batches.A, batches.C);
+        var tree = MergedTree();
+        return (abc.SameAs(all) && cba.SameAs(all) && bac.SameAs(all) && tree.SameAs(all)).Label(Describe(abc, all));
+    }
+
+    public static Arbitrary<(TestRecord[], int)> BoundedBatches() => Arb.From(
+        from records in Gen.ArrayOf(Record())
+        from bound in Gen.Choose(1, 8)
+        select (records, bound));
+
+    [Property(MaxTest = 500, Replay = Generators.Replay, Arbitrary = [typeof(AggregatorProperties)])]
+    public Property With_a_small_group_bound_no_count_is_lost((TestRecord[] Records, int Bound) input)
+    {
+        var (rows, aggregator) = Aggregate(input.Records, AggregatorOptions.Default with { MaxGroups = input.Bound, MaxAppValues = 3 });
+        var expected = Reference(input.Records, AppGrouping.MismatchingValues);
+        var pairs = expected.Values.Sum(s => s.Count);
+        return (rows.Sum(r => r.Count) == pairs
+                && aggregator.ValuesCounted == pairs
+                && Totals(rows).SameAs(expected)
+                && aggregator.EarlyEmissions == rows.Count(r => r.IsPartial))
+            .Label($"bound {input.Bound}: rows sum {rows.Sum(r => r.Count)}, pairs {pairs}, early {aggregator.EarlyEmissions}");
+    }
+
+    public static Arbitrary<(TestRecord[], int, int)> WindowedBatches() => Arb.From(
+        from records in Gen.ArrayOf(Record())
+        from minutes in Gen.Elements(1, 5, 15, 60, 1440)
+        from lateness in Gen.Elements(0, 60, 3600)
+        select (records, minutes, lateness));
+
+    [Property(MaxTest = 500, Replay = Generators.Replay, Arbitrary = [typeof(AggregatorProperties)])]
+    public Property Windows_partition_the_counts((TestRecord[] Records, int Minutes, int LatenessSeconds) input)
+    {
+        var window = TimeSpan.FromMinutes(input.Minutes);
+        var (rows, aggregator) = Aggregate(input.Records, AggregatorOptions.Default with
+        {
+            Window = window,
+            AllowedLateness = TimeSpan.FromSeconds(input.LatenessSeconds),
+        });
+        var size = window.Ticks / 10;
+        var inWindow = rows.All(r => r.WindowStartMicroseconds is { } s && s % size == 0 && r.WindowEndMicroseconds == s + size
+                                     && r.FirstTimeMicroseconds >= s && r.LastTimeMicroseconds < s + size);
+        var expectedPerWindow = input.Records
+            .GroupBy(r => r.TimestampMicroseconds / size * size)
+            .SelectMany(g => Reference(g, AppGrouping.MismatchingValues).Select(p => (Window: g.Key, p.Key, p.Value)))
+            .ToDictionary(x => (x.Window, x.Key), x => x.Value);
+        var actualPerWindow = rows
+            .GroupBy(r => (r.WindowStartMicroseconds!.Value, new RowKey(Format(r.SourceAddress), Format(r.DestinationAddress), r.App, r.DestinationPort)))
+            .ToDictionary(g => g.Key, g => new RowStats(g.Sum(r => r.Count), g.Min(r => r.FirstTimeMicroseconds), g.Max(r => r.LastTimeMicroseconds)));
+        var same = actualPerWindow.Count == expectedPerWindow.Count && actualPerWindow.All(p => expectedPerWindow.TryGetValue(p.Key, out var e) && e == p.Value);
+        var lateRows = rows.Count(r => r.IsLate);
+        return (inWindow && same && (aggregator.LateRecords == 0) == (lateRows == 0))
+            .Label($"window {input.Minutes} min, lateness {input.LatenessSeconds} s: in window {inWindow}, same {same}, late rows {lateRows}");
+    }
+}

@@ -1,0 +1,214 @@
+using System.Text;
+
+namespace PortMismatch.Detection.Tests.Aggregation;
+
+public sealed class AggregatorTests
+{
+    private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);
+
+    private static FlowRecord Record(byte[] apps, long time, int port, IPAddressValue source = default, IPAddressValue destination = default)
+        => new()
+        {
+            TimestampMicroseconds = time,
+            SourceAddress = source,
+            DestinationAddress = destination,
+            DestinationPort = (ushort)port,
+            Transport = Transport.Tcp,
+            Apps = AppValues.Split(apps, (byte)','),
+        };
+
+    [Fact]
+    public void Adding_a_million_records_to_existing_groups_allocates_nothing()
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink);
+        var sources = Enumerable.Range(0, 64).Select(i => IPAddressValue.FromIPv4(0x0A000000u + (uint)i)).ToArray();
+        var destination = IPAddressValue.Parse("2001:db8::66");
+        var apps = new[] { "ssl"u8.ToArray(), "dns"u8.ToArray(), "http,ssl"u8.ToArray(), "tls"u8.ToArray() };
+
+        void Run(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                aggregator.Add(Record(apps[i & 3], i, 4444 + ((i >> 6) & 7), sources[i & 63], destination));
+            }
+        }
+
+        Run(10_000);
+        var groups = aggregator.GroupCount;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Run(1_000_000);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(groups, aggregator.GroupCount);
+        Assert.True(groups > 100);
+    }
+
+    [Fact]
+    public void A_group_costs_at_most_96_bytes_besides_interned_strings()
+    {
+        const int Groups = 200_000;
+        var aggregator = new MismatchAggregator(Evaluator, new ListSink(), AggregatorOptions.Default with { MaxGroups = Groups });
+        var ssl = "ssl"u8.ToArray();
+        var destination = IPAddressValue.Parse("2001:db8::66");
+        aggregator.Add(Record(ssl, 0, 4444, IPAddressValue.FromIPv4(1), destination));
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        for (var i = 0; i < Groups; i++)
+        {
+            aggregator.Add(Record(ssl, i, 4444, IPAddressValue.FromIPv4((uint)i), destination));
+        }
+
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        var perGroup = (double)(after - before) / Groups;
+        Assert.Equal(Groups, aggregator.GroupCount);
+        Assert.True(perGroup <= 96, $"{perGroup:F1} bytes per group");
+        GC.KeepAlive(aggregator);
+    }
+
+    [Fact]
+    public void Default_grouping_keeps_only_the_mismatching_value_and_literal_grouping_keeps_all()
+    {
+        var mismatching = new ListSink();
+        var all = new ListSink();
+        var a = new MismatchAggregator(Evaluator, mismatching);
+        var b = new MismatchAggregator(Evaluator, all, AggregatorOptions.Default with { Grouping = AppGrouping.AllValues });
+        var record = "http,ssl"u8.ToArray();
+        a.Add(Record(record, 1, 8080));
+        b.Add(Record(record, 1, 8080));
+        a.Complete();
+        b.Complete();
+
+        var row = Assert.Single(mismatching.Rows);
+        Assert.Equal("ssl", row.App);
+        Assert.Equal("escu-ssl", row.Rule!.Id);
+        Assert.Equal(["http", "ssl"], all.Rows.Select(r => r.App).Order());
+        Assert.Null(all.Rows.Single(r => r.App == "http").Rule);
+    }
+
+    [Fact]
+    public void Grouping_compares_app_values_exactly_as_stats_does()
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink);
+        aggregator.Add(Record("DNS"u8.ToArray(), 1, 5353));
+        aggregator.Add(Record("dns"u8.ToArray(), 2, 5353));
+        aggregator.Add(Record("dns"u8.ToArray(), 3, 5353));
+        aggregator.Complete();
+        Assert.Equal([("DNS", 1L), ("dns", 2L)], sink.Rows.Select(r => (r.App, r.Count)).OrderBy(x => x.App, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Absent_addresses_and_ports_group_and_print_as_the_search_does()
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink);
+        var record = new FlowRecord { TimestampMicroseconds = 1_700_000_000_123_456, Apps = AppValues.FromValue("dns"u8) };
+        aggregator.Add(record);
+        aggregator.Add(record);
+        aggregator.Complete();
+        var row = Assert.Single(sink.Rows);
+        Assert.Equal("null,null,dns,0,2,2023-11-14T22:13:20,2023-11-14T22:13:20", row.ToString());
+        Assert.Equal("dns on port 0 from null to null; expected ports 53", row.Message);
+    }
+
+    [Fact]
+    public void A_row_says_what_was_found_and_what_was_expected()
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink);
+        aggregator.Add(Record("ssl"u8.ToArray(), 1, 4444, IPAddressValue.Parse("10.1.0.13"), IPAddressValue.Parse("192.0.2.66")));
+        aggregator.Complete();
+        var row = Assert.Single(sink.Rows);
+        Assert.Equal("ssl on tcp/4444 from 10.1.0.13 to 192.0.2.66; expected ports 443, 8443", row.Message);
+        Assert.Equal(25, row.RiskScore);
+        Assert.Contains("T1571", row.Techniques);
+    }
+
+    [Fact]
+    public void A_window_is_emitted_once_event_time_passes_its_end_plus_the_lateness()
+    {
+        var sink = new ListSink();
+        var minute = 60_000_000L;
+        var aggregator = new MismatchAggregator(Evaluator, sink, AggregatorOptions.Default with
+        {
+            Window = TimeSpan.FromMinutes(1),
+            AllowedLateness = TimeSpan.FromSeconds(30),
+        });
+        var ssl = "ssl"u8.ToArray();
+        aggregator.Add(Record(ssl, 10 * minute + 5, 4444));
+        aggregator.Add(Record(ssl, (11 * minute) + (29 * 1_000_000), 4444)); // next window; first not yet due
+        Assert.Empty(sink.Rows);
+        aggregator.Add(Record(ssl, (10 * minute) + 7, 4444));                 // late but within the lateness: joins
+        aggregator.Add(Record("tls"u8.ToArray(), (11 * minute) + (30 * 1_000_000), 4444)); // not selected, but moves event time
+        var first = Assert.Single(sink.Rows);
+        Assert.Equal((2L, 10 * minute, 11 * minute), (first.Count, first.WindowStartMicroseconds!.Value, first.WindowEndMicroseconds!.Value));
+
+        aggregator.Add(Record(ssl, (10 * minute) + 9, 4444));                 // beyond the lateness: a late row
+        Assert.Equal(1, aggregator.LateRecords);
+        Assert.True(sink.Rows[^1].IsLate);
+        Assert.Equal(10 * minute, sink.Rows[^1].WindowStartMicroseconds);
+
+        aggregator.Complete();
+        Assert.Equal(3, sink.Rows.Count);
+        Assert.Equal(11 * minute, sink.Rows[^1].WindowStartMicroseconds);
+    }
+
+    [Fact]
+    public void Windows_align_to_the_epoch_also_before_it()
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink, AggregatorOptions.Default with { Window = TimeSpan.FromHours(1) });
+        aggregator.Add(Record("dns"u8.ToArray(), -1, 1));
+        aggregator.Complete();
+        Assert.Equal(-3_600_000_000L, Assert.Single(sink.Rows).WindowStartMicroseconds);
+    }
+
+    [Fact]
+    public void A_flood_of_distinct_app_values_stays_within_the_bounds_and_loses_no_count()
+    {
+        var sink = new ListSink();
+        var evaluator = new MismatchEvaluator(RuleSet.Escu);
+        var aggregator = new MismatchAggregator(evaluator, sink, AggregatorOptions.Default with
+        {
+            Grouping = AppGrouping.AllValues,
+            MaxAppValues = 1_000,
+            MaxGroups = 5_000,
+        });
+        for (var i = 0; i < 100_000; i++)
+        {
+            var apps = Encoding.UTF8.GetBytes($"dns,flood-{i}");
+            aggregator.Add(Record(apps, i, 5353));
+        }
+
+        Assert.True(aggregator.GroupCount <= 5_000);
+        Assert.True(aggregator.AppTableFlushes > 0);
+        aggregator.Complete();
+        Assert.Equal(200_000, sink.Rows.Sum(r => r.Count));
+        Assert.Equal(100_000, sink.Rows.Where(r => r.App == "dns").Sum(r => r.Count));
+    }
+
+    [Fact]
+    public void Invalid_options_are_refused_with_the_option_named()
+    {
+        var sink = new ListSink();
+        Assert.Contains("MaxGroups", Assert.Throws<ArgumentException>(() => new MismatchAggregator(Evaluator, sink, AggregatorOptions.Default with { MaxGroups = 0 })).Message, StringComparison.Ordinal);
+        Assert.Contains("Window", Assert.Throws<ArgumentException>(() => new MismatchAggregator(Evaluator, sink, AggregatorOptions.Default with { Window = TimeSpan.Zero })).Message, StringComparison.Ordinal);
+        Assert.Contains("AllowedLateness", Assert.Throws<ArgumentException>(() => new MismatchAggregator(Evaluator, sink, AggregatorOptions.Default with { AllowedLateness = TimeSpan.FromSeconds(-1) })).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Aggregators_with_different_rules_do_not_merge()
+    {
+        var a = new MismatchAggregator(Evaluator, new ListSink());
+        var b = new MismatchAggregator(new MismatchEvaluator(new RuleSet([new DetectionRule("x", "x", ["x"], PortSet.Of(1))])), new ListSink());
+        Assert.Throws<ArgumentException>(() => a.Merge(b));
+    }
+
+    [Theory]
+    [InlineData(null, "2023-11-14T22:13:20")]
+    [InlineData("America/New_York", "2023-11-14T17:13:20")]
+    [InlineData("Asia/Kolkata", "2023-11-15T03:43:20")]
+    public void Times_are_truncated_to_the_second_in_the_chosen_zone(string? zone, string expected)
+        => Assert.Equal(expected, RowTime.Format(1_700_000_000_999_999, zone is null ? null : TimeZoneInfo.FindSystemTimeZoneById(zone)));
+}
