@@ -37,6 +37,9 @@ public sealed record AggregatorOptions
     /// </summary>
     public TimeSpan AllowedLateness { get; init; } = TimeSpan.Zero;
 
+    /// <summary>The largest count one group holds before it is emitted as a partial row and starts again (tests lower it).</summary>
+    internal uint MaxCountPerGroup { get; init; } = uint.MaxValue;
+
     internal void Validate()
     {
         if (Grouping is not (AppGrouping.MismatchingValues or AppGrouping.AllValues))

@@ -12,8 +12,6 @@ namespace PortMismatch.Detection;
 /// </summary>
 public sealed class MismatchAggregator
 {
-    private const int InitialCapacity = 64;
-
     private static readonly ImmutableArray<Transport>[] TransportSets = CreateTransportSets();
 
     private readonly MismatchEvaluator _evaluator;
@@ -25,6 +23,8 @@ public sealed class MismatchAggregator
     private readonly int _maxGroups;
     private readonly bool _allValues;
     private GroupTable? _spare;
+    private byte[] _lastApp = [];
+    private int _lastAppId = -1;
     private long _watermark = long.MinValue;
     private long _nextClose = long.MaxValue;
 
@@ -169,17 +169,23 @@ public sealed class MismatchAggregator
         {
             foreach (var (key, stats) in table.Groups())
             {
-                var appId = Intern(other._apps.GetBytes(key.App));
+                var mine = key with { App = Intern(other._apps.GetBytes(key.App)) };
                 var target = _window == 0 ? TableFor(0) : OpenTable(table.WindowStart);
-                var mine = key with { App = appId };
-                if (!target.TryMerge(mine, stats, GroupCount < _maxGroups, _maxGroups))
+                switch (target.Merge(mine, stats, GroupCount < _maxGroups, out var full))
                 {
-                    EvictOldest();
-                    target = _window == 0 ? TableFor(0) : OpenTable(table.WindowStart);
-                    _ = target.TryMerge(mine, stats, true, _maxGroups);
+                    case GroupTable.AddResult.Created:
+                        GroupCount++;
+                        break;
+                    case GroupTable.AddResult.NoRoom:
+                        EvictOldest();
+                        _ = target.Merge(mine, stats, true, out _);
+                        GroupCount++;
+                        break;
+                    case GroupTable.AddResult.Saturated:
+                        Emit(target.WindowStart, mine, full, partial: true);
+                        EarlyEmissions++;
+                        break;
                 }
-
-                GroupCount = CountGroups();
             }
 
             table.Clear();
@@ -188,6 +194,7 @@ public sealed class MismatchAggregator
         other._open.Clear();
         other.GroupCount = 0;
         other._apps.Clear();
+        other._lastApp = [];
         RecordsAdded += other.RecordsAdded;
         RecordsSelected += other.RecordsSelected;
         ValuesCounted += other.ValuesCounted;
@@ -209,6 +216,7 @@ public sealed class MismatchAggregator
         }
 
         _apps.Clear();
+        _lastApp = [];
         _nextClose = long.MaxValue;
     }
 
@@ -222,7 +230,12 @@ public sealed class MismatchAggregator
             return;
         }
 
-        if (!_apps.TryIntern(value, out var appId))
+        int appId;
+        if (value.SequenceEqual(_lastApp))
+        {
+            appId = _lastAppId;
+        }
+        else if (!_apps.TryIntern(value, out appId))
         {
             if (!TryMakeRoomForApp(value, out appId))
             {
@@ -232,17 +245,29 @@ public sealed class MismatchAggregator
 
             table = TableFor(record.TimestampMicroseconds);
         }
-
-        var key = GroupKey.Create(record.SourceAddress, record.DestinationAddress, appId, port);
-        var before = table.Count;
-        if (!table.TryAdd(key, record.TimestampMicroseconds, rule, transport, GroupCount < _maxGroups, _maxGroups))
+        else
         {
-            EvictOldest();
-            before = table.Count;
-            _ = table.TryAdd(key, record.TimestampMicroseconds, rule, transport, true, _maxGroups);
+            _lastApp = _apps.GetBytes(appId);
+            _lastAppId = appId;
         }
 
-        GroupCount += table.Count - before;
+        var key = GroupKey.Create(record.SourceAddress, record.DestinationAddress, appId, port);
+        var time = record.TimestampMicroseconds;
+        switch (table.Add(key, time, rule, transport, GroupCount < _maxGroups, out var full))
+        {
+            case GroupTable.AddResult.Created:
+                GroupCount++;
+                break;
+            case GroupTable.AddResult.NoRoom:
+                EvictOldest();
+                _ = table.Add(key, time, rule, transport, true, out _);
+                GroupCount++;
+                break;
+            case GroupTable.AddResult.Saturated:
+                Emit(table.WindowStart, key, full, partial: true);
+                EarlyEmissions++;
+                break;
+        }
     }
 
     private const long LateWindow = long.MinValue + 1;
@@ -265,7 +290,7 @@ public sealed class MismatchAggregator
         var start = FloorToWindow(time);
         if (start + _window + _lateness <= _watermark && !IsOpen(start))
         {
-            return _lateMarker ??= new GroupTable(LateWindow, 1);
+            return _lateMarker ??= new GroupTable(LateWindow, 1, 1);
         }
 
         return OpenTable(start);
@@ -372,6 +397,7 @@ public sealed class MismatchAggregator
         }
 
         _apps.Clear();
+        _lastApp = [];
         return _apps.TryIntern(value, out appId);
     }
 
@@ -434,17 +460,6 @@ public sealed class MismatchAggregator
         });
     }
 
-    private int CountGroups()
-    {
-        var total = 0;
-        foreach (var table in _open)
-        {
-            total += table.Count;
-        }
-
-        return total;
-    }
-
     private GroupTable RentTable(long start)
     {
         if (_spare is { } spare)
@@ -454,7 +469,7 @@ public sealed class MismatchAggregator
             return spare;
         }
 
-        return new GroupTable(start, Math.Min(InitialCapacity, _maxGroups));
+        return new GroupTable(start, _maxGroups, Options.MaxCountPerGroup);
     }
 
     private void ReturnTable(GroupTable table)

@@ -66,7 +66,7 @@ internal sealed class AppInternTable
         return true;
     }
 
-    public ReadOnlySpan<byte> GetBytes(int id) => _values[id];
+    public byte[] GetBytes(int id) => _values[id];
 
     public string GetString(int id) => _strings[id] ??= Encoding.UTF8.GetString(_values[id]);
 

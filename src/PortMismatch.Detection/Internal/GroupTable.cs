@@ -13,14 +13,12 @@ internal readonly record struct GroupKey(
 
     public IPAddressValue Destination => IPAddressValue.FromParts(DestinationHigh, DestinationLow, DestinationKind);
 
+    /// <summary>A well-mixed 32-bit hash, seeded per process (<see cref="HashCode"/>), so crafted keys cannot aim at one slot.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Hash() => HashCode.Combine(SourceHigh ^ (SourceLow * 31), DestinationHigh ^ (DestinationLow * 31), App | (Port << 16) | (SourceKind << 24) | (DestinationKind << 28)) & int.MaxValue;
+    public uint Hash() => (uint)HashCode.Combine(SourceLow, DestinationLow, SourceHigh ^ DestinationHigh, App | (Port << 16) | (SourceKind << 24) | (DestinationKind << 28));
 }
 
-/// <summary>
-/// The statistics of one group: count, min and max time, the lowest rule index seen (order-independent) and the transports
-/// seen as a bit mask.
-/// </summary>
+/// <summary>The statistics of one group: count, min and max time, the lowest rule index seen (order-independent), transports seen.</summary>
 internal struct GroupStats
 {
     public long Count;
@@ -28,147 +26,148 @@ internal struct GroupStats
     public long Last;
     public int Rule;
     public byte Transports;
-
-    public static GroupStats Of(long time, int rule, Transport transport)
-        => new() { Count = 1, First = time, Last = time, Rule = rule, Transports = (byte)(1 << (int)transport) };
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Add(long time, int rule, Transport transport)
-    {
-        Count++;
-        if (time < First)
-        {
-            First = time;
-        }
-
-        if (time > Last)
-        {
-            Last = time;
-        }
-
-        if ((uint)rule < (uint)Rule)
-        {
-            Rule = rule;
-        }
-
-        Transports |= (byte)(1 << (int)transport);
-    }
-
-    public void Merge(in GroupStats other)
-    {
-        Count += other.Count;
-        First = Math.Min(First, other.First);
-        Last = Math.Max(Last, other.Last);
-        if ((uint)other.Rule < (uint)Rule)
-        {
-            Rule = other.Rule;
-        }
-
-        Transports |= other.Transports;
-    }
 }
 
 /// <summary>
-/// Groups of one window in a chained hash table whose entries live in a ring buffer in creation order, so the oldest
-/// group is always at the head and can be emitted first when the aggregator reaches its group bound.
-/// 80 bytes an entry plus 4 to 8 bytes of buckets; the ring never grows past the group bound.
+/// Groups of one window. Entries are 64 bytes and live in an open-addressing table (linear probing), so finding a group
+/// costs one cache miss; a ring of slot indices remembers creation order, so the oldest group can be emitted first when the
+/// aggregator reaches its bound. Removed entries become tombstones until the next rehash. At most 80 % of the slots are
+/// used, and the table never grows past what the group bound needs: at the bound a group costs at most 64 / 0.8 + 4 = 84 bytes.
 /// </summary>
 internal sealed class GroupTable
 {
-    private Entry[] _entries;
-    private int[] _buckets; // slot + 1, 0 = end of chain
-    private int _head;
+    private const byte Empty = 0;
+    private const byte Live = 1;
+    private const byte Tombstone = 2;
 
-    public GroupTable(long windowStart, int initialCapacity)
+    private readonly int _maxCapacity;
+    private readonly uint _maxCount;
+    private Entry[] _entries;
+    private int[] _ring;
+    private int _ringHead;
+    private int _tombstones;
+    private int _limit;
+
+    public GroupTable(long windowStart, int maxGroups, uint maxCount)
     {
         WindowStart = windowStart;
-        _entries = new Entry[initialCapacity];
-        _buckets = new int[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)initialCapacity)];
+        _maxCapacity = CapacityFor(maxGroups);
+        _maxCount = maxCount;
+        var capacity = Math.Min(64, _maxCapacity);
+        _entries = new Entry[capacity];
+        _ring = new int[capacity];
+        _limit = LimitFor(capacity);
+    }
+
+    public enum AddResult
+    {
+        Counted,
+        Created,
+        NoRoom,
+        Saturated,
     }
 
     public long WindowStart { get; set; }
 
     public int Count { get; private set; }
 
-    /// <summary>Adds one record to its group; returns false when the group is new and <paramref name="mayCreate"/> is false.</summary>
+    /// <summary>
+    /// Counts one record into its group. <see cref="AddResult.NoRoom"/>: the group is new and <paramref name="mayCreate"/> is
+    /// false. <see cref="AddResult.Saturated"/>: the group's count is at its maximum; <paramref name="full"/> holds its
+    /// statistics, to be emitted, and the group starts again with this record.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryAdd(in GroupKey key, long time, int rule, Transport transport, bool mayCreate, int maxCapacity)
+    public AddResult Add(in GroupKey key, long time, int rule, Transport transport, bool mayCreate, out GroupStats full)
     {
-        var hash = key.Hash();
-        var entries = _entries;
-        var slot = _buckets[hash & (_buckets.Length - 1)] - 1;
-        while (slot >= 0)
-        {
-            ref var entry = ref entries[slot];
-            if (entry.Hash == hash && entry.Key == key)
-            {
-                entry.Stats.Add(time, rule, transport);
-                return true;
-            }
-
-            slot = entry.Next - 1;
-        }
-
-        if (!mayCreate)
-        {
-            return false;
-        }
-
-        if (Count == _entries.Length)
-        {
-            Grow(maxCapacity);
-        }
-
-        Append(key, hash, GroupStats.Of(time, rule, transport));
-        return true;
-    }
-
-    /// <summary>Merges a group in (used by merge); false when it is new and <paramref name="mayCreate"/> is false.</summary>
-    public bool TryMerge(in GroupKey key, in GroupStats stats, bool mayCreate, int maxCapacity)
-    {
-        var hash = key.Hash();
-        var slot = _buckets[hash & (_buckets.Length - 1)] - 1;
-        while (slot >= 0)
+        full = default;
+        var slot = Find(key, out var found);
+        if (found)
         {
             ref var entry = ref _entries[slot];
-            if (entry.Hash == hash && entry.Key == key)
+            if (entry.Count >= _maxCount)
             {
-                entry.Stats.Merge(stats);
-                return true;
+                full = entry.Stats;
+                entry.Count = 1;
+                entry.First = time;
+                entry.Last = time;
+                entry.Rule = rule;
+                entry.Transports = (byte)(1 << (int)transport);
+                return AddResult.Saturated;
             }
 
-            slot = entry.Next - 1;
+            entry.Count++;
+            if (time < entry.First)
+            {
+                entry.First = time;
+            }
+
+            if (time > entry.Last)
+            {
+                entry.Last = time;
+            }
+
+            if ((uint)rule < (uint)entry.Rule)
+            {
+                entry.Rule = rule;
+            }
+
+            entry.Transports |= (byte)(1 << (int)transport);
+            return AddResult.Counted;
         }
 
         if (!mayCreate)
         {
-            return false;
+            return AddResult.NoRoom;
         }
 
-        if (Count == _entries.Length)
+        Insert(slot, key, new GroupStats { Count = 1, First = time, Last = time, Rule = rule, Transports = (byte)(1 << (int)transport) });
+        return AddResult.Created;
+    }
+
+    /// <summary>Merges a group in; see <see cref="Add"/> for the results (<paramref name="full"/> holds what must be emitted first).</summary>
+    public AddResult Merge(in GroupKey key, in GroupStats stats, bool mayCreate, out GroupStats full)
+    {
+        full = default;
+        var slot = Find(key, out var found);
+        if (found)
         {
-            Grow(maxCapacity);
+            ref var entry = ref _entries[slot];
+            if (entry.Count + stats.Count > _maxCount)
+            {
+                full = entry.Stats;
+                entry.SetStats(stats);
+                return AddResult.Saturated;
+            }
+
+            var merged = entry.Stats;
+            merged.Count += stats.Count;
+            merged.First = Math.Min(merged.First, stats.First);
+            merged.Last = Math.Max(merged.Last, stats.Last);
+            merged.Rule = (uint)stats.Rule < (uint)merged.Rule ? stats.Rule : merged.Rule;
+            merged.Transports |= stats.Transports;
+            entry.SetStats(merged);
+            return AddResult.Counted;
         }
 
-        Append(key, hash, stats);
-        return true;
+        if (!mayCreate)
+        {
+            return AddResult.NoRoom;
+        }
+
+        Insert(slot, key, stats);
+        return AddResult.Created;
     }
 
     /// <summary>Removes and returns the oldest group.</summary>
     public (GroupKey Key, GroupStats Stats) RemoveOldest()
     {
-        var slot = _head;
+        var slot = _ring[_ringHead];
+        _ringHead = _ringHead + 1 == _ring.Length ? 0 : _ringHead + 1;
         ref var entry = ref _entries[slot];
-        ref var link = ref _buckets[entry.Hash & (_buckets.Length - 1)];
-        while (link - 1 != slot)
-        {
-            link = ref _entries[link - 1].Next;
-        }
-
-        link = entry.Next;
         var result = (entry.Key, entry.Stats);
         entry = default;
-        _head = _head + 1 == _entries.Length ? 0 : _head + 1;
+        entry.State = Tombstone;
+        _tombstones++;
         Count--;
         return result;
     }
@@ -178,7 +177,7 @@ internal sealed class GroupTable
     {
         for (var i = 0; i < Count; i++)
         {
-            var entry = _entries[Slot(i)];
+            var entry = _entries[_ring[RingIndex(i)]];
             yield return (entry.Key, entry.Stats);
         }
     }
@@ -186,60 +185,150 @@ internal sealed class GroupTable
     public void Clear()
     {
         Array.Clear(_entries);
-        Array.Clear(_buckets);
-        _head = 0;
+        _ringHead = 0;
+        _tombstones = 0;
         Count = 0;
     }
 
-    private void Append(in GroupKey key, int hash, in GroupStats stats)
+    internal static int CapacityFor(int groups) => (int)Math.Min(Array.MaxLength, ((long)groups * 5 / 4) + 1);
+
+    private static int LimitFor(int capacity) => (int)((long)capacity * 4 / 5);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int RingIndex(int i)
     {
-        var slot = Slot(Count);
-        ref var bucket = ref _buckets[hash & (_buckets.Length - 1)];
-        _entries[slot] = new Entry { Key = key, Hash = hash, Stats = stats, Next = bucket };
-        bucket = slot + 1;
+        var index = _ringHead + i;
+        return index >= _ring.Length ? index - _ring.Length : index;
+    }
+
+    /// <summary>The slot of the key, or where to insert it (the first tombstone passed, else the empty slot that ended the probe).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Find(in GroupKey key, out bool found)
+    {
+        var entries = _entries;
+        var slot = (int)(((ulong)key.Hash() * (ulong)entries.Length) >> 32);
+        var insertAt = -1;
+        while (true)
+        {
+            ref var entry = ref entries[slot];
+            if (entry.State == Live)
+            {
+                if (entry.SourceLow == key.SourceLow && entry.DestinationLow == key.DestinationLow && entry.App == key.App
+                    && entry.Port == key.Port && entry.SourceHigh == key.SourceHigh && entry.DestinationHigh == key.DestinationHigh
+                    && entry.Kinds == (byte)(key.SourceKind | (key.DestinationKind << 2)))
+                {
+                    found = true;
+                    return slot;
+                }
+            }
+            else if (entry.State == Empty)
+            {
+                found = false;
+                return insertAt >= 0 ? insertAt : slot;
+            }
+            else if (insertAt < 0)
+            {
+                insertAt = slot;
+            }
+
+            slot = slot + 1 == entries.Length ? 0 : slot + 1;
+        }
+    }
+
+    private void Insert(int slot, in GroupKey key, in GroupStats stats)
+    {
+        if (_entries[slot].State == Tombstone)
+        {
+            _tombstones--;
+        }
+        else if (Count + _tombstones + 1 > _limit)
+        {
+            Rehash();
+            slot = Find(key, out _);
+        }
+
+        ref var entry = ref _entries[slot];
+        entry.SetKey(key);
+        entry.SetStats(stats);
+        entry.State = Live;
+        _ring[RingIndex(Count)] = slot;
         Count++;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Slot(int index)
+    /// <summary>Grows (while below the bound's capacity) or just drops tombstones; keeps creation order.</summary>
+    private void Rehash()
     {
-        var slot = _head + index;
-        return slot >= _entries.Length ? slot - _entries.Length : slot;
-    }
-
-    /// <summary>Doubles the ring, but never past the aggregator's group bound, so a full table has no slack.</summary>
-    private void Grow(int maxCapacity)
-    {
-        var capacity = Math.Max(_entries.Length + 1, Math.Min(_entries.Length * 2, maxCapacity));
+        var capacity = Count + 1 > LimitFor(_entries.Length) / 2 && _entries.Length < _maxCapacity
+            ? (int)Math.Min(_maxCapacity, (long)_entries.Length * 2)
+            : _entries.Length;
         var old = _entries;
-        var oldHead = _head;
+        var oldRing = _ring;
+        var oldHead = _ringHead;
         var count = Count;
         _entries = new Entry[capacity];
-        var buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity);
-        if (buckets != _buckets.Length)
-        {
-            _buckets = new int[buckets];
-        }
-        else
-        {
-            Array.Clear(_buckets);
-        }
-
-        _head = 0;
+        _ring = new int[capacity];
+        _ringHead = 0;
+        _tombstones = 0;
+        _limit = Math.Max(LimitFor(capacity), 1);
         Count = 0;
         for (var i = 0; i < count; i++)
         {
             var at = oldHead + i;
-            ref var entry = ref old[at >= old.Length ? at - old.Length : at];
-            Append(entry.Key, entry.Hash, entry.Stats);
+            ref var entry = ref old[oldRing[at >= oldRing.Length ? at - oldRing.Length : at]];
+            var key = entry.Key;
+            var slot = Find(key, out _);
+            _entries[slot] = entry;
+            _ring[i] = slot;
+            Count++;
         }
     }
 
+    /// <summary>64 bytes: addresses 32, times 16, app id 4, count 4, rule 4, port 2, kinds and state 1, transports 1.</summary>
     private struct Entry
     {
-        public GroupKey Key;
-        public GroupStats Stats;
-        public int Hash;
-        public int Next; // slot + 1, 0 = end of chain
+        public ulong SourceHigh;
+        public ulong SourceLow;
+        public ulong DestinationHigh;
+        public ulong DestinationLow;
+        public long First;
+        public long Last;
+        public int App;
+        public uint Count;
+        public int Rule;
+        public ushort Port;
+        public byte Meta;        // source kind | destination kind << 2 | state << 4
+        public byte Transports;
+
+        public byte State
+        {
+            readonly get => (byte)(Meta >> 4);
+            set => Meta = (byte)((Meta & 0x0F) | (value << 4));
+        }
+
+        public readonly byte Kinds => (byte)(Meta & 0x0F);
+
+        public readonly GroupKey Key => new(SourceHigh, SourceLow, DestinationHigh, DestinationLow, App, Port, (byte)(Kinds & 3), (byte)(Kinds >> 2));
+
+        public readonly GroupStats Stats => new() { Count = Count, First = First, Last = Last, Rule = Rule, Transports = Transports };
+
+        public void SetKey(in GroupKey key)
+        {
+            SourceHigh = key.SourceHigh;
+            SourceLow = key.SourceLow;
+            DestinationHigh = key.DestinationHigh;
+            DestinationLow = key.DestinationLow;
+            App = key.App;
+            Port = key.Port;
+            Meta = (byte)((Meta & 0xF0) | key.SourceKind | (key.DestinationKind << 2));
+        }
+
+        public void SetStats(in GroupStats stats)
+        {
+            Count = (uint)stats.Count;
+            First = stats.First;
+            Last = stats.Last;
+            Rule = stats.Rule;
+            Transports = stats.Transports;
+        }
     }
 }

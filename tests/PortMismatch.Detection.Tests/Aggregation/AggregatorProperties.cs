@@ -114,21 +114,23 @@ public sealed class AggregatorProperties
         return (abc.SameAs(all) && cba.SameAs(all) && bac.SameAs(all) && tree.SameAs(all)).Label(Describe(abc, all));
     }
 
-    public static Arbitrary<(TestRecord[], int)> BoundedBatches() => Arb.From(
+    public static Arbitrary<(TestRecord[], int, uint)> BoundedBatches() => Arb.From(
         from records in Gen.ArrayOf(Record())
         from bound in Gen.Choose(1, 8)
-        select (records, bound));
+        from maxCount in Gen.Elements(1u, 2u, 3u, uint.MaxValue)
+        select (records, bound, maxCount));
 
     [Property(MaxTest = 500, Replay = Generators.Replay, Arbitrary = [typeof(AggregatorProperties)])]
-    public Property With_a_small_group_bound_no_count_is_lost((TestRecord[] Records, int Bound) input)
+    public Property With_small_bounds_no_count_is_lost((TestRecord[] Records, int Bound, uint MaxCount) input)
     {
-        var (rows, aggregator) = Aggregate(input.Records, AggregatorOptions.Default with { MaxGroups = input.Bound, MaxAppValues = 3 });
+        var (rows, aggregator) = Aggregate(input.Records, AggregatorOptions.Default with { MaxGroups = input.Bound, MaxAppValues = 3, MaxCountPerGroup = input.MaxCount });
         var expected = Reference(input.Records, AppGrouping.MismatchingValues);
         var pairs = expected.Values.Sum(s => s.Count);
         return (rows.Sum(r => r.Count) == pairs
                 && aggregator.ValuesCounted == pairs
                 && Totals(rows).SameAs(expected)
-                && aggregator.EarlyEmissions == rows.Count(r => r.IsPartial))
+                && aggregator.EarlyEmissions == rows.Count(r => r.IsPartial)
+                && rows.All(r => r.Count <= input.MaxCount))
             .Label($"bound {input.Bound}: rows sum {rows.Sum(r => r.Count)}, pairs {pairs}, early {aggregator.EarlyEmissions}");
     }
 

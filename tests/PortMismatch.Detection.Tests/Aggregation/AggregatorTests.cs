@@ -189,6 +189,47 @@ public sealed class AggregatorTests
     }
 
     [Fact]
+    public void At_the_group_bound_the_oldest_group_is_emitted_first()
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink, AggregatorOptions.Default with { MaxGroups = 3 });
+        var ssl = "ssl"u8.ToArray();
+        for (var port = 1; port <= 3; port++)
+        {
+            aggregator.Add(Record(ssl, port, port));
+        }
+
+        aggregator.Add(Record(ssl, 10, 2));   // existing group: nothing emitted
+        Assert.Empty(sink.Rows);
+        aggregator.Add(Record(ssl, 11, 4));   // new group: port 1, the oldest, goes out
+        aggregator.Add(Record(ssl, 12, 5));   // then port 2, with both its records
+        Assert.Equal([(1, 1L, true), (2, 2L, true)], sink.Rows.Select(r => (r.DestinationPort, r.Count, r.IsPartial)));
+        Assert.Equal(2, aggregator.EarlyEmissions);
+        Assert.Equal(3, aggregator.GroupCount);
+    }
+
+    [Fact]
+    public void Evicting_and_creating_groups_for_a_long_time_keeps_the_table_consistent()
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink, AggregatorOptions.Default with { MaxGroups = 100 });
+        var ssl = "ssl"u8.ToArray();
+        var random = new Random(7);
+        var expected = new Dictionary<int, long>();
+        for (var i = 0; i < 200_000; i++)
+        {
+            var port = random.Next(1, 400);
+            expected[port] = expected.GetValueOrDefault(port) + 1;
+            aggregator.Add(Record(ssl, i, port));
+            Assert.True(aggregator.GroupCount <= 100);
+        }
+
+        aggregator.Complete();
+        var actual = sink.Rows.GroupBy(r => r.DestinationPort).ToDictionary(g => g.Key, g => g.Sum(r => r.Count));
+        Assert.Equal(expected.OrderBy(p => p.Key), actual.OrderBy(p => p.Key));
+    }
+
+    [Fact]
     public void Invalid_options_are_refused_with_the_option_named()
     {
         var sink = new ListSink();
