@@ -9,8 +9,9 @@ namespace PortMismatch.Detection;
 /// selects, in bounded memory. Rows go to an <see cref="IMismatchRowSink"/> when a window closes, when a bound forces an
 /// early (partial) row, and at <see cref="Complete"/>. Adding a record to an existing group allocates nothing.
 /// Not thread-safe: aggregate on each thread, then <see cref="Merge"/>; the result does not depend on the order of merges.
+/// It is an <see cref="IFlowRecordSink"/>, so a reader's push API can feed it directly.
 /// </summary>
-public sealed class MismatchAggregator
+public sealed class MismatchAggregator : IFlowRecordSink
 {
     private static readonly ImmutableArray<Transport>[] TransportSets = CreateTransportSets();
 
@@ -145,6 +146,10 @@ public sealed class MismatchAggregator
             LateRecords++;
         }
     }
+
+    /// <summary>Adds a record pushed by a reader (the same as <see cref="Add(in FlowRecord)"/>).</summary>
+    /// <param name="record">The record.</param>
+    void IFlowRecordSink.OnRecord(in FlowRecord record) => Add(record);
 
     /// <summary>
     /// Moves every group of <paramref name="other"/> into this aggregator (summing counts, keeping the earliest first and
