@@ -55,6 +55,18 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    public void One_evaluator_gives_the_same_verdicts_on_many_threads_at_once()
+    {
+        var evaluator = new MismatchEvaluator(RuleSet.Escu);
+        string[] apps = ["dns", "SSL", "http", "web-browsing", "smtp", "tls", "dns-base"];
+        bool Verdict(int i) => evaluator.TryMatch(Encoding.UTF8.GetBytes(apps[i % apps.Length]), i % 9000, (Transport)(i & 3), out _);
+        var expected = Enumerable.Range(0, 50_000).Select(Verdict).ToArray();
+        var actual = new bool[expected.Length];
+        Parallel.For(0, expected.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => actual[i] = Verdict(i));
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
     public void Two_rules_claiming_one_app_each_flag_ports_missing_from_their_own_set()
     {
         var evaluator = Compile(
