@@ -55,12 +55,35 @@ internal static class SyslogHeader
         var lastSpace = firstComma < 0 ? -1 : beforeComma.LastIndexOf((byte)' ');
         if (lastSpace > 0)
         {
-            var hostLength = beforeComma.IndexOf((byte)' ');
-            host = new Range(p, p + hostLength);
+            host = HostToken(beforeComma[..lastSpace], p);
         }
 
         csvStart = lastSpace < 0 ? p : p + lastSpace + 1;
         return true;
+    }
+
+    // The host is the last token that is not a tag ("panos:", "panos[12]:"); with an unrecognised time in front
+    // ("Nov 30 2018 16:09:08 fw"), the last token is still the host.
+    private static Range HostToken(ReadOnlySpan<byte> tokens, int offset)
+    {
+        var end = tokens.Length;
+        while (end > 0)
+        {
+            while (end > 0 && tokens[end - 1] == (byte)' ')
+            {
+                end--;
+            }
+
+            var start = tokens[..end].LastIndexOf((byte)' ') + 1;
+            if (end > start && tokens[end - 1] != (byte)':')
+            {
+                return new Range(offset + start, offset + end);
+            }
+
+            end = start;
+        }
+
+        return default;
     }
 
     private static bool TryParsePri(ReadOnlySpan<byte> message, out int end)
