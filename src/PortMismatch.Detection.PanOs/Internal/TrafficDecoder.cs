@@ -183,6 +183,15 @@ internal sealed class TrafficDecoder
             return status;
         }
 
+        // Most frames lie inside the first segment: frame there as if more input followed (it does), and fall back to the
+        // segment-crossing path only when that needs more data.
+        var firstStatus = NextFrame(data.FirstSpan, isFinal: false, out frame, out var firstAdvance);
+        if (firstStatus is FrameStatus.Frame or FrameStatus.Consumed)
+        {
+            consumed = data.GetPosition(firstAdvance);
+            return firstStatus;
+        }
+
         frame = default;
         consumed = data.Start;
         if (_discardBytes > 0)
