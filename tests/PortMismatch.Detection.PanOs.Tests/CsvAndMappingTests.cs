@@ -126,6 +126,20 @@ public sealed class CsvAndMappingTests
         Assert.Equal(new DateTimeOffset(2024, 7, 15, 10, 0, 0, TimeSpan.Zero), FlowTime.ToDateTimeOffset(records[1].Time));
     }
 
+    [Theory]
+    [InlineData("2024/03/31 02:30:00")]
+    [InlineData("2024/10/27 02:30:00")]
+    public void Local_times_in_a_daylight_saving_gap_or_overlap_are_read_not_refused(string local)
+    {
+        var options = PanOsReaderOptions.Default with { TimeZone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin") };
+
+        var record = Assert.Single(ReadResult.Of(new TrafficLine().Set(6, local) + "\n", options).Records);
+
+        var utc = FlowTime.ToDateTimeOffset(record.Time);
+        var wall = DateTime.ParseExact(local, "yyyy/MM/dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange((wall - utc.UtcDateTime).TotalHours, 1, 2);
+    }
+
     [Fact]
     public void Non_traffic_logs_are_skipped_and_counted()
     {
