@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.IO.Pipelines;
+using PortMismatch.Detection.PanOs.Internal;
+
+namespace PortMismatch.Detection.PanOs;
+
+/// <summary>
+/// Streams PAN-OS TRAFFIC logs from a <see cref="PipeReader"/>, a <see cref="Stream"/> or a file (plain or gzip) into an
+/// <see cref="IFlowRecordSink"/>, with the framing, mapping and diagnostics of <see cref="PanOsTrafficReader"/>. Memory is
+/// bounded by <see cref="PanOsReaderOptions.MaxLineLength"/> whatever the input.
+/// </summary>
+public static class PanOsTrafficInput
+{
+    private const int FileBufferSize = 64 * 1024;
+
+    /// <summary>Reads a pipe to its end, pushing each accepted record to <paramref name="sink"/>. The pipe is not completed.</summary>
+    /// <param name="reader">The input.</param>
+    /// <param name="sink">Receives the accepted records.</param>
+    /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
+    /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
+    /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the read.</param>
+    /// <returns>The counts of the read.</returns>
+    /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
+    public static async Task<InputCounters> ReadPipeAsync(
+        PipeReader reader,
+        IFlowRecordSink sink,
+        PanOsReaderOptions? options = null,
+        Action<InputDiagnostic>? diagnostics = null,
+        string? inputName = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(sink);
+        var decoder = new TrafficDecoder(options, diagnostics, inputName);
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+
+            // Everything buffered is handled before IsCompleted is looked at; a final line without LF is a line.
+            var consumed = Process(decoder, buffer, result.IsCompleted, sink);
+            reader.AdvanceTo(consumed, buffer.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                return decoder.Counters;
+            }
+        }
+    }
+
+    /// <summary>Reads a stream to its end (the stream is left open).</summary>
+    /// <param name="stream">The input; not decompressed (see <see cref="ReadFileAsync"/> for gzip).</param>
+    /// <param name="sink">Receives the accepted records.</param>
+    /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
+    /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
+    /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the read.</param>
+    /// <returns>The counts of the read.</returns>
+    /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
+    public static async Task<InputCounters> ReadStreamAsync(
+        Stream stream,
+        IFlowRecordSink sink,
+        PanOsReaderOptions? options = null,
+        Action<InputDiagnostic>? diagnostics = null,
+        string? inputName = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(sink);
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));
+        try
+        {
+            return await ReadPipeAsync(reader, sink, options, diagnostics, inputName, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Reads a file to its end. A file that starts with the gzip magic bytes (<c>1f 8b</c>) is decompressed, whatever its
+    /// name; concatenated gzip members are read in turn.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="sink">Receives the accepted records.</param>
+    /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
+    /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the read.</param>
+    /// <returns>The counts of the read; diagnostics name the input by <paramref name="path"/>.</returns>
+    /// <exception cref="PanOsFormatException">The file is gzip but corrupt.</exception>
+    /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
+    public static async Task<InputCounters> ReadFileAsync(
+        string path,
+        IFlowRecordSink sink,
+        PanOsReaderOptions? options = null,
+        Action<InputDiagnostic>? diagnostics = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(sink);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (file.ConfigureAwait(false))
+        {
+            var magic = new byte[2];
+            var length = await file.ReadAtLeastAsync(magic, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            file.Position = 0;
+            if (length < 2 || magic[0] != 0x1F || magic[1] != 0x8B)
+            {
+                return await ReadStreamAsync(file, sink, options, diagnostics, path, cancellationToken).ConfigureAwait(false);
+            }
+
+            var gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
+            await using (gzip.ConfigureAwait(false))
+            {
+                try
+                {
+                    return await ReadStreamAsync(gzip, sink, options, diagnostics, path, cancellationToken).ConfigureAwait(false);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new PanOsFormatException(
+                        PanOsFormatError.CorruptCompressedInput,
+                        $"the gzip stream is corrupt: {e.Message}",
+                        path,
+                        0,
+                        -1,
+                        e);
+                }
+            }
+        }
+    }
+
+    // Decodes frames until the buffer needs more data; returns where the unread input starts.
+    private static SequencePosition Process(TrafficDecoder decoder, ReadOnlySequence<byte> buffer, bool isFinal, IFlowRecordSink sink)
+    {
+        while (true)
+        {
+            var status = decoder.NextFrame(buffer, isFinal, out var frame, out var consumed);
+            buffer = buffer.Slice(consumed);
+            switch (status)
+            {
+                case FrameStatus.Frame:
+                    if (decoder.TryDecode(frame, decoder.FrameLineNumber, decoder.FrameByteOffset, out var traffic))
+                    {
+                        sink.OnRecord(traffic.Flow);
+                    }
+
+                    break;
+                case FrameStatus.Consumed:
+                    break;
+                default:
+                    return buffer.Start;
+            }
+        }
+    }
+}

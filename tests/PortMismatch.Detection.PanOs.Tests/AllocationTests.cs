@@ -1,0 +1,63 @@
+using System.Text;
+
+namespace PortMismatch.Detection.PanOs.Tests;
+
+/// <summary>Steady state allocates nothing per record: the reader, and the evaluator on its output.</summary>
+public sealed class AllocationTests
+{
+    private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);
+
+    private static byte[] Input(int repeats)
+    {
+        var text = new StringBuilder();
+        for (var i = 0; i < repeats; i++)
+        {
+            text.Append(new TrafficLine(105).With(app: "web-browsing", destPort: "8081")).Append('\n');
+            text.Append("<14>Nov 30 16:09:08 PA-220 ").Append(new TrafficLine(65).With(app: "dns", destPort: "53", transport: "udp")).Append("\r\n");
+            text.Append("<14>1 2021-05-26T16:26:47Z fw - - - [m a=\"b\"] ").Append(new TrafficLine(115).Set(6, "2021-05-26T16:26:47.123456789Z").Set(14, "x,\"y\"")).Append('\n');
+            text.Append(new TrafficLine(65).With(type: "THREAT")).Append('\n');
+            text.Append(new TrafficLine(65).Set(7, "bad")).Append('\n');
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    [Theory]
+    [InlineData(false, "UTC")]
+    [InlineData(true, "UTC")]
+    [InlineData(false, "Europe/Berlin")]
+    public void Reading_and_evaluating_allocate_nothing_after_warm_up(bool segmented, string zone)
+    {
+        var input = Input(2000);
+        var options = PanOsReaderOptions.Default with { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(zone) };
+        var sequence = Chunking.ToSequence(input, new Random(20261126), 1500);
+        var reader = segmented ? new PanOsTrafficReader(sequence, options, null, "x") : new PanOsTrafficReader(input, options, null, "x");
+
+        // Warm-up: scratch buffers, reason counters and the zone's rules come into being here.
+        for (var i = 0; i < 300 && reader.TryRead(out var warm); i++)
+        {
+            Evaluator.Evaluate(warm);
+        }
+
+        var mismatches = 0;
+        var records = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        while (reader.TryRead(out var record))
+        {
+            records++;
+            if (Evaluator.IsMismatch(record))
+            {
+                mismatches += Evaluator.Evaluate(record).MismatchCount;
+            }
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.True(records > 5000, $"{records} records");
+        Assert.True(mismatches > 1000, $"{mismatches} mismatches");
+        Assert.True(reader.Counters.IsBalanced);
+        Assert.Equal(2000, reader.Counters.SkippedByReason["not-a-traffic-log"]);
+        Assert.Equal(2000, reader.Counters.RejectedByReason["bad-address"]);
+    }
+}
