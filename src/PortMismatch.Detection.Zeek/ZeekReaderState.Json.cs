@@ -149,7 +149,7 @@ public sealed partial class ZeekReaderState
                 }
                 else
                 {
-                    Fail(ref fields, Reasons.BadTimestamp, "ts is not a timestamp:", ref reader, valueBuffer);
+                    Fail(ref fields, Reasons.BadTimestamp, "ts", " is not a timestamp:", ref reader, valueBuffer);
                 }
 
                 break;
@@ -324,7 +324,7 @@ public sealed partial class ZeekReaderState
             return;
         }
 
-        Fail(ref fields, Reasons.BadAddress, $"{name} is not an IP address:", ref reader, buffer);
+        Fail(ref fields, Reasons.BadAddress, name, " is not an IP address:", ref reader, buffer);
     }
 
     private void ReadPort(ref Utf8JsonReader reader, ref JsonRecord fields, ref ushort? port, string name, scoped Span<byte> buffer)
@@ -337,11 +337,11 @@ public sealed partial class ZeekReaderState
         };
         if (status == NumberStatus.OutOfRange)
         {
-            Fail(ref fields, Reasons.PortOutOfRange, $"{name} is not in 0-65535:", ref reader, buffer);
+            Fail(ref fields, Reasons.PortOutOfRange, name, " is not in 0-65535:", ref reader, buffer);
         }
         else if (status != NumberStatus.Ok)
         {
-            Fail(ref fields, Reasons.BadPort, $"{name} is not a port number:", ref reader, buffer);
+            Fail(ref fields, Reasons.BadPort, name, " is not a port number:", ref reader, buffer);
         }
 
         static NumberStatus Set(ref ushort? port, ushort value)
@@ -359,7 +359,7 @@ public sealed partial class ZeekReaderState
             return;
         }
 
-        Fail(ref fields, Reasons.BadNumber, "a byte or packet count is not a count:", ref reader, buffer);
+        Fail(ref fields, Reasons.BadNumber, "a byte or packet count", " is not a count:", ref reader, buffer);
     }
 
     /// <summary>Reads <c>service</c>: a string (<c>"ssl,http"</c>) or, from some pipelines, an array of strings, joined with commas.</summary>
@@ -410,7 +410,7 @@ public sealed partial class ZeekReaderState
         return scratch.AsSpan(0, length);
     }
 
-    private void Fail(ref JsonRecord fields, string reason, string what, ref Utf8JsonReader reader, scoped Span<byte> buffer)
+    private void Fail(ref JsonRecord fields, string reason, string subject, string problem, ref Utf8JsonReader reader, scoped Span<byte> buffer)
     {
         if (fields.ErrorReason is null)
         {
@@ -418,7 +418,7 @@ public sealed partial class ZeekReaderState
             if (_diagnostics is not null)
             {
                 var value = reader.TokenType is JsonTokenType.String or JsonTokenType.Number ? ShortString(in reader, buffer) : "(a JSON container or literal)"u8;
-                fields.ErrorMessage = $"{what} '{TextEscaper.Escape(value)}'";
+                fields.ErrorMessage = $"{subject}{problem} '{TextEscaper.Escape(value)}'";
             }
         }
 

@@ -109,7 +109,7 @@ public sealed partial class ZeekReaderState
             return true;
         }
 
-        return IPAddressValue.TryParse(field, out address) || Reject(Reasons.BadAddress, $"{name} is not an IP address:", field);
+        return IPAddressValue.TryParse(field, out address) || Reject(Reasons.BadAddress, name, " is not an IP address:", field);
     }
 
     private bool TryPort(ReadOnlySpan<byte> field, byte[] unset, string name, out ushort? port)
@@ -126,9 +126,9 @@ public sealed partial class ZeekReaderState
                 port = value;
                 return true;
             case NumberStatus.OutOfRange:
-                return Reject(Reasons.PortOutOfRange, $"{name} is not in 0-65535:", field);
+                return Reject(Reasons.PortOutOfRange, name, " is not in 0-65535:", field);
             default:
-                return Reject(Reasons.BadPort, $"{name} is not a port number:", field);
+                return Reject(Reasons.BadPort, name, " is not a port number:", field);
         }
     }
 

@@ -166,7 +166,9 @@ public sealed partial class ZeekReaderState
 
     private void Accept() => Counters.CountAccepted();
 
-    private bool Reject(string reason, string what, ReadOnlySpan<byte> value)
+    private bool Reject(string reason, string what, ReadOnlySpan<byte> value) => Reject(reason, what, string.Empty, value);
+
+    private bool Reject(string reason, string subject, string problem, ReadOnlySpan<byte> value)
     {
         if (_diagnostics is null)
         {
@@ -174,7 +176,7 @@ public sealed partial class ZeekReaderState
             return false;
         }
 
-        return Reject(reason, $"{what} '{TextEscaper.Escape(value)}'");
+        return Reject(reason, $"{subject}{problem} '{TextEscaper.Escape(value)}'");
     }
 
     private bool Reject(string reason, string message)
