@@ -318,7 +318,7 @@ public sealed partial class ZeekReaderState
 
     private void ReadAddress(ref Utf8JsonReader reader, ref JsonRecord fields, ref IPAddressValue address, string name, scoped Span<byte> buffer)
     {
-        if (reader.TokenType == JsonTokenType.String && IPAddressValue.TryParse(ShortString(in reader, buffer), out var parsed))
+        if (reader.TokenType == JsonTokenType.String && ZeekText.TryParseAddress(ShortString(in reader, buffer), out var parsed))
         {
             address = parsed;
             return;

@@ -43,7 +43,7 @@ public sealed partial class ZeekReaderState
 
         var unset = schema.UnsetField;
         var ts = Field(line, positions, schema.Ts);
-        if (ts.SequenceEqual(unset) || !ZeekText.TryParseTimestamp(ts, out var micros))
+        if (IsUnset(ts, unset) || !ZeekText.TryParseTimestamp(ts, out var micros))
         {
             return Reject(Reasons.BadTimestamp, "ts is not epoch seconds:", ts);
         }
@@ -62,7 +62,7 @@ public sealed partial class ZeekReaderState
         if (schema.Proto != TsvSchema.NoColumn)
         {
             var proto = Field(line, positions, schema.Proto);
-            transport = proto.SequenceEqual(unset) ? Transport.Unknown : Transports.FromName(proto);
+            transport = IsUnset(proto, unset) ? Transport.Unknown : Transports.FromName(proto);
         }
 
         var service = SetText(Field(line, positions, schema.Service), schema);
@@ -98,24 +98,28 @@ public sealed partial class ZeekReaderState
         return line[start..end];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsUnset(ReadOnlySpan<byte> field, byte[] unset)
+        => field.Length == unset.Length && (field.Length == 1 ? field[0] == unset[0] : field.SequenceEqual(unset));
+
     private static ReadOnlySpan<byte> SetText(ReadOnlySpan<byte> field, TsvSchema schema)
-        => field.SequenceEqual(schema.UnsetField) || field.SequenceEqual(schema.EmptyField) ? default : field;
+        => IsUnset(field, schema.UnsetField) || IsUnset(field, schema.EmptyField) ? default : field;
 
     private bool TryAddress(ReadOnlySpan<byte> field, byte[] unset, string name, out IPAddressValue address)
     {
-        if (field.SequenceEqual(unset))
+        if (IsUnset(field, unset))
         {
             address = IPAddressValue.None;
             return true;
         }
 
-        return IPAddressValue.TryParse(field, out address) || Reject(Reasons.BadAddress, name, " is not an IP address:", field);
+        return ZeekText.TryParseAddress(field, out address) || Reject(Reasons.BadAddress, name, " is not an IP address:", field);
     }
 
     private bool TryPort(ReadOnlySpan<byte> field, byte[] unset, string name, out ushort? port)
     {
         port = null;
-        if (field.SequenceEqual(unset))
+        if (IsUnset(field, unset))
         {
             return true;
         }
@@ -147,7 +151,7 @@ public sealed partial class ZeekReaderState
         }
 
         var field = Field(line, positions, column);
-        if (field.SequenceEqual(unset))
+        if (IsUnset(field, unset))
         {
             return true;
         }

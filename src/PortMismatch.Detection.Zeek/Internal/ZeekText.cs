@@ -177,9 +177,91 @@ internal static class ZeekText
         return NumberStatus.Ok;
     }
 
+    /// <summary>
+    /// Parses an address: a strict IPv4 dotted quad here (the common case, kept short), anything else by
+    /// <see cref="IPAddressValue.TryParse(ReadOnlySpan{byte}, out IPAddressValue)"/>, which accepts the same dotted quads.
+    /// </summary>
+    public static bool TryParseAddress(ReadOnlySpan<byte> text, out IPAddressValue address)
+    {
+        if (text.Length is >= 7 and <= 15 && TryParseIPv4(text, out var v4))
+        {
+            address = IPAddressValue.FromIPv4(v4);
+            return true;
+        }
+
+        return IPAddressValue.TryParse(text, out address);
+    }
+
+    /// <summary>Four decimal octets of 1-3 digits, at most 255, without leading zeros (the core's rule).</summary>
+    private static bool TryParseIPv4(ReadOnlySpan<byte> text, out uint address)
+    {
+        address = 0;
+        uint part = 0;
+        var digits = 0;
+        var dots = 0;
+        var first = (byte)0;
+        foreach (var b in text)
+        {
+            var digit = (uint)(b - '0');
+            if (digit <= 9)
+            {
+                if (digits == 0)
+                {
+                    first = b;
+                }
+                else if (first == (byte)'0' || digits == 3)
+                {
+                    return false;
+                }
+
+                part = (part * 10) + digit;
+                digits++;
+            }
+            else if (b == (byte)'.' && digits != 0 && part <= 255 && dots < 3)
+            {
+                address = (address << 8) | part;
+                part = 0;
+                digits = 0;
+                dots++;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (digits == 0 || part > 255 || dots != 3)
+        {
+            return false;
+        }
+
+        address = (address << 8) | part;
+        return true;
+    }
+
     /// <summary>Parses a non-negative decimal integer (Zeek <c>count</c>). A minus sign before digits is out of range.</summary>
     public static NumberStatus TryParseCount(ReadOnlySpan<byte> text, out long value)
     {
+        if ((uint)(text.Length - 1) < 18)
+        {
+            // Up to 18 digits cannot overflow: the common case, one test per digit.
+            long fast = 0;
+            foreach (var b in text)
+            {
+                var digit = (uint)(b - '0');
+                if (digit > 9)
+                {
+                    goto Slow;
+                }
+
+                fast = (fast * 10) + digit;
+            }
+
+            value = fast;
+            return NumberStatus.Ok;
+        }
+
+    Slow:
         value = 0;
         var negative = !text.IsEmpty && text[0] == (byte)'-';
         var digits = negative ? text[1..] : text;
@@ -197,7 +279,7 @@ internal static class ZeekText
                 return NumberStatus.NotANumber;
             }
 
-            if (value > (long.MaxValue - 9) / 10)
+            if (overflow || value > (long.MaxValue - digit) / 10)
             {
                 overflow = true;
             }
