@@ -22,11 +22,6 @@ public sealed partial class ZeekReaderState
             return Skip(Reasons.NotATrafficLog, schema.Path);
         }
 
-        if (!Utf8.IsValid(line))
-        {
-            return Reject(Reasons.InvalidUtf8, "the line is not valid UTF-8:", line);
-        }
-
         var fieldCount = schema.FieldCount;
         if (_separatorPositions.Length < fieldCount - 1)
         {
@@ -34,7 +29,13 @@ public sealed partial class ZeekReaderState
         }
 
         var positions = _separatorPositions.AsSpan(0, fieldCount - 1);
-        if (FieldSplitter.FindSeparators(line, schema.Separator, positions) != fieldCount - 1)
+        var separators = FieldSplitter.FindSeparators(line, schema.Separator, positions, out var isAscii);
+        if (!isAscii && !Utf8.IsValid(line))
+        {
+            return Reject(Reasons.InvalidUtf8, "the line is not valid UTF-8:", line);
+        }
+
+        if (separators != fieldCount - 1)
         {
             return _diagnostics is null
                 ? Reject(Reasons.WrongFieldCount, string.Empty, default)

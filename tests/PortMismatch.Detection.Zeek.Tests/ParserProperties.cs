@@ -40,6 +40,19 @@ public sealed class ParserProperties
         return ((status == NumberStatus.Ok) == expected && (!expected || parsed == reference)).Label($"'{text}': {status} {parsed}");
     }
 
+    [Property(MaxTest = 5_000, Replay = Replay)]
+    public Property The_vectorized_splitter_finds_what_a_byte_loop_finds(byte[] bytes, byte separator, byte capacity)
+    {
+        var line = bytes ?? [];
+        var expected = Enumerable.Range(0, line.Length).Where(i => line[i] == separator).ToArray();
+        var positions = new int[capacity % 80];
+        var count = FieldSplitter.FindSeparators(line, separator, positions, out var isAscii);
+        var ok = expected.Length > positions.Length
+            ? count == -1
+            : count == expected.Length && positions.AsSpan(0, count).SequenceEqual(expected) && isAscii == line.All(b => b < 0x80);
+        return ok.Label($"count {count} expected {expected.Length}, ascii {isAscii}");
+    }
+
     [Theory]
     [InlineData("18446744073709551616", 2)]
     [InlineData("9223372036854775807", 0)]
