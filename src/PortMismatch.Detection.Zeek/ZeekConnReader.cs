@@ -25,6 +25,7 @@ public ref struct ZeekConnReader
     private readonly ZeekReaderState _state;
     private readonly bool _isFinalBlock;
     private readonly bool _isSequence;
+    private readonly bool _fromSequence;
 
     // The unread bytes of the current span (span mode) or of the first segment of _rest (sequence mode).
     private ReadOnlySpan<byte> _span;
@@ -61,6 +62,7 @@ public ref struct ZeekConnReader
         _isFinalBlock = isFinalBlock;
         _span = utf8;
         _isSequence = false;
+        _fromSequence = false;
         _rest = default;
         _spanStart = 0;
         _consumed = 0;
@@ -76,6 +78,7 @@ public ref struct ZeekConnReader
         _state = state;
         _isFinalBlock = isFinalBlock;
         _isSequence = !utf8.IsSingleSegment;
+        _fromSequence = true;
         _span = utf8.FirstSpan;
         _rest = utf8;
         _spanStart = 0;
@@ -85,8 +88,11 @@ public ref struct ZeekConnReader
     /// <summary>Gets the number of bytes of this reader's input consumed so far.</summary>
     public readonly long BytesConsumed => _consumed;
 
-    /// <summary>Gets the position in the sequence up to which the input is consumed (for <c>PipeReader.AdvanceTo</c>).</summary>
-    public readonly SequencePosition Position => _rest.GetPosition(_isSequence ? _spanStart : _consumed);
+    /// <summary>
+    /// Gets the position in the sequence up to which the input is consumed (for <c>PipeReader.AdvanceTo</c>); the default
+    /// position for a reader over a span (use <see cref="BytesConsumed"/>).
+    /// </summary>
+    public readonly SequencePosition Position => !_fromSequence ? default : _rest.GetPosition(_isSequence ? _spanStart : _consumed);
 
     /// <summary>Gets the state (counters, position, detected format).</summary>
     public readonly ZeekReaderState State => _state;

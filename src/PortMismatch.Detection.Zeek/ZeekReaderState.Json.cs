@@ -355,7 +355,7 @@ public sealed partial class ZeekReaderState
     {
         if (reader.TokenType == JsonTokenType.Number && ZeekText.TryParseCount(reader.ValueSpan, out var value) == NumberStatus.Ok)
         {
-            total = total.GetValueOrDefault() + value;
+            total = AddSaturating(total.GetValueOrDefault(), value);
             return;
         }
 

@@ -162,7 +162,7 @@ public sealed partial class ZeekReaderState
             return Reject(Reasons.BadNumber, "a byte or packet count is not a count:", field);
         }
 
-        total = total.GetValueOrDefault() + value;
+        total = AddSaturating(total.GetValueOrDefault(), value);
         return true;
     }
 }

@@ -262,6 +262,26 @@ public sealed class TsvReaderTests
     }
 
     [Fact]
+    public void A_block_ending_in_an_incomplete_line_leaves_it_unconsumed_for_the_next_block()
+    {
+        var header = ConnLog.Header(["ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "service"]);
+        var bytes = Encoding.UTF8.GetBytes(header + "1.0\t10.0.0.1\t1\t10.0.0.2\t53\tdns\n2.0\t10.0.0.1\t1\t10.0.0.2\t54\tdn");
+        var state = new ZeekReaderState();
+
+        var reader = new ZeekConnReader(bytes, state, isFinalBlock: false);
+        Assert.True(reader.TryRead(out _));
+        Assert.False(reader.TryRead(out _));
+
+        Assert.Equal(bytes.Length - "2.0\t10.0.0.1\t1\t10.0.0.2\t54\tdn".Length, reader.BytesConsumed);
+        Assert.Equal(default, reader.Position);
+        Assert.Equal("read 1 = accepted 1 + rejected 0 + skipped 0", state.Counters.ToString());
+        var rest = new ZeekConnReader(Encoding.UTF8.GetBytes("2.0\t10.0.0.1\t1\t10.0.0.2\t54\tdns\n"), state);
+        Assert.True(rest.TryRead(out var record));
+        Assert.Equal((ushort)54, record.DestinationPort);
+        Assert.Equal(10, state.LineNumber);
+    }
+
+    [Fact]
     public void Timestamps_keep_microseconds_and_accept_iso_8601()
     {
         string[] fields = ["ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "service"];
