@@ -157,6 +157,18 @@ public sealed class TsvReaderTests
         Assert.Contains("id.orig_h, id.orig_p, id.resp_h, id.resp_p", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("\n\n")]
+    [InlineData("#separator \\x09\n#path\tconn\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tservice\n#close\tx\n")]
+    public void Input_without_records_reads_nothing_and_counts_nothing(string text)
+    {
+        var outcome = ZeekInput.Read(text);
+
+        Assert.Empty(outcome.Rows);
+        Assert.Equal("read 0 = accepted 0 + rejected 0 + skipped 0", outcome.Counters.ToString());
+    }
+
     [Fact]
     public void Input_that_is_not_zeek_output_is_refused()
     {
