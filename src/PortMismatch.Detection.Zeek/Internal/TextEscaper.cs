@@ -1,0 +1,33 @@
+using System.Text;
+
+namespace PortMismatch.Detection.Zeek.Internal;
+
+/// <summary>Makes untrusted input safe to quote in an error message: escaped and length-capped (same rules as the core's).</summary>
+internal static class TextEscaper
+{
+    public const int MaxQuotedLength = 64;
+
+    public static string Escape(ReadOnlySpan<byte> utf8)
+    {
+        var builder = new StringBuilder(Math.Min(utf8.Length, MaxQuotedLength) + 8);
+        foreach (var b in utf8)
+        {
+            if (builder.Length >= MaxQuotedLength)
+            {
+                builder.Append("...");
+                break;
+            }
+
+            if (b is >= (byte)' ' and < 0x7F and not (byte)'\\')
+            {
+                builder.Append((char)b);
+            }
+            else
+            {
+                builder.Append(b == (byte)'\\' ? "\\\\" : $"\\x{b:x2}");
+            }
+        }
+
+        return builder.ToString();
+    }
+}

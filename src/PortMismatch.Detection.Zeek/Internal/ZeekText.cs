@@ -1,0 +1,396 @@
+namespace PortMismatch.Detection.Zeek.Internal;
+
+/// <summary>Outcome of parsing a number field.</summary>
+internal enum NumberStatus
+{
+    Ok = 0,
+    NotANumber = 1,
+    OutOfRange = 2,
+}
+
+/// <summary>Parsers for the scalar values of Zeek logs, on UTF-8 spans, allocation-free.</summary>
+internal static class ZeekText
+{
+    private const long MicrosPerSecond = 1_000_000;
+
+    /// <summary>Parses <c>ts</c>: epoch seconds with an optional fraction (<c>1300475167.096535</c>) or ISO 8601.</summary>
+    public static bool TryParseTimestamp(ReadOnlySpan<byte> text, out long micros)
+        => TryParseEpochSeconds(text, out micros) || TryParseIso8601(text, out micros);
+
+    /// <summary>Parses <c>[-]digits[.digits]</c> seconds since the epoch; digits after the sixth decimal are truncated.</summary>
+    public static bool TryParseEpochSeconds(ReadOnlySpan<byte> text, out long micros)
+    {
+        micros = 0;
+        var i = 0;
+        var negative = false;
+        if (!text.IsEmpty && text[0] == (byte)'-')
+        {
+            negative = true;
+            i = 1;
+        }
+
+        long seconds = 0;
+        var integerDigits = 0;
+        for (; (uint)i < (uint)text.Length; i++)
+        {
+            var digit = (uint)(text[i] - '0');
+            if (digit > 9)
+            {
+                break;
+            }
+
+            if (++integerDigits > 12)
+            {
+                return false;
+            }
+
+            seconds = (seconds * 10) + digit;
+        }
+
+        if (integerDigits == 0)
+        {
+            return false;
+        }
+
+        long fraction = 0;
+        var fractionDigits = 0;
+        if ((uint)i < (uint)text.Length)
+        {
+            if (text[i] != (byte)'.' || i == text.Length - 1)
+            {
+                return false;
+            }
+
+            for (i++; (uint)i < (uint)text.Length; i++)
+            {
+                var digit = (uint)(text[i] - '0');
+                if (digit > 9)
+                {
+                    return false;
+                }
+
+                if (fractionDigits < 6)
+                {
+                    fraction = (fraction * 10) + digit;
+                    fractionDigits++;
+                }
+            }
+        }
+
+        for (; fractionDigits < 6; fractionDigits++)
+        {
+            fraction *= 10;
+        }
+
+        micros = (seconds * MicrosPerSecond) + fraction;
+        if (negative)
+        {
+            micros = -micros;
+        }
+
+        return FlowTime.IsValid(micros);
+    }
+
+    /// <summary>
+    /// Parses <c>yyyy-MM-ddTHH:mm:ss[.fraction][Z|±HH[:MM]|±HHMM]</c> (a space may replace the <c>T</c>; no zone means UTC)
+    /// as Zeek's <c>json_timestamps=JSON::TS_ISO8601</c> and <c>zeek-cut -d</c> write it.
+    /// </summary>
+    public static bool TryParseIso8601(ReadOnlySpan<byte> text, out long micros)
+    {
+        micros = 0;
+        if (text.Length < 19
+            || text[4] != (byte)'-' || text[7] != (byte)'-' || (text[10] != (byte)'T' && text[10] != (byte)'t' && text[10] != (byte)' ')
+            || text[13] != (byte)':' || text[16] != (byte)':'
+            || !TryDigits(text.Slice(0, 4), out var year) || !TryDigits(text.Slice(5, 2), out var month)
+            || !TryDigits(text.Slice(8, 2), out var day) || !TryDigits(text.Slice(11, 2), out var hour)
+            || !TryDigits(text.Slice(14, 2), out var minute) || !TryDigits(text.Slice(17, 2), out var second)
+            || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month)
+            || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        var i = 19;
+        long fraction = 0;
+        if (i < text.Length && text[i] == (byte)'.')
+        {
+            var digits = 0;
+            for (i++; i < text.Length && (uint)(text[i] - '0') <= 9; i++, digits++)
+            {
+                if (digits < 6)
+                {
+                    fraction = (fraction * 10) + (text[i] - '0');
+                }
+            }
+
+            if (digits == 0)
+            {
+                return false;
+            }
+
+            for (; digits < 6; digits++)
+            {
+                fraction *= 10;
+            }
+        }
+
+        var offsetMinutes = 0;
+        var zone = text[i..];
+        if (zone.Length == 1 && (zone[0] | 0x20) == 'z')
+        {
+            // UTC
+        }
+        else if (!zone.IsEmpty)
+        {
+            if ((zone[0] != (byte)'+' && zone[0] != (byte)'-') || !TryParseZone(zone[1..], out offsetMinutes))
+            {
+                return false;
+            }
+
+            if (zone[0] == (byte)'-')
+            {
+                offsetMinutes = -offsetMinutes;
+            }
+        }
+
+        var ticks = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).Ticks - DateTime.UnixEpoch.Ticks;
+        micros = (ticks / TimeSpan.TicksPerMicrosecond) + fraction - (offsetMinutes * 60 * MicrosPerSecond);
+        return FlowTime.IsValid(micros);
+    }
+
+    /// <summary>Parses a port: decimal digits, at most 65535.</summary>
+    public static NumberStatus TryParsePort(ReadOnlySpan<byte> text, out ushort port)
+    {
+        port = 0;
+        var status = TryParseCount(text, out var value);
+        if (status != NumberStatus.Ok)
+        {
+            return status;
+        }
+
+        if (value > ushort.MaxValue)
+        {
+            return NumberStatus.OutOfRange;
+        }
+
+        port = (ushort)value;
+        return NumberStatus.Ok;
+    }
+
+    /// <summary>
+    /// Parses an address: a strict IPv4 dotted quad here (the common case, kept short), anything else by
+    /// <see cref="IPAddressValue.TryParse(ReadOnlySpan{byte}, out IPAddressValue)"/>, which accepts the same dotted quads.
+    /// </summary>
+    public static bool TryParseAddress(ReadOnlySpan<byte> text, out IPAddressValue address)
+    {
+        if (text.Length is >= 7 and <= 15 && TryParseIPv4(text, out var v4))
+        {
+            address = IPAddressValue.FromIPv4(v4);
+            return true;
+        }
+
+        return IPAddressValue.TryParse(text, out address);
+    }
+
+    /// <summary>Four decimal octets of 1-3 digits, at most 255, without leading zeros (the core's rule).</summary>
+    private static bool TryParseIPv4(ReadOnlySpan<byte> text, out uint address)
+    {
+        address = 0;
+        uint part = 0;
+        var digits = 0;
+        var dots = 0;
+        var first = (byte)0;
+        foreach (var b in text)
+        {
+            var digit = (uint)(b - '0');
+            if (digit <= 9)
+            {
+                if (digits == 0)
+                {
+                    first = b;
+                }
+                else if (first == (byte)'0' || digits == 3)
+                {
+                    return false;
+                }
+
+                part = (part * 10) + digit;
+                digits++;
+            }
+            else if (b == (byte)'.' && digits != 0 && part <= 255 && dots < 3)
+            {
+                address = (address << 8) | part;
+                part = 0;
+                digits = 0;
+                dots++;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (digits == 0 || part > 255 || dots != 3)
+        {
+            return false;
+        }
+
+        address = (address << 8) | part;
+        return true;
+    }
+
+    /// <summary>Parses a non-negative decimal integer (Zeek <c>count</c>). A minus sign before digits is out of range.</summary>
+    public static NumberStatus TryParseCount(ReadOnlySpan<byte> text, out long value)
+    {
+        if ((uint)(text.Length - 1) < 18)
+        {
+            // Up to 18 digits cannot overflow: the common case, one test per digit.
+            long fast = 0;
+            foreach (var b in text)
+            {
+                var digit = (uint)(b - '0');
+                if (digit > 9)
+                {
+                    goto Slow;
+                }
+
+                fast = (fast * 10) + digit;
+            }
+
+            value = fast;
+            return NumberStatus.Ok;
+        }
+
+    Slow:
+        value = 0;
+        var negative = !text.IsEmpty && text[0] == (byte)'-';
+        var digits = negative ? text[1..] : text;
+        if (digits.IsEmpty)
+        {
+            return NumberStatus.NotANumber;
+        }
+
+        var overflow = false;
+        foreach (var b in digits)
+        {
+            var digit = (uint)(b - '0');
+            if (digit > 9)
+            {
+                return NumberStatus.NotANumber;
+            }
+
+            if (overflow || value > (long.MaxValue - digit) / 10)
+            {
+                overflow = true;
+            }
+            else
+            {
+                value = (value * 10) + digit;
+            }
+        }
+
+        if (negative && value == 0 && !overflow)
+        {
+            return NumberStatus.Ok;
+        }
+
+        return negative || overflow ? NumberStatus.OutOfRange : NumberStatus.Ok;
+    }
+
+    /// <summary>Whether the text holds a backslash escape that <see cref="Unescape"/> would change.</summary>
+    public static bool HasEscape(ReadOnlySpan<byte> text) => text.Contains((byte)'\\');
+
+    /// <summary>
+    /// Decodes Zeek's <c>\xHH</c> escapes into <paramref name="destination"/> (at least as long as the text); a backslash
+    /// that does not start a valid escape is copied as is. Returns the decoded length.
+    /// </summary>
+    public static int Unescape(ReadOnlySpan<byte> text, Span<byte> destination)
+    {
+        var written = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var b = text[i];
+            if (b == (byte)'\\' && i + 3 < text.Length && text[i + 1] == (byte)'x'
+                && TryHex(text[i + 2], out var high) && TryHex(text[i + 3], out var low))
+            {
+                destination[written++] = (byte)((high << 4) | low);
+                i += 3;
+            }
+            else
+            {
+                destination[written++] = b;
+            }
+        }
+
+        return written;
+    }
+
+    private static bool TryHex(byte b, out int value)
+    {
+        value = b switch
+        {
+            >= (byte)'0' and <= (byte)'9' => b - '0',
+            >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+            >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+            _ => -1,
+        };
+        return value >= 0;
+    }
+
+    private static bool TryParseZone(ReadOnlySpan<byte> zone, out int minutes)
+    {
+        minutes = 0;
+        int hours, mins = 0;
+        switch (zone.Length)
+        {
+            case 2:
+                if (!TryDigits(zone, out hours))
+                {
+                    return false;
+                }
+
+                break;
+            case 4:
+                if (!TryDigits(zone[..2], out hours) || !TryDigits(zone[2..], out mins))
+                {
+                    return false;
+                }
+
+                break;
+            case 5:
+                if (zone[2] != (byte)':' || !TryDigits(zone[..2], out hours) || !TryDigits(zone[3..], out mins))
+                {
+                    return false;
+                }
+
+                break;
+            default:
+                return false;
+        }
+
+        if (hours > 23 || mins > 59)
+        {
+            return false;
+        }
+
+        minutes = (hours * 60) + mins;
+        return true;
+    }
+
+    private static bool TryDigits(ReadOnlySpan<byte> text, out int value)
+    {
+        value = 0;
+        foreach (var b in text)
+        {
+            var digit = (uint)(b - '0');
+            if (digit > 9)
+            {
+                return false;
+            }
+
+            value = (value * 10) + (int)digit;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.IO.Pipelines;
+using PortMismatch.Detection.Zeek.Internal;
+
+namespace PortMismatch.Detection.Zeek;
+
+/// <summary>
+/// Streams Zeek conn.log input (TSV or JSON, detected; plain or gzip) from a <see cref="PipeReader"/>, a
+/// <see cref="Stream"/> or a file into an <see cref="IFlowRecordSink"/>, and returns what was read, accepted, rejected
+/// and skipped. Memory stays bounded by <see cref="ZeekReaderOptions.MaxLineLength"/> whatever the input.
+/// </summary>
+public static class ZeekConnLog
+{
+    private const int FileBufferSize = 64 * 1024;
+
+    /// <summary>Reads an input from a pipe until it completes.</summary>
+    /// <param name="input">The pipe to read; it is completed when this method ends.</param>
+    /// <param name="sink">Receives each accepted record.</param>
+    /// <param name="state">The input's state (options, name, diagnostics callback); its counters are returned.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The counters of <paramref name="state"/>.</returns>
+    /// <exception cref="ZeekFormatException">The input is not Zeek output, or a header cannot be used.</exception>
+    public static async ValueTask<InputCounters> ReadAsync(PipeReader input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(state);
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var buffer = result.Buffer;
+
+                // Handle what arrived before looking at IsCompleted: the last read can carry data.
+                var consumed = ReadBlock(buffer, state, sink, result.IsCompleted);
+                input.AdvanceTo(consumed, buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    break;
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            failure = exception;
+            throw;
+        }
+        finally
+        {
+            await input.CompleteAsync(failure).ConfigureAwait(false);
+        }
+
+        return state.Counters;
+    }
+
+    /// <summary>
+    /// Reads an input from a stream until its end, decompressing it when it starts with the gzip magic bytes
+    /// (<c>1f 8b</c>); concatenated gzip members are read in turn.
+    /// </summary>
+    /// <param name="input">The stream; left open.</param>
+    /// <param name="sink">Receives each accepted record.</param>
+    /// <param name="state">The input's state (options, name, diagnostics callback); its counters are returned.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The counters of <paramref name="state"/>.</returns>
+    /// <exception cref="ZeekFormatException">The input is not Zeek output, or a header cannot be used.</exception>
+    public static async ValueTask<InputCounters> ReadStreamAsync(Stream input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(state);
+        var magic = new byte[2];
+        var read = await input.ReadAtLeastAsync(magic, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        var source = new PrefixedStream(magic, read, input);
+        await using (source.ConfigureAwait(false))
+        {
+            if (read == 2 && magic[0] == 0x1F && magic[1] == 0x8B)
+            {
+                var gzip = new GZipStream(source, CompressionMode.Decompress, leaveOpen: true);
+                await using (gzip.ConfigureAwait(false))
+                {
+                    return await ReadPipeAsync(gzip, sink, state, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return await ReadPipeAsync(source, sink, state, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads a file, plain or gzip (detected by its first bytes, not its name: rotated logs are <c>conn.00:00:00-01:00:00.log.gz</c>).</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="sink">Receives each accepted record.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="diagnostics">Receives each rejected or skipped record (input name = <paramref name="path"/>), or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The counters.</returns>
+    /// <exception cref="ZeekFormatException">The file is not Zeek output, or a header cannot be used.</exception>
+    public static async ValueTask<InputCounters> ReadFileAsync(
+        string path,
+        IFlowRecordSink sink,
+        ZeekReaderOptions? options = null,
+        Action<InputDiagnostic>? diagnostics = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(sink);
+        var state = new ZeekReaderState(options, path, diagnostics);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (file.ConfigureAwait(false))
+        {
+            return await ReadStreamAsync(file, sink, state, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static ValueTask<InputCounters> ReadPipeAsync(Stream input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken)
+    {
+        var pipe = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));
+        return ReadAsync(pipe, sink, state, cancellationToken);
+    }
+
+    private static SequencePosition ReadBlock(ReadOnlySequence<byte> buffer, ZeekReaderState state, IFlowRecordSink sink, bool isFinalBlock)
+    {
+        var reader = new ZeekConnReader(buffer, state, isFinalBlock);
+        while (reader.TryRead(out var record))
+        {
+            sink.OnRecord(record);
+        }
+
+        return reader.Position;
+    }
+}

@@ -1,0 +1,310 @@
+using System.Text;
+using PortMismatch.Detection.Zeek.Internal;
+
+namespace PortMismatch.Detection.Zeek;
+
+/// <summary>
+/// What a Zeek reader carries from one buffer to the next: the header in force, the position (line, byte offset), the
+/// counters and the scratch buffers. Create one per input and pass it to every <see cref="ZeekConnReader"/> over that
+/// input (as <c>JsonReaderState</c> is passed between <c>Utf8JsonReader</c>s). Not thread-safe.
+/// </summary>
+public sealed partial class ZeekReaderState
+{
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
+
+    private readonly Action<InputDiagnostic>? _diagnostics;
+    private readonly TsvSchema _schema;
+    private int[] _separatorPositions = [];
+    private byte[]? _lineBuffer;
+    private byte[]? _appScratch;
+
+    /// <summary>Creates the state for one input.</summary>
+    /// <param name="options">The options, or <see langword="null"/> for <see cref="ZeekReaderOptions.Default"/>.</param>
+    /// <param name="inputName">The input's name for diagnostics (a path, <c>stdin</c>), or <see langword="null"/>.</param>
+    /// <param name="diagnostics">Receives each rejected or skipped record, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="ZeekReaderOptions.MaxLineLength"/> is below the minimum.</exception>
+    /// <exception cref="ArgumentException"><see cref="ZeekReaderOptions.FieldNames"/> lacks a needed column, or the separator is not one ASCII character.</exception>
+    public ZeekReaderState(ZeekReaderOptions? options = null, string? inputName = null, Action<InputDiagnostic>? diagnostics = null)
+    {
+        Options = options ?? ZeekReaderOptions.Default;
+        ArgumentOutOfRangeException.ThrowIfLessThan(Options.MaxLineLength, ZeekReaderOptions.MinimumMaxLineLength, nameof(options));
+        if (Options.FieldSeparator is > (char)0x7E or '\n' or '\r')
+        {
+            throw new ArgumentException("FieldSeparator must be one ASCII character other than a line break.", nameof(options));
+        }
+
+        InputName = inputName;
+        _diagnostics = diagnostics;
+        _schema = new TsvSchema((byte)Options.FieldSeparator);
+        if (Options.FieldNames is { } fields && _schema.SetColumns(fields) != HeaderStatus.Ok)
+        {
+            throw new ArgumentException($"FieldNames cannot be read as a conn.log: {_schema.Detail}", nameof(options));
+        }
+    }
+
+    /// <summary>Gets the options.</summary>
+    public ZeekReaderOptions Options { get; }
+
+    /// <summary>Gets the input's name used in diagnostics, if any.</summary>
+    public string? InputName { get; }
+
+    /// <summary>Gets the counters: <c>Read = Accepted + Rejected + Skipped</c> holds between calls.</summary>
+    public InputCounters Counters { get; } = new();
+
+    /// <summary>Gets the format detected from the first line (<see cref="ZeekLogFormat.Unknown"/> before it).</summary>
+    public ZeekLogFormat Format { get; private set; }
+
+    /// <summary>Gets the number of the last line started (1-based; header lines count).</summary>
+    public long LineNumber { get; private set; }
+
+    /// <summary>Gets the number of bytes of the input consumed so far.</summary>
+    public long BytesConsumed { get; private set; }
+
+    /// <summary>Gets the byte offset of the current line from the start of the input.</summary>
+    internal long LineOffset { get; private set; }
+
+    /// <summary>Gets whether the reader is skipping the rest of an over-long line that continues in the next buffer.</summary>
+    internal bool IsDiscarding { get; set; }
+
+    internal int MaxLineLength => Options.MaxLineLength;
+
+    internal void StartLine(long lengthWithTerminator)
+    {
+        LineNumber++;
+        LineOffset = BytesConsumed;
+        BytesConsumed += lengthWithTerminator;
+    }
+
+    internal void AddConsumed(long bytes) => BytesConsumed += bytes;
+
+    internal Span<byte> LineBuffer(int length)
+    {
+        if (_lineBuffer is null || _lineBuffer.Length < length)
+        {
+            _lineBuffer = new byte[Math.Max(length, 4096)];
+        }
+
+        return _lineBuffer.AsSpan(0, length);
+    }
+
+    /// <summary>Counts and reports a line longer than the limit.</summary>
+    internal void RejectTooLong(long length)
+    {
+        Counters.CountRead();
+        if (_diagnostics is not null)
+        {
+            Reject(Reasons.LineTooLong, $"the line is longer than the limit of {Options.MaxLineLength} bytes ({length}{(IsDiscarding ? "+" : string.Empty)} bytes)");
+        }
+        else
+        {
+            Counters.CountRejected(Reasons.LineTooLong);
+        }
+    }
+
+    /// <summary>Handles one line (without its line feed). Returns whether it became <paramref name="record"/>.</summary>
+    internal bool ProcessLine(ReadOnlySpan<byte> line, out FlowRecord record)
+    {
+        record = default;
+        if (LineNumber == 1 && line.StartsWith(Utf8Bom))
+        {
+            line = line[Utf8Bom.Length..];
+        }
+
+        if (!line.IsEmpty && line[^1] == (byte)'\r')
+        {
+            line = line[..^1];
+        }
+
+        if (line.IsEmpty)
+        {
+            return false;
+        }
+
+        if (line[0] == (byte)'#')
+        {
+            ApplyHeader(line);
+            return false;
+        }
+
+        if (Format == ZeekLogFormat.Unknown)
+        {
+            var first = line.IndexOfAnyExcept((byte)' ', (byte)'\t');
+            if (first >= 0 && line[first] == (byte)'{')
+            {
+                Format = ZeekLogFormat.Json;
+            }
+            else if (_schema.FieldCount > 0)
+            {
+                Format = ZeekLogFormat.Tsv;
+            }
+            else
+            {
+                ThrowFormat(
+                    ZeekFormatError.UnrecognizedFormat,
+                    $"the input is neither Zeek TSV (a '#separator' header) nor Zeek JSON (one object per line); line 1 starts '{TextEscaper.Escape(line)}'. For headerless zeek-cut output set ZeekReaderOptions.FieldNames.");
+            }
+        }
+
+        return Format == ZeekLogFormat.Json ? ParseJson(line, out record) : ParseTsv(line, out record);
+    }
+
+    private void ApplyHeader(ReadOnlySpan<byte> line)
+    {
+        Format = ZeekLogFormat.Tsv;
+        switch (_schema.Apply(line, Options.AcceptAnyPath))
+        {
+            case HeaderStatus.Ok:
+                break;
+            case HeaderStatus.MissingColumns:
+                ThrowFormat(ZeekFormatError.MissingColumns, $"not a readable conn.log header: {_schema.Detail}");
+                break;
+            default:
+                ThrowFormat(ZeekFormatError.InvalidHeader, $"invalid header line: {_schema.Detail}");
+                break;
+        }
+    }
+
+    private void Accept() => Counters.CountAccepted();
+
+    private static long AddSaturating(long total, long value) => total > long.MaxValue - value ? long.MaxValue : total + value;
+
+    private bool Reject(string reason, string what, ReadOnlySpan<byte> value) => Reject(reason, what, string.Empty, value);
+
+    private bool Reject(string reason, string subject, string problem, ReadOnlySpan<byte> value)
+    {
+        if (_diagnostics is null)
+        {
+            Counters.CountRejected(reason);
+            return false;
+        }
+
+        return Reject(reason, $"{subject}{problem} '{TextEscaper.Escape(value)}'");
+    }
+
+    private bool Reject(string reason, string message)
+    {
+        Counters.CountRejected(reason);
+        _diagnostics?.Invoke(new InputDiagnostic(RecordOutcome.Rejected, reason, message, InputName, LineNumber, LineOffset));
+        return false;
+    }
+
+    private bool Skip(string reason, string? path)
+    {
+        Counters.CountSkipped(reason);
+        _diagnostics?.Invoke(new InputDiagnostic(
+            RecordOutcome.Skipped,
+            reason,
+            $"a record of the '{TextEscaper.Escape(Encoding.UTF8.GetBytes(path ?? string.Empty))}' log, not conn",
+            InputName,
+            LineNumber,
+            LineOffset));
+        return false;
+    }
+
+    private void ThrowFormat(ZeekFormatError error, string message)
+        => throw new ZeekFormatException(error, $"{InputName ?? "input"}:{LineNumber}: {message}", InputName, LineNumber, LineOffset);
+
+    /// <summary>
+    /// Builds the app values from the raw <c>service</c> (and optionally <c>speculative_service</c>) text: split on the
+    /// set separator, removed analyzers (<c>-ftp</c>) dropped, <c>\xHH</c> escapes decoded. Points into the input when
+    /// nothing needs changing, else into a scratch buffer.
+    /// </summary>
+    private bool TryComposeApps(ReadOnlySpan<byte> service, ReadOnlySpan<byte> speculative, byte setSeparator, out AppValues apps)
+    {
+        if (speculative.IsEmpty && IsPlainSet(service, setSeparator))
+        {
+            apps = AppValues.Split(service, setSeparator);
+            return true;
+        }
+
+        var needed = service.Length + speculative.Length + 2;
+        if (_appScratch is null || _appScratch.Length < needed)
+        {
+            _appScratch = new byte[Math.Max(needed, 256)];
+        }
+
+        var scratch = _appScratch.AsSpan();
+        for (var attempt = 0; attempt <= 256; attempt++)
+        {
+            // The joiner must not occur inside a decoded value; the set separator almost always qualifies.
+            var joiner = attempt == 0 ? setSeparator : (byte)(attempt - 1);
+            if (attempt > 0 && joiner == setSeparator)
+            {
+                continue;
+            }
+
+            var length = 0;
+            if (TryAppendSet(service, setSeparator, joiner, scratch, ref length, 0)
+                && TryAppendSet(speculative, setSeparator, joiner, scratch, ref length, length))
+            {
+                apps = AppValues.Split(scratch[..length], joiner);
+                return true;
+            }
+        }
+
+        apps = AppValues.None;
+        return false;
+    }
+
+    private static bool IsPlainSet(ReadOnlySpan<byte> set, byte setSeparator)
+    {
+        var valueStart = true;
+        foreach (var b in set)
+        {
+            if (b == (byte)'\\' || (valueStart && b == (byte)'-'))
+            {
+                return false;
+            }
+
+            valueStart = b == setSeparator;
+        }
+
+        return true;
+    }
+
+    /// <summary>Appends the kept values of a set; values equal to one before <paramref name="dedupeEnd"/> are left out.</summary>
+    private static bool TryAppendSet(ReadOnlySpan<byte> set, byte setSeparator, byte joiner, Span<byte> scratch, ref int length, int dedupeEnd)
+    {
+        while (!set.IsEmpty)
+        {
+            var at = set.IndexOf(setSeparator);
+            var raw = at < 0 ? set : set[..at];
+            set = at < 0 ? default : set[(at + 1)..];
+            if (raw.IsEmpty || raw[0] == (byte)'-')
+            {
+                continue; // empty, or an analyzer Zeek removed after it failed: not a detected protocol
+            }
+
+            var value = scratch.Slice(length, raw.Length);
+            var written = ZeekText.Unescape(raw, value);
+            value = value[..written];
+            if (value.Contains(joiner))
+            {
+                return false;
+            }
+
+            if (dedupeEnd > 0 && Contains(scratch[..dedupeEnd], joiner, value))
+            {
+                continue;
+            }
+
+            length += written;
+            scratch[length++] = joiner;
+        }
+
+        return true;
+    }
+
+    private static bool Contains(ReadOnlySpan<byte> joined, byte joiner, ReadOnlySpan<byte> value)
+    {
+        foreach (var existing in AppValues.Split(joined, joiner))
+        {
+            if (existing.SequenceEqual(value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
