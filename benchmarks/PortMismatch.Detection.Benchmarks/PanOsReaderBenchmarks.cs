@@ -18,6 +18,9 @@ public class PanOsReaderBenchmarks
 
     private readonly MismatchEvaluator _evaluator = new(RuleSet.Escu);
     private readonly long[] _mismatchesByPort = new long[65536];
+    private readonly MismatchAggregator _aggregator;
+
+    public PanOsReaderBenchmarks() => _aggregator = new MismatchAggregator(_evaluator, new NullSink());
     private byte[] _input = [];
 
     [GlobalSetup]
@@ -48,6 +51,18 @@ public class PanOsReaderBenchmarks
         }
 
         return ports;
+    }
+
+    [Benchmark(OperationsPerInvoke = LineCount, Description = "PAN-OS 10.x: read + evaluate + aggregate")]
+    public long ReadAggregate()
+    {
+        var reader = new PanOsTrafficReader(_input);
+        while (reader.TryRead(out var record))
+        {
+            _aggregator.Add(record);
+        }
+
+        return _aggregator.RecordsSelected;
     }
 
     [Benchmark(OperationsPerInvoke = LineCount, Description = "PAN-OS 10.x: read + evaluate + count by port")]
@@ -106,5 +121,12 @@ public class PanOsReaderBenchmarks
         }
 
         return output.WrittenSpan.ToArray();
+    }
+
+    private sealed class NullSink : IMismatchRowSink
+    {
+        public void OnRow(MismatchRow row)
+        {
+        }
     }
 }

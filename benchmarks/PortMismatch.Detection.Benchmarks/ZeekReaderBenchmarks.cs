@@ -17,6 +17,10 @@ public class ZeekReaderBenchmarks
     private const int RecordCount = 20_000;
 
     private readonly MismatchEvaluator _evaluator = new(RuleSet.Escu);
+    private readonly MismatchAggregator _aggregator;
+
+    public ZeekReaderBenchmarks() => _aggregator = new MismatchAggregator(_evaluator, new NullSink());
+
     private byte[] _tsv = [];
     private byte[] _tsvBody = [];
     private byte[] _json = [];
@@ -78,11 +82,35 @@ public class ZeekReaderBenchmarks
     [Benchmark(OperationsPerInvoke = RecordCount, Description = "TSV read + evaluate")]
     public int TsvReadEvaluate() => DrainEvaluate(_tsvBody, _tsvState);
 
+    [Benchmark(OperationsPerInvoke = RecordCount, Description = "TSV read + evaluate + aggregate")]
+    public long TsvReadAggregate() => DrainAggregate(_tsvBody, _tsvState);
+
     [Benchmark(OperationsPerInvoke = RecordCount, Description = "NDJSON read")]
     public int JsonRead() => Drain(_json, _jsonState);
 
     [Benchmark(OperationsPerInvoke = RecordCount, Description = "NDJSON read + evaluate")]
     public int JsonReadEvaluate() => DrainEvaluate(_json, _jsonState);
+
+    [Benchmark(OperationsPerInvoke = RecordCount, Description = "NDJSON read + evaluate + aggregate")]
+    public long JsonReadAggregate() => DrainAggregate(_json, _jsonState);
+
+    private long DrainAggregate(byte[] input, ZeekReaderState state)
+    {
+        var reader = new ZeekConnReader(input, state);
+        while (reader.TryRead(out var record))
+        {
+            _aggregator.Add(record);
+        }
+
+        return _aggregator.RecordsSelected;
+    }
+
+    private sealed class NullSink : IMismatchRowSink
+    {
+        public void OnRow(MismatchRow row)
+        {
+        }
+    }
 
     private static int Drain(byte[] input, ZeekReaderState state)
     {
