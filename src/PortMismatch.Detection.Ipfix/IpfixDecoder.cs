@@ -1,0 +1,1014 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using PortMismatch.Detection.Ipfix.Internal;
+
+namespace PortMismatch.Detection.Ipfix;
+
+/// <summary>
+/// Decodes IPFIX (RFC 7011) messages and NetFlow v9 (RFC 3954) packets into <see cref="FlowRecord"/>s, keeping the
+/// templates, sequence numbers and learned application names of each (exporter, observation domain). Allocation-free per
+/// data record once templates are known; every cap is in <see cref="IpfixReaderOptions"/>. Not thread-safe: use one decoder
+/// per input or per collector thread.
+/// </summary>
+/// <remarks>
+/// Every record of every set is counted in <see cref="Counters"/>: data records are accepted, rejected (malformed) or
+/// skipped (<c>reply-flow</c>, <c>not-a-flow</c>); template and options records are skipped (<c>template</c>,
+/// <c>options-record</c>); a set or message that cannot be split into records counts as one record (<c>no-template</c>,
+/// <c>bad-set-length</c>, <c>truncated-message</c>, ...).
+/// </remarks>
+public sealed class IpfixDecoder
+{
+    private const int IpfixHeaderLength = 16;
+    private const int V9HeaderLength = 20;
+
+    private readonly IpfixReaderOptions _options;
+    private readonly MismatchEvaluator _directionEvaluator;
+    private readonly Action<InputDiagnostic>? _diagnostics;
+    private readonly Dictionary<DomainKey, DomainState> _domains = [];
+    private readonly byte[] _appScratch = new byte[128];
+
+    private IpfixRecordContext _current;
+    private long _messageOffset;
+    private long _exportSeconds;
+    private long _sysUpTimeMilliseconds;
+    private int _version;
+    private long _recordsInMessage;
+    private bool _sequenceKnown;
+
+    /// <summary>Creates a decoder.</summary>
+    /// <param name="options">The options, or <see langword="null"/> for <see cref="IpfixReaderOptions.Default"/>.</param>
+    /// <param name="diagnostics">Receives each rejected or skipped record, or <see langword="null"/>.</param>
+    /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
+    public IpfixDecoder(IpfixReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, string? inputName = null)
+    {
+        _options = options ?? IpfixReaderOptions.Default;
+        _directionEvaluator = new MismatchEvaluator(_options.DirectionRules);
+        _diagnostics = diagnostics;
+        InputName = inputName;
+    }
+
+    /// <summary>Gets the record counts: <c>Read = Accepted + Rejected + Skipped</c> after every call.</summary>
+    public InputCounters Counters { get; } = new();
+
+    /// <summary>Gets the message-level counts (templates, lost records, ...).</summary>
+    public IpfixStatistics Statistics { get; } = new();
+
+    /// <summary>Gets or sets the input's name used in diagnostics.</summary>
+    public string? InputName { get; set; }
+
+    /// <summary>Gets where the record being delivered to a sink came from; valid during the sink call.</summary>
+    public ref readonly IpfixRecordContext Current => ref _current;
+
+    /// <summary>Gets the number of (exporter, domain) scopes with state.</summary>
+    public int DomainCount => _domains.Count;
+
+    /// <summary>
+    /// Decodes one datagram payload: one NetFlow v9 packet, or one or more concatenated IPFIX messages (RFC 5655 file
+    /// content), delivering each accepted flow record to <paramref name="sink"/>.
+    /// </summary>
+    /// <typeparam name="TSink">The sink type; a struct sink is called without boxing or virtual dispatch.</typeparam>
+    /// <param name="data">The payload.</param>
+    /// <param name="exporter">The exporter's address (scopes the templates), or <see cref="IPAddressValue.None"/>.</param>
+    /// <param name="sink">Receives the accepted records.</param>
+    /// <returns>The number of records accepted.</returns>
+    public long Decode<TSink>(ReadOnlySpan<byte> data, IPAddressValue exporter, ref TSink sink)
+        where TSink : IFlowRecordSink
+        => DecodeAt(data, exporter, ref sink, 0);
+
+    /// <summary>Decodes one payload, delivering records to an interface sink (see <see cref="Decode{TSink}"/>).</summary>
+    /// <param name="data">The payload.</param>
+    /// <param name="exporter">The exporter's address, or <see cref="IPAddressValue.None"/>.</param>
+    /// <param name="sink">Receives the accepted records.</param>
+    /// <returns>The number of records accepted.</returns>
+    public long Decode(ReadOnlySpan<byte> data, IPAddressValue exporter, IFlowRecordSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        return DecodeAt(data, exporter, ref sink, 0);
+    }
+
+    /// <summary>Forgets all templates, sequence numbers and learned names (counters are kept).</summary>
+    public void Reset() => _domains.Clear();
+
+    internal long DecodeAt<TSink>(ReadOnlySpan<byte> data, IPAddressValue exporter, ref TSink sink, long byteOffset)
+        where TSink : IFlowRecordSink
+    {
+        var acceptedBefore = Counters.Accepted;
+        if (data.Length < 4)
+        {
+            RejectUnit("truncated-message", "the payload is shorter than a message header", byteOffset);
+            return 0;
+        }
+
+        var version = BinaryPrimitives.ReadUInt16BigEndian(data);
+        if (version == 9)
+        {
+            if (data.Length > _options.MaxMessageSize)
+            {
+                RejectUnit("message-too-large", Invariant($"the datagram has {data.Length} octets, more than {_options.MaxMessageSize}"), byteOffset);
+            }
+            else
+            {
+                DecodeV9(data, exporter, ref sink, byteOffset);
+            }
+
+            return Counters.Accepted - acceptedBefore;
+        }
+
+        var offset = 0;
+        while (offset < data.Length)
+        {
+            var rest = data[offset..];
+            var at = byteOffset + offset;
+            if (rest.Length < IpfixHeaderLength)
+            {
+                RejectUnit("truncated-message", Invariant($"{rest.Length} octets left, less than a message header"), at);
+                break;
+            }
+
+            version = BinaryPrimitives.ReadUInt16BigEndian(rest);
+            if (version != 10)
+            {
+                RejectUnit("unsupported-version", Invariant($"version {version} is neither IPFIX (10) nor NetFlow v9"), at);
+                break;
+            }
+
+            int length = BinaryPrimitives.ReadUInt16BigEndian(rest[2..]);
+            if (length < IpfixHeaderLength)
+            {
+                RejectUnit("bad-message-length", Invariant($"message length {length} is shorter than its header"), at);
+                break;
+            }
+
+            if (length > rest.Length)
+            {
+                RejectUnit("truncated-message", Invariant($"message length {length} but {rest.Length} octets left"), at);
+                break;
+            }
+
+            if (length > _options.MaxMessageSize)
+            {
+                RejectUnit("message-too-large", Invariant($"message length {length} is more than {_options.MaxMessageSize}"), at);
+            }
+            else
+            {
+                DecodeIpfix(rest[..length], exporter, ref sink, at);
+            }
+
+            offset += length;
+        }
+
+        return Counters.Accepted - acceptedBefore;
+    }
+
+    internal int MaxMessageSize => _options.MaxMessageSize;
+
+    internal void RejectUnitAt(string reason, string message, long byteOffset) => RejectUnit(reason, message, byteOffset);
+
+    internal void CountIgnoredPacket(bool fragment, long byteOffset)
+    {
+        Statistics.PacketsIgnored++;
+        if (fragment)
+        {
+            Statistics.Fragments++;
+            Counters.CountRead();
+            Counters.CountRejected("ip-fragment");
+            Report(RecordOutcome.Rejected, "ip-fragment", "an IP fragment of an export datagram: reassembly is not supported", byteOffset);
+        }
+    }
+
+    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
+
+    private void DecodeIpfix<TSink>(ReadOnlySpan<byte> message, IPAddressValue exporter, ref TSink sink, long byteOffset)
+        where TSink : IFlowRecordSink
+    {
+        var domainId = BinaryPrimitives.ReadUInt32BigEndian(message[12..]);
+        var domain = GetDomain(new DomainKey(exporter, domainId, 10), byteOffset);
+        if (domain is null)
+        {
+            return;
+        }
+
+        Statistics.Messages++;
+        _version = 10;
+        _messageOffset = byteOffset;
+        _exportSeconds = BinaryPrimitives.ReadUInt32BigEndian(message[4..]);
+        _sysUpTimeMilliseconds = -1;
+        _recordsInMessage = 0;
+        _sequenceKnown = true;
+        DecodeSets(message, IpfixHeaderLength, domain, ref sink);
+
+        var sequence = BinaryPrimitives.ReadUInt32BigEndian(message[8..]);
+        if (domain.HasSequence && sequence != domain.NextSequence)
+        {
+            var gap = unchecked(sequence - domain.NextSequence);
+            if (gap < 0x8000_0000u)
+            {
+                Statistics.LostRecords += gap;
+            }
+        }
+
+        domain.HasSequence = _sequenceKnown;
+        domain.NextSequence = unchecked(sequence + (uint)_recordsInMessage);
+    }
+
+    private void DecodeV9<TSink>(ReadOnlySpan<byte> packet, IPAddressValue exporter, ref TSink sink, long byteOffset)
+        where TSink : IFlowRecordSink
+    {
+        if (packet.Length < V9HeaderLength)
+        {
+            RejectUnit("truncated-message", Invariant($"{packet.Length} octets, less than a NetFlow v9 header"), byteOffset);
+            return;
+        }
+
+        var sourceId = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]);
+        var domain = GetDomain(new DomainKey(exporter, sourceId, 9), byteOffset);
+        if (domain is null)
+        {
+            return;
+        }
+
+        Statistics.Messages++;
+        _version = 9;
+        _messageOffset = byteOffset;
+        _sysUpTimeMilliseconds = BinaryPrimitives.ReadUInt32BigEndian(packet[4..]);
+        _exportSeconds = BinaryPrimitives.ReadUInt32BigEndian(packet[8..]);
+        var sequence = BinaryPrimitives.ReadUInt32BigEndian(packet[12..]);
+        if (domain.HasSequence && sequence != domain.NextSequence)
+        {
+            var gap = unchecked(sequence - domain.NextSequence);
+            if (gap < 0x8000_0000u)
+            {
+                Statistics.LostPackets += gap;
+            }
+        }
+
+        domain.HasSequence = true;
+        domain.NextSequence = unchecked(sequence + 1);
+        DecodeSets(packet, V9HeaderLength, domain, ref sink);
+    }
+
+    private DomainState? GetDomain(DomainKey key, long byteOffset)
+    {
+        if (_domains.TryGetValue(key, out var domain))
+        {
+            return domain;
+        }
+
+        if (_domains.Count >= _options.MaxDomains)
+        {
+            RejectUnit("too-many-domains", Invariant($"more than {_options.MaxDomains} (exporter, domain) scopes; domain {key.DomainId} of {key.Exporter} not kept"), byteOffset);
+            return null;
+        }
+
+        domain = new DomainState(key);
+        _domains.Add(key, domain);
+        return domain;
+    }
+
+    private void DecodeSets<TSink>(ReadOnlySpan<byte> message, int position, DomainState domain, ref TSink sink)
+        where TSink : IFlowRecordSink
+    {
+        var isV9 = _version == 9;
+        while (position < message.Length)
+        {
+            var rest = message[position..];
+            var at = _messageOffset + position;
+            if (rest.Length < 4)
+            {
+                if (isV9 || !rest.ContainsAnyExcept((byte)0))
+                {
+                    return; // padding at the end of a v9 packet (or zero octets after an IPFIX set)
+                }
+
+                RejectUnit("truncated-set", Invariant($"{rest.Length} octets left, less than a set header"), at);
+                return;
+            }
+
+            var setId = BinaryPrimitives.ReadUInt16BigEndian(rest);
+            int setLength = BinaryPrimitives.ReadUInt16BigEndian(rest[2..]);
+            if (setLength < 4 || setLength > rest.Length)
+            {
+                if (isV9 && !rest.ContainsAnyExcept((byte)0))
+                {
+                    return; // some exporters zero-fill the rest of a fixed-size packet
+                }
+
+                RejectUnit("bad-set-length", Invariant($"set {setId} claims {setLength} octets; {rest.Length} left"), at);
+                _sequenceKnown = false;
+                return;
+            }
+
+            var body = rest[4..setLength];
+            var bodyOffset = position + 4;
+            if (setId >= 256)
+            {
+                DecodeDataSet(body, bodyOffset, setId, domain, ref sink);
+            }
+            else if (setId == (isV9 ? 0 : 2))
+            {
+                DecodeTemplateSet(body, bodyOffset, domain, options: false);
+            }
+            else if (setId == (isV9 ? 1 : 3))
+            {
+                if (isV9)
+                {
+                    DecodeV9OptionsTemplateSet(body, bodyOffset, domain);
+                }
+                else
+                {
+                    DecodeTemplateSet(body, bodyOffset, domain, options: true);
+                }
+            }
+            else
+            {
+                SkipUnit("reserved-set", Invariant($"set id {setId} is reserved"), at);
+            }
+
+            position += setLength;
+        }
+    }
+
+    private void DecodeTemplateSet(ReadOnlySpan<byte> body, int bodyOffset, DomainState domain, bool options)
+    {
+        var isV9 = _version == 9;
+        var p = 0;
+        while (body.Length - p >= 4)
+        {
+            var at = _messageOffset + bodyOffset + p;
+            var templateId = BinaryPrimitives.ReadUInt16BigEndian(body[p..]);
+            int fieldCount = BinaryPrimitives.ReadUInt16BigEndian(body[(p + 2)..]);
+            if (fieldCount == 0)
+            {
+                if (isV9)
+                {
+                    if (!body[p..].ContainsAnyExcept((byte)0))
+                    {
+                        return; // padding
+                    }
+
+                    RejectUnit("bad-template", Invariant($"template {templateId} has no fields"), at);
+                    return;
+                }
+
+                Counters.CountRead();
+                Withdraw(domain, templateId, options, at);
+                p += 4;
+                continue;
+            }
+
+            Counters.CountRead();
+            var headerLength = options ? 6 : 4;
+            if (body.Length - p < headerLength)
+            {
+                Reject("truncated-template", Invariant($"template {templateId} is cut short"), at);
+                return;
+            }
+
+            var scopeCount = options ? BinaryPrimitives.ReadUInt16BigEndian(body[(p + 4)..]) : 0;
+            if (fieldCount > _options.MaxFieldsPerTemplate)
+            {
+                Reject("too-many-fields", Invariant($"template {templateId} has {fieldCount} fields, more than {_options.MaxFieldsPerTemplate}"), at);
+                return; // its length cannot be trusted either
+            }
+
+            if (options && (scopeCount == 0 || scopeCount > fieldCount))
+            {
+                Reject("bad-template", Invariant($"options template {templateId} has {scopeCount} scope fields of {fieldCount}"), at);
+                return;
+            }
+
+            var q = p + headerLength;
+            var fields = new TemplateField[fieldCount];
+            for (var i = 0; i < fieldCount; i++)
+            {
+                if (body.Length - q < 4)
+                {
+                    Reject("truncated-template", Invariant($"template {templateId} is cut short at field {i + 1} of {fieldCount}"), at);
+                    return;
+                }
+
+                var id = BinaryPrimitives.ReadUInt16BigEndian(body[q..]);
+                var length = BinaryPrimitives.ReadUInt16BigEndian(body[(q + 2)..]);
+                q += 4;
+                uint enterprise = 0;
+                if (!isV9 && (id & 0x8000) != 0)
+                {
+                    if (body.Length - q < 4)
+                    {
+                        Reject("truncated-template", Invariant($"template {templateId} is cut short in an enterprise number"), at);
+                        return;
+                    }
+
+                    enterprise = BinaryPrimitives.ReadUInt32BigEndian(body[q..]);
+                    id &= 0x7FFF;
+                    q += 4;
+                }
+
+                fields[i] = new TemplateField(id, length, enterprise, InformationElements.RoleOf(enterprise, id));
+            }
+
+            p = q;
+            Learn(domain, new Template(templateId, options, fields, scopeCount), at);
+        }
+    }
+
+    private void DecodeV9OptionsTemplateSet(ReadOnlySpan<byte> body, int bodyOffset, DomainState domain)
+    {
+        var p = 0;
+        while (body.Length - p >= 6)
+        {
+            var at = _messageOffset + bodyOffset + p;
+            var templateId = BinaryPrimitives.ReadUInt16BigEndian(body[p..]);
+            int scopeLength = BinaryPrimitives.ReadUInt16BigEndian(body[(p + 2)..]);
+            int optionLength = BinaryPrimitives.ReadUInt16BigEndian(body[(p + 4)..]);
+            if (templateId == 0 && scopeLength == 0 && optionLength == 0)
+            {
+                return; // padding
+            }
+
+            Counters.CountRead();
+            if (scopeLength % 4 != 0 || optionLength % 4 != 0 || scopeLength + optionLength == 0)
+            {
+                Reject("bad-template", Invariant($"options template {templateId}: scope length {scopeLength} and option length {optionLength} are not multiples of 4"), at);
+                return;
+            }
+
+            var scopeCount = scopeLength / 4;
+            var fieldCount = scopeCount + (optionLength / 4);
+            if (fieldCount > _options.MaxFieldsPerTemplate)
+            {
+                Reject("too-many-fields", Invariant($"options template {templateId} has {fieldCount} fields, more than {_options.MaxFieldsPerTemplate}"), at);
+                return;
+            }
+
+            if (body.Length - p - 6 < scopeLength + optionLength)
+            {
+                Reject("truncated-template", Invariant($"options template {templateId} is cut short"), at);
+                return;
+            }
+
+            var fields = new TemplateField[fieldCount];
+            var q = p + 6;
+            for (var i = 0; i < fieldCount; i++)
+            {
+                var id = BinaryPrimitives.ReadUInt16BigEndian(body[q..]);
+                var length = BinaryPrimitives.ReadUInt16BigEndian(body[(q + 2)..]);
+                q += 4;
+
+                // v9 scope field types (1 system, 2 interface, 3 line card, 4 cache, 5 template) are not information elements.
+                fields[i] = new TemplateField(id, length, 0, i < scopeCount ? FieldRole.None : InformationElements.RoleOf(0, id));
+            }
+
+            p = q;
+            Learn(domain, new Template(templateId, isOptions: true, fields, scopeCount), at);
+        }
+    }
+
+    private void Learn(DomainState domain, Template template, long at)
+    {
+        if (template.Id < 256)
+        {
+            Reject("bad-template-id", Invariant($"template id {template.Id} is below 256"), at);
+            return;
+        }
+
+        if (!template.IsVariableLength && template.FixedLength == 0)
+        {
+            Reject("bad-template", Invariant($"template {template.Id} describes records of zero octets"), at);
+            return;
+        }
+
+        if (domain.Templates.TryGetValue(template.Id, out var existing))
+        {
+            if (!existing.SameLayout(template))
+            {
+                domain.Templates[template.Id] = template;
+                Statistics.TemplatesLearned++;
+            }
+        }
+        else if (domain.Templates.Count >= _options.MaxTemplatesPerDomain)
+        {
+            Reject("too-many-templates", Invariant($"template {template.Id} not kept: the domain already has {_options.MaxTemplatesPerDomain}"), at);
+            return;
+        }
+        else
+        {
+            domain.Templates.Add(template.Id, template);
+            Statistics.TemplatesLearned++;
+        }
+
+        Skip("template", Invariant($"{(template.IsOptions ? "options template" : "template")} {template.Id}"), at);
+    }
+
+    private void Withdraw(DomainState domain, ushort templateId, bool options, long at)
+    {
+        if (templateId == (options ? 3 : 2))
+        {
+            // All (options) templates of the domain (RFC 7011 section 8.1).
+            List<ushort>? ids = null;
+            foreach (var (id, t) in domain.Templates)
+            {
+                if (t.IsOptions == options)
+                {
+                    (ids ??= []).Add(id);
+                }
+            }
+
+            if (ids is not null)
+            {
+                foreach (var id in ids)
+                {
+                    domain.Templates.Remove(id);
+                    Statistics.TemplatesWithdrawn++;
+                }
+            }
+        }
+        else if (templateId < 256)
+        {
+            Reject("bad-template-id", Invariant($"withdrawal of template id {templateId}"), at);
+            return;
+        }
+        else if (domain.Templates.Remove(templateId))
+        {
+            Statistics.TemplatesWithdrawn++;
+        }
+
+        Skip("template", Invariant($"withdrawal of template {templateId}"), at);
+    }
+
+    private void DecodeDataSet<TSink>(ReadOnlySpan<byte> body, int bodyOffset, ushort setId, DomainState domain, ref TSink sink)
+        where TSink : IFlowRecordSink
+    {
+        if (!domain.Templates.TryGetValue(setId, out var template))
+        {
+            Statistics.SetsWithoutTemplate++;
+            _sequenceKnown = false;
+            if (body.ContainsAnyExcept((byte)0))
+            {
+                SkipUnit("no-template", Invariant($"data set {setId} arrived before its template"), _messageOffset + bodyOffset - 4);
+            }
+
+            return;
+        }
+
+        _current = new IpfixRecordContext
+        {
+            Version = _version,
+            Exporter = domain.Key.Exporter,
+            ObservationDomainId = domain.Key.DomainId,
+            TemplateId = setId,
+        };
+
+        if (!template.IsVariableLength)
+        {
+            var length = template.FixedLength;
+            var slots = template.FixedSlots;
+            var count = body.Length / length;
+            _recordsInMessage += count;
+            for (var i = 0; i < count; i++)
+            {
+                var record = body.Slice(i * length, length);
+                var at = bodyOffset + (i * length);
+                if (template.IsOptions)
+                {
+                    LearnFromOptionsRecord(record, slots, domain, at);
+                }
+                else
+                {
+                    DecodeDataRecord(record, slots, template, domain, at, ref sink);
+                }
+            }
+
+            return;
+        }
+
+        Span<int> variableSlots = stackalloc int[(int)FieldRole.Count];
+        var p = 0;
+        while (body.Length - p >= template.MinimumLength)
+        {
+            variableSlots.Clear();
+            var q = p;
+            foreach (var field in template.Fields)
+            {
+                int length = field.Length;
+                if (length == Template.VariableLength)
+                {
+                    if (q >= body.Length)
+                    {
+                        length = -1;
+                    }
+                    else
+                    {
+                        length = body[q++];
+                        if (length == 255)
+                        {
+                            length = body.Length - q >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(body[q..]) : -1;
+                            q += 2;
+                        }
+                    }
+                }
+
+                if (length < 0 || length > body.Length - q)
+                {
+                    Counters.CountRead();
+                    Reject("truncated-record", Invariant($"a variable-length field of template {setId} runs past its set"), _messageOffset + bodyOffset + p);
+                    _sequenceKnown = false;
+                    return;
+                }
+
+                FieldSlots.Set(variableSlots, field.Role, q - p, length);
+                q += length;
+            }
+
+            if (q == p)
+            {
+                return; // cannot happen (MinimumLength >= 1), but never loop without progress
+            }
+
+            _recordsInMessage++;
+            var record = body[p..q];
+            if (template.IsOptions)
+            {
+                LearnFromOptionsRecord(record, variableSlots, domain, bodyOffset + p);
+            }
+            else
+            {
+                DecodeDataRecord(record, variableSlots, template, domain, bodyOffset + p, ref sink);
+            }
+
+            p = q;
+        }
+    }
+
+    private void LearnFromOptionsRecord(ReadOnlySpan<byte> record, ReadOnlySpan<int> slots, DomainState domain, int offset)
+    {
+        Counters.CountRead();
+        if (FieldSlots.TryGet(slots, FieldRole.ApplicationId, record, out var id)
+            && FieldSlots.TryGet(slots, FieldRole.ApplicationName, record, out var name)
+            && ApplicationIdKey.TryCreate(id, out var key))
+        {
+            name = TrimNul(name);
+            if (!name.IsEmpty)
+            {
+                if (domain.ApplicationNames.TryGetValue(key, out var known))
+                {
+                    if (!name.SequenceEqual(known))
+                    {
+                        domain.ApplicationNames[key] = name.ToArray();
+                        Statistics.ApplicationNamesLearned++;
+                    }
+                }
+                else if (domain.ApplicationNames.Count >= _options.MaxApplicationNamesPerDomain)
+                {
+                    Statistics.ApplicationNamesDropped++;
+                }
+                else
+                {
+                    domain.ApplicationNames.Add(key, name.ToArray());
+                    Statistics.ApplicationNamesLearned++;
+                }
+            }
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.SystemInitTimeMilliseconds, record, out var init))
+        {
+            domain.SystemInitTimeMilliseconds = (long)Math.Min(BigEndian.ReadUnsigned(init), long.MaxValue);
+        }
+
+        if (_diagnostics is not null)
+        {
+            Skip("options-record", Invariant($"options record of template {_current.TemplateId}"), _messageOffset + offset);
+        }
+        else
+        {
+            Counters.CountSkipped("options-record");
+        }
+    }
+
+    private void DecodeDataRecord<TSink>(ReadOnlySpan<byte> record, ReadOnlySpan<int> slots, Template template, DomainState domain, int offset, ref TSink sink)
+        where TSink : IFlowRecordSink
+    {
+        Counters.CountRead();
+        if (!template.IsFlow)
+        {
+            Skip("not-a-flow", Invariant($"template {template.Id} has no address or port"), _messageOffset + offset);
+            return;
+        }
+
+        if (!TryReadAddress(slots, FieldRole.SourceIPv4, FieldRole.SourceIPv6, record, out var source)
+            || !TryReadAddress(slots, FieldRole.DestinationIPv4, FieldRole.DestinationIPv6, record, out var destination))
+        {
+            Reject("bad-address", Invariant($"an address field of template {template.Id} has a length other than 4 or 16"), _messageOffset + offset);
+            return;
+        }
+
+        ushort? sourcePort = null, destinationPort = null;
+        if (FieldSlots.TryGet(slots, FieldRole.SourcePort, record, out var value))
+        {
+            var port = BigEndian.ReadUnsigned(value);
+            if (port > ushort.MaxValue || value.Length > 8)
+            {
+                Reject("port-out-of-range", Invariant($"source port {port} in template {template.Id}"), _messageOffset + offset);
+                return;
+            }
+
+            sourcePort = (ushort)port;
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.DestinationPort, record, out value))
+        {
+            var port = BigEndian.ReadUnsigned(value);
+            if (port > ushort.MaxValue || value.Length > 8)
+            {
+                Reject("port-out-of-range", Invariant($"destination port {port} in template {template.Id}"), _messageOffset + offset);
+                return;
+            }
+
+            destinationPort = (ushort)port;
+        }
+
+        var transport = Transport.Unknown;
+        if (FieldSlots.TryGet(slots, FieldRole.Protocol, record, out value))
+        {
+            var protocol = BigEndian.ReadUnsigned(value);
+            transport = protocol <= 255 ? Transports.FromProtocolNumber((int)protocol) : Transport.Other;
+        }
+
+        var time = StartTime(slots, record, domain);
+        if (!FlowTime.IsValid(time))
+        {
+            Reject("bad-timestamp", Invariant($"the flow start time of template {template.Id} is out of range"), _messageOffset + offset);
+            return;
+        }
+
+        var app = ResolveApplication(slots, record, domain);
+        var direction = Direction(slots, record, app, sourcePort, destinationPort, transport);
+        if (direction == FlowDirection.Reply && !_options.IncludeReplies)
+        {
+            Skip("reply-flow", Invariant($"a reply record (source port {sourcePort}, destination port {destinationPort})"), _messageOffset + offset);
+            return;
+        }
+
+        _current = _current with { Direction = direction, ByteOffset = _messageOffset + offset };
+        var flow = new FlowRecord
+        {
+            TimestampMicroseconds = time,
+            SourceAddress = source,
+            DestinationAddress = destination,
+            SourcePort = sourcePort,
+            DestinationPort = destinationPort,
+            Transport = transport,
+            Apps = app.IsEmpty ? AppValues.None : AppValues.FromValue(app),
+            Bytes = ReadCount(slots, FieldRole.Bytes, record),
+            Packets = ReadCount(slots, FieldRole.Packets, record),
+        };
+        Counters.CountAccepted();
+        sink.OnRecord(in flow);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryReadAddress(ReadOnlySpan<int> slots, FieldRole v4, FieldRole v6, ReadOnlySpan<byte> record, out IPAddressValue address)
+    {
+        if (FieldSlots.TryGet(slots, v4, record, out var value))
+        {
+            address = value.Length == 4 ? IPAddressValue.FromIPv4(BinaryPrimitives.ReadUInt32BigEndian(value)) : IPAddressValue.None;
+            return value.Length == 4;
+        }
+
+        if (FieldSlots.TryGet(slots, v6, record, out value))
+        {
+            address = value.Length == 16 ? IPAddressValue.FromBytes(value) : IPAddressValue.None;
+            return value.Length == 16;
+        }
+
+        address = IPAddressValue.None;
+        return true;
+    }
+
+    private static long? ReadCount(ReadOnlySpan<int> slots, FieldRole role, ReadOnlySpan<byte> record)
+    {
+        if (!FieldSlots.TryGet(slots, role, record, out var value))
+        {
+            return null;
+        }
+
+        var count = BigEndian.ReadUnsigned(value);
+        return count > long.MaxValue ? null : (long)count;
+    }
+
+    private long StartTime(ReadOnlySpan<int> slots, ReadOnlySpan<byte> record, DomainState domain)
+    {
+        const long Micro = 1_000_000;
+        if (FieldSlots.TryGet(slots, FieldRole.StartMilliseconds, record, out var value))
+        {
+            return (long)Math.Min(BigEndian.ReadUnsigned(value), long.MaxValue / 1000) * 1000;
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.StartMicroseconds, record, out value)
+            || FieldSlots.TryGet(slots, FieldRole.StartNanoseconds, record, out value))
+        {
+            return value.Length == 8 ? BigEndian.NtpToUnixMicroseconds(BigEndian.ReadUnsigned(value)) : long.MinValue;
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.StartSeconds, record, out value))
+        {
+            return (long)Math.Min(BigEndian.ReadUnsigned(value), long.MaxValue / Micro) * Micro;
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.StartSysUpTime, record, out value))
+        {
+            var uptime = (long)Math.Min(BigEndian.ReadUnsigned(value), uint.MaxValue);
+            if (_version == 9)
+            {
+                // RFC 3954: FIRST_SWITCHED is sysUpTime (ms) at the start; the header pairs sysUpTime with UNIX seconds.
+                return (_exportSeconds * Micro) - ((_sysUpTimeMilliseconds - uptime) * 1000);
+            }
+
+            var init = FieldSlots.TryGet(slots, FieldRole.SystemInitTimeMilliseconds, record, out var initValue)
+                ? (long)Math.Min(BigEndian.ReadUnsigned(initValue), long.MaxValue / 2000)
+                : domain.SystemInitTimeMilliseconds;
+            if (init >= 0)
+            {
+                return (init + uptime) * 1000;
+            }
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.StartDeltaMicroseconds, record, out value))
+        {
+            return (_exportSeconds * Micro) - (long)Math.Min(BigEndian.ReadUnsigned(value), uint.MaxValue);
+        }
+
+        return _exportSeconds * Micro; // no start time: the message's export time
+    }
+
+    private ReadOnlySpan<byte> ResolveApplication(ReadOnlySpan<int> slots, ReadOnlySpan<byte> record, DomainState domain)
+    {
+        if (FieldSlots.TryGet(slots, FieldRole.ApplicationName, record, out var name) && !(name = TrimNul(name)).IsEmpty)
+        {
+            return name;
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.PanOsAppId, record, out name) && !(name = TrimNul(name)).IsEmpty)
+        {
+            return name;
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.NprobeL7ProtocolName, record, out name) && !(name = TrimNul(name)).IsEmpty)
+        {
+            return name;
+        }
+
+        var hasId = FieldSlots.TryGet(slots, FieldRole.ApplicationId, record, out var id);
+        if (hasId && ApplicationIdKey.TryCreate(id, out var key) && domain.ApplicationNames.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.YafAppLabel, record, out var labelValue))
+        {
+            var label = BigEndian.ReadUnsigned(labelValue);
+            if (label != 0)
+            {
+                var labelName = AppLabels.NameOf(label);
+                return labelName.IsEmpty ? FormatNumbered("yaf:"u8, label) : labelName;
+            }
+        }
+
+        if (hasId && !id.IsEmpty)
+        {
+            return FormatApplicationId(id);
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.NprobeL7Protocol, record, out var protocol) && protocol.Length <= 8)
+        {
+            var number = BigEndian.ReadUnsigned(protocol);
+            if (number != 0)
+            {
+                return FormatNumbered("ndpi:"u8, number);
+            }
+        }
+
+        return default;
+    }
+
+    private ReadOnlySpan<byte> FormatNumbered(ReadOnlySpan<byte> prefix, ulong number)
+    {
+        var scratch = _appScratch.AsSpan();
+        prefix.CopyTo(scratch);
+        number.TryFormat(scratch[prefix.Length..], out var written, default, CultureInfo.InvariantCulture);
+        return scratch[..(prefix.Length + written)];
+    }
+
+    /// <summary>Formats an unresolved RFC 6759 applicationId as <c>engine:selector</c> (PANA-L7-PEN as <c>20:pen:selector</c>).</summary>
+    private ReadOnlySpan<byte> FormatApplicationId(ReadOnlySpan<byte> id)
+    {
+        var scratch = _appScratch.AsSpan();
+        var engine = id[0];
+        var selector = id[1..];
+        engine.TryFormat(scratch, out var n, default, CultureInfo.InvariantCulture);
+        scratch[n++] = (byte)':';
+        if (engine == 20 && selector.Length > 4 && selector.Length <= 12)
+        {
+            BinaryPrimitives.ReadUInt32BigEndian(selector).TryFormat(scratch[n..], out var w, default, CultureInfo.InvariantCulture);
+            n += w;
+            scratch[n++] = (byte)':';
+            selector = selector[4..];
+        }
+
+        if (selector.Length <= 8)
+        {
+            BigEndian.ReadUnsigned(selector).TryFormat(scratch[n..], out var w, default, CultureInfo.InvariantCulture);
+            n += w;
+        }
+        else
+        {
+            const string Hex = "0123456789abcdef";
+            foreach (var b in selector.Length > 48 ? selector[..48] : selector)
+            {
+                scratch[n++] = (byte)Hex[b >> 4];
+                scratch[n++] = (byte)Hex[b & 0xF];
+            }
+        }
+
+        return scratch[..n];
+    }
+
+    private FlowDirection Direction(ReadOnlySpan<int> slots, ReadOnlySpan<byte> record, ReadOnlySpan<byte> app, ushort? sourcePort, ushort? destinationPort, Transport transport)
+    {
+        if (FieldSlots.TryGet(slots, FieldRole.BiflowDirection, record, out var value))
+        {
+            switch (BigEndian.ReadUnsigned(value))
+            {
+                case 1: return FlowDirection.Initiator;
+                case 2: return FlowDirection.Reply;
+            }
+        }
+
+        if (FieldSlots.TryGet(slots, FieldRole.InitialTcpFlags, record, out value))
+        {
+            var flags = BigEndian.ReadUnsigned(value);
+            if ((flags & 0x02) != 0)
+            {
+                return (flags & 0x10) != 0 ? FlowDirection.Reply : FlowDirection.Initiator;
+            }
+        }
+
+        if (sourcePort is not { } source || destinationPort is not { } destination)
+        {
+            return FlowDirection.Unknown;
+        }
+
+        // Heuristic: the source port is the app's own port and the destination port is not.
+        if (!app.IsEmpty
+            && _directionEvaluator.TryMatch(app, destination, transport, out _)
+            && !_directionEvaluator.TryMatch(app, source, transport, out _))
+        {
+            return FlowDirection.Reply;
+        }
+
+        var sourceEphemeral = IsEphemeral(source);
+        var destinationEphemeral = IsEphemeral(destination);
+        if (destinationEphemeral != sourceEphemeral)
+        {
+            return destinationEphemeral ? FlowDirection.Reply : FlowDirection.Initiator;
+        }
+
+        return FlowDirection.Unknown;
+    }
+
+    private bool IsEphemeral(int port) => port >= _options.EphemeralPortStart && port <= _options.EphemeralPortEnd;
+
+    private static ReadOnlySpan<byte> TrimNul(ReadOnlySpan<byte> value)
+    {
+        var end = value.IndexOf((byte)0);
+        return end < 0 ? value : value[..end];
+    }
+
+    private void RejectUnit(string reason, string message, long at)
+    {
+        Counters.CountRead();
+        Reject(reason, message, at);
+    }
+
+    private void SkipUnit(string reason, string message, long at)
+    {
+        Counters.CountRead();
+        Skip(reason, message, at);
+    }
+
+    private void Reject(string reason, string message, long at)
+    {
+        Counters.CountRejected(reason);
+        Report(RecordOutcome.Rejected, reason, message, at);
+    }
+
+    private void Skip(string reason, string message, long at)
+    {
+        Counters.CountSkipped(reason);
+        Report(RecordOutcome.Skipped, reason, message, at);
+    }
+
+    private void Report(RecordOutcome outcome, string reason, string message, long at)
+        => _diagnostics?.Invoke(new InputDiagnostic(outcome, reason, message, InputName, 0, at));
+}

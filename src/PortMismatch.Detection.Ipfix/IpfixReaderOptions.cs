@@ -1,0 +1,43 @@
+namespace PortMismatch.Detection.Ipfix;
+
+/// <summary>
+/// Options of the IPFIX / NetFlow v9 decoder and readers. Every cap bounds memory: what goes beyond it is counted and
+/// reported, never kept. Change with <c>with</c>: <c>IpfixReaderOptions.Default with { IncludeReplies = true }</c>.
+/// </summary>
+public sealed record IpfixReaderOptions
+{
+    /// <summary>Gets the defaults.</summary>
+    public static IpfixReaderOptions Default { get; } = new();
+
+    /// <summary>
+    /// Gets whether records recognised as replies (the responder-to-initiator half of a conversation) are emitted too.
+    /// Default <see langword="false"/>: replies are skipped with reason <c>reply-flow</c>, so that the reply of a DNS
+    /// exchange (<c>dns</c> from port 53 to port 50234) is not reported as DNS on port 50234. <see langword="true"/> is what
+    /// a literal CIM mapping does.
+    /// </summary>
+    public bool IncludeReplies { get; init; }
+
+    /// <summary>Gets the rules that the direction heuristic consults for an app's expected ports. Default <see cref="RuleSet.Escu"/>.</summary>
+    public RuleSet DirectionRules { get; init; } = RuleSet.Escu;
+
+    /// <summary>Gets the first port of the ephemeral range (default 49152, IANA).</summary>
+    public int EphemeralPortStart { get; init; } = 49152;
+
+    /// <summary>Gets the last port of the ephemeral range (default 65535).</summary>
+    public int EphemeralPortEnd { get; init; } = 65535;
+
+    /// <summary>Gets the largest message (IPFIX) or datagram (v9) accepted, in octets (default 65535).</summary>
+    public int MaxMessageSize { get; init; } = 65535;
+
+    /// <summary>Gets how many (exporter, observation domain) scopes are kept (default 1024); messages of further scopes are rejected.</summary>
+    public int MaxDomains { get; init; } = 1024;
+
+    /// <summary>Gets how many templates one (exporter, domain) may define (default 1024); further template ids are rejected.</summary>
+    public int MaxTemplatesPerDomain { get; init; } = 1024;
+
+    /// <summary>Gets the largest field count of one template (default 512); longer templates are rejected.</summary>
+    public int MaxFieldsPerTemplate { get; init; } = 512;
+
+    /// <summary>Gets how many application names learned from options records one (exporter, domain) keeps (default 16384).</summary>
+    public int MaxApplicationNamesPerDomain { get; init; } = 16384;
+}
