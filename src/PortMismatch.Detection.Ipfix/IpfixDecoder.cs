@@ -770,16 +770,28 @@ public sealed class IpfixDecoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryReadAddress(ReadOnlySpan<int> slots, FieldRole v4, FieldRole v6, ReadOnlySpan<byte> record, out IPAddressValue address)
     {
+        var hasV6 = FieldSlots.TryGet(slots, v6, record, out var v6Value);
         if (FieldSlots.TryGet(slots, v4, record, out var value))
         {
-            address = value.Length == 4 ? IPAddressValue.FromIPv4(BinaryPrimitives.ReadUInt32BigEndian(value)) : IPAddressValue.None;
-            return value.Length == 4;
+            // Templates that carry both families fill one and zero the other: prefer the one in use.
+            if (value.Length != 4)
+            {
+                address = IPAddressValue.None;
+                return false;
+            }
+
+            var v4Address = BinaryPrimitives.ReadUInt32BigEndian(value);
+            if (v4Address != 0 || !hasV6 || !v6Value.ContainsAnyExcept((byte)0))
+            {
+                address = IPAddressValue.FromIPv4(v4Address);
+                return true;
+            }
         }
 
-        if (FieldSlots.TryGet(slots, v6, record, out value))
+        if (hasV6)
         {
-            address = value.Length == 16 ? IPAddressValue.FromBytes(value) : IPAddressValue.None;
-            return value.Length == 16;
+            address = v6Value.Length == 16 ? IPAddressValue.FromBytes(v6Value) : IPAddressValue.None;
+            return v6Value.Length == 16;
         }
 
         address = IPAddressValue.None;

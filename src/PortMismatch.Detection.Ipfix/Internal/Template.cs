@@ -107,8 +107,9 @@ internal static class FieldSlots
 {
     public static void Set(Span<int> slots, FieldRole role, int offset, int length)
     {
-        // First occurrence wins; zero-length fields (legal in v9 templates) are absent.
-        if (role == FieldRole.None || length == 0 || slots[(int)role] != 0)
+        // The last occurrence wins, as in nfacctd (Huawei templates repeat ports: tunnel header first, then the inner flow);
+        // zero-length fields (legal in v9 templates) are absent.
+        if (role == FieldRole.None || length == 0)
         {
             return;
         }
