@@ -21,6 +21,7 @@ public sealed class IpfixDecoder
 {
     private const int IpfixHeaderLength = 16;
     private const int V9HeaderLength = 20;
+    private const int StackFields = 128;
 
     private readonly IpfixReaderOptions _options;
     private readonly MismatchEvaluator _directionEvaluator;
@@ -96,7 +97,7 @@ public sealed class IpfixDecoder
         var acceptedBefore = Counters.Accepted;
         if (data.Length < 4)
         {
-            RejectUnit("truncated-message", "the payload is shorter than a message header", byteOffset);
+            RejectUnit("truncated-message", byteOffset, $"the payload is shorter than a message header");
             return 0;
         }
 
@@ -105,7 +106,7 @@ public sealed class IpfixDecoder
         {
             if (data.Length > _options.MaxMessageSize)
             {
-                RejectUnit("message-too-large", Invariant($"the datagram has {data.Length} octets, more than {_options.MaxMessageSize}"), byteOffset);
+                RejectUnit("message-too-large", byteOffset, $"the datagram has {data.Length} octets, more than {_options.MaxMessageSize}");
             }
             else
             {
@@ -122,33 +123,33 @@ public sealed class IpfixDecoder
             var at = byteOffset + offset;
             if (rest.Length < IpfixHeaderLength)
             {
-                RejectUnit("truncated-message", Invariant($"{rest.Length} octets left, less than a message header"), at);
+                RejectUnit("truncated-message", at, $"{rest.Length} octets left, less than a message header");
                 break;
             }
 
             version = BinaryPrimitives.ReadUInt16BigEndian(rest);
             if (version != 10)
             {
-                RejectUnit("unsupported-version", Invariant($"version {version} is neither IPFIX (10) nor NetFlow v9"), at);
+                RejectUnit("unsupported-version", at, $"version {version} is neither IPFIX (10) nor NetFlow v9");
                 break;
             }
 
             int length = BinaryPrimitives.ReadUInt16BigEndian(rest[2..]);
             if (length < IpfixHeaderLength)
             {
-                RejectUnit("bad-message-length", Invariant($"message length {length} is shorter than its header"), at);
+                RejectUnit("bad-message-length", at, $"message length {length} is shorter than its header");
                 break;
             }
 
             if (length > rest.Length)
             {
-                RejectUnit("truncated-message", Invariant($"message length {length} but {rest.Length} octets left"), at);
+                RejectUnit("truncated-message", at, $"message length {length} but {rest.Length} octets left");
                 break;
             }
 
             if (length > _options.MaxMessageSize)
             {
-                RejectUnit("message-too-large", Invariant($"message length {length} is more than {_options.MaxMessageSize}"), at);
+                RejectUnit("message-too-large", at, $"message length {length} is more than {_options.MaxMessageSize}");
             }
             else
             {
@@ -163,7 +164,14 @@ public sealed class IpfixDecoder
 
     internal int MaxMessageSize => _options.MaxMessageSize;
 
-    internal void RejectUnitAt(string reason, string message, long byteOffset) => RejectUnit(reason, message, byteOffset);
+    internal bool HasDiagnostics => _diagnostics is not null;
+
+    internal void RejectUnitAt(string reason, string message, long byteOffset)
+    {
+        Counters.CountRead();
+        Counters.CountRejected(reason);
+        Report(RecordOutcome.Rejected, reason, message, byteOffset);
+    }
 
     internal void CountIgnoredPacket(bool fragment, long byteOffset)
     {
@@ -173,11 +181,12 @@ public sealed class IpfixDecoder
             Statistics.Fragments++;
             Counters.CountRead();
             Counters.CountRejected("ip-fragment");
-            Report(RecordOutcome.Rejected, "ip-fragment", "an IP fragment of an export datagram: reassembly is not supported", byteOffset);
+            if (_diagnostics is not null)
+            {
+                Report(RecordOutcome.Rejected, "ip-fragment", "an IP fragment of an export datagram: reassembly is not supported", byteOffset);
+            }
         }
     }
-
-    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 
     private void DecodeIpfix<TSink>(ReadOnlySpan<byte> message, IPAddressValue exporter, ref TSink sink, long byteOffset)
         where TSink : IFlowRecordSink
@@ -217,7 +226,7 @@ public sealed class IpfixDecoder
     {
         if (packet.Length < V9HeaderLength)
         {
-            RejectUnit("truncated-message", Invariant($"{packet.Length} octets, less than a NetFlow v9 header"), byteOffset);
+            RejectUnit("truncated-message", byteOffset, $"{packet.Length} octets, less than a NetFlow v9 header");
             return;
         }
 
@@ -257,7 +266,7 @@ public sealed class IpfixDecoder
 
         if (_domains.Count >= _options.MaxDomains)
         {
-            RejectUnit("too-many-domains", Invariant($"more than {_options.MaxDomains} (exporter, domain) scopes; domain {key.DomainId} of {key.Exporter} not kept"), byteOffset);
+            RejectUnit("too-many-domains", byteOffset, $"more than {_options.MaxDomains} (exporter, domain) scopes; domain {key.DomainId} of {key.Exporter} not kept");
             return null;
         }
 
@@ -281,7 +290,7 @@ public sealed class IpfixDecoder
                     return; // padding at the end of a v9 packet (or zero octets after an IPFIX set)
                 }
 
-                RejectUnit("truncated-set", Invariant($"{rest.Length} octets left, less than a set header"), at);
+                RejectUnit("truncated-set", at, $"{rest.Length} octets left, less than a set header");
                 return;
             }
 
@@ -294,7 +303,7 @@ public sealed class IpfixDecoder
                     return; // some exporters zero-fill the rest of a fixed-size packet
                 }
 
-                RejectUnit("bad-set-length", Invariant($"set {setId} claims {setLength} octets; {rest.Length} left"), at);
+                RejectUnit("bad-set-length", at, $"set {setId} claims {setLength} octets; {rest.Length} left");
                 _sequenceKnown = false;
                 return;
             }
@@ -322,7 +331,7 @@ public sealed class IpfixDecoder
             }
             else
             {
-                SkipUnit("reserved-set", Invariant($"set id {setId} is reserved"), at);
+                SkipUnit("reserved-set", at, $"set id {setId} is reserved");
             }
 
             position += setLength;
@@ -332,6 +341,7 @@ public sealed class IpfixDecoder
     private void DecodeTemplateSet(ReadOnlySpan<byte> body, int bodyOffset, DomainState domain, bool options)
     {
         var isV9 = _version == 9;
+        Span<TemplateField> scratch = stackalloc TemplateField[StackFields];
         var p = 0;
         while (body.Length - p >= 4)
         {
@@ -347,7 +357,7 @@ public sealed class IpfixDecoder
                         return; // padding
                     }
 
-                    RejectUnit("bad-template", Invariant($"template {templateId} has no fields"), at);
+                    RejectUnit("bad-template", at, $"template {templateId} has no fields");
                     return;
                 }
 
@@ -361,30 +371,30 @@ public sealed class IpfixDecoder
             var headerLength = options ? 6 : 4;
             if (body.Length - p < headerLength)
             {
-                Reject("truncated-template", Invariant($"template {templateId} is cut short"), at);
+                Reject("truncated-template", at, $"template {templateId} is cut short");
                 return;
             }
 
             var scopeCount = options ? BinaryPrimitives.ReadUInt16BigEndian(body[(p + 4)..]) : 0;
             if (fieldCount > _options.MaxFieldsPerTemplate)
             {
-                Reject("too-many-fields", Invariant($"template {templateId} has {fieldCount} fields, more than {_options.MaxFieldsPerTemplate}"), at);
+                Reject("too-many-fields", at, $"template {templateId} has {fieldCount} fields, more than {_options.MaxFieldsPerTemplate}");
                 return; // its length cannot be trusted either
             }
 
             if (options && (scopeCount == 0 || scopeCount > fieldCount))
             {
-                Reject("bad-template", Invariant($"options template {templateId} has {scopeCount} scope fields of {fieldCount}"), at);
+                Reject("bad-template", at, $"options template {templateId} has {scopeCount} scope fields of {fieldCount}");
                 return;
             }
 
             var q = p + headerLength;
-            var fields = new TemplateField[fieldCount];
+            var fields = fieldCount <= StackFields ? scratch[..fieldCount] : new TemplateField[fieldCount];
             for (var i = 0; i < fieldCount; i++)
             {
                 if (body.Length - q < 4)
                 {
-                    Reject("truncated-template", Invariant($"template {templateId} is cut short at field {i + 1} of {fieldCount}"), at);
+                    Reject("truncated-template", at, $"template {templateId} is cut short at field {i + 1} of {fieldCount}");
                     return;
                 }
 
@@ -396,7 +406,7 @@ public sealed class IpfixDecoder
                 {
                     if (body.Length - q < 4)
                     {
-                        Reject("truncated-template", Invariant($"template {templateId} is cut short in an enterprise number"), at);
+                        Reject("truncated-template", at, $"template {templateId} is cut short in an enterprise number");
                         return;
                     }
 
@@ -409,12 +419,13 @@ public sealed class IpfixDecoder
             }
 
             p = q;
-            Learn(domain, new Template(templateId, options, fields, scopeCount), at);
+            Learn(domain, templateId, options, fields, scopeCount, at);
         }
     }
 
     private void DecodeV9OptionsTemplateSet(ReadOnlySpan<byte> body, int bodyOffset, DomainState domain)
     {
+        Span<TemplateField> scratch = stackalloc TemplateField[StackFields];
         var p = 0;
         while (body.Length - p >= 6)
         {
@@ -430,7 +441,7 @@ public sealed class IpfixDecoder
             Counters.CountRead();
             if (scopeLength % 4 != 0 || optionLength % 4 != 0 || scopeLength + optionLength == 0)
             {
-                Reject("bad-template", Invariant($"options template {templateId}: scope length {scopeLength} and option length {optionLength} are not multiples of 4"), at);
+                Reject("bad-template", at, $"options template {templateId}: scope length {scopeLength} and option length {optionLength} are not multiples of 4");
                 return;
             }
 
@@ -438,17 +449,17 @@ public sealed class IpfixDecoder
             var fieldCount = scopeCount + (optionLength / 4);
             if (fieldCount > _options.MaxFieldsPerTemplate)
             {
-                Reject("too-many-fields", Invariant($"options template {templateId} has {fieldCount} fields, more than {_options.MaxFieldsPerTemplate}"), at);
+                Reject("too-many-fields", at, $"options template {templateId} has {fieldCount} fields, more than {_options.MaxFieldsPerTemplate}");
                 return;
             }
 
             if (body.Length - p - 6 < scopeLength + optionLength)
             {
-                Reject("truncated-template", Invariant($"options template {templateId} is cut short"), at);
+                Reject("truncated-template", at, $"options template {templateId} is cut short");
                 return;
             }
 
-            var fields = new TemplateField[fieldCount];
+            var fields = fieldCount <= StackFields ? scratch[..fieldCount] : new TemplateField[fieldCount];
             var q = p + 6;
             for (var i = 0; i < fieldCount; i++)
             {
@@ -461,44 +472,48 @@ public sealed class IpfixDecoder
             }
 
             p = q;
-            Learn(domain, new Template(templateId, isOptions: true, fields, scopeCount), at);
+            Learn(domain, templateId, true, fields, scopeCount, at);
         }
     }
 
-    private void Learn(DomainState domain, Template template, long at)
+    private void Learn(DomainState domain, ushort templateId, bool options, ReadOnlySpan<TemplateField> fields, int scopeCount, long at)
     {
-        if (template.Id < 256)
+        if (templateId < 256)
         {
-            Reject("bad-template-id", Invariant($"template id {template.Id} is below 256"), at);
+            Reject("bad-template-id", at, $"template id {templateId} is below 256");
             return;
         }
 
+        if (domain.Templates.TryGetValue(templateId, out var existing) && existing.SameLayout(options, scopeCount, fields))
+        {
+            // A periodic re-send: nothing to learn, nothing to allocate.
+            Skip("template", at, $"template {templateId} (unchanged)");
+            return;
+        }
+
+        var template = new Template(templateId, options, fields.ToArray(), scopeCount);
         if (!template.IsVariableLength && template.FixedLength == 0)
         {
-            Reject("bad-template", Invariant($"template {template.Id} describes records of zero octets"), at);
+            Reject("bad-template", at, $"template {templateId} describes records of zero octets");
             return;
         }
 
-        if (domain.Templates.TryGetValue(template.Id, out var existing))
+        if (existing is not null)
         {
-            if (!existing.SameLayout(template))
-            {
-                domain.Templates[template.Id] = template;
-                Statistics.TemplatesLearned++;
-            }
+            domain.Templates[templateId] = template;
         }
         else if (domain.Templates.Count >= _options.MaxTemplatesPerDomain)
         {
-            Reject("too-many-templates", Invariant($"template {template.Id} not kept: the domain already has {_options.MaxTemplatesPerDomain}"), at);
+            Reject("too-many-templates", at, $"template {templateId} not kept: the domain already has {_options.MaxTemplatesPerDomain}");
             return;
         }
         else
         {
-            domain.Templates.Add(template.Id, template);
-            Statistics.TemplatesLearned++;
+            domain.Templates.Add(templateId, template);
         }
 
-        Skip("template", Invariant($"{(template.IsOptions ? "options template" : "template")} {template.Id}"), at);
+        Statistics.TemplatesLearned++;
+        Skip("template", at, $"{(options ? "options template" : "template")} {templateId}");
     }
 
     private void Withdraw(DomainState domain, ushort templateId, bool options, long at)
@@ -526,7 +541,7 @@ public sealed class IpfixDecoder
         }
         else if (templateId < 256)
         {
-            Reject("bad-template-id", Invariant($"withdrawal of template id {templateId}"), at);
+            Reject("bad-template-id", at, $"withdrawal of template id {templateId}");
             return;
         }
         else if (domain.Templates.Remove(templateId))
@@ -534,7 +549,7 @@ public sealed class IpfixDecoder
             Statistics.TemplatesWithdrawn++;
         }
 
-        Skip("template", Invariant($"withdrawal of template {templateId}"), at);
+        Skip("template", at, $"withdrawal of template {templateId}");
     }
 
     private void DecodeDataSet<TSink>(ReadOnlySpan<byte> body, int bodyOffset, ushort setId, DomainState domain, ref TSink sink)
@@ -546,7 +561,7 @@ public sealed class IpfixDecoder
             _sequenceKnown = false;
             if (body.ContainsAnyExcept((byte)0))
             {
-                SkipUnit("no-template", Invariant($"data set {setId} arrived before its template"), _messageOffset + bodyOffset - 4);
+                SkipUnit("no-template", _messageOffset + bodyOffset - 4, $"data set {setId} arrived before its template");
             }
 
             return;
@@ -612,7 +627,7 @@ public sealed class IpfixDecoder
                 if (length < 0 || length > body.Length - q)
                 {
                     Counters.CountRead();
-                    Reject("truncated-record", Invariant($"a variable-length field of template {setId} runs past its set"), _messageOffset + bodyOffset + p);
+                    Reject("truncated-record", _messageOffset + bodyOffset + p, $"a variable-length field of template {setId} runs past its set");
                     _sequenceKnown = false;
                     return;
                 }
@@ -676,14 +691,7 @@ public sealed class IpfixDecoder
             domain.SystemInitTimeMilliseconds = (long)Math.Min(BigEndian.ReadUnsigned(init), long.MaxValue);
         }
 
-        if (_diagnostics is not null)
-        {
-            Skip("options-record", Invariant($"options record of template {_current.TemplateId}"), _messageOffset + offset);
-        }
-        else
-        {
-            Counters.CountSkipped("options-record");
-        }
+        Skip("options-record", _messageOffset + offset, $"options record of template {_current.TemplateId}");
     }
 
     private void DecodeDataRecord<TSink>(ReadOnlySpan<byte> record, ReadOnlySpan<int> slots, Template template, DomainState domain, int offset, ref TSink sink)
@@ -692,14 +700,14 @@ public sealed class IpfixDecoder
         Counters.CountRead();
         if (!template.IsFlow)
         {
-            Skip("not-a-flow", Invariant($"template {template.Id} has no address or port"), _messageOffset + offset);
+            Skip("not-a-flow", _messageOffset + offset, $"template {template.Id} has no address or port");
             return;
         }
 
         if (!TryReadAddress(slots, FieldRole.SourceIPv4, FieldRole.SourceIPv6, record, out var source)
             || !TryReadAddress(slots, FieldRole.DestinationIPv4, FieldRole.DestinationIPv6, record, out var destination))
         {
-            Reject("bad-address", Invariant($"an address field of template {template.Id} has a length other than 4 or 16"), _messageOffset + offset);
+            Reject("bad-address", _messageOffset + offset, $"an address field of template {template.Id} has a length other than 4 or 16");
             return;
         }
 
@@ -709,7 +717,7 @@ public sealed class IpfixDecoder
             var port = BigEndian.ReadUnsigned(value);
             if (port > ushort.MaxValue || value.Length > 8)
             {
-                Reject("port-out-of-range", Invariant($"source port {port} in template {template.Id}"), _messageOffset + offset);
+                Reject("port-out-of-range", _messageOffset + offset, $"source port {port} in template {template.Id}");
                 return;
             }
 
@@ -721,7 +729,7 @@ public sealed class IpfixDecoder
             var port = BigEndian.ReadUnsigned(value);
             if (port > ushort.MaxValue || value.Length > 8)
             {
-                Reject("port-out-of-range", Invariant($"destination port {port} in template {template.Id}"), _messageOffset + offset);
+                Reject("port-out-of-range", _messageOffset + offset, $"destination port {port} in template {template.Id}");
                 return;
             }
 
@@ -738,7 +746,7 @@ public sealed class IpfixDecoder
         var time = StartTime(slots, record, domain);
         if (!FlowTime.IsValid(time))
         {
-            Reject("bad-timestamp", Invariant($"the flow start time of template {template.Id} is out of range"), _messageOffset + offset);
+            Reject("bad-timestamp", _messageOffset + offset, $"the flow start time of template {template.Id} is out of range");
             return;
         }
 
@@ -746,7 +754,7 @@ public sealed class IpfixDecoder
         var direction = Direction(slots, record, app, sourcePort, destinationPort, transport);
         if (direction == FlowDirection.Reply && !_options.IncludeReplies)
         {
-            Skip("reply-flow", Invariant($"a reply record (source port {sourcePort}, destination port {destinationPort})"), _messageOffset + offset);
+            Skip("reply-flow", _messageOffset + offset, $"a reply record (source port {sourcePort}, destination port {destinationPort})");
             return;
         }
 
@@ -997,28 +1005,34 @@ public sealed class IpfixDecoder
         return end < 0 ? value : value[..end];
     }
 
-    private void RejectUnit(string reason, string message, long at)
+    private void RejectUnit(string reason, long at, [InterpolatedStringHandlerArgument("")] ref DiagnosticMessage message)
     {
         Counters.CountRead();
-        Reject(reason, message, at);
+        Reject(reason, at, ref message);
     }
 
-    private void SkipUnit(string reason, string message, long at)
+    private void SkipUnit(string reason, long at, [InterpolatedStringHandlerArgument("")] ref DiagnosticMessage message)
     {
         Counters.CountRead();
-        Skip(reason, message, at);
+        Skip(reason, at, ref message);
     }
 
-    private void Reject(string reason, string message, long at)
+    private void Reject(string reason, long at, [InterpolatedStringHandlerArgument("")] ref DiagnosticMessage message)
     {
         Counters.CountRejected(reason);
-        Report(RecordOutcome.Rejected, reason, message, at);
+        if (message.Enabled)
+        {
+            Report(RecordOutcome.Rejected, reason, message.ToStringAndClear(), at);
+        }
     }
 
-    private void Skip(string reason, string message, long at)
+    private void Skip(string reason, long at, [InterpolatedStringHandlerArgument("")] ref DiagnosticMessage message)
     {
         Counters.CountSkipped(reason);
-        Report(RecordOutcome.Skipped, reason, message, at);
+        if (message.Enabled)
+        {
+            Report(RecordOutcome.Skipped, reason, message.ToStringAndClear(), at);
+        }
     }
 
     private void Report(RecordOutcome outcome, string reason, string message, long at)

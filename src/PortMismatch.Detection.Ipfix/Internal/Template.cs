@@ -79,24 +79,9 @@ internal sealed class Template
 
     public int[]? FixedSlots { get; }
 
-    /// <summary>Gets whether <paramref name="other"/> defines the same record layout (a periodic re-send).</summary>
-    public bool SameLayout(Template other)
-    {
-        if (other.IsOptions != IsOptions || other.ScopeFieldCount != ScopeFieldCount || other.Fields.Length != Fields.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < Fields.Length; i++)
-        {
-            if (!Fields[i].Equals(other.Fields[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    /// <summary>Gets whether a template record describes this same layout (a periodic re-send).</summary>
+    public bool SameLayout(bool isOptions, int scopeFieldCount, ReadOnlySpan<TemplateField> fields)
+        => isOptions == IsOptions && scopeFieldCount == ScopeFieldCount && fields.SequenceEqual(Fields);
 }
 
 /// <summary>One field specifier of a template, with the role the decoder gives it.</summary>
