@@ -28,6 +28,7 @@ public sealed class IpfixDecoder
     private readonly Action<InputDiagnostic>? _diagnostics;
     private readonly Dictionary<DomainKey, DomainState> _domains = [];
     private readonly byte[] _appScratch = new byte[128];
+    private readonly ReversePairing? _pairing;
 
     private IpfixRecordContext _current;
     private long _messageOffset;
@@ -47,6 +48,10 @@ public sealed class IpfixDecoder
         _directionEvaluator = new MismatchEvaluator(_options.DirectionRules);
         _diagnostics = diagnostics;
         InputName = inputName;
+        if (_options.ReversePairingCapacity > 0)
+        {
+            _pairing = new ReversePairing(_options.ReversePairingCapacity, (long)_options.ReversePairingWindow.TotalMicroseconds);
+        }
     }
 
     /// <summary>Gets the record counts: <c>Read = Accepted + Rejected + Skipped</c> after every call.</summary>
@@ -751,7 +756,7 @@ public sealed class IpfixDecoder
         }
 
         var app = ResolveApplication(slots, record, domain);
-        var direction = Direction(slots, record, app, sourcePort, destinationPort, transport);
+        var direction = Direction(slots, record, app, source, destination, sourcePort, destinationPort, transport, time);
         if (direction == FlowDirection.Reply && !_options.IncludeReplies)
         {
             Skip("reply-flow", _messageOffset + offset, $"a reply record (source port {sourcePort}, destination port {destinationPort})");
@@ -954,7 +959,16 @@ public sealed class IpfixDecoder
         return scratch[..n];
     }
 
-    private FlowDirection Direction(ReadOnlySpan<int> slots, ReadOnlySpan<byte> record, ReadOnlySpan<byte> app, ushort? sourcePort, ushort? destinationPort, Transport transport)
+    private FlowDirection Direction(
+        ReadOnlySpan<int> slots,
+        ReadOnlySpan<byte> record,
+        ReadOnlySpan<byte> app,
+        IPAddressValue sourceAddress,
+        IPAddressValue destinationAddress,
+        ushort? sourcePort,
+        ushort? destinationPort,
+        Transport transport,
+        long start)
     {
         if (FieldSlots.TryGet(slots, FieldRole.BiflowDirection, record, out var value))
         {
@@ -979,6 +993,23 @@ public sealed class IpfixDecoder
             return FlowDirection.Unknown;
         }
 
+        var sourceEphemeral = IsEphemeral(source);
+        var destinationEphemeral = IsEphemeral(destination);
+
+        // Pairing: the reverse record started earlier (or at the same time, from the ephemeral side).
+        if (_pairing is not null && _pairing.TryPair(sourceAddress, destinationAddress, source, destination, transport, start, out var reverseStart))
+        {
+            if (reverseStart != start)
+            {
+                return reverseStart < start ? FlowDirection.Reply : FlowDirection.Initiator;
+            }
+
+            if (sourceEphemeral != destinationEphemeral)
+            {
+                return destinationEphemeral ? FlowDirection.Reply : FlowDirection.Initiator;
+            }
+        }
+
         // Heuristic: the source port is the app's own port and the destination port is not.
         if (!app.IsEmpty
             && _directionEvaluator.TryMatch(app, destination, transport, out _)
@@ -987,8 +1018,6 @@ public sealed class IpfixDecoder
             return FlowDirection.Reply;
         }
 
-        var sourceEphemeral = IsEphemeral(source);
-        var destinationEphemeral = IsEphemeral(destination);
         if (destinationEphemeral != sourceEphemeral)
         {
             return destinationEphemeral ? FlowDirection.Reply : FlowDirection.Initiator;

@@ -26,6 +26,15 @@ public sealed record IpfixReaderOptions
     /// <summary>Gets the last port of the ephemeral range (default 65535).</summary>
     public int EphemeralPortEnd { get; init; } = 65535;
 
+    /// <summary>
+    /// Gets how many recent flows are remembered to pair a record with its reverse (default 4096; 0 turns pairing off).
+    /// A direct-mapped table: a newer flow may evict an older one, so pairing is best-effort and memory stays fixed.
+    /// </summary>
+    public int ReversePairingCapacity { get; init; } = 4096;
+
+    /// <summary>Gets how far apart two start times may be for the records to be one conversation (default 2 minutes).</summary>
+    public TimeSpan ReversePairingWindow { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Gets the largest message (IPFIX) or datagram (v9) accepted, in octets (default 65535).</summary>
     public int MaxMessageSize { get; init; } = 65535;
 

@@ -70,4 +70,41 @@ public sealed class DirectionTests
         var (records, _) = Decode(options, Flow, Record(9999, 40000, "x"));
         Assert.Equal(FlowDirection.Reply, Assert.Single(records).Context.Direction);
     }
+
+    private static readonly Field[] Timed = [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (152, 8)];
+
+    private static byte[] TimedRecord(string src, string dst, int sport, int dport, ulong startMs)
+        => Cat(Ip(src), Ip(dst), U16(sport), U16(dport), U8(6), U64(startMs));
+
+    [Theory]
+    [InlineData(4096, FlowDirection.Reply)]
+    [InlineData(0, FlowDirection.Unknown)]
+    public void A_record_whose_reverse_started_earlier_is_the_reply(int capacity, FlowDirection expected)
+    {
+        // Neither port is ephemeral or an app's port: only pairing can tell.
+        var options = IpfixReaderOptions.Default with { IncludeReplies = true, ReversePairingCapacity = capacity };
+        var (records, _) = Decode(options, Timed,
+            TimedRecord("10.0.0.1", "10.0.0.2", 40000, 4444, 1_700_000_000_000),
+            TimedRecord("10.0.0.2", "10.0.0.1", 4444, 40000, 1_700_000_000_005));
+        Assert.Equal(FlowDirection.Unknown, records[0].Context.Direction);
+        Assert.Equal(expected, records[1].Context.Direction);
+    }
+
+    [Fact]
+    public void Pairing_when_the_reply_is_exported_first_makes_the_later_record_the_initiator()
+    {
+        var (records, _) = Decode(IpfixReaderOptions.Default with { IncludeReplies = true }, Timed,
+            TimedRecord("10.0.0.2", "10.0.0.1", 4444, 40000, 1_700_000_000_005),
+            TimedRecord("10.0.0.1", "10.0.0.2", 40000, 4444, 1_700_000_000_000));
+        Assert.Equal(FlowDirection.Initiator, records[1].Context.Direction);
+    }
+
+    [Fact]
+    public void Pairing_outside_the_window_does_not_count()
+    {
+        var (records, _) = Decode(IpfixReaderOptions.Default with { IncludeReplies = true, ReversePairingWindow = TimeSpan.FromSeconds(1) }, Timed,
+            TimedRecord("10.0.0.1", "10.0.0.2", 40000, 4444, 1_700_000_000_000),
+            TimedRecord("10.0.0.2", "10.0.0.1", 4444, 40000, 1_700_000_005_000));
+        Assert.Equal(FlowDirection.Unknown, records[1].Context.Direction);
+    }
 }
