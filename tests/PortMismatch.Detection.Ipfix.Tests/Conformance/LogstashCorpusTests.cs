@@ -110,11 +110,11 @@ public sealed partial class LogstashCorpusTests
             }
         }
 
-        output?.WriteLine($"contexts {contexts}, files {files}, records read {read} = accepted {accepted} + rejected {rejected} + skipped {skipped}; {compared} field comparisons");
+        TestReport.WriteLine($"contexts {contexts}, files {files}, records read {read} = accepted {accepted} + rejected {rejected} + skipped {skipped}; {compared} field comparisons");
         var unexpected = differences.Where(d => !KnownDifferences.Keys.Any(k => d.StartsWith(k, StringComparison.Ordinal))).ToList();
         foreach (var d in differences)
         {
-            output?.WriteLine("DIFF " + d);
+            TestReport.WriteLine("DIFF " + d);
         }
 
         Assert.True(unexpected.Count == 0, string.Join(Environment.NewLine, unexpected));

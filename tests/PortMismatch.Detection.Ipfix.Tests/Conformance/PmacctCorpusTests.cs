@@ -48,7 +48,7 @@ public sealed class PmacctCorpusTests
             }
         }
 
-        TestContext.Current.TestOutputHelper?.WriteLine($"{test}: {decoder.Counters}; {decoder.Statistics.Messages} messages, {decoder.Statistics.PacketsIgnored} packets ignored; {rows} nfacctd rows, {sink.Records.Count} records");
+        TestReport.WriteLine($"{test}: {decoder.Counters}; {decoder.Statistics.Messages} messages, {decoder.Statistics.PacketsIgnored} packets ignored; {rows} nfacctd rows, {sink.Records.Count} records");
         Assert.True(decoder.Counters.IsBalanced);
         Assert.Equal(0, decoder.Counters.Rejected);
         Assert.True(rows > 0);
