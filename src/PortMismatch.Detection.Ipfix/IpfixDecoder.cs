@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using PortMismatch.Detection.Ipfix.Internal;
 
@@ -29,6 +30,7 @@ public sealed class IpfixDecoder
     private readonly Dictionary<DomainKey, DomainState> _domains = [];
     private readonly byte[] _appScratch = new byte[128];
     private readonly ReversePairing? _pairing;
+    private readonly bool _rulesExpectEphemeralPorts;
 
     private IpfixRecordContext _current;
     private long _messageOffset;
@@ -48,6 +50,14 @@ public sealed class IpfixDecoder
         _directionEvaluator = new MismatchEvaluator(_options.DirectionRules);
         _diagnostics = diagnostics;
         InputName = inputName;
+        foreach (var rule in _options.DirectionRules)
+        {
+            foreach (var range in rule.ExpectedPorts.Ranges)
+            {
+                _rulesExpectEphemeralPorts |= range.Last >= _options.EphemeralPortStart && range.First <= _options.EphemeralPortEnd;
+            }
+        }
+
         if (_options.ReversePairingCapacity > 0)
         {
             _pairing = new ReversePairing(_options.ReversePairingCapacity, (long)_options.ReversePairingWindow.TotalMicroseconds);
@@ -709,8 +719,8 @@ public sealed class IpfixDecoder
             return;
         }
 
-        if (!TryReadAddress(slots, FieldRole.SourceIPv4, FieldRole.SourceIPv6, record, out var source)
-            || !TryReadAddress(slots, FieldRole.DestinationIPv4, FieldRole.DestinationIPv6, record, out var destination))
+        if (!TryReadAddress(slots, FieldRole.SourceIPv4, FieldRole.SourceIPv6, record, out var source, out var sourceFold)
+            || !TryReadAddress(slots, FieldRole.DestinationIPv4, FieldRole.DestinationIPv6, record, out var destination, out var destinationFold))
         {
             Reject("bad-address", _messageOffset + offset, $"an address field of template {template.Id} has a length other than 4 or 16");
             return;
@@ -756,7 +766,7 @@ public sealed class IpfixDecoder
         }
 
         var app = ResolveApplication(slots, record, domain);
-        var direction = Direction(slots, record, app, source, destination, sourcePort, destinationPort, transport, time);
+        var direction = Direction(slots, record, app, sourceFold, destinationFold, sourcePort, destinationPort, transport, time);
         if (direction == FlowDirection.Reply && !_options.IncludeReplies)
         {
             Skip("reply-flow", _messageOffset + offset, $"a reply record (source port {sourcePort}, destination port {destinationPort})");
@@ -780,8 +790,9 @@ public sealed class IpfixDecoder
         sink.OnRecord(in flow);
     }
 
+    /// <summary>Reads an address; <paramref name="fold"/> is a cheap 64-bit digest of it for reverse pairing.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryReadAddress(ReadOnlySpan<int> slots, FieldRole v4, FieldRole v6, ReadOnlySpan<byte> record, out IPAddressValue address)
+    private static bool TryReadAddress(ReadOnlySpan<int> slots, FieldRole v4, FieldRole v6, ReadOnlySpan<byte> record, out IPAddressValue address, out ulong fold)
     {
         var hasV6 = FieldSlots.TryGet(slots, v6, record, out var v6Value);
         if (FieldSlots.TryGet(slots, v4, record, out var value))
@@ -790,6 +801,7 @@ public sealed class IpfixDecoder
             if (value.Length != 4)
             {
                 address = IPAddressValue.None;
+                fold = 0;
                 return false;
             }
 
@@ -797,17 +809,27 @@ public sealed class IpfixDecoder
             if (v4Address != 0 || !hasV6 || !v6Value.ContainsAnyExcept((byte)0))
             {
                 address = IPAddressValue.FromIPv4(v4Address);
+                fold = v4Address;
                 return true;
             }
         }
 
         if (hasV6)
         {
-            address = v6Value.Length == 16 ? IPAddressValue.FromBytes(v6Value) : IPAddressValue.None;
-            return v6Value.Length == 16;
+            if (v6Value.Length != 16)
+            {
+                address = IPAddressValue.None;
+                fold = 0;
+                return false;
+            }
+
+            address = IPAddressValue.FromBytes(v6Value);
+            fold = BinaryPrimitives.ReadUInt64LittleEndian(v6Value) ^ BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(v6Value[8..]), 29) ^ (1UL << 63);
+            return true;
         }
 
         address = IPAddressValue.None;
+        fold = 0;
         return true;
     }
 
@@ -963,8 +985,8 @@ public sealed class IpfixDecoder
         ReadOnlySpan<int> slots,
         ReadOnlySpan<byte> record,
         ReadOnlySpan<byte> app,
-        IPAddressValue sourceAddress,
-        IPAddressValue destinationAddress,
+        ulong sourceAddress,
+        ulong destinationAddress,
         ushort? sourcePort,
         ushort? destinationPort,
         Transport transport,
@@ -1010,20 +1032,23 @@ public sealed class IpfixDecoder
             }
         }
 
-        // Heuristic: the source port is the app's own port and the destination port is not.
+        // Heuristic: the destination port is ephemeral and the source port is not, or the source port is an expected port
+        // of the record's app and the destination port is not. (A source port in the ephemeral range is an expected port
+        // only under rules that list such ports: the evaluator is consulted then.)
+        if (destinationEphemeral && !sourceEphemeral)
+        {
+            return FlowDirection.Reply;
+        }
+
         if (!app.IsEmpty
+            && (!sourceEphemeral || _rulesExpectEphemeralPorts)
             && _directionEvaluator.TryMatch(app, destination, transport, out _)
             && !_directionEvaluator.TryMatch(app, source, transport, out _))
         {
             return FlowDirection.Reply;
         }
 
-        if (destinationEphemeral != sourceEphemeral)
-        {
-            return destinationEphemeral ? FlowDirection.Reply : FlowDirection.Initiator;
-        }
-
-        return FlowDirection.Unknown;
+        return sourceEphemeral && !destinationEphemeral ? FlowDirection.Initiator : FlowDirection.Unknown;
     }
 
     private bool IsEphemeral(int port) => port >= _options.EphemeralPortStart && port <= _options.EphemeralPortEnd;

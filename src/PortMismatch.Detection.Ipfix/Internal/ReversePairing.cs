@@ -25,12 +25,11 @@ internal sealed class ReversePairing
     }
 
     /// <summary>Records the flow and returns the start time of its reverse, if one was seen within the window.</summary>
-    public bool TryPair(IPAddressValue source, IPAddressValue destination, ushort sourcePort, ushort destinationPort, Transport transport, long start, out long reverseStart)
+    /// <remarks>The addresses are given as 64-bit digests (the IPv4 address, or the IPv6 halves folded).</remarks>
+    public bool TryPair(ulong source, ulong destination, ushort sourcePort, ushort destinationPort, Transport transport, long start, out long reverseStart)
     {
-        var sourceHash = (uint)source.GetHashCode();
-        var destinationHash = (uint)destination.GetHashCode();
-        var key = Key(sourceHash, destinationHash, sourcePort, destinationPort, transport);
-        var reverse = Key(destinationHash, sourceHash, destinationPort, sourcePort, transport);
+        var key = Key(source, destination, sourcePort, destinationPort, transport);
+        var reverse = Key(destination, source, destinationPort, sourcePort, transport);
 
         var r = Slot(reverse);
         var found = _keys[r] == reverse && Math.Abs(_starts[r] - start) <= _window;
@@ -43,11 +42,12 @@ internal sealed class ReversePairing
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Key(uint sourceHash, uint destinationHash, ushort sourcePort, ushort destinationPort, Transport transport)
+    private static ulong Key(ulong source, ulong destination, ushort sourcePort, ushort destinationPort, Transport transport)
     {
-        var addresses = ((ulong)sourceHash << 32) | destinationHash;
+        // Asymmetric in (source, destination) so that a flow and its reverse get different keys.
         var ports = ((ulong)sourcePort << 24) | ((ulong)destinationPort << 8) | (byte)transport;
-        return (addresses * 0x9E37_79B9_7F4A_7C15UL) ^ (ports * 0xC2B2_AE3D_27D4_EB4FUL) | 1; // never 0: 0 marks an empty slot
+        var key = (source * 0x9E37_79B9_7F4A_7C15UL) ^ BitOperations.RotateLeft(destination * 0xC2B2_AE3D_27D4_EB4FUL, 31) ^ (ports * 0x1656_67B1_9E37_79F9UL);
+        return key | 1; // never 0: 0 marks an empty slot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
