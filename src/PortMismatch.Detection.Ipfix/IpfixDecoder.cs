@@ -363,15 +363,15 @@ public sealed class IpfixDecoder
             var at = _messageOffset + bodyOffset + p;
             var templateId = BinaryPrimitives.ReadUInt16BigEndian(body[p..]);
             int fieldCount = BinaryPrimitives.ReadUInt16BigEndian(body[(p + 2)..]);
+            if (templateId == 0 && fieldCount == 0 && !body[p..].ContainsAnyExcept((byte)0))
+            {
+                return; // padding at the end of the set
+            }
+
             if (fieldCount == 0)
             {
                 if (isV9)
                 {
-                    if (!body[p..].ContainsAnyExcept((byte)0))
-                    {
-                        return; // padding
-                    }
-
                     RejectUnit("bad-template", at, $"template {templateId} has no fields");
                     return;
                 }

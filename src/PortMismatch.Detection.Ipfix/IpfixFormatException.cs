@@ -8,9 +8,6 @@ public enum IpfixFormatError
 
     /// <summary>A pcap or pcapng file header is damaged or uses an unsupported link type.</summary>
     BadCapture = 1,
-
-    /// <summary>A NetFlow v9 file is larger than one datagram.</summary>
-    DatagramTooLarge = 2,
 }
 
 /// <summary>Thrown when an input cannot be read at all. Malformed messages, sets and records are never thrown: they are reported.</summary>
@@ -31,7 +28,6 @@ public sealed class IpfixFormatException : InputFormatException
     public override string ReasonCode => Reason switch
     {
         IpfixFormatError.BadCapture => "bad-capture",
-        IpfixFormatError.DatagramTooLarge => "datagram-too-large",
         _ => "unknown-format",
     };
 }

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Buffers;
 using System.IO.Pipelines;
 using PortMismatch.Detection.Ipfix.Internal;
 
@@ -52,7 +53,10 @@ public static class IpfixReader
                 }
 
             case InputFormat.Unknown:
-                throw new IpfixFormatException(IpfixFormatError.UnknownFormat, "the input is neither IPFIX, NetFlow v9, pcap, pcapng nor gzip", decoder.InputName, 0);
+                var head = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var quoted = TextEscaper.Escape(head.Buffer.Slice(0, Math.Min(16, head.Buffer.Length)).ToArray());
+                reader.AdvanceTo(head.Buffer.Start);
+                throw new IpfixFormatException(IpfixFormatError.UnknownFormat, $"the input is neither IPFIX, NetFlow v9, pcap, pcapng nor gzip; it starts with \"{quoted}\"", decoder.InputName, 0);
             default:
                 var framer = new Framer(format, decoder, sink);
                 while (true)

@@ -62,6 +62,17 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void Zero_padding_after_the_last_template_record_is_not_a_withdrawal()
+    {
+        var (decoder, sink, _) = New();
+        var template = new IpfixBuilder().Template(256, DecoderTests.V4Fields).Build()[20..]; // the template record alone
+        decoder.Decode(new IpfixBuilder().Set(2, [.. template, 0, 0, 0, 0, 0, 0, 0, 0]).Data(256, DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 1, 2)).Build(), IPAddressValue.None, sink);
+        Assert.Single(sink.Records);
+        Assert.Equal(0, decoder.Counters.Rejected);
+        Assert.Equal(0, decoder.Statistics.TemplatesWithdrawn);
+    }
+
+    [Fact]
     public void Templates_that_describe_empty_records_or_low_ids_are_rejected()
     {
         var (decoder, sink, _) = New();

@@ -162,6 +162,7 @@ public sealed class ReaderTests
     {
         var e = await Assert.ThrowsAsync<IpfixFormatException>(() => IpfixReader.ReadStreamAsync(new MemoryStream(Text("hello, world")), new CollectingSink(), cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal("unknown-format", e.ReasonCode);
+        Assert.Contains("hello, world", e.Message, StringComparison.Ordinal);
 
         var empty = await IpfixReader.ReadStreamAsync(new MemoryStream(), new CollectingSink(), cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(0, empty.Read);
@@ -174,5 +175,16 @@ public sealed class ReaderTests
         await pipe.Writer.WriteAsync(Message(0, 1), TestContext.Current.CancellationToken);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => IpfixReader.ReadAsync(pipe.Reader, new CollectingSink(), cancellationToken: cancel.Token));
+    }
+
+    [Fact]
+    public async Task A_saved_v9_datagram_larger_than_the_maximum_is_rejected_and_drained_not_buffered()
+    {
+        var v9 = new V9Builder().Template(256, DecoderTests.V4Fields).Build();
+        byte[] huge = [.. v9, .. new byte[200_000]];
+        var diagnostics = new List<InputDiagnostic>();
+        var counters = await IpfixReader.ReadStreamAsync(new MemoryStream(huge), new CollectingSink(), new IpfixDecoder(diagnostics: diagnostics.Add), TestContext.Current.CancellationToken);
+        Assert.Equal("message-too-large", Assert.Single(diagnostics).Reason);
+        Assert.True(counters.IsBalanced);
     }
 }

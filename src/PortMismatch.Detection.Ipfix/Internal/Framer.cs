@@ -131,9 +131,17 @@ internal sealed class Framer
 
     private bool ProcessDatagram(ref ReadOnlySequence<byte> buffer, bool isFinal)
     {
-        if (buffer.Length > _decoder.MaxMessageSize)
+        if (_resyncing || buffer.Length > _decoder.MaxMessageSize)
         {
-            throw new IpfixFormatException(IpfixFormatError.DatagramTooLarge, string.Create(CultureInfo.InvariantCulture, $"a NetFlow v9 file holds one datagram of at most {_decoder.MaxMessageSize} octets"), _decoder.InputName, 0);
+            // Larger than any datagram: report once, then drain without keeping it (memory stays bounded).
+            if (!_resyncing)
+            {
+                _decoder.RejectUnitAt("message-too-large", string.Create(CultureInfo.InvariantCulture, $"a saved NetFlow v9 datagram of more than {_decoder.MaxMessageSize} octets"), 0);
+                _resyncing = true;
+            }
+
+            buffer = buffer.Slice(buffer.End);
+            return false;
         }
 
         if (isFinal)
