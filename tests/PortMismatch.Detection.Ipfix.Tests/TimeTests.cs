@@ -54,4 +54,20 @@ public sealed class TimeTests
         Assert.Equal((Export * 1_000_000) - 2_500_000, TimeOf(new IpfixBuilder(exportTime: (uint)Export).Template(256, [.. Flow, (158, 4)]).Data(256, Cat(FlowBytes, U32(2_500_000))).Build()));
         Assert.Equal(Export * 1_000_000, TimeOf(new IpfixBuilder(exportTime: (uint)Export).Template(256, Flow).Data(256, FlowBytes).Build()));
     }
+
+    [Fact]
+    public void Without_a_start_the_end_time_then_an_observation_time_is_used()
+    {
+        Assert.Equal(1_600_000_000_250_000, TimeOf(new IpfixBuilder().Template(256, [.. Flow, (153, 8)]).Data(256, Cat(FlowBytes, U64(1_600_000_000_250))).Build()));
+        Assert.Equal(1_600_000_001_000_000, TimeOf(new IpfixBuilder().Template(256, [.. Flow, (151, 4), (323, 8)]).Data(256, Cat(FlowBytes, U32(1_600_000_001), U64(1))).Build()));
+        Assert.Equal(1_600_000_000_500_000, TimeOf(new V9Builder().Template(256, [.. Flow, (323, 8)]).Data(256, Cat(FlowBytes, U64(1_600_000_000_500))).Build()));
+    }
+
+    [Fact]
+    public void V9_uptime_differences_survive_the_32_bit_wrap()
+    {
+        // The header's sysUpTime wrapped to 1000 ms; the flow started at uptime 2^32 - 1000 ms: 2 s earlier.
+        var packet = new V9Builder(sysUpTime: 1_000, unixSeconds: (uint)Export).Template(256, [.. Flow, (22, 4)]).Data(256, Cat(FlowBytes, U32(uint.MaxValue - 999))).Build();
+        Assert.Equal((Export - 2) * 1_000_000, TimeOf(packet));
+    }
 }

@@ -18,6 +18,15 @@ internal enum FieldRole : byte
     StartSysUpTime,
     SystemInitTimeMilliseconds,
     StartDeltaMicroseconds,
+    EndSeconds,
+    EndMilliseconds,
+    EndMicroseconds,
+    EndNanoseconds,
+    EndSysUpTime,
+    ObservationSeconds,
+    ObservationMilliseconds,
+    ObservationMicroseconds,
+    ObservationNanoseconds,
     Bytes,
     Packets,
     ApplicationName,
@@ -49,6 +58,7 @@ internal static class InformationElements
             8 => FieldRole.SourceIPv4,
             11 => FieldRole.DestinationPort,
             12 => FieldRole.DestinationIPv4,
+            21 => FieldRole.EndSysUpTime, // flowEndSysUpTime (v9 LAST_SWITCHED)
             22 => FieldRole.StartSysUpTime, // flowStartSysUpTime (v9 FIRST_SWITCHED)
             27 => FieldRole.SourceIPv6,
             28 => FieldRole.DestinationIPv6,
@@ -58,9 +68,17 @@ internal static class InformationElements
             152 => FieldRole.StartMilliseconds,
             154 => FieldRole.StartMicroseconds,
             156 => FieldRole.StartNanoseconds,
+            151 => FieldRole.EndSeconds,
+            153 => FieldRole.EndMilliseconds,
+            155 => FieldRole.EndMicroseconds,
+            157 => FieldRole.EndNanoseconds,
             158 => FieldRole.StartDeltaMicroseconds,
             160 => FieldRole.SystemInitTimeMilliseconds,
             239 => FieldRole.BiflowDirection,
+            322 => FieldRole.ObservationSeconds,
+            323 => FieldRole.ObservationMilliseconds, // also Cisco ASA NSEL's event time
+            324 => FieldRole.ObservationMicroseconds,
+            325 => FieldRole.ObservationNanoseconds,
             56701 => FieldRole.PanOsAppId, // PAN-OS NetFlow v9 App-ID (32 octets, NUL-padded)
             57590 => FieldRole.NprobeL7Protocol, // nProbe v9: NTOP_BASE_ID 57472 + 118
             57591 => FieldRole.NprobeL7ProtocolName, // nProbe v9: 57472 + 119
