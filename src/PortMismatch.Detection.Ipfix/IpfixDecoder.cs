@@ -32,7 +32,10 @@ public sealed class IpfixDecoder
     private readonly ReversePairing? _pairing;
     private readonly bool _rulesExpectEphemeralPorts;
 
-    private IpfixRecordContext _current;
+    private DomainState? _currentDomain;
+    private int _currentTemplateId;
+    private FlowDirection _currentDirection;
+    private long _currentOffset;
     private long _messageOffset;
     private long _exportSeconds;
     private long _sysUpTimeMilliseconds;
@@ -74,7 +77,15 @@ public sealed class IpfixDecoder
     public string? InputName { get; set; }
 
     /// <summary>Gets where the record being delivered to a sink came from; valid during the sink call.</summary>
-    public ref readonly IpfixRecordContext Current => ref _current;
+    public IpfixRecordContext Current => new()
+    {
+        Version = _version,
+        Exporter = _currentDomain?.Key.Exporter ?? IPAddressValue.None,
+        ObservationDomainId = _currentDomain?.Key.DomainId ?? 0,
+        TemplateId = _currentTemplateId,
+        Direction = _currentDirection,
+        ByteOffset = _currentOffset,
+    };
 
     /// <summary>Gets the number of (exporter, domain) scopes with state.</summary>
     public int DomainCount => _domains.Count;
@@ -582,13 +593,8 @@ public sealed class IpfixDecoder
             return;
         }
 
-        _current = new IpfixRecordContext
-        {
-            Version = _version,
-            Exporter = domain.Key.Exporter,
-            ObservationDomainId = domain.Key.DomainId,
-            TemplateId = setId,
-        };
+        _currentDomain = domain;
+        _currentTemplateId = setId;
 
         if (!template.IsVariableLength)
         {
@@ -596,17 +602,18 @@ public sealed class IpfixDecoder
             var slots = template.FixedSlots;
             var count = body.Length / length;
             _recordsInMessage += count;
-            for (var i = 0; i < count; i++)
+            if (template.IsOptions)
             {
-                var record = body.Slice(i * length, length);
-                var at = bodyOffset + (i * length);
-                if (template.IsOptions)
+                for (var i = 0; i < count; i++)
                 {
-                    LearnFromOptionsRecord(record, slots, domain, at);
+                    LearnFromOptionsRecord(body.Slice(i * length, length), slots, domain, bodyOffset + (i * length));
                 }
-                else
+            }
+            else
+            {
+                for (var i = 0; i < count; i++)
                 {
-                    DecodeDataRecord(record, slots, template, domain, at, ref sink);
+                    DecodeDataRecord(body.Slice(i * length, length), slots, template, domain, bodyOffset + (i * length), ref sink);
                 }
             }
 
@@ -706,7 +713,7 @@ public sealed class IpfixDecoder
             domain.SystemInitTimeMilliseconds = (long)Math.Min(BigEndian.ReadUnsigned(init), long.MaxValue);
         }
 
-        Skip("options-record", _messageOffset + offset, $"options record of template {_current.TemplateId}");
+        Skip("options-record", _messageOffset + offset, $"options record of template {_currentTemplateId}");
     }
 
     private void DecodeDataRecord<TSink>(ReadOnlySpan<byte> record, ReadOnlySpan<int> slots, Template template, DomainState domain, int offset, ref TSink sink)
@@ -773,7 +780,8 @@ public sealed class IpfixDecoder
             return;
         }
 
-        _current = _current with { Direction = direction, ByteOffset = _messageOffset + offset };
+        _currentDirection = direction;
+        _currentOffset = _messageOffset + offset;
         var flow = new FlowRecord
         {
             TimestampMicroseconds = time,
