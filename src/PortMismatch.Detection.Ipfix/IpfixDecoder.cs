@@ -42,6 +42,7 @@ public sealed class IpfixDecoder
     private int _version;
     private long _recordsInMessage;
     private bool _sequenceKnown;
+    private long _pendingBytes;
 
     /// <summary>Creates a decoder.</summary>
     /// <param name="options">The options, or <see langword="null"/> for <see cref="IpfixReaderOptions.Default"/>.</param>
@@ -114,8 +115,41 @@ public sealed class IpfixDecoder
         return DecodeAt(data, exporter, ref sink, 0);
     }
 
-    /// <summary>Forgets all templates, sequence numbers and learned names (counters are kept).</summary>
-    public void Reset() => _domains.Clear();
+    /// <summary>Forgets all templates, sequence numbers and learned names (counters are kept); buffered sets are counted first.</summary>
+    public void Reset()
+    {
+        Flush();
+        _domains.Clear();
+    }
+
+    /// <summary>
+    /// Counts the data sets still buffered for a template that never came (<see cref="IpfixReaderOptions.MaxPendingBytes"/>)
+    /// as <c>no-template</c> and drops them. The readers call it at the end of their input.
+    /// </summary>
+    public void Flush()
+    {
+        if (_pendingBytes == 0)
+        {
+            return;
+        }
+
+        foreach (var domain in _domains.Values)
+        {
+            if (domain.Pending is null)
+            {
+                continue;
+            }
+
+            foreach (var set in domain.Pending)
+            {
+                SkipUnit("no-template", set.MessageOffset + set.BodyOffset - 4, $"data set {set.SetId} still waits for its template");
+            }
+
+            domain.Pending.Clear();
+        }
+
+        _pendingBytes = 0;
+    }
 
     internal long DecodeAt<TSink>(ReadOnlySpan<byte> data, IPAddressValue exporter, ref TSink sink, long byteOffset)
         where TSink : IFlowRecordSink
@@ -342,17 +376,17 @@ public sealed class IpfixDecoder
             }
             else if (setId == (isV9 ? 0 : 2))
             {
-                DecodeTemplateSet(body, bodyOffset, domain, options: false);
+                DecodeTemplateSet(body, bodyOffset, domain, options: false, ref sink);
             }
             else if (setId == (isV9 ? 1 : 3))
             {
                 if (isV9)
                 {
-                    DecodeV9OptionsTemplateSet(body, bodyOffset, domain);
+                    DecodeV9OptionsTemplateSet(body, bodyOffset, domain, ref sink);
                 }
                 else
                 {
-                    DecodeTemplateSet(body, bodyOffset, domain, options: true);
+                    DecodeTemplateSet(body, bodyOffset, domain, options: true, ref sink);
                 }
             }
             else
@@ -364,7 +398,8 @@ public sealed class IpfixDecoder
         }
     }
 
-    private void DecodeTemplateSet(ReadOnlySpan<byte> body, int bodyOffset, DomainState domain, bool options)
+    private void DecodeTemplateSet<TSink>(ReadOnlySpan<byte> body, int bodyOffset, DomainState domain, bool options, ref TSink sink)
+        where TSink : IFlowRecordSink
     {
         var isV9 = _version == 9;
         Span<TemplateField> scratch = stackalloc TemplateField[StackFields];
@@ -445,11 +480,12 @@ public sealed class IpfixDecoder
             }
 
             p = q;
-            Learn(domain, templateId, options, fields, scopeCount, at);
+            Learn(domain, templateId, options, fields, scopeCount, at, ref sink);
         }
     }
 
-    private void DecodeV9OptionsTemplateSet(ReadOnlySpan<byte> body, int bodyOffset, DomainState domain)
+    private void DecodeV9OptionsTemplateSet<TSink>(ReadOnlySpan<byte> body, int bodyOffset, DomainState domain, ref TSink sink)
+        where TSink : IFlowRecordSink
     {
         Span<TemplateField> scratch = stackalloc TemplateField[StackFields];
         var p = 0;
@@ -498,11 +534,12 @@ public sealed class IpfixDecoder
             }
 
             p = q;
-            Learn(domain, templateId, true, fields, scopeCount, at);
+            Learn(domain, templateId, true, fields, scopeCount, at, ref sink);
         }
     }
 
-    private void Learn(DomainState domain, ushort templateId, bool options, ReadOnlySpan<TemplateField> fields, int scopeCount, long at)
+    private void Learn<TSink>(DomainState domain, ushort templateId, bool options, ReadOnlySpan<TemplateField> fields, int scopeCount, long at, ref TSink sink)
+        where TSink : IFlowRecordSink
     {
         if (templateId < 256)
         {
@@ -540,6 +577,35 @@ public sealed class IpfixDecoder
 
         Statistics.TemplatesLearned++;
         Skip("template", at, $"{(options ? "options template" : "template")} {templateId}");
+        if (domain.Pending is { Count: > 0 })
+        {
+            ReplayPending(domain, templateId, ref sink);
+        }
+    }
+
+    /// <summary>Decodes the buffered data sets that were waiting for <paramref name="templateId"/>, in arrival order.</summary>
+    private void ReplayPending<TSink>(DomainState domain, ushort templateId, ref TSink sink)
+        where TSink : IFlowRecordSink
+    {
+        var pending = domain.Pending!;
+        var (exportSeconds, sysUpTime, messageOffset, records, sequenceKnown) = (_exportSeconds, _sysUpTimeMilliseconds, _messageOffset, _recordsInMessage, _sequenceKnown);
+        for (var i = 0; i < pending.Count;)
+        {
+            var set = pending[i];
+            if (set.SetId != templateId)
+            {
+                i++;
+                continue;
+            }
+
+            pending.RemoveAt(i);
+            _pendingBytes -= set.Body.Length;
+            (_exportSeconds, _sysUpTimeMilliseconds, _messageOffset) = (set.ExportSeconds, set.SysUpTimeMilliseconds, set.MessageOffset);
+            DecodeDataSet(set.Body, set.BodyOffset, set.SetId, domain, ref sink);
+            Statistics.SetsReplayed++;
+        }
+
+        (_exportSeconds, _sysUpTimeMilliseconds, _messageOffset, _recordsInMessage, _sequenceKnown) = (exportSeconds, sysUpTime, messageOffset, records, sequenceKnown);
     }
 
     private void Withdraw(DomainState domain, ushort templateId, bool options, long at)
@@ -585,6 +651,14 @@ public sealed class IpfixDecoder
         {
             Statistics.SetsWithoutTemplate++;
             _sequenceKnown = false;
+            if (body.Length > 0 && _pendingBytes + body.Length <= _options.MaxPendingBytes)
+            {
+                // Kept until its template arrives (bounded); counted then, or by Flush.
+                (domain.Pending ??= []).Add(new PendingSet(setId, body.ToArray(), bodyOffset, _exportSeconds, _sysUpTimeMilliseconds, _messageOffset));
+                _pendingBytes += body.Length;
+                return;
+            }
+
             if (body.ContainsAnyExcept((byte)0))
             {
                 SkipUnit("no-template", _messageOffset + bodyOffset - 4, $"data set {setId} arrived before its template");

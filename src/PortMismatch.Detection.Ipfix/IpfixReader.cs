@@ -67,6 +67,7 @@ public static class IpfixReader
                     reader.AdvanceTo(buffer.Start, buffer.End);
                     if (stop || result.IsCompleted)
                     {
+                        decoder.Flush();
                         return decoder.Counters;
                     }
                 }

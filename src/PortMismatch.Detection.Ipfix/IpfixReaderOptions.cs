@@ -35,6 +35,13 @@ public sealed record IpfixReaderOptions
     /// <summary>Gets how far apart two start times may be for the records to be one conversation (default 2 minutes).</summary>
     public TimeSpan ReversePairingWindow { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Gets how many octets of data sets that arrive before their template are kept, across all domains, to be decoded
+    /// when the template comes (default 0: not kept, counted as <c>no-template</c> at once). Sets still waiting at the end
+    /// of an input are counted as <c>no-template</c> by <see cref="IpfixDecoder.Flush"/>.
+    /// </summary>
+    public int MaxPendingBytes { get; init; }
+
     /// <summary>Gets the largest message (IPFIX) or datagram (v9) accepted, in octets (default 65535).</summary>
     public int MaxMessageSize { get; init; } = 65535;
 

@@ -15,6 +15,9 @@ public sealed class IpfixStatistics
     /// <summary>Gets the number of data sets whose template was not (yet) known.</summary>
     public long SetsWithoutTemplate { get; internal set; }
 
+    /// <summary>Gets the number of buffered data sets decoded after their template arrived.</summary>
+    public long SetsReplayed { get; internal set; }
+
     /// <summary>Gets the number of IPFIX data records lost according to the sequence numbers.</summary>
     public long LostRecords { get; internal set; }
 

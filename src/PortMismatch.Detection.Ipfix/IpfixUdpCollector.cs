@@ -95,6 +95,7 @@ public sealed class IpfixUdpCollector : IDisposable
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
+        Decoder.Flush();
         return Decoder.Counters;
     }
 

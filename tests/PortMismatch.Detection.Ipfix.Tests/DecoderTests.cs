@@ -241,4 +241,37 @@ public sealed class DecoderTests
         Assert.Equal((1L, 1L), (decoder.Statistics.ApplicationNamesLearned, decoder.Statistics.ApplicationNamesDropped));
         Assert.Equal(2, decoder.Counters.SkippedByReason["options-record"]);
     }
+
+    [Fact]
+    public void With_a_pending_budget_data_before_its_template_is_decoded_when_the_template_arrives()
+    {
+        var (decoder, sink, _) = New(IpfixReaderOptions.Default with { IncludeReplies = true, MaxPendingBytes = 4096 });
+        var data = V4Record("10.0.0.1", "10.0.0.2", 1, 2, startMs: 0);
+        var fields = DecoderTests.V4Fields[..^1]; // without flowStartMilliseconds: the time is the export time of the data's message
+        var early = new IpfixBuilder(exportTime: 1_600_000_000).Data(256, data[..^8]).Build();
+        decoder.Decode(early, IPAddressValue.None, sink);
+        Assert.Empty(sink.Records);
+        Assert.Equal(0, decoder.Counters.Read); // not counted until it is decoded or flushed
+
+        decoder.Decode(new IpfixBuilder(exportTime: 1_700_000_000).Template(256, fields).Build(), IPAddressValue.None, sink);
+        var r = Assert.Single(sink.Records);
+        Assert.Equal(1_600_000_000_000_000, r.Time);
+        Assert.Equal(1, decoder.Statistics.SetsReplayed);
+
+        decoder.Decode(new IpfixBuilder().Data(300, data).Build(), IPAddressValue.None, sink);
+        decoder.Flush();
+        Assert.Equal(1, decoder.Counters.SkippedByReason["no-template"]);
+        Assert.True(decoder.Counters.IsBalanced);
+    }
+
+    [Fact]
+    public void Beyond_the_pending_budget_sets_are_counted_as_no_template_at_once()
+    {
+        var (decoder, sink, _) = New(IpfixReaderOptions.Default with { MaxPendingBytes = 60 });
+        var data = V4Record("10.0.0.1", "10.0.0.2", 1, 2);
+        decoder.Decode(new IpfixBuilder().Data(256, data).Data(256, data).Build(), IPAddressValue.None, sink);
+        Assert.Equal(1, decoder.Counters.SkippedByReason["no-template"]);
+        decoder.Decode(new IpfixBuilder().Template(256, V4Fields).Build(), IPAddressValue.None, sink);
+        Assert.Single(sink.Records);
+    }
 }

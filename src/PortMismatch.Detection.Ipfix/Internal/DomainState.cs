@@ -45,6 +45,9 @@ internal sealed class DomainState
 
     public Dictionary<ApplicationIdKey, byte[]> ApplicationNames { get; } = [];
 
+    /// <summary>Gets or sets the data sets that arrived before their template (only with MaxPendingBytes &gt; 0).</summary>
+    public List<PendingSet>? Pending { get; set; }
+
     public bool HasSequence { get; set; }
 
     public uint NextSequence { get; set; }
@@ -52,3 +55,6 @@ internal sealed class DomainState
     /// <summary>Gets or sets systemInitTimeMilliseconds learned from an options record (IPFIX), or -1.</summary>
     public long SystemInitTimeMilliseconds { get; set; } = -1;
 }
+
+/// <summary>A data set kept until its template arrives, with the header values its times depend on.</summary>
+internal sealed record PendingSet(ushort SetId, byte[] Body, int BodyOffset, long ExportSeconds, long SysUpTimeMilliseconds, long MessageOffset);
