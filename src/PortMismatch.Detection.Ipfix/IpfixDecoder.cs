@@ -1027,6 +1027,11 @@ public sealed class IpfixDecoder
             return name;
         }
 
+        if (FieldSlots.TryGet(slots, FieldRole.VendorApplicationName, record, out name) && !(name = TrimNul(name)).IsEmpty)
+        {
+            return name;
+        }
+
         var hasId = FieldSlots.TryGet(slots, FieldRole.ApplicationId, record, out var id);
         if (hasId && ApplicationIdKey.TryCreate(id, out var key) && domain.ApplicationNames.TryGetValue(key, out var known))
         {

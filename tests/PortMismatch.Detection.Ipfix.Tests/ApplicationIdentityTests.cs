@@ -85,6 +85,12 @@ public sealed class ApplicationIdentityTests
         Assert.Equal("ndpi:7", DecodeOne(new V9Builder().Template(256, [.. Flow, (57590, 2)]).Data(256, Cat(FlowBytes(), U16(7))).Build()));
     }
 
+    [Theory]
+    [InlineData(15397u, 1, "HTTP")] // Procera proceraService
+    [InlineData(3054u, 111, "DNS")] // Ixia ixiaL7AppName
+    public void Dpi_application_names_of_other_vendors(uint enterprise, int id, string name)
+        => Assert.Equal(name, DecodeOne(new IpfixBuilder().Template(256, [.. Flow, new Field((ushort)id, 65535, enterprise)]).Data(256, Cat(FlowBytes(), Var(Text(name)))).Build()));
+
     [Fact]
     public void Pan_os_v9_app_id_field_56701_is_nul_padded()
         => Assert.Equal("web-browsing", DecodeOne(new V9Builder().Template(256, [.. Flow, (56701, 32), (56702, 32)]).Data(256, Cat(FlowBytes(), Text("web-browsing", 32), Text("acme\\bob", 32))).Build()));

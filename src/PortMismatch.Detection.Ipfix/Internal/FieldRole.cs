@@ -35,6 +35,7 @@ internal enum FieldRole : byte
     NprobeL7Protocol,
     NprobeL7ProtocolName,
     PanOsAppId,
+    VendorApplicationName,
     BiflowDirection,
     InitialTcpFlags,
     Count,
@@ -46,6 +47,8 @@ internal static class InformationElements
     public const uint ReversePen = 29305; // RFC 5103 reverse (biflow) elements: skipped by length
     public const uint CertPen = 6871; // YAF (CERT NetSA)
     public const uint NtopPen = 35632; // nProbe
+    public const uint ProceraPen = 15397; // Procera PacketLogic: proceraService (1)
+    public const uint IxiaPen = 3054; // Ixia ATI: ixiaL7AppName (111)
 
     public static FieldRole RoleOf(uint enterprise, ushort id) => enterprise switch
     {
@@ -96,6 +99,8 @@ internal static class InformationElements
             119 => FieldRole.NprobeL7ProtocolName,
             _ => FieldRole.None,
         },
+        ProceraPen when id == 1 => FieldRole.VendorApplicationName,
+        IxiaPen when id == 111 => FieldRole.VendorApplicationName,
         _ => FieldRole.None,
     };
 }

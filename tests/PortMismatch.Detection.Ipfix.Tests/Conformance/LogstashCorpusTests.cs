@@ -157,7 +157,7 @@ public sealed partial class LogstashCorpusTests
                 case "protocol" or "protocolIdentifier":
                     (expected, actual) = (value.ToString(), e is null ? null : ProtocolOf(e.Transport, value.GetInt32()));
                     break;
-                case "app_id" or "applicationName" or "application_name":
+                case "app_id" or "applicationName" or "application_name" or "proceraService" or "ixiaL7AppName":
                     (expected, actual) = (value.GetString()?.TrimEnd('\0'), e?.App);
                     break;
                 case "application_id" or "applicationId":
