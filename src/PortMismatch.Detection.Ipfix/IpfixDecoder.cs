@@ -847,7 +847,7 @@ public sealed class IpfixDecoder
         }
 
         var app = ResolveApplication(slots, record, domain);
-        var direction = Direction(slots, record, app, sourceFold, destinationFold, sourcePort, destinationPort, transport, time);
+        var direction = template.IsBiflow ? BiflowDirection(slots, record) : Direction(slots, record, app, sourceFold, destinationFold, sourcePort, destinationPort, transport, time);
         if (direction == FlowDirection.Reply && !_options.IncludeReplies)
         {
             Skip("reply-flow", _messageOffset + offset, $"a reply record (source port {sourcePort}, destination port {destinationPort})");
@@ -1106,6 +1106,12 @@ public sealed class IpfixDecoder
 
         return scratch[..n];
     }
+
+    /// <summary>RFC 5103 biflows are oriented (the forward half is the initiator's) unless biflowDirection says otherwise.</summary>
+    private static FlowDirection BiflowDirection(ReadOnlySpan<int> slots, ReadOnlySpan<byte> record)
+        => FieldSlots.TryGet(slots, FieldRole.BiflowDirection, record, out var value) && BigEndian.ReadUnsigned(value) == 2
+            ? FlowDirection.Reply
+            : FlowDirection.Initiator;
 
     private FlowDirection Direction(
         ReadOnlySpan<int> slots,

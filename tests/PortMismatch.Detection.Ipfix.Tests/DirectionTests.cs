@@ -64,6 +64,14 @@ public sealed class DirectionTests
     }
 
     [Fact]
+    public void An_rfc_5103_biflow_is_already_oriented_initiator_first()
+    {
+        // Ports that the heuristic would call a reply; the reverse octet count (PEN 29305) makes it a biflow.
+        var (records, _) = Decode(IpfixReaderOptions.Default, [.. Flow, new Field(1, 8, 29305)], Cat(Record(53, 50234, "dns"), U64(99)));
+        Assert.Equal(FlowDirection.Initiator, Assert.Single(records).Context.Direction);
+    }
+
+    [Fact]
     public void The_ephemeral_range_is_configurable()
     {
         var options = IpfixReaderOptions.Default with { IncludeReplies = true, EphemeralPortStart = 32768, EphemeralPortEnd = 60999 };

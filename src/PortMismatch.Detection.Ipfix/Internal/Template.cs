@@ -35,6 +35,11 @@ internal sealed class Template
                 HasRoles = true;
             }
 
+            if (f.Enterprise == InformationElements.ReversePen)
+            {
+                IsBiflow = true;
+            }
+
             if (f.Role is FieldRole.SourceIPv4 or FieldRole.DestinationIPv4 or FieldRole.SourceIPv6 or FieldRole.DestinationIPv6
                 or FieldRole.SourcePort or FieldRole.DestinationPort)
             {
@@ -73,6 +78,9 @@ internal sealed class Template
     public int MinimumLength { get; }
 
     public bool HasRoles { get; }
+
+    /// <summary>Gets whether the template carries RFC 5103 reverse elements: its records are biflows, oriented initiator first.</summary>
+    public bool IsBiflow { get; }
 
     /// <summary>Gets whether the template carries an address or a port: records of other templates are not flows.</summary>
     public bool IsFlow { get; }
