@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
@@ -23,6 +24,8 @@ public sealed class IpfixDecoder
     private const int IpfixHeaderLength = 16;
     private const int V9HeaderLength = 20;
     private const int StackFields = 128;
+
+    private static readonly SearchValues<byte> DottedDigits = SearchValues.Create("0123456789."u8);
 
     private readonly IpfixReaderOptions _options;
     private readonly MismatchEvaluator _directionEvaluator;
@@ -1053,9 +1056,19 @@ public sealed class IpfixDecoder
             return FormatApplicationId(id);
         }
 
-        if (FieldSlots.TryGet(slots, FieldRole.NprobeL7Protocol, record, out var protocol) && protocol.Length <= 8)
+        if (FieldSlots.TryGet(slots, FieldRole.NprobeL7Protocol, record, out var protocol))
         {
-            var number = BigEndian.ReadUnsigned(protocol);
+            // Numeric in older nProbe versions, text ("7.126": master.application) in newer ones.
+            var text = TrimNul(protocol);
+            if (!text.IsEmpty && text.Length <= 32 && !text.ContainsAnyExcept(DottedDigits))
+            {
+                var scratch = _appScratch.AsSpan();
+                "ndpi:"u8.CopyTo(scratch);
+                text.CopyTo(scratch[5..]);
+                return scratch[..(5 + text.Length)];
+            }
+
+            var number = protocol.Length <= 8 ? BigEndian.ReadUnsigned(protocol) : 0;
             if (number != 0)
             {
                 return FormatNumbered("ndpi:"u8, number);

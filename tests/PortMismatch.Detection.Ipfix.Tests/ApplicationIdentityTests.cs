@@ -83,6 +83,7 @@ public sealed class ApplicationIdentityTests
         Assert.Equal("HTTP", DecodeOne(new IpfixBuilder().Template(256, [.. Flow, new Field(119, 65535, 35632)]).Data(256, Cat(FlowBytes(), Var(Text("HTTP")))).Build()));
         Assert.Equal("DNS", DecodeOne(new V9Builder().Template(256, [.. Flow, (57591, 16)]).Data(256, Cat(FlowBytes(), Text("DNS", 16))).Build()));
         Assert.Equal("ndpi:7", DecodeOne(new V9Builder().Template(256, [.. Flow, (57590, 2)]).Data(256, Cat(FlowBytes(), U16(7))).Build()));
+        Assert.Equal("ndpi:7.126", DecodeOne(new IpfixBuilder().Template(256, [.. Flow, new Field(118, 65535, 35632)]).Data(256, Cat(FlowBytes(), Var(Text("7.126")))).Build()));
     }
 
     [Theory]
