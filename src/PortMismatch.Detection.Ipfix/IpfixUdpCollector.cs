@@ -1,0 +1,116 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using PortMismatch.Detection.Ipfix.Internal;
+
+namespace PortMismatch.Detection.Ipfix;
+
+/// <summary>
+/// Receives IPFIX / NetFlow v9 datagrams on a UDP socket bound to the address the caller names (IPFIX's port is 4739,
+/// NetFlow v9 commonly 2055) and decodes them with one <see cref="IpfixDecoder"/>, templates scoped by the sender's
+/// address. One pooled receive buffer, no allocation per datagram or record in steady state. Not thread-safe: run one
+/// <see cref="RunAsync"/> at a time.
+/// </summary>
+public sealed class IpfixUdpCollector : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly SocketAddress _remote;
+
+    /// <summary>Creates the collector and binds its socket.</summary>
+    /// <param name="endpoint">The local address and port to listen on (port 0 picks a free port).</param>
+    /// <param name="decoder">The decoder, or <see langword="null"/> for a new default one.</param>
+    /// <param name="receiveBufferSize">The socket receive buffer in octets (default 4 MiB) so that bursts are not dropped.</param>
+    public IpfixUdpCollector(IPEndPoint endpoint, IpfixDecoder? decoder = null, int receiveBufferSize = 4 << 20)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        Decoder = decoder ?? new IpfixDecoder();
+        _socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = receiveBufferSize };
+        try
+        {
+            _socket.Bind(endpoint);
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+
+        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        _remote = new SocketAddress(endpoint.AddressFamily);
+        Decoder.InputName ??= $"udp://{LocalEndPoint}";
+    }
+
+    /// <summary>Gets the bound address and port.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Gets the decoder (its counters, statistics and state).</summary>
+    public IpfixDecoder Decoder { get; }
+
+    /// <summary>Gets the number of datagrams received.</summary>
+    public long DatagramsReceived { get; private set; }
+
+    /// <summary>Gets the number of octets received.</summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>
+    /// Gets the number of datagrams the operating system dropped for this socket (its receive buffer was full), read from
+    /// <c>/proc/net/udp</c> on Linux; <see langword="null"/> where the OS does not expose it. Allocates: call it for
+    /// monitoring, not per datagram.
+    /// </summary>
+    public long? DatagramsDroppedBySocket => OperatingSystem.IsLinux() ? SocketDrops.Read(LocalEndPoint) : null;
+
+    /// <summary>Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="sink">Receives the accepted records, on the receiving thread.</param>
+    /// <param name="cancellationToken">Stops the collector.</param>
+    /// <returns>The decoder's counters when stopped.</returns>
+    public async Task<InputCounters> RunAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        var buffer = ArrayPool<byte>.Shared.Rent(65536);
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                int received;
+                try
+                {
+                    received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, _remote, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
+                {
+                    continue; // ICMP port unreachable echoes (Windows) or an oversized datagram: not fatal for a collector
+                }
+
+                DatagramsReceived++;
+                Decode(buffer.AsSpan(0, received), sink);
+                BytesReceived += received;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        Decoder.Flush();
+        return Decoder.Counters;
+    }
+
+    /// <summary>Closes the socket.</summary>
+    public void Dispose() => _socket.Dispose();
+
+    private void Decode(ReadOnlySpan<byte> datagram, IFlowRecordSink sink)
+    {
+        var address = _remote.Buffer.Span;
+        var exporter = _remote.Family switch
+        {
+            AddressFamily.InterNetwork => IPAddressValue.FromBytes(address.Slice(4, 4)),
+            AddressFamily.InterNetworkV6 => IPAddressValue.FromBytes(address.Slice(8, 16)),
+            _ => IPAddressValue.None,
+        };
+        Decoder.DecodeAt(datagram, exporter, ref sink, BytesReceived); // offsets count the octets of all datagrams so far
+    }
+}
