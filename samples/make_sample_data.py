@@ -1,17 +1,29 @@
 #!/usr/bin/env python3
-"""Writes the bundled sample inputs of the console host, deterministically:
+"""Writes the bundled sample inputs of the console host (samples/data/), deterministically:
 
   conn.log          Zeek conn.log (TSV writer), a day of small-office traffic
   panos-traffic.log PAN-OS TRAFFIC logs as a syslog server receives them (RFC 5424 and BSD headers)
   ipfix-export.ipfix IPFIX messages (RFC 7011) as an exporter with application names (IE 96) sends them
 
 Each has normal traffic and a few protocol/port mismatches: DNS tunnelled on 5353 and 8053, TLS to 4444,
-HTTP on 8081, SMTP on 2525. Run: python3 samples/data/make_samples.py (no arguments, no dependencies)."""
+HTTP on 8081, SMTP on 2525. Run: python3 samples/make_sample_data.py (no arguments, no dependencies). It also writes
+tests/PortMismatch.Cli.Tests/Data/expected-rows.tsv: the rows the ESCU rules give on all three files, computed here
+with its own rule table, for the console host's end-to-end test."""
 import os
 import random
 import struct
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+EXPECTED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "PortMismatch.Cli.Tests", "Data", "expected-rows.tsv")
+ESCU = {"dns": {53}, "web-browsing": {80, 8080, 8000}, "http": {80, 8080, 8000}, "ssl": {443, 8443}, "smtp": {25}}
+EXPECTED = {}  # (src, dst, app, port) -> count, over all three files, by the ESCU rules as written in DETECTION.md
+
+
+def expect(src, dst, apps, port):
+    for app in apps:
+        allowed = ESCU.get(app.lower())
+        if app and allowed is not None and port not in allowed:
+            EXPECTED[(src, dst, app, port)] = EXPECTED.get((src, dst, app, port), 0) + 1
 START = 1_732_608_000  # 2024-11-26T08:00:00Z
 rng = random.Random(20261126)
 
@@ -60,6 +72,7 @@ def zeek():
     for i, (ts, src, dst, sport, dport, proto, service) in enumerate(evs):
         uid = "C" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(17))
         ob, rb = rng.randint(40, 9000), rng.randint(40, 90000)
+        expect(src, dst, [v for v in service.split(",") if not v.startswith("-")], dport)
         lines.append("\t".join([f"{ts:.6f}", uid, src, str(sport), dst, str(dport), proto, service, f"{rng.uniform(0.001, 30):.6f}",
                                 str(ob), str(rb), "SF", "T", "F", "0", "ShADadFf", "12", str(ob + 500), "14", str(rb + 600), "(empty)"]))
     lines.append("#close\t2024-11-26-18-00-00")
@@ -82,6 +95,7 @@ def panos():
         if (src, dport) in {(m[0], m[4]) for m in MISMATCHES}:
             app = {"ssl": "ssl", "dns": "dns", "http": "web-browsing", "smtp": "smtp"}[service]
         t = panos_time(ts)
+        expect(src, dst, [app], dport)
         f = [""] * 115
         f[0], f[1], f[2], f[3], f[4], f[5], f[6] = "1", t, "013201001234", "TRAFFIC", "end", "2561", t
         f[7], f[8], f[9], f[10], f[11] = src, dst, "0.0.0.0", "0.0.0.0", "allow-outbound"
@@ -119,6 +133,7 @@ def ipfix():
         records = bytearray()
         for ts, src, dst, sport, dport, proto, service in chunk:
             name = names[service]
+            expect(src, dst, [name.decode()], dport)
             records += bytes(map(int, src.split("."))) + bytes(map(int, dst.split(".")))
             records += struct.pack("!HHBQQQ", sport, dport, 6 if proto == "tcp" else 17, int(ts * 1000), rng.randint(100, 90000), rng.randint(1, 90))
             records += bytes([len(name)]) + name
@@ -135,3 +150,7 @@ if __name__ == "__main__":
     zeek()
     panos()
     ipfix()
+    with open(EXPECTED_PATH, "w", newline="\n") as f:
+        f.write("# src_ip dest_ip app dest_port count: what the ESCU rules find in all three files (written by samples/make_sample_data.py)\n")
+        for key in sorted(EXPECTED):
+            f.write("\t".join(map(str, key)) + f"\t{EXPECTED[key]}\n")

@@ -1,0 +1,278 @@
+using System.Globalization;
+
+namespace PortMismatch.Cli;
+
+/// <summary>Parses the command line and runs a command. Exit codes: 0 success, 1 findings with --fail-on-findings, 2 usage or I/O error.</summary>
+internal static class CommandLine
+{
+    public const int Success = 0;
+    public const int Findings = 1;
+    public const int Failure = 2;
+
+    public const string Usage = """
+        portmismatch: find traffic that speaks one protocol on another protocol's port (Splunk ESCU "Protocol or Port Mismatch").
+
+        Usage:
+          portmismatch scan [options] <path>... | -     read files, folders (recursively), .gz, or standard input
+          portmismatch rules [--rules <set>]            print the active rules
+
+        Options of scan:
+          --format auto|zeek|zeek-json|panos|ipfix|pcap   input format (default auto: detected from each input's content)
+          --rules escu|<rules.json>                       rules (default escu)
+          --allow <allowlist.json>                        drop rows an allow-list entry matches (counted per entry)
+          --output table|csv|jsonl                        output format (default table)
+          --out <file>                                    write rows to a file instead of standard output
+          --window <duration>                             tumbling windows (30s, 15m, 1h, 1d); default one aggregate
+          --lateness <duration>                           allowed lateness of windows (default 0)
+          --group mismatching|all                         group only mismatching app values (default) or all of a record
+          --all-directions                                IPFIX: evaluate reply records too
+          --input-time-zone <tz>                          PAN-OS: time zone of yyyy/MM/dd HH:mm:ss times (default UTC)
+          --time-zone <tz>                                time zone of firstTime / lastTime in the output (default UTC)
+          --fail-on-findings                              exit with 1 when a row is printed
+          --quiet                                         no progress and no summary on standard error
+
+        With --output csv, standard output is exactly the search's CSV (src_ip,dest_ip,app,dest_port,count,firstTime,lastTime),
+        sorted by src_ip, dest_ip, app, dest_port; diagnostics and the summary go to standard error.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            await stdout.WriteLineAsync(Usage).ConfigureAwait(false);
+            return args.Length == 0 ? Failure : Success;
+        }
+
+        ScanOptions options;
+        try
+        {
+            options = Parse(args[0], args.AsSpan(1));
+        }
+        catch (UsageException e)
+        {
+            await stderr.WriteLineAsync($"portmismatch: {e.Message}\nRun 'portmismatch --help' for the options.").ConfigureAwait(false);
+            return Failure;
+        }
+
+        try
+        {
+            return args[0] switch
+            {
+                "rules" => RulesCommand.Run(options, stdout),
+                _ => await ScanCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
+            };
+        }
+        catch (ConfigurationFormatException e)
+        {
+            await stderr.WriteLineAsync($"portmismatch: {e.Message}").ConfigureAwait(false);
+            return Failure;
+        }
+        catch (IOException e)
+        {
+            await stderr.WriteLineAsync($"portmismatch: {e.Message}").ConfigureAwait(false);
+            return Failure;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            await stderr.WriteLineAsync($"portmismatch: {e.Message}").ConfigureAwait(false);
+            return Failure;
+        }
+    }
+
+    internal static ScanOptions Parse(string command, ReadOnlySpan<string> args)
+    {
+        if (command is not ("scan" or "rules"))
+        {
+            throw new UsageException($"unknown command '{command}'.");
+        }
+
+        var options = new ScanOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string Value(ReadOnlySpan<string> all)
+            {
+                if (i + 1 >= all.Length)
+                {
+                    throw new UsageException($"{arg} needs a value.");
+                }
+
+                return all[++i];
+            }
+
+            switch (arg)
+            {
+                case "--format":
+                    options.Format = Value(args) switch
+                    {
+                        "auto" => InputFormat.Auto,
+                        "zeek" => InputFormat.Zeek,
+                        "zeek-json" => InputFormat.ZeekJson,
+                        "panos" => InputFormat.PanOs,
+                        "ipfix" => InputFormat.Ipfix,
+                        "pcap" => InputFormat.Pcap,
+                        var other => throw new UsageException($"--format {other}: use auto, zeek, zeek-json, panos, ipfix or pcap."),
+                    };
+                    break;
+                case "--rules":
+                    options.Rules = Value(args);
+                    break;
+                case "--allow":
+                    options.AllowList = Value(args);
+                    break;
+                case "--output":
+                    options.Output = Value(args) switch
+                    {
+                        "table" => OutputFormat.Table,
+                        "csv" => OutputFormat.Csv,
+                        "jsonl" => OutputFormat.JsonLines,
+                        var other => throw new UsageException($"--output {other}: use table, csv or jsonl."),
+                    };
+                    break;
+                case "--out":
+                    options.OutputPath = Value(args);
+                    break;
+                case "--window":
+                    options.Window = ParseDuration(arg, Value(args));
+                    break;
+                case "--lateness":
+                    options.Lateness = ParseDuration(arg, Value(args));
+                    break;
+                case "--group":
+                    options.Grouping = Value(args) switch
+                    {
+                        "mismatching" => AppGrouping.MismatchingValues,
+                        "all" => AppGrouping.AllValues,
+                        var other => throw new UsageException($"--group {other}: use mismatching or all."),
+                    };
+                    break;
+                case "--all-directions":
+                    options.AllDirections = true;
+                    break;
+                case "--input-time-zone":
+                    options.InputTimeZone = ParseZone(arg, Value(args));
+                    break;
+                case "--time-zone":
+                    options.OutputTimeZone = ParseZone(arg, Value(args));
+                    break;
+                case "--fail-on-findings":
+                    options.FailOnFindings = true;
+                    break;
+                case "--quiet":
+                case "-q":
+                    options.Quiet = true;
+                    break;
+                case "-":
+                    options.Paths.Add("-");
+                    break;
+                default:
+                    if (arg.StartsWith('-'))
+                    {
+                        throw new UsageException($"unknown option '{arg}'.");
+                    }
+
+                    options.Paths.Add(arg);
+                    break;
+            }
+        }
+
+        if (command == "scan" && options.Paths.Count == 0)
+        {
+            throw new UsageException("scan needs at least one path, or - for standard input.");
+        }
+
+        return options;
+    }
+
+    internal static TimeSpan ParseDuration(string option, string text)
+    {
+        var unit = text.Length > 0 ? text[^1] : ' ';
+        var number = text.Length > 1 ? text[..^1] : string.Empty;
+        if (double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) && value > 0)
+        {
+            TimeSpan? duration = unit switch
+            {
+                's' => TimeSpan.FromSeconds(value),
+                'm' => TimeSpan.FromMinutes(value),
+                'h' => TimeSpan.FromHours(value),
+                'd' => TimeSpan.FromDays(value),
+                _ => null,
+            };
+            if (duration is { } d)
+            {
+                return d;
+            }
+        }
+
+        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero)
+        {
+            return span;
+        }
+
+        throw new UsageException($"{option} {text}: use a duration such as 30s, 15m, 1h, 1d or 00:15:00.");
+    }
+
+    private static TimeZoneInfo ParseZone(string option, string id)
+    {
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById(id);
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            throw new UsageException($"{option} {id}: not a time zone this machine knows (use an IANA id such as Europe/Berlin, or UTC).");
+        }
+    }
+}
+
+internal sealed class UsageException(string message) : Exception(message);
+
+internal enum InputFormat
+{
+    Auto,
+    Zeek,
+    ZeekJson,
+    PanOs,
+    Ipfix,
+    Pcap,
+}
+
+internal enum OutputFormat
+{
+    Table,
+    Csv,
+    JsonLines,
+}
+
+internal sealed class ScanOptions
+{
+    public List<string> Paths { get; } = [];
+
+    public InputFormat Format { get; set; } = InputFormat.Auto;
+
+    public string Rules { get; set; } = "escu";
+
+    public string? AllowList { get; set; }
+
+    public OutputFormat Output { get; set; } = OutputFormat.Table;
+
+    public string? OutputPath { get; set; }
+
+    public TimeSpan? Window { get; set; }
+
+    public TimeSpan Lateness { get; set; }
+
+    public AppGrouping Grouping { get; set; } = AppGrouping.MismatchingValues;
+
+    public bool AllDirections { get; set; }
+
+    public TimeZoneInfo InputTimeZone { get; set; } = TimeZoneInfo.Utc;
+
+    public TimeZoneInfo? OutputTimeZone { get; set; }
+
+    public bool FailOnFindings { get; set; }
+
+    public bool Quiet { get; set; }
+
+    public RuleSet LoadRules() => Rules == "escu" ? RuleSet.Escu : RuleSetJson.Load(Rules);
+}

@@ -1,0 +1,245 @@
+using System.IO.Compression;
+
+namespace PortMismatch.Cli;
+
+/// <summary>One input: a file or standard input.</summary>
+internal sealed record Input(string Name, string? Path, long Length, bool Explicit)
+{
+    public Stream Open(ScanCommand.Run run)
+    {
+        Stream raw = Path is null ? Console.OpenStandardInput() : new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        return new CountingStream(raw, run);
+    }
+}
+
+/// <summary>Finds inputs and tells their format from their first bytes.</summary>
+internal static class Inputs
+{
+    public static (List<Input> Inputs, int Missing) Find(List<string> paths, TextWriter stderr)
+    {
+        var inputs = new List<Input>();
+        var missing = 0;
+        foreach (var path in paths)
+        {
+            if (path == "-")
+            {
+                inputs.Add(new Input("stdin", null, -1, true));
+            }
+            else if (Directory.Exists(path))
+            {
+                foreach (var file in Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
+                             .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal))
+                {
+                    inputs.Add(new Input(file, file, new FileInfo(file).Length, false));
+                }
+            }
+            else if (File.Exists(path))
+            {
+                inputs.Add(new Input(path, path, new FileInfo(path).Length, true));
+            }
+            else
+            {
+                missing++;
+                stderr.WriteLine($"portmismatch: {path}: no such file or folder.");
+            }
+        }
+
+        return (inputs, missing);
+    }
+
+    /// <summary>Unwraps gzip (by its magic bytes) and detects the format; returns <see cref="InputFormat.Auto"/> when unknown.</summary>
+    public static async Task<(Stream Content, InputFormat Format)> DetectAsync(Stream stream, InputFormat requested, CancellationToken cancellationToken)
+    {
+        var (content, head) = await PeekAsync(stream, cancellationToken).ConfigureAwait(false);
+        if (head.Length >= 2 && head[0] == 0x1F && head[1] == 0x8B)
+        {
+            (content, head) = await PeekAsync(new GZipStream(content, CompressionMode.Decompress), cancellationToken).ConfigureAwait(false);
+        }
+
+        return (content, requested != InputFormat.Auto ? requested : Detect(head));
+    }
+
+    internal static InputFormat Detect(ReadOnlySpan<byte> head)
+    {
+        if (head.Length >= 4)
+        {
+            var magic = (uint)((head[0] << 24) | (head[1] << 16) | (head[2] << 8) | head[3]);
+            if (magic is 0xA1B2C3D4 or 0xD4C3B2A1 or 0xA1B23C4D or 0x4D3CB2A1 or 0x0A0D0D0A)
+            {
+                return InputFormat.Pcap;
+            }
+
+            if (head[0] == 0 && head[1] is 9 or 10)
+            {
+                return InputFormat.Ipfix;
+            }
+        }
+
+        var text = head.TrimStart(" \t\r\n\uFEFF"u8.ToArray());
+        if (text.StartsWith("\xEF\xBB\xBF"u8))
+        {
+            text = text[3..];
+        }
+
+        if (text.StartsWith("#separator"u8) || text.StartsWith("#fields"u8))
+        {
+            return InputFormat.Zeek;
+        }
+
+        if (text.StartsWith("{"u8))
+        {
+            return InputFormat.ZeekJson;
+        }
+
+        // Syslog (<pri>), RFC 6587 octet counting (digits, space, <pri>), or a bare PAN-OS CSV line (FUTURE_USE, receive time).
+        var i = 0;
+        while (i < text.Length && char.IsAsciiDigit((char)text[i]))
+        {
+            i++;
+        }
+
+        if (text.StartsWith("<"u8) || (i > 0 && i < text.Length && (text[i] == (byte)' ' || text[i] == (byte)',')))
+        {
+            return InputFormat.PanOs;
+        }
+
+        return InputFormat.Auto;
+    }
+
+    private static async Task<(Stream Content, byte[] Head)> PeekAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var head = new byte[512];
+        var length = 0;
+        while (length < head.Length)
+        {
+            var read = await stream.ReadAsync(head.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+        }
+
+        Array.Resize(ref head, length);
+        return (new PrefixedStream(head, stream), head);
+    }
+}
+
+/// <summary>A stream that replays bytes already read from the start of another.</summary>
+internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+{
+    private int _position;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_position < prefix.Length)
+        {
+            var n = Math.Min(buffer.Length, prefix.Length - _position);
+            prefix.AsSpan(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        return inner.Read(buffer);
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => _position < prefix.Length ? new ValueTask<int>(Read(buffer.Span)) : inner.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>Counts the bytes read from a file for the progress bar.</summary>
+internal sealed class CountingStream(Stream inner, ScanCommand.Run run) : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var n = inner.Read(buffer);
+        run.AddBytes(n);
+        return n;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        run.AddBytes(n);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

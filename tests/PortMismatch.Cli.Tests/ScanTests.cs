@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+
+namespace PortMismatch.Cli.Tests;
+
+/// <summary>The console host end to end, in process, on the bundled sample data and on inputs the tests write.</summary>
+public sealed class ScanTests : IDisposable
+{
+    private readonly string _temp = Directory.CreateTempSubdirectory("portmismatch-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PortMismatch.Detection.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
+    }
+
+    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await CommandLine.RunAsync(args, stdout, stderr, TestContext.Current.CancellationToken);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    private string Temp(string name) => Path.Combine(_temp, name);
+
+    [Fact]
+    public async Task Scanning_the_sample_folder_finds_what_the_sample_generator_planted()
+    {
+        var output = Temp("rows.csv");
+        var (exit, _, err) = await Run("scan", Path.Combine(RepositoryRoot(), "samples", "data"), "--output", "csv", "--out", output);
+        Assert.Equal(0, exit);
+
+        var lines = File.ReadAllLines(output);
+        Assert.Equal("src_ip,dest_ip,app,dest_port,count,firstTime,lastTime", lines[0]);
+        var actual = lines.Skip(1).Select(l => l.Split(',')).Select(f => $"{f[0]}\t{f[1]}\t{f[2]}\t{f[3]}\t{f[4]}").ToList();
+        var expected = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Data", "expected-rows.tsv")).Where(l => !l.StartsWith('#')).ToList();
+        Assert.Equal(expected, actual);
+        Assert.Contains("3 inputs (1 Zeek, 1 PAN-OS, 1 IPFIX / NetFlow)", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rows_are_sorted_and_times_truncated_like_the_search()
+    {
+        var log = Temp("conn.log");
+        File.WriteAllText(log, ZeekLog(
+            "1700000000.999999\tC1\t10.0.0.2\t50000\t192.0.2.1\t4444\ttcp\tssl",
+            "1700000001.5\tC2\t10.0.0.1\t50001\t192.0.2.1\t4444\ttcp\tssl",
+            "1700000002.5\tC3\t10.0.0.1\t50002\t192.0.2.1\t4444\ttcp\tssl",
+            "1700000003.5\tC4\t10.0.0.1\t50003\t192.0.2.1\t443\ttcp\tssl"));
+        var output = Temp("rows.csv");
+        var (exit, _, _) = await Run("scan", log, "--output", "csv", "--out", output, "--quiet");
+        Assert.Equal(0, exit);
+        Assert.Equal(
+            [
+                "src_ip,dest_ip,app,dest_port,count,firstTime,lastTime",
+                "10.0.0.1,192.0.2.1,ssl,4444,2,2023-11-14T22:13:21,2023-11-14T22:13:22",
+                "10.0.0.2,192.0.2.1,ssl,4444,1,2023-11-14T22:13:20,2023-11-14T22:13:20",
+            ],
+            File.ReadAllLines(output));
+    }
+
+    [Fact]
+    public async Task Gzip_is_read_by_its_magic_bytes_whatever_the_name()
+    {
+        var plain = ZeekLog("1700000000\tC1\t10.0.0.2\t50000\t192.0.2.1\t4444\ttcp\tssl");
+        var path = Temp("conn.data");
+        await using (var file = File.Create(path))
+        await using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(plain));
+        }
+
+        var output = Temp("rows.csv");
+        var (exit, _, _) = await Run("scan", path, "--output", "csv", "--out", output, "--quiet");
+        Assert.Equal(0, exit);
+        Assert.Equal(2, File.ReadAllLines(output).Length);
+    }
+
+    [Fact]
+    public async Task Findings_give_exit_code_1_only_when_asked()
+    {
+        var log = Temp("conn.log");
+        File.WriteAllText(log, ZeekLog("1700000000\tC1\t10.0.0.2\t50000\t192.0.2.1\t4444\ttcp\tssl"));
+        Assert.Equal(1, (await Run("scan", log, "--fail-on-findings", "--quiet", "--out", Temp("a"))).Exit);
+        Assert.Equal(0, (await Run("scan", log, "--quiet", "--out", Temp("b"))).Exit);
+
+        File.WriteAllText(log, ZeekLog("1700000000\tC1\t10.0.0.2\t50000\t192.0.2.1\t443\ttcp\tssl"));
+        Assert.Equal(0, (await Run("scan", log, "--fail-on-findings", "--quiet", "--out", Temp("c"))).Exit);
+    }
+
+    [Fact]
+    public async Task Malformed_records_are_counted_and_reported_not_fatal()
+    {
+        var log = Temp("conn.log");
+        File.WriteAllText(log, ZeekLog(
+            "1700000000\tC1\t10.0.0.2\t50000\t192.0.2.1\t4444\ttcp\tssl",
+            "1700000000\tC2\t10.0.0.999\t50000\t192.0.2.1\t4444\ttcp\tssl",
+            "1700000000\tC3\t10.0.0.2\t50000\t192.0.2.1\t99999\ttcp\tssl"));
+        var output = Temp("rows.csv");
+        var (exit, _, err) = await Run("scan", log, "--output", "csv", "--out", output);
+        Assert.Equal(0, exit);
+        Assert.Equal(2, File.ReadAllLines(output).Length);
+        Assert.Contains("read 3 = accepted 1 + rejected 2 + skipped 0", err, StringComparison.Ordinal);
+        Assert.Contains($"{log}:10", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_allow_list_removes_rows_and_says_how_many()
+    {
+        var log = Temp("conn.log");
+        File.WriteAllText(log, ZeekLog(
+            "1700000000\tC1\t10.0.0.2\t50000\t224.0.0.251\t5353\tudp\tdns",
+            "1700000000\tC2\t10.0.0.2\t50000\t192.0.2.1\t4444\ttcp\tssl"));
+        var allow = Temp("allow.json");
+        File.WriteAllText(allow, """{ "allow": [ { "comment": "mDNS", "app": "dns", "ports": [5353] } ] }""");
+        var output = Temp("rows.csv");
+        var (exit, _, err) = await Run("scan", log, "--allow", allow, "--output", "csv", "--out", output);
+        Assert.Equal(0, exit);
+        Assert.Equal(["src_ip,dest_ip,app,dest_port,count,firstTime,lastTime", "10.0.0.2,192.0.2.1,ssl,4444,1,2023-11-14T22:13:20,2023-11-14T22:13:20"], File.ReadAllLines(output));
+        Assert.Contains("allow-list removed 1 rows", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Windows_split_rows_at_their_boundaries()
+    {
+        var log = Temp("conn.log");
+        File.WriteAllText(log, ZeekLog(
+            "1700000000\tC1\t10.0.0.2\t50000\t192.0.2.1\t4444\ttcp\tssl",
+            "1700003600\tC2\t10.0.0.2\t50000\t192.0.2.1\t4444\ttcp\tssl"));
+        var output = Temp("rows.csv");
+        var (exit, _, _) = await Run("scan", log, "--window", "1h", "--output", "csv", "--out", output, "--quiet");
+        Assert.Equal(0, exit);
+        var lines = File.ReadAllLines(output);
+        Assert.Equal("src_ip,dest_ip,app,dest_port,count,firstTime,lastTime,windowStart,windowEnd", lines[0]);
+        Assert.Equal(["2023-11-14T22:00:00", "2023-11-14T23:00:00"], lines.Skip(1).Select(l => l.Split(',')[7]));
+    }
+
+    [Theory]
+    [InlineData("scan")]
+    [InlineData("scan", "--output", "xml", "x")]
+    [InlineData("scan", "--window", "soon", "x")]
+    [InlineData("scan", "--bogus", "x")]
+    [InlineData("frobnicate")]
+    public async Task Usage_errors_exit_with_2_and_say_why(params string[] args)
+    {
+        var (exit, _, err) = await Run(args);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("portmismatch: ", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Missing_and_unreadable_inputs_exit_with_2_but_the_others_are_scanned()
+    {
+        var log = Temp("conn.log");
+        File.WriteAllText(log, ZeekLog("1700000000\tC1\t10.0.0.2\t50000\t192.0.2.1\t4444\ttcp\tssl"));
+        var garbage = Temp("notes.txt");
+        File.WriteAllText(garbage, "these are not flow records\n");
+        var output = Temp("rows.csv");
+        var (exit, _, err) = await Run("scan", log, Temp("missing.log"), garbage, "--output", "csv", "--out", output);
+        Assert.Equal(2, exit);
+        Assert.Contains("missing.log: no such file or folder", err, StringComparison.Ordinal);
+        Assert.Contains("notes.txt: not a Zeek conn.log", err, StringComparison.Ordinal);
+        Assert.Equal(2, File.ReadAllLines(output).Length);
+    }
+
+    [Fact]
+    public async Task A_bad_rule_file_is_a_clear_error()
+    {
+        var rules = Temp("rules.json");
+        File.WriteAllText(rules, """{ "rules": [ { "id": "x", "name": "x", "apps": ["dns"], "ports": [70000] } ] }""");
+        var (exit, _, err) = await Run("rules", "--rules", rules);
+        Assert.Equal(2, exit);
+        Assert.Contains("$.rules[0].ports[0]", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_rules_command_prints_the_active_rules()
+    {
+        var (exit, output, _) = await Run("rules");
+        Assert.Equal(0, exit);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(5, lines.Length);
+        Assert.Contains(lines, l => l.StartsWith("escu-ssl", StringComparison.Ordinal) && l.Contains("443, 8443", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("30s", 30)]
+    [InlineData("15m", 900)]
+    [InlineData("1h", 3600)]
+    [InlineData("1d", 86400)]
+    [InlineData("00:05:00", 300)]
+    public void Durations_parse(string text, int seconds)
+        => Assert.Equal(TimeSpan.FromSeconds(seconds), CommandLine.ParseDuration("--window", text));
+
+    private static string ZeekLog(params string[] records)
+    {
+        var text = new StringBuilder();
+        text.Append("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#open\t2023-11-14-22-13-20\n");
+        text.Append("#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\n");
+        text.Append("#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\n");
+        foreach (var record in records)
+        {
+            text.Append(record).Append('\n');
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"#close\t2023-11-14-22-13-21\n");
+        return text.ToString();
+    }
+}
