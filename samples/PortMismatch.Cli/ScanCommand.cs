@@ -195,7 +195,8 @@ internal static class ScanCommand
         {
             lock (_lock)
             {
-                if (options.Quiet || _diagnosticsShown >= MaxDiagnosticsShown)
+                // Skipped records (templates, other log types) are normal: the summary counts them by reason.
+                if (options.Quiet || diagnostic.Outcome != RecordOutcome.Rejected || _diagnosticsShown >= MaxDiagnosticsShown)
                 {
                     return;
                 }
