@@ -30,11 +30,6 @@ internal sealed class Template
                 minimum += f.Length;
             }
 
-            if (f.Role != FieldRole.None)
-            {
-                HasRoles = true;
-            }
-
             if (f.Enterprise == InformationElements.ReversePen)
             {
                 IsBiflow = true;
@@ -76,8 +71,6 @@ internal sealed class Template
 
     /// <summary>Gets the shortest possible record (each variable-length field at least its 1-octet length prefix).</summary>
     public int MinimumLength { get; }
-
-    public bool HasRoles { get; }
 
     /// <summary>Gets whether the template carries RFC 5103 reverse elements: its records are biflows, oriented initiator first.</summary>
     public bool IsBiflow { get; }
