@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace PortMismatch.Detection.Ipfix.Internal;
 
 /// <summary>
@@ -103,9 +107,13 @@ internal static class FieldSlots
         slots[(int)role] = (offset << 16) | length;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryGet(ReadOnlySpan<int> slots, FieldRole role, ReadOnlySpan<byte> record, out ReadOnlySpan<byte> value)
     {
-        var packed = slots[(int)role];
+        // Every slot array has FieldRole.Count entries (checked by the callers' construction): no bounds check here. The
+        // record slice below keeps its check: it guards the input.
+        Debug.Assert(slots.Length == (int)FieldRole.Count);
+        var packed = Unsafe.Add(ref MemoryMarshal.GetReference(slots), (int)role);
         if (packed == 0)
         {
             value = default;
