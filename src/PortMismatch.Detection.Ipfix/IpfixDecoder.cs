@@ -679,6 +679,14 @@ public sealed class IpfixDecoder
             var slots = template.FixedSlots;
             var count = body.Length / length;
             _recordsInMessage += count;
+            if (count == 0 && body.ContainsAnyExcept((byte)0))
+            {
+                // Not padding: a record cut short, or a template that does not describe this data.
+                RejectUnit("truncated-record", _messageOffset + bodyOffset, $"data set {setId} has {body.Length} octets; its template's records have {length}");
+                _sequenceKnown = false;
+                return;
+            }
+
             if (template.IsOptions)
             {
                 for (var i = 0; i < count; i++)

@@ -105,6 +105,15 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void A_data_set_shorter_than_one_record_is_rejected_unless_it_is_zero_padding()
+    {
+        var (decoder, sink, _) = New();
+        decoder.Decode(new IpfixBuilder().Template(256, DecoderTests.V4Fields).Data(256, [1, 2, 3, 4, 5, 6, 7, 8]).Data(256, [0, 0, 0, 0]).Build(), IPAddressValue.None, sink);
+        Assert.Equal(1, decoder.Counters.RejectedByReason["truncated-record"]);
+        Assert.Equal(2, decoder.Counters.Read); // the template and the short set
+    }
+
+    [Fact]
     public void Unknown_versions_and_short_payloads_are_rejected_not_thrown()
     {
         var (decoder, sink, _) = New();

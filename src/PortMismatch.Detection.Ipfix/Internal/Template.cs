@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace PortMismatch.Detection.Ipfix.Internal;
 
 /// <summary>
@@ -28,11 +32,6 @@ internal sealed class Template
             {
                 length += f.Length;
                 minimum += f.Length;
-            }
-
-            if (f.Role != FieldRole.None)
-            {
-                HasRoles = true;
             }
 
             if (f.Enterprise == InformationElements.ReversePen)
@@ -77,8 +76,6 @@ internal sealed class Template
     /// <summary>Gets the shortest possible record (each variable-length field at least its 1-octet length prefix).</summary>
     public int MinimumLength { get; }
 
-    public bool HasRoles { get; }
-
     /// <summary>Gets whether the template carries RFC 5103 reverse elements: its records are biflows, oriented initiator first.</summary>
     public bool IsBiflow { get; }
 
@@ -110,9 +107,13 @@ internal static class FieldSlots
         slots[(int)role] = (offset << 16) | length;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryGet(ReadOnlySpan<int> slots, FieldRole role, ReadOnlySpan<byte> record, out ReadOnlySpan<byte> value)
     {
-        var packed = slots[(int)role];
+        // Every slot array has FieldRole.Count entries (checked by the callers' construction): no bounds check here. The
+        // record slice below keeps its check: it guards the input.
+        Debug.Assert(slots.Length == (int)FieldRole.Count);
+        var packed = Unsafe.Add(ref MemoryMarshal.GetReference(slots), (int)role);
         if (packed == 0)
         {
             value = default;
