@@ -4,8 +4,10 @@ namespace PortMismatch.Detection.Benchmarks;
 
 /// <summary>
 /// Mismatching records into 100,000 existing groups (issue #3's target: 30 million records per second per core, 0 B).
-/// Each operation builds a <see cref="FlowRecord"/>, evaluates it and counts it into its group. Keys are drawn uniformly
-/// (the worst case for caches; real traffic is skewed), from 100,000 source/destination/app/port combinations.
+/// Each operation builds a <see cref="FlowRecord"/>, evaluates it and counts it into its group. Keys come from 100,000
+/// source/destination/app/port combinations, either uniformly (every record a random access into the 8 MB table: the
+/// worst case, bound by memory latency) or Zipf-distributed with exponent 1 (how flow keys are distributed in practice:
+/// a few talkers make most records).
 /// </summary>
 [MemoryDiagnoser]
 public class AggregatorBenchmarks
@@ -16,6 +18,9 @@ public class AggregatorBenchmarks
     private static readonly byte[][] Apps = ["ssl"u8.ToArray(), "dns"u8.ToArray(), "http"u8.ToArray(), "smtp"u8.ToArray()];
 
     private MismatchAggregator _aggregator = null!;
+
+    [Params("uniform", "zipf")]
+    public string Keys { get; set; } = "uniform";
     private Input[] _inputs = [];
     private int _next;
 
@@ -27,7 +32,7 @@ public class AggregatorBenchmarks
         _inputs = new Input[1 << 20];
         for (var i = 0; i < _inputs.Length; i++)
         {
-            _inputs[i] = Create(i < Groups ? i : random.Next(Groups), i);
+            _inputs[i] = Create(i < Groups ? i : Keys == "zipf" ? Zipf(random) : random.Next(Groups), i);
         }
 
         _aggregator = new MismatchAggregator(new MismatchEvaluator(RuleSet.Escu), new NullSink());
@@ -51,6 +56,34 @@ public class AggregatorBenchmarks
         }
 
         _next = next;
+    }
+
+    private static double[]? _zipfCumulative;
+
+    /// <summary>Draws a key with probability proportional to 1 / rank (keys are shuffled ranks, so hot keys are spread over the table).</summary>
+    private static int Zipf(Random random)
+    {
+        if (_zipfCumulative is null)
+        {
+            var cumulative = new double[Groups];
+            var sum = 0.0;
+            for (var rank = 0; rank < Groups; rank++)
+            {
+                sum += 1.0 / (rank + 1);
+                cumulative[rank] = sum;
+            }
+
+            for (var rank = 0; rank < Groups; rank++)
+            {
+                cumulative[rank] /= sum;
+            }
+
+            _zipfCumulative = cumulative;
+        }
+
+        var index = Array.BinarySearch(_zipfCumulative, random.NextDouble());
+        var rankDrawn = index < 0 ? ~index : index;
+        return (int)((rankDrawn * 48271L) % Groups);
     }
 
     private static Input Create(int key, long time) => new(

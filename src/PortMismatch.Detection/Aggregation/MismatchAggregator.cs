@@ -10,9 +10,18 @@ namespace PortMismatch.Detection;
 /// early (partial) row, and at <see cref="Complete"/>. Adding a record to an existing group allocates nothing.
 /// Not thread-safe: aggregate on each thread, then <see cref="Merge"/>; the result does not depend on the order of merges.
 /// It is an <see cref="IFlowRecordSink"/>, so a reader's push API can feed it directly.
+/// To hide memory latency, the count of a record is applied up to 8 records after <see cref="Add(in FlowRecord)"/> (its
+/// group's slot is prefetched meanwhile); reading a counter, <see cref="Merge"/>, <see cref="Complete"/> and every window
+/// close apply the waiting counts first, so nothing observable is out of order.
 /// </summary>
 public sealed class MismatchAggregator : IFlowRecordSink
 {
+    /// <summary>
+    /// How many counts wait between the prefetch of their group's slot and the update: enough for several cache misses
+    /// to overlap when groups are spread over a table larger than the caches.
+    /// </summary>
+    private const int PipelineDepth = 8;
+
     private static readonly ImmutableArray<Transport>[] TransportSets = CreateTransportSets();
 
     private readonly MismatchEvaluator _evaluator;
@@ -23,10 +32,16 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private readonly long _lateness;
     private readonly int _maxGroups;
     private readonly bool _allValues;
+    private readonly Pending[] _pending = new Pending[PipelineDepth];
+    private int _pendingHead;
+    private int _pendingCount;
     private GroupTable? _spare;
     private byte[] _lastApp = [];
     private int _lastAppId = -1;
     private long _watermark = long.MinValue;
+    private int _groupCount;
+    private long _rowsEmitted;
+    private long _earlyEmissions;
     private long _nextClose = long.MaxValue;
 
     /// <summary>Creates an aggregator.</summary>
@@ -57,7 +72,16 @@ public sealed class MismatchAggregator : IFlowRecordSink
     public RuleSet Rules => _evaluator.Rules;
 
     /// <summary>Gets the number of groups held now.</summary>
-    public int GroupCount { get; private set; }
+    public int GroupCount
+    {
+        get
+        {
+            Drain();
+            return _groupCount;
+        }
+
+        private set => _groupCount = value;
+    }
 
     /// <summary>Gets the number of records added.</summary>
     public long RecordsAdded { get; private set; }
@@ -69,10 +93,28 @@ public sealed class MismatchAggregator : IFlowRecordSink
     public long ValuesCounted { get; private set; }
 
     /// <summary>Gets the number of rows emitted.</summary>
-    public long RowsEmitted { get; private set; }
+    public long RowsEmitted
+    {
+        get
+        {
+            Drain();
+            return _rowsEmitted;
+        }
+
+        private set => _rowsEmitted = value;
+    }
 
     /// <summary>Gets the number of rows emitted early because of <see cref="AggregatorOptions.MaxGroups"/> or the app-value bounds.</summary>
-    public long EarlyEmissions { get; private set; }
+    public long EarlyEmissions
+    {
+        get
+        {
+            Drain();
+            return _earlyEmissions;
+        }
+
+        private set => _earlyEmissions = value;
+    }
 
     /// <summary>Gets how often the app-value table was full and every group was emitted early to start it again.</summary>
     public long AppTableFlushes { get; private set; }
@@ -170,25 +212,27 @@ public sealed class MismatchAggregator : IFlowRecordSink
             throw new ArgumentException("Only aggregators with the same rule set and the same options can be merged.", nameof(other));
         }
 
+        Drain();
+        other.Drain();
         foreach (var table in other._open)
         {
             foreach (var (key, stats) in table.Groups())
             {
                 var mine = key with { App = Intern(other._apps.GetBytes(key.App)) };
                 var target = _window == 0 ? TableFor(0) : OpenTable(table.WindowStart);
-                switch (target.Merge(mine, stats, GroupCount < _maxGroups, out var full))
+                switch (target.Merge(mine, stats, _groupCount < _maxGroups, out var full))
                 {
                     case GroupTable.AddResult.Created:
-                        GroupCount++;
+                        _groupCount++;
                         break;
                     case GroupTable.AddResult.NoRoom:
                         EvictOldest();
                         _ = target.Merge(mine, stats, true, out _);
-                        GroupCount++;
+                        _groupCount++;
                         break;
                     case GroupTable.AddResult.Saturated:
                         Emit(target.WindowStart, mine, full, partial: true);
-                        EarlyEmissions++;
+                        _earlyEmissions++;
                         break;
                 }
             }
@@ -197,24 +241,25 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
 
         other._open.Clear();
-        other.GroupCount = 0;
+        other._groupCount = 0;
         other._apps.Clear();
         other._lastApp = [];
         RecordsAdded += other.RecordsAdded;
         RecordsSelected += other.RecordsSelected;
         ValuesCounted += other.ValuesCounted;
-        RowsEmitted += other.RowsEmitted;
-        EarlyEmissions += other.EarlyEmissions;
+        _rowsEmitted += other._rowsEmitted;
+        _earlyEmissions += other._earlyEmissions;
         AppTableFlushes += other.AppTableFlushes;
         LateRecords += other.LateRecords;
-        other.RecordsAdded = other.RecordsSelected = other.ValuesCounted = other.RowsEmitted = 0;
-        other.EarlyEmissions = other.AppTableFlushes = other.LateRecords = 0;
+        other.RecordsAdded = other.RecordsSelected = other.ValuesCounted = other._rowsEmitted = 0;
+        other._earlyEmissions = other.AppTableFlushes = other.LateRecords = 0;
         Advance(Math.Max(_watermark, other._watermark));
     }
 
     /// <summary>Emits every group that is still open (end of input), oldest window first. The aggregator can be used again.</summary>
     public void Complete()
     {
+        Drain();
         while (_open.Count > 0)
         {
             CloseOldestWindow();
@@ -257,23 +302,54 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
 
         var key = GroupKey.Create(record.SourceAddress, record.DestinationAddress, appId, port);
-        var time = record.TimestampMicroseconds;
-        switch (table.Add(key, time, rule, transport, GroupCount < _maxGroups, out var full))
+        var hash = key.Hash();
+        table.Prefetch(hash);
+        if (_pendingCount == PipelineDepth)
+        {
+            ApplyOldestPending();
+        }
+
+        var at = _pendingHead + _pendingCount;
+        _pending[at >= PipelineDepth ? at - PipelineDepth : at] = new Pending(table, key, hash, record.TimestampMicroseconds, rule, transport);
+        _pendingCount++;
+    }
+
+    /// <summary>Applies every waiting count: before anything reads or clears the tables or the app table.</summary>
+    private void Drain()
+    {
+        while (_pendingCount > 0)
+        {
+            ApplyOldestPending();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ApplyOldestPending()
+    {
+        ref var pending = ref _pending[_pendingHead];
+        _pendingHead = _pendingHead + 1 == PipelineDepth ? 0 : _pendingHead + 1;
+        _pendingCount--;
+        var table = pending.Table;
+        switch (table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full))
         {
             case GroupTable.AddResult.Created:
-                GroupCount++;
+                _groupCount++;
                 break;
             case GroupTable.AddResult.NoRoom:
                 EvictOldest();
-                _ = table.Add(key, time, rule, transport, true, out _);
-                GroupCount++;
+                _ = table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, true, out _);
+                _groupCount++;
                 break;
             case GroupTable.AddResult.Saturated:
-                Emit(table.WindowStart, key, full, partial: true);
-                EarlyEmissions++;
+                Emit(table.WindowStart, pending.Key, full, partial: true);
+                _earlyEmissions++;
                 break;
         }
+
+        pending = default;
     }
+
+    private readonly record struct Pending(GroupTable Table, GroupKey Key, uint Hash, long Time, int Rule, Transport Transport);
 
     private const long LateWindow = long.MinValue + 1;
 
@@ -335,6 +411,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
 
     private void Advance(long time)
     {
+        Drain();
         if (time > _watermark)
         {
             _watermark = time;
@@ -367,7 +444,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
             Emit(table.WindowStart, key, stats, partial: false);
         }
 
-        GroupCount -= table.Count;
+        _groupCount -= table.Count;
         ReturnTable(table);
     }
 
@@ -378,9 +455,9 @@ public sealed class MismatchAggregator : IFlowRecordSink
             if (table.Count > 0)
             {
                 var (key, stats) = table.RemoveOldest();
-                GroupCount--;
+                _groupCount--;
                 Emit(table.WindowStart, key, stats, partial: true);
-                EarlyEmissions++;
+                _earlyEmissions++;
                 return;
             }
         }
@@ -388,16 +465,17 @@ public sealed class MismatchAggregator : IFlowRecordSink
 
     private bool TryMakeRoomForApp(ReadOnlySpan<byte> value, out int appId)
     {
+        Drain();
         AppTableFlushes++;
         foreach (var table in _open)
         {
             foreach (var (key, stats) in table.Groups())
             {
                 Emit(table.WindowStart, key, stats, partial: true);
-                EarlyEmissions++;
+                _earlyEmissions++;
             }
 
-            GroupCount -= table.Count;
+            _groupCount -= table.Count;
             table.Clear();
         }
 
@@ -418,7 +496,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
 
     private void Emit(long windowStart, in GroupKey key, in GroupStats stats, bool partial)
     {
-        RowsEmitted++;
+        _rowsEmitted++;
         _sink.OnRow(new MismatchRow(
             key.Source,
             key.Destination,
@@ -441,12 +519,12 @@ public sealed class MismatchAggregator : IFlowRecordSink
     {
         if (!late)
         {
-            EarlyEmissions++;
+            _earlyEmissions++;
         }
 
         var time = record.TimestampMicroseconds;
         var start = _window == 0 ? 0 : FloorToWindow(time);
-        RowsEmitted++;
+        _rowsEmitted++;
         _sink.OnRow(new MismatchRow(
             record.SourceAddress,
             record.DestinationAddress,

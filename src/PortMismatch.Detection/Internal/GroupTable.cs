@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace PortMismatch.Detection.Internal;
 
@@ -77,10 +78,10 @@ internal sealed class GroupTable
     /// statistics, to be emitted, and the group starts again with this record.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public AddResult Add(in GroupKey key, long time, int rule, Transport transport, bool mayCreate, out GroupStats full)
+    public AddResult Add(in GroupKey key, uint hash, long time, int rule, Transport transport, bool mayCreate, out GroupStats full)
     {
         full = default;
-        var slot = Find(key, out var found);
+        var slot = Find(key, hash, out var found);
         if (found)
         {
             ref var entry = ref _entries[slot];
@@ -128,7 +129,7 @@ internal sealed class GroupTable
     public AddResult Merge(in GroupKey key, in GroupStats stats, bool mayCreate, out GroupStats full)
     {
         full = default;
-        var slot = Find(key, out var found);
+        var slot = Find(key, key.Hash(), out var found);
         if (found)
         {
             ref var entry = ref _entries[slot];
@@ -201,12 +202,27 @@ internal sealed class GroupTable
         return index >= _ring.Length ? index - _ring.Length : index;
     }
 
+    /// <summary>
+    /// Asks the processor to start loading the slot where a key with this hash starts its probe, so that an
+    /// <see cref="Add"/> a few records later finds it in cache. A hint only: a stale address after a resize is harmless.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(uint hash)
+    {
+        if (Sse.IsSupported)
+        {
+            var entries = _entries;
+            var slot = (int)(((ulong)hash * (ulong)entries.Length) >> 32);
+            Sse.Prefetch0(Unsafe.AsPointer(ref entries[slot]));
+        }
+    }
+
     /// <summary>The slot of the key, or where to insert it (the first tombstone passed, else the empty slot that ended the probe).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Find(in GroupKey key, out bool found)
+    private int Find(in GroupKey key, uint hash, out bool found)
     {
         var entries = _entries;
-        var slot = (int)(((ulong)key.Hash() * (ulong)entries.Length) >> 32);
+        var slot = (int)(((ulong)hash * (ulong)entries.Length) >> 32);
         var insertAt = -1;
         while (true)
         {
@@ -244,7 +260,7 @@ internal sealed class GroupTable
         else if (Count + _tombstones + 1 > _limit)
         {
             Rehash();
-            slot = Find(key, out _);
+            slot = Find(key, key.Hash(), out _);
         }
 
         ref var entry = ref _entries[slot];
@@ -276,7 +292,7 @@ internal sealed class GroupTable
             var at = oldHead + i;
             ref var entry = ref old[oldRing[at >= oldRing.Length ? at - oldRing.Length : at]];
             var key = entry.Key;
-            var slot = Find(key, out _);
+            var slot = Find(key, key.Hash(), out _);
             _entries[slot] = entry;
             _ring[i] = slot;
             Count++;
