@@ -54,7 +54,7 @@ public static class IpfixReader
 
             case InputFormat.Unknown:
                 var head = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                var quoted = TextEscaper.Escape(head.Buffer.Slice(0, Math.Min(16, head.Buffer.Length)).ToArray());
+                var quoted = InputText.Escape(head.Buffer.Slice(0, Math.Min(16, head.Buffer.Length)).ToArray());
                 reader.AdvanceTo(head.Buffer.Start);
                 throw new IpfixFormatException(IpfixFormatError.UnknownFormat, $"the input is neither IPFIX, NetFlow v9, pcap, pcapng nor gzip; it starts with \"{quoted}\"", decoder.InputName, 0);
             default:

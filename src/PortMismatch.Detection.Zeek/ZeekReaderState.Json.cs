@@ -418,7 +418,7 @@ public sealed partial class ZeekReaderState
             if (_diagnostics is not null)
             {
                 var value = reader.TokenType is JsonTokenType.String or JsonTokenType.Number ? ShortString(in reader, buffer) : "(a JSON container or literal)"u8;
-                fields.ErrorMessage = $"{subject}{problem} '{TextEscaper.Escape(value)}'";
+                fields.ErrorMessage = $"{subject}{problem} '{InputText.Escape(value)}'";
             }
         }
 

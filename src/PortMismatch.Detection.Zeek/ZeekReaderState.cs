@@ -141,7 +141,7 @@ public sealed partial class ZeekReaderState
             {
                 ThrowFormat(
                     ZeekFormatError.UnrecognizedFormat,
-                    $"the input is neither Zeek TSV (a '#separator' header) nor Zeek JSON (one object per line); line 1 starts '{TextEscaper.Escape(line)}'. For headerless zeek-cut output set ZeekReaderOptions.FieldNames.");
+                    $"the input is neither Zeek TSV (a '#separator' header) nor Zeek JSON (one object per line); line 1 starts '{InputText.Escape(line)}'. For headerless zeek-cut output set ZeekReaderOptions.FieldNames.");
             }
         }
 
@@ -178,7 +178,7 @@ public sealed partial class ZeekReaderState
             return false;
         }
 
-        return Reject(reason, $"{subject}{problem} '{TextEscaper.Escape(value)}'");
+        return Reject(reason, $"{subject}{problem} '{InputText.Escape(value)}'");
     }
 
     private bool Reject(string reason, string message)
@@ -194,7 +194,7 @@ public sealed partial class ZeekReaderState
         _diagnostics?.Invoke(new InputDiagnostic(
             RecordOutcome.Skipped,
             reason,
-            $"a record of the '{TextEscaper.Escape(Encoding.UTF8.GetBytes(path ?? string.Empty))}' log, not conn",
+            $"a record of the '{InputText.Escape(Encoding.UTF8.GetBytes(path ?? string.Empty))}' log, not conn",
             InputName,
             LineNumber,
             LineOffset));

@@ -751,7 +751,7 @@ internal sealed class TrafficDecoder
                 at += consumed;
             }
 
-            var message = string.Create(CultureInfo.InvariantCulture, $"invalid UTF-8 at byte {at} of the line: \"{TextEscaper.Escape(frame.Slice(at, Math.Min(8, frame.Length - at)))}\"");
+            var message = string.Create(CultureInfo.InvariantCulture, $"invalid UTF-8 at byte {at} of the line: \"{InputText.Escape(frame.Slice(at, Math.Min(8, frame.Length - at)))}\"");
             _diagnostics(new InputDiagnostic(RecordOutcome.Rejected, Reasons.InvalidUtf8, message, InputName, lineNumber, byteOffset));
         }
 
@@ -770,7 +770,7 @@ internal sealed class TrafficDecoder
         if (_diagnostics is not null)
         {
             var text = string.Format(CultureInfo.InvariantCulture, message, argument);
-            _diagnostics(new InputDiagnostic(outcome, reason, $"{text}: \"{TextEscaper.Escape(quoted)}\"", InputName, lineNumber, byteOffset));
+            _diagnostics(new InputDiagnostic(outcome, reason, $"{text}: \"{InputText.Escape(quoted)}\"", InputName, lineNumber, byteOffset));
         }
     }
 }

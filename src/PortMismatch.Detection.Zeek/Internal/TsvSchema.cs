@@ -166,7 +166,7 @@ internal sealed class TsvSchema
             var name = names[i];
             if (name.Length == 0 || !seen.Add(name))
             {
-                Detail = name.Length == 0 ? $"column {i + 1} has no name" : $"column '{TextEscaper.Escape(Encoding.UTF8.GetBytes(name))}' appears twice";
+                Detail = name.Length == 0 ? $"column {i + 1} has no name" : $"column '{InputText.Escape(Encoding.UTF8.GetBytes(name))}' appears twice";
                 return HeaderStatus.InvalidColumnName;
             }
 
@@ -197,7 +197,7 @@ internal sealed class TsvSchema
         AddIfMissing(missing, Service, "service");
         if (missing.Count > 0)
         {
-            Detail = $"the header has no column {string.Join(", ", missing)} (columns: {TextEscaper.Escape(Encoding.UTF8.GetBytes(string.Join(" ", names)))})";
+            Detail = $"the header has no column {string.Join(", ", missing)} (columns: {InputText.Escape(Encoding.UTF8.GetBytes(string.Join(" ", names)))})";
             return HeaderStatus.MissingColumns;
         }
 
