@@ -32,6 +32,10 @@ public static class AllowListJson
         {
             throw ConfigurationJson.FromJsonException(Kind, e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw ConfigurationJson.FromInvalidText(Kind, e);
+        }
     }
 
     /// <summary>Reads an allow-list file.</summary>
@@ -49,6 +53,10 @@ public static class AllowListJson
         {
             var error = ConfigurationJson.FromJsonException(Kind, e);
             throw new ConfigurationFormatException($"{path}: {error.Message}", error.JsonPath, error.LineNumber, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigurationFormatException($"{path}: {ConfigurationJson.FromInvalidText(Kind, e).Message}", "$", null, e);
         }
         catch (ConfigurationFormatException e)
         {

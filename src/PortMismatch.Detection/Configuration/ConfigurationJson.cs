@@ -34,14 +34,14 @@ internal static class ConfigurationJson
                 range = new PortRange(port);
                 ok = true;
             }
-            else if (item.ValueKind == JsonValueKind.String)
+            else if (item.ValueKind == JsonValueKind.String && TryGetString(item, out var text))
             {
-                ok = PortSet.TryParseRange(item.GetString(), out range);
+                ok = PortSet.TryParseRange(text, out range);
             }
 
             if (!ok)
             {
-                throw Error(kind, $"{at}[{p}]", $"{owner} has the port {TextEscaper.Escape(item.GetRawText())}; a port is a number 0-65535 or a string range such as \"8000-8080\"");
+                throw Error(kind, $"{at}[{p}]", $"{owner} has the port {Quote(item)}; a port is a number 0-65535 or a string range such as \"8000-8080\"");
             }
 
             ranges.Add(range);
@@ -49,6 +49,37 @@ internal static class ConfigurationJson
 
         return PortSet.FromRanges(ranges);
     }
+
+    /// <summary>A JSON string that is not valid UTF-8 cannot become a .NET string: that is a format error, not a crash.</summary>
+    private static bool TryGetString(JsonElement item, out string? text)
+    {
+        try
+        {
+            text = item.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = null;
+            return false;
+        }
+    }
+
+    private static string Quote(JsonElement item)
+    {
+        try
+        {
+            return TextEscaper.Escape(item.GetRawText());
+        }
+        catch (InvalidOperationException)
+        {
+            return "(text that is not valid UTF-8)";
+        }
+    }
+
+    /// <summary>The serializer's <see cref="InvalidOperationException"/> for a JSON string that is not valid UTF-8, as a format error.</summary>
+    public static ConfigurationFormatException FromInvalidText(string kind, InvalidOperationException e)
+        => new($"Invalid {kind} at $: {e.Message}", "$", null, e);
 
     public static Transport? ParseTransport(string? name, string at, string owner, string kind) => name switch
     {

@@ -32,6 +32,10 @@ public static class RuleSetJson
         {
             throw ConfigurationJson.FromJsonException("rule file", e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw ConfigurationJson.FromInvalidText("rule file", e);
+        }
 
         return Map(file);
     }
@@ -51,6 +55,10 @@ public static class RuleSetJson
         catch (JsonException e)
         {
             throw ConfigurationJson.FromJsonException("rule file", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw ConfigurationJson.FromInvalidText("rule file", e);
         }
 
         return Map(file);

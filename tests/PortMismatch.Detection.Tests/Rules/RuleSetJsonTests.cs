@@ -55,6 +55,20 @@ public sealed class RuleSetJsonTests
     }
 
     [Fact]
+    public void Strings_that_are_not_utf8_are_format_errors_not_crashes()
+    {
+        // Found by the adversarial mutation test: a port string holding the byte 0xFF.
+        var json = WithInvalidByte("{\"rules\":[{\"id\":\"x\",\"name\":\"n\",\"apps\":[\"dns\"],\"ports\":[\"5#\"]}]}");
+        var error = Assert.Throws<ConfigurationFormatException>(() => RuleSetJson.Parse(json));
+        Assert.StartsWith("$", error.JsonPath, StringComparison.Ordinal);
+        var allow = WithInvalidByte("{\"allow\":[{\"comment\":\"c#\",\"app\":\"dns\"}]}");
+        Assert.Throws<ConfigurationFormatException>(() => AllowListJson.Parse(allow));
+    }
+
+    private static byte[] WithInvalidByte(string json)
+        => Encoding.ASCII.GetBytes(json).Select(b => b == (byte)'#' ? (byte)0xFF : b).ToArray();
+
+    [Fact]
     public void Syntax_errors_carry_the_line()
     {
         var error = Fails("{\n \"rules\": [\n  {\"id\": \"x\" \"name\": \"n\"}\n ]\n}");
