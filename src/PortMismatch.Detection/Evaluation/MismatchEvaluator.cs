@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection;
@@ -7,7 +6,9 @@ namespace PortMismatch.Detection;
 /// Decides whether a flow record is a protocol/port mismatch under a <see cref="RuleSet"/>, with the semantics of the
 /// Splunk search: an app value matches a rule's app name ignoring ASCII case only; an absent destination port is 0; a
 /// multi-valued app is a mismatch when any value is. Compiled once; then each call costs O(1) in the number of rules and
-/// ports, allocates nothing, and may run on any number of threads at once.
+/// ports, allocates nothing, and may run on any number of threads at once. A rule's <see cref="DetectionRule.Exemptions"/>
+/// that set ports only are compiled into its port bitmap; those that set a network are checked only after a value is found to
+/// mismatch, so traffic on expected ports pays nothing for them.
 /// </summary>
 public sealed class MismatchEvaluator
 {
@@ -22,6 +23,11 @@ public sealed class MismatchEvaluator
     // Per app id: the rules that claim it, in rule-set order; per rule: offset of its expected-port bitmap.
     private readonly int[][] _rulesByApp;
     private readonly int[] _expectedPorts;
+
+    // Per rule: the exemptions that need addresses (checked after a mismatch), or an empty array; per app id: whether any
+    // rule that claims it has one, so the common case skips the check with one load.
+    private readonly RuleExemption[][] _addressExemptions;
+    private readonly bool[] _appHasAddressExemptions;
 
     /// <summary>Compiles a rule set.</summary>
     /// <param name="rules">The rules.</param>
@@ -52,19 +58,40 @@ public sealed class MismatchEvaluator
         var builder = new PortBitmaps.Builder();
         _expectedPorts = new int[rules.Count];
         var notExpected = new ulong[rules.Count][];
+        _addressExemptions = new RuleExemption[rules.Count][];
         for (var r = 0; r < rules.Count; r++)
         {
             var expected = PortBitmaps.Builder.NewBitmap();
             PortBitmaps.Builder.Add(expected, rules[r].ExpectedPorts);
+            var withAddresses = new List<RuleExemption>();
+            foreach (var exemption in rules[r].Exemptions)
+            {
+                if (exemption.NeedsAddresses)
+                {
+                    withAddresses.Add(exemption);
+                }
+                else if (exemption.DestinationPorts is { } ports)
+                {
+                    PortBitmaps.Builder.Add(expected, ports);
+                }
+            }
+
+            _addressExemptions[r] = [.. withAddresses];
             _expectedPorts[r] = builder.Intern(expected);
             notExpected[r] = Array.ConvertAll(expected, word => ~word);
         }
 
         _rulesByApp = new int[appIds.Count][];
+        _appHasAddressExemptions = new bool[appIds.Count];
         _mismatchPorts = new int[appIds.Count * TransportCount];
         for (var id = 0; id < appIds.Count; id++)
         {
             _rulesByApp[id] = [.. rulesByApp[id]];
+            foreach (var r in rulesByApp[id])
+            {
+                _appHasAddressExemptions[id] |= _addressExemptions[r].Length > 0;
+            }
+
             for (var t = 0; t < TransportCount; t++)
             {
                 ulong[]? mismatch = null;
@@ -99,7 +126,10 @@ public sealed class MismatchEvaluator
         var transport = (int)record.Transport & (TransportCount - 1);
         foreach (var value in record.Apps)
         {
-            if (MismatchOffset(value, transport) is var offset and >= 0 && _bitmaps.Contains(offset, port))
+            var id = _names.Find(value);
+            if (id >= 0 && _mismatchPorts[(id * TransportCount) + transport] is var offset and >= 0 && _bitmaps.Contains(offset, port)
+                && (!_appHasAddressExemptions[id]
+                    || FirstBrokenRule(id, port, record.Transport, record.SourceAddress, record.DestinationAddress) >= 0))
             {
                 return true;
             }
@@ -119,7 +149,7 @@ public sealed class MismatchEvaluator
         ulong mask = 0;
         foreach (var value in record.Apps)
         {
-            if (TryMatch(value, port, transport, out var rule))
+            if (TryMatch(value, port, transport, record.SourceAddress, record.DestinationAddress, out var rule))
             {
                 if (count++ == 0)
                 {
@@ -141,7 +171,7 @@ public sealed class MismatchEvaluator
 
     /// <summary>
     /// Checks one app value: is it a mismatch on <paramref name="destinationPort"/> over <paramref name="transport"/>, and under which rule?
-    /// This is what the aggregator calls per value.
+    /// Without addresses, exemptions that name a network cannot apply: use the overload with addresses when rules have them.
     /// </summary>
     /// <param name="app">The app value as UTF-8.</param>
     /// <param name="destinationPort">The destination port (0 when absent).</param>
@@ -149,6 +179,21 @@ public sealed class MismatchEvaluator
     /// <param name="ruleIndex">The first rule, in rule-set order, that the value breaks; -1 when none.</param>
     /// <returns>Whether the value is a mismatch.</returns>
     public bool TryMatch(ReadOnlySpan<byte> app, int destinationPort, Transport transport, out int ruleIndex)
+        => TryMatch(app, destinationPort, transport, IPAddressValue.None, IPAddressValue.None, out ruleIndex);
+
+    /// <summary>
+    /// Checks one app value of a flow from <paramref name="source"/> to <paramref name="destination"/>: is it a mismatch on
+    /// <paramref name="destinationPort"/> over <paramref name="transport"/> that no exemption covers, and under which rule?
+    /// This is what the aggregator calls per value.
+    /// </summary>
+    /// <param name="app">The app value as UTF-8.</param>
+    /// <param name="destinationPort">The destination port (0 when absent).</param>
+    /// <param name="transport">The transport.</param>
+    /// <param name="source">The source address, for exemptions that name a source network.</param>
+    /// <param name="destination">The destination address, for exemptions that name a destination network.</param>
+    /// <param name="ruleIndex">The first rule, in rule-set order, that the value breaks; -1 when none.</param>
+    /// <returns>Whether the value is a mismatch.</returns>
+    public bool TryMatch(ReadOnlySpan<byte> app, int destinationPort, Transport transport, IPAddressValue source, IPAddressValue destination, out int ruleIndex)
     {
         ruleIndex = -1;
         if ((uint)destinationPort > ushort.MaxValue)
@@ -168,23 +213,35 @@ public sealed class MismatchEvaluator
             return false;
         }
 
+        ruleIndex = FirstBrokenRule(id, destinationPort, transport, source, destination);
+        return ruleIndex >= 0;
+    }
+
+    // The first rule claiming app id that the value breaks and that no exemption of the rule covers; -1 when none.
+    private int FirstBrokenRule(int id, int port, Transport transport, IPAddressValue source, IPAddressValue destination)
+    {
         foreach (var r in _rulesByApp[id])
         {
-            if (Applies(Rules[r], transport) && !_bitmaps.Contains(_expectedPorts[r], destinationPort))
+            if (Applies(Rules[r], transport) && !_bitmaps.Contains(_expectedPorts[r], port) && !IsExempted(r, source, destination, port))
             {
-                ruleIndex = r;
+                return r;
+            }
+        }
+
+        return -1; // without address exemptions unreachable: the combined bitmap is the union of these rules' complements
+    }
+
+    private bool IsExempted(int rule, IPAddressValue source, IPAddressValue destination, int port)
+    {
+        foreach (var exemption in _addressExemptions[rule])
+        {
+            if (exemption.Matches(source, destination, port))
+            {
                 return true;
             }
         }
 
-        return false; // unreachable: the combined bitmap is the union of these rules' complements
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int MismatchOffset(ReadOnlySpan<byte> value, int transport)
-    {
-        var id = _names.Find(value);
-        return id < 0 ? -1 : _mismatchPorts[(id * TransportCount) + transport];
+        return false;
     }
 
     private static bool Applies(DetectionRule rule, Transport transport)
