@@ -20,9 +20,11 @@ public sealed class MismatchEvaluator
     // Per (app id, record transport): offset of the bitmap of ports where the app is a mismatch, or -1 when no rule applies.
     private readonly int[] _mismatchPorts;
 
-    // Per app id: the rules that claim it, in rule-set order; per rule: offset of its expected-port bitmap.
+    // Per app id: the rules that claim it, in rule-set order; per rule: offset of the bitmap of ports it does not expect.
+    // Storing the complement lets an (app, transport) judged by one rule share that rule's bitmap: a pack of 2,000 App-IDs
+    // then needs one bitmap per distinct port set instead of two.
     private readonly int[][] _rulesByApp;
-    private readonly int[] _expectedPorts;
+    private readonly int[] _unexpectedPorts;
 
     // Per rule: the exemptions that need addresses (checked after a mismatch), or an empty array; per app id: whether any
     // rule that claims it has one, so the common case skips the check with one load.
@@ -56,7 +58,7 @@ public sealed class MismatchEvaluator
 
         _names = new AppNameTable(appIds);
         var builder = new PortBitmaps.Builder();
-        _expectedPorts = new int[rules.Count];
+        _unexpectedPorts = new int[rules.Count];
         var notExpected = new ulong[rules.Count][];
         _addressExemptions = new RuleExemption[rules.Count][];
         for (var r = 0; r < rules.Count; r++)
@@ -77,8 +79,13 @@ public sealed class MismatchEvaluator
             }
 
             _addressExemptions[r] = [.. withAddresses];
-            _expectedPorts[r] = builder.Intern(expected);
-            notExpected[r] = Array.ConvertAll(expected, word => ~word);
+            for (var w = 0; w < expected.Length; w++)
+            {
+                expected[w] = ~expected[w];
+            }
+
+            notExpected[r] = expected;
+            _unexpectedPorts[r] = builder.Intern(expected);
         }
 
         _rulesByApp = new int[appIds.Count][];
@@ -94,20 +101,31 @@ public sealed class MismatchEvaluator
 
             for (var t = 0; t < TransportCount; t++)
             {
-                ulong[]? mismatch = null;
+                // One applicable rule (or several with the same ports): its own bitmap; more: the union of theirs.
+                int offset = -1, first = -1;
+                ulong[]? union = null;
                 foreach (var r in rulesByApp[id])
                 {
-                    if (Applies(rules[r], (Transport)t))
+                    if (!Applies(rules[r], (Transport)t) || _unexpectedPorts[r] == offset)
                     {
-                        mismatch ??= PortBitmaps.Builder.NewBitmap();
-                        for (var w = 0; w < mismatch.Length; w++)
-                        {
-                            mismatch[w] |= notExpected[r][w];
-                        }
+                        continue;
+                    }
+
+                    if (first < 0)
+                    {
+                        first = r;
+                        offset = _unexpectedPorts[r];
+                        continue;
+                    }
+
+                    union ??= (ulong[])notExpected[first].Clone();
+                    for (var w = 0; w < union.Length; w++)
+                    {
+                        union[w] |= notExpected[r][w];
                     }
                 }
 
-                _mismatchPorts[(id * TransportCount) + t] = mismatch is null ? -1 : builder.Intern(mismatch);
+                _mismatchPorts[(id * TransportCount) + t] = union is null ? offset : builder.Intern(union);
             }
         }
 
@@ -222,7 +240,7 @@ public sealed class MismatchEvaluator
     {
         foreach (var r in _rulesByApp[id])
         {
-            if (Applies(Rules[r], transport) && !_bitmaps.Contains(_expectedPorts[r], port) && !IsExempted(r, source, destination, port))
+            if (Applies(Rules[r], transport) && _bitmaps.Contains(_unexpectedPorts[r], port) && !IsExempted(r, source, destination, port))
             {
                 return r;
             }
