@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection;
@@ -26,10 +27,10 @@ public sealed class MismatchEvaluator
     private readonly int[][] _rulesByApp;
     private readonly int[] _unexpectedPorts;
 
-    // Per rule: the exemptions that need addresses (checked after a mismatch), or an empty array; per app id: whether any
-    // rule that claims it has one, so the common case skips the check with one load.
+    // Per rule: the exemptions that need addresses (checked after a mismatch), or an empty array; whether any rule has one,
+    // so that rule sets without them run exactly the code they ran before exemptions existed.
     private readonly RuleExemption[][] _addressExemptions;
-    private readonly bool[] _appHasAddressExemptions;
+    private readonly bool _hasAddressExemptions;
 
     /// <summary>Compiles a rule set.</summary>
     /// <param name="rules">The rules.</param>
@@ -79,6 +80,7 @@ public sealed class MismatchEvaluator
             }
 
             _addressExemptions[r] = [.. withAddresses];
+            _hasAddressExemptions |= withAddresses.Count > 0;
             for (var w = 0; w < expected.Length; w++)
             {
                 expected[w] = ~expected[w];
@@ -89,16 +91,10 @@ public sealed class MismatchEvaluator
         }
 
         _rulesByApp = new int[appIds.Count][];
-        _appHasAddressExemptions = new bool[appIds.Count];
         _mismatchPorts = new int[appIds.Count * TransportCount];
         for (var id = 0; id < appIds.Count; id++)
         {
             _rulesByApp[id] = [.. rulesByApp[id]];
-            foreach (var r in rulesByApp[id])
-            {
-                _appHasAddressExemptions[id] |= _addressExemptions[r].Length > 0;
-            }
-
             for (var t = 0; t < TransportCount; t++)
             {
                 // One applicable rule (or several with the same ports): its own bitmap; more: the union of theirs.
@@ -144,10 +140,8 @@ public sealed class MismatchEvaluator
         var transport = (int)record.Transport & (TransportCount - 1);
         foreach (var value in record.Apps)
         {
-            var id = _names.Find(value);
-            if (id >= 0 && _mismatchPorts[(id * TransportCount) + transport] is var offset and >= 0 && _bitmaps.Contains(offset, port)
-                && (!_appHasAddressExemptions[id]
-                    || FirstBrokenRule(id, port, record.Transport, record.SourceAddress, record.DestinationAddress) >= 0))
+            if (MismatchOffset(value, transport) is var offset and >= 0 && _bitmaps.Contains(offset, port)
+                && (!_hasAddressExemptions || !AllBrokenRulesExempt(value, port, in record)))
             {
                 return true;
             }
@@ -167,7 +161,8 @@ public sealed class MismatchEvaluator
         ulong mask = 0;
         foreach (var value in record.Apps)
         {
-            if (TryMatch(value, port, transport, record.SourceAddress, record.DestinationAddress, out var rule))
+            if (TryMatch(value, port, transport, out var rule)
+                && (!_hasAddressExemptions || TryMatch(value, port, transport, record.SourceAddress, record.DestinationAddress, out rule)))
             {
                 if (count++ == 0)
                 {
@@ -197,21 +192,6 @@ public sealed class MismatchEvaluator
     /// <param name="ruleIndex">The first rule, in rule-set order, that the value breaks; -1 when none.</param>
     /// <returns>Whether the value is a mismatch.</returns>
     public bool TryMatch(ReadOnlySpan<byte> app, int destinationPort, Transport transport, out int ruleIndex)
-        => TryMatch(app, destinationPort, transport, IPAddressValue.None, IPAddressValue.None, out ruleIndex);
-
-    /// <summary>
-    /// Checks one app value of a flow from <paramref name="source"/> to <paramref name="destination"/>: is it a mismatch on
-    /// <paramref name="destinationPort"/> over <paramref name="transport"/> that no exemption covers, and under which rule?
-    /// This is what the aggregator calls per value.
-    /// </summary>
-    /// <param name="app">The app value as UTF-8.</param>
-    /// <param name="destinationPort">The destination port (0 when absent).</param>
-    /// <param name="transport">The transport.</param>
-    /// <param name="source">The source address, for exemptions that name a source network.</param>
-    /// <param name="destination">The destination address, for exemptions that name a destination network.</param>
-    /// <param name="ruleIndex">The first rule, in rule-set order, that the value breaks; -1 when none.</param>
-    /// <returns>Whether the value is a mismatch.</returns>
-    public bool TryMatch(ReadOnlySpan<byte> app, int destinationPort, Transport transport, IPAddressValue source, IPAddressValue destination, out int ruleIndex)
     {
         ruleIndex = -1;
         if ((uint)destinationPort > ushort.MaxValue)
@@ -231,9 +211,51 @@ public sealed class MismatchEvaluator
             return false;
         }
 
-        ruleIndex = FirstBrokenRule(id, destinationPort, transport, source, destination);
+        foreach (var r in _rulesByApp[id])
+        {
+            if (Applies(Rules[r], transport) && _bitmaps.Contains(_unexpectedPorts[r], destinationPort))
+            {
+                ruleIndex = r;
+                return true;
+            }
+        }
+
+        return false; // unreachable: the combined bitmap is the union of these rules' complements
+    }
+
+    /// <summary>
+    /// Checks one app value of a flow from <paramref name="source"/> to <paramref name="destination"/>: is it a mismatch on
+    /// <paramref name="destinationPort"/> over <paramref name="transport"/> that no exemption covers, and under which rule?
+    /// This is what the aggregator calls per value.
+    /// </summary>
+    /// <param name="app">The app value as UTF-8.</param>
+    /// <param name="destinationPort">The destination port (0 when absent).</param>
+    /// <param name="transport">The transport.</param>
+    /// <param name="source">The source address, for exemptions that name a source network.</param>
+    /// <param name="destination">The destination address, for exemptions that name a destination network.</param>
+    /// <param name="ruleIndex">The first rule, in rule-set order, that the value breaks; -1 when none.</param>
+    /// <returns>Whether the value is a mismatch.</returns>
+    public bool TryMatch(ReadOnlySpan<byte> app, int destinationPort, Transport transport, IPAddressValue source, IPAddressValue destination, out int ruleIndex)
+    {
+        if (!TryMatch(app, destinationPort, transport, out ruleIndex) || !_hasAddressExemptions)
+        {
+            return ruleIndex >= 0;
+        }
+
+        ruleIndex = FirstBrokenRule(_names.Find(app), destinationPort, transport, source, destination);
         return ruleIndex >= 0;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int MismatchOffset(ReadOnlySpan<byte> value, int transport)
+    {
+        var id = _names.Find(value);
+        return id < 0 ? -1 : _mismatchPorts[(id * TransportCount) + transport];
+    }
+
+    // Only after a mismatch, when some rule has network exemptions: whether every rule the value breaks exempts this flow.
+    private bool AllBrokenRulesExempt(ReadOnlySpan<byte> value, int port, in FlowRecord record)
+        => FirstBrokenRule(_names.Find(value), port, record.Transport, record.SourceAddress, record.DestinationAddress) < 0;
 
     // The first rule claiming app id that the value breaks and that no exemption of the rule covers; -1 when none.
     private int FirstBrokenRule(int id, int port, Transport transport, IPAddressValue source, IPAddressValue destination)

@@ -5,6 +5,7 @@ using FsCheck.Xunit;
 
 namespace PortMismatch.Detection.Tests.Rules;
 
+[Collection(RulePacksCollection.Name)]
 public sealed class ExtendedRulesTests
 {
     private static readonly MismatchEvaluator Escu = new(RuleSet.Escu);

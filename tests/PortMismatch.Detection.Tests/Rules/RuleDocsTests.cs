@@ -7,6 +7,7 @@ namespace PortMismatch.Detection.Tests.Rules;
 /// docs/rules/ is generated from the rule sets: these tests fail when a page is out of date. Regenerate with
 /// <c>PORTMISMATCH_UPDATE_DOCS=1 dotnet test --project tests/PortMismatch.Detection.Tests</c>.
 /// </summary>
+[Collection(RulePacksCollection.Name)]
 public sealed class RuleDocsTests
 {
     private const string Begin = "<!-- generated: begin (RuleDocsTests; do not edit between the markers) -->";

@@ -2,6 +2,7 @@ using System.Text;
 
 namespace PortMismatch.Detection.Tests.Rules;
 
+[Collection(RulePacksCollection.Name)]
 public sealed class RuleExemptionTests
 {
     private static readonly IPAddressValue Resolver = IPAddressValue.Parse("10.0.0.53");

@@ -1,5 +1,6 @@
 namespace PortMismatch.Detection.Tests.Rules;
 
+[Collection(RulePacksCollection.Name)]
 public sealed class RuleSetsTests
 {
     [Theory]
