@@ -27,6 +27,10 @@ public sealed class MismatchEvaluator
     private readonly int[][] _rulesByApp;
     private readonly int[] _unexpectedPorts;
 
+    // Per rule: the transport it is limited to (Unknown for any), so that naming the broken rule reads a byte array
+    // instead of thousands of rule objects.
+    private readonly Transport[] _ruleTransports;
+
     // Per rule: the exemptions that need addresses (checked after a mismatch), or an empty array; whether any rule has one,
     // so that rule sets without them run exactly the code they ran before exemptions existed.
     private readonly RuleExemption[][] _addressExemptions;
@@ -60,6 +64,7 @@ public sealed class MismatchEvaluator
         _names = new AppNameTable(appIds);
         var builder = new PortBitmaps.Builder();
         _unexpectedPorts = new int[rules.Count];
+        _ruleTransports = new Transport[rules.Count];
         var notExpected = new ulong[rules.Count][];
         _addressExemptions = new RuleExemption[rules.Count][];
         for (var r = 0; r < rules.Count; r++)
@@ -87,6 +92,7 @@ public sealed class MismatchEvaluator
             }
 
             notExpected[r] = expected;
+            _ruleTransports[r] = rules[r].Transport ?? Transport.Unknown;
             _unexpectedPorts[r] = builder.Intern(expected);
         }
 
@@ -213,7 +219,7 @@ public sealed class MismatchEvaluator
 
         foreach (var r in _rulesByApp[id])
         {
-            if (Applies(Rules[r], transport) && _bitmaps.Contains(_unexpectedPorts[r], destinationPort))
+            if (Judges(_ruleTransports[r], transport) && _bitmaps.Contains(_unexpectedPorts[r], destinationPort))
             {
                 ruleIndex = r;
                 return true;
@@ -262,7 +268,7 @@ public sealed class MismatchEvaluator
     {
         foreach (var r in _rulesByApp[id])
         {
-            if (Applies(Rules[r], transport) && _bitmaps.Contains(_unexpectedPorts[r], port) && !IsExempted(r, source, destination, port))
+            if (Judges(_ruleTransports[r], transport) && _bitmaps.Contains(_unexpectedPorts[r], port) && !IsExempted(r, source, destination, port))
             {
                 return r;
             }
@@ -286,4 +292,8 @@ public sealed class MismatchEvaluator
 
     private static bool Applies(DetectionRule rule, Transport transport)
         => rule.Transport is null || transport == Transport.Unknown || rule.Transport == transport;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Judges(Transport ruleTransport, Transport transport)
+        => ruleTransport == Transport.Unknown || transport == Transport.Unknown || ruleTransport == transport;
 }
