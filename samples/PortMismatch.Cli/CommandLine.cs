@@ -18,7 +18,7 @@ internal static class CommandLine
 
         Options of scan:
           --format auto|zeek|zeek-json|panos|ipfix|pcap   input format (default auto: detected from each input's content)
-          --rules escu|<rules.json>                       rules (default escu)
+          --rules <set>[,<set>...]                        escu, extended, panos-appid or a rule file (.json), combined (default escu)
           --allow <allowlist.json>                        drop rows an allow-list entry matches (counted per entry)
           --output table|csv|jsonl                        output format (default table)
           --out <file>                                    write rows to a file instead of standard output
@@ -274,5 +274,5 @@ internal sealed class ScanOptions
 
     public bool Quiet { get; set; }
 
-    public RuleSet LoadRules() => Rules == "escu" ? RuleSet.Escu : RuleSetJson.Load(Rules);
+    public RuleSet LoadRules() => RuleSets.Parse(Rules);
 }

@@ -10,9 +10,12 @@ namespace PortMismatch.Detection;
 /// Reads and writes rule files. The format:
 /// <code>
 /// { "rules": [ { "id": "escu-dns", "name": "DNS off 53", "apps": ["dns"], "ports": [53, "5300-5310"],
-///                "transport": "udp", "description": "...", "riskScore": 25, "techniques": ["T1571"] } ] }
+///                "transport": "udp", "description": "...", "reference": "RFC 1035", "riskScore": 25, "techniques": ["T1571"],
+///                "exemptions": [ { "comment": "our resolver answers on 5353", "destination": "10.0.0.53/32", "ports": [5353] } ] } ] }
 /// </code>
-/// <c>transport</c>, <c>description</c>, <c>riskScore</c> and <c>techniques</c> are optional. Comments and trailing commas are
+/// <c>transport</c>, <c>description</c>, <c>reference</c>, <c>riskScore</c>, <c>techniques</c> and <c>exemptions</c> are
+/// optional; an exemption needs a <c>comment</c> and at least one of <c>source</c>, <c>destination</c> (address or CIDR) and
+/// <c>ports</c>. Comments and trailing commas are
 /// allowed; unknown properties are errors (a misspelt <c>port</c> must not silently give a rule without ports).
 /// </summary>
 public static class RuleSetJson
@@ -188,13 +191,57 @@ public static class RuleSetJson
             techniques = [.. dto.Techniques!];
         }
 
+        var owner = $"rule '{TextEscaper.Escape(dto.Id)}'";
+        var exemptions = ImmutableArray.CreateBuilder<RuleExemption>(dto.Exemptions?.Count ?? 0);
+        for (var e = 0; e < (dto.Exemptions?.Count ?? 0); e++)
+        {
+            exemptions.Add(MapExemption(dto.Exemptions![e], string.Create(CultureInfo.InvariantCulture, $"{at}.exemptions[{e}]"), owner));
+        }
+
         return new DetectionRule(dto.Id, dto.Name, dto.Apps!, ports)
         {
             Transport = transport,
             Description = dto.Description,
+            Reference = dto.Reference,
+            Exemptions = exemptions.ToImmutable(),
             RiskScore = dto.RiskScore ?? 0,
             Techniques = techniques,
         };
+    }
+
+    private static RuleExemption MapExemption(ExemptionDto? dto, string at, string owner)
+    {
+        if (dto is null)
+        {
+            throw Error(at, $"{owner} has a null exemption; an exemption is an object");
+        }
+
+        if (string.IsNullOrWhiteSpace(dto.Comment))
+        {
+            throw Error($"{at}.comment", $"{owner} has an exemption without a \"comment\"; say why the traffic is accepted");
+        }
+
+        var exemption = new RuleExemption(dto.Comment)
+        {
+            SourceNetwork = Network(dto.Source, $"{at}.source", owner),
+            DestinationNetwork = Network(dto.Destination, $"{at}.destination", owner),
+            DestinationPorts = dto.Ports is null ? null : ConfigurationJson.ParsePorts(dto.Ports, $"{at}.ports", $"{owner}'s exemption"),
+        };
+        return exemption.HasCondition
+            ? exemption
+            : throw Error(at, $"{owner} has the exemption '{TextEscaper.Escape(dto.Comment)}' with no condition (source, destination, ports); it would switch the rule off");
+    }
+
+    private static IPNetworkValue? Network(string? text, string at, string owner)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        return IPNetworkValue.TryParse(text, out var network)
+            ? network
+            : throw Error(at, $"{owner} has an exemption with the network '{TextEscaper.Escape(text)}'; use an address or CIDR such as 10.0.0.0/8 or 2001:db8::/32");
     }
 
     private static ConfigurationFormatException Error(string path, string problem) => ConfigurationJson.Error("rule file", path, problem);
@@ -206,15 +253,25 @@ public static class RuleSetJson
             Id = rule.Id,
             Name = rule.Name,
             Apps = [.. rule.Apps],
-            Ports = rule.ExpectedPorts.Ranges.Select(r => r.First == r.Last
-                ? JsonSerializer.SerializeToElement(r.First, RuleJsonContext.Default.Int32)
-                : JsonSerializer.SerializeToElement(r.ToString(), RuleJsonContext.Default.String)).ToList(),
+            Ports = ToJson(rule.ExpectedPorts),
             Transport = rule.Transport?.ToName(),
             Description = rule.Description,
+            Reference = rule.Reference,
             RiskScore = rule.RiskScore,
             Techniques = rule.Techniques.IsEmpty ? null : [.. rule.Techniques],
+            Exemptions = rule.Exemptions.IsEmpty ? null : rule.Exemptions.Select(e => (ExemptionDto?)new ExemptionDto
+            {
+                Comment = e.Comment,
+                Source = e.SourceNetwork?.ToString(),
+                Destination = e.DestinationNetwork?.ToString(),
+                Ports = e.DestinationPorts is null ? null : ToJson(e.DestinationPorts),
+            }).ToList(),
         }).ToList(),
     };
+
+    private static List<JsonElement> ToJson(PortSet ports) => ports.Ranges.Select(r => r.First == r.Last
+        ? JsonSerializer.SerializeToElement(r.First, RuleJsonContext.Default.Int32)
+        : JsonSerializer.SerializeToElement(r.ToString(), RuleJsonContext.Default.String)).ToList();
 }
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
@@ -238,9 +295,25 @@ internal sealed class RuleDto
 
     public string? Description { get; set; }
 
+    public string? Reference { get; set; }
+
     public int? RiskScore { get; set; }
 
     public List<string?>? Techniques { get; set; }
+
+    public List<ExemptionDto?>? Exemptions { get; set; }
+}
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed class ExemptionDto
+{
+    public string? Comment { get; set; }
+
+    public string? Source { get; set; }
+
+    public string? Destination { get; set; }
+
+    public List<JsonElement>? Ports { get; set; }
 }
 
 [JsonSourceGenerationOptions(

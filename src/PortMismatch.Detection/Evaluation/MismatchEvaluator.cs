@@ -7,7 +7,9 @@ namespace PortMismatch.Detection;
 /// Decides whether a flow record is a protocol/port mismatch under a <see cref="RuleSet"/>, with the semantics of the
 /// Splunk search: an app value matches a rule's app name ignoring ASCII case only; an absent destination port is 0; a
 /// multi-valued app is a mismatch when any value is. Compiled once; then each call costs O(1) in the number of rules and
-/// ports, allocates nothing, and may run on any number of threads at once.
+/// ports, allocates nothing, and may run on any number of threads at once. A rule's <see cref="DetectionRule.Exemptions"/>
+/// that set ports only are compiled into its port bitmap; those that set a network are checked only after a value is found to
+/// mismatch, so traffic on expected ports pays nothing for them.
 /// </summary>
 public sealed class MismatchEvaluator
 {
@@ -19,9 +21,20 @@ public sealed class MismatchEvaluator
     // Per (app id, record transport): offset of the bitmap of ports where the app is a mismatch, or -1 when no rule applies.
     private readonly int[] _mismatchPorts;
 
-    // Per app id: the rules that claim it, in rule-set order; per rule: offset of its expected-port bitmap.
+    // Per app id: the rules that claim it, in rule-set order; per rule: offset of the bitmap of ports it does not expect.
+    // Storing the complement lets an (app, transport) judged by one rule share that rule's bitmap: a pack of 2,000 App-IDs
+    // then needs one bitmap per distinct port set instead of two.
     private readonly int[][] _rulesByApp;
-    private readonly int[] _expectedPorts;
+    private readonly int[] _unexpectedPorts;
+
+    // Per rule: the transport it is limited to (Unknown for any), so that naming the broken rule reads a byte array
+    // instead of thousands of rule objects.
+    private readonly Transport[] _ruleTransports;
+
+    // Per rule: the exemptions that need addresses (checked after a mismatch), or an empty array; whether any rule has one,
+    // so that rule sets without them run exactly the code they ran before exemptions existed.
+    private readonly RuleExemption[][] _addressExemptions;
+    private readonly bool _hasAddressExemptions;
 
     /// <summary>Compiles a rule set.</summary>
     /// <param name="rules">The rules.</param>
@@ -50,14 +63,37 @@ public sealed class MismatchEvaluator
 
         _names = new AppNameTable(appIds);
         var builder = new PortBitmaps.Builder();
-        _expectedPorts = new int[rules.Count];
+        _unexpectedPorts = new int[rules.Count];
+        _ruleTransports = new Transport[rules.Count];
         var notExpected = new ulong[rules.Count][];
+        _addressExemptions = new RuleExemption[rules.Count][];
         for (var r = 0; r < rules.Count; r++)
         {
             var expected = PortBitmaps.Builder.NewBitmap();
             PortBitmaps.Builder.Add(expected, rules[r].ExpectedPorts);
-            _expectedPorts[r] = builder.Intern(expected);
-            notExpected[r] = Array.ConvertAll(expected, word => ~word);
+            var withAddresses = new List<RuleExemption>();
+            foreach (var exemption in rules[r].Exemptions)
+            {
+                if (exemption.NeedsAddresses)
+                {
+                    withAddresses.Add(exemption);
+                }
+                else if (exemption.DestinationPorts is { } ports)
+                {
+                    PortBitmaps.Builder.Add(expected, ports);
+                }
+            }
+
+            _addressExemptions[r] = [.. withAddresses];
+            _hasAddressExemptions |= withAddresses.Count > 0;
+            for (var w = 0; w < expected.Length; w++)
+            {
+                expected[w] = ~expected[w];
+            }
+
+            notExpected[r] = expected;
+            _ruleTransports[r] = rules[r].Transport ?? Transport.Unknown;
+            _unexpectedPorts[r] = builder.Intern(expected);
         }
 
         _rulesByApp = new int[appIds.Count][];
@@ -67,20 +103,31 @@ public sealed class MismatchEvaluator
             _rulesByApp[id] = [.. rulesByApp[id]];
             for (var t = 0; t < TransportCount; t++)
             {
-                ulong[]? mismatch = null;
+                // One applicable rule (or several with the same ports): its own bitmap; more: the union of theirs.
+                int offset = -1, first = -1;
+                ulong[]? union = null;
                 foreach (var r in rulesByApp[id])
                 {
-                    if (Applies(rules[r], (Transport)t))
+                    if (!Applies(rules[r], (Transport)t) || _unexpectedPorts[r] == offset)
                     {
-                        mismatch ??= PortBitmaps.Builder.NewBitmap();
-                        for (var w = 0; w < mismatch.Length; w++)
-                        {
-                            mismatch[w] |= notExpected[r][w];
-                        }
+                        continue;
+                    }
+
+                    if (first < 0)
+                    {
+                        first = r;
+                        offset = _unexpectedPorts[r];
+                        continue;
+                    }
+
+                    union ??= (ulong[])notExpected[first].Clone();
+                    for (var w = 0; w < union.Length; w++)
+                    {
+                        union[w] |= notExpected[r][w];
                     }
                 }
 
-                _mismatchPorts[(id * TransportCount) + t] = mismatch is null ? -1 : builder.Intern(mismatch);
+                _mismatchPorts[(id * TransportCount) + t] = union is null ? offset : builder.Intern(union);
             }
         }
 
@@ -99,7 +146,8 @@ public sealed class MismatchEvaluator
         var transport = (int)record.Transport & (TransportCount - 1);
         foreach (var value in record.Apps)
         {
-            if (MismatchOffset(value, transport) is var offset and >= 0 && _bitmaps.Contains(offset, port))
+            if (MismatchOffset(value, transport) is var offset and >= 0 && _bitmaps.Contains(offset, port)
+                && (!_hasAddressExemptions || !AllBrokenRulesExempt(value, port, in record)))
             {
                 return true;
             }
@@ -119,7 +167,8 @@ public sealed class MismatchEvaluator
         ulong mask = 0;
         foreach (var value in record.Apps)
         {
-            if (TryMatch(value, port, transport, out var rule))
+            if (TryMatch(value, port, transport, out var rule)
+                && (!_hasAddressExemptions || TryMatch(value, port, transport, record.SourceAddress, record.DestinationAddress, out rule)))
             {
                 if (count++ == 0)
                 {
@@ -141,7 +190,7 @@ public sealed class MismatchEvaluator
 
     /// <summary>
     /// Checks one app value: is it a mismatch on <paramref name="destinationPort"/> over <paramref name="transport"/>, and under which rule?
-    /// This is what the aggregator calls per value.
+    /// Without addresses, exemptions that name a network cannot apply: use the overload with addresses when rules have them.
     /// </summary>
     /// <param name="app">The app value as UTF-8.</param>
     /// <param name="destinationPort">The destination port (0 when absent).</param>
@@ -170,7 +219,7 @@ public sealed class MismatchEvaluator
 
         foreach (var r in _rulesByApp[id])
         {
-            if (Applies(Rules[r], transport) && !_bitmaps.Contains(_expectedPorts[r], destinationPort))
+            if (Judges(_ruleTransports[r], transport) && _bitmaps.Contains(_unexpectedPorts[r], destinationPort))
             {
                 ruleIndex = r;
                 return true;
@@ -180,6 +229,29 @@ public sealed class MismatchEvaluator
         return false; // unreachable: the combined bitmap is the union of these rules' complements
     }
 
+    /// <summary>
+    /// Checks one app value of a flow from <paramref name="source"/> to <paramref name="destination"/>: is it a mismatch on
+    /// <paramref name="destinationPort"/> over <paramref name="transport"/> that no exemption covers, and under which rule?
+    /// This is what the aggregator calls per value.
+    /// </summary>
+    /// <param name="app">The app value as UTF-8.</param>
+    /// <param name="destinationPort">The destination port (0 when absent).</param>
+    /// <param name="transport">The transport.</param>
+    /// <param name="source">The source address, for exemptions that name a source network.</param>
+    /// <param name="destination">The destination address, for exemptions that name a destination network.</param>
+    /// <param name="ruleIndex">The first rule, in rule-set order, that the value breaks; -1 when none.</param>
+    /// <returns>Whether the value is a mismatch.</returns>
+    public bool TryMatch(ReadOnlySpan<byte> app, int destinationPort, Transport transport, IPAddressValue source, IPAddressValue destination, out int ruleIndex)
+    {
+        if (!TryMatch(app, destinationPort, transport, out ruleIndex) || !_hasAddressExemptions)
+        {
+            return ruleIndex >= 0;
+        }
+
+        ruleIndex = FirstBrokenRule(_names.Find(app), destinationPort, transport, source, destination);
+        return ruleIndex >= 0;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int MismatchOffset(ReadOnlySpan<byte> value, int transport)
     {
@@ -187,6 +259,41 @@ public sealed class MismatchEvaluator
         return id < 0 ? -1 : _mismatchPorts[(id * TransportCount) + transport];
     }
 
+    // Only after a mismatch, when some rule has network exemptions: whether every rule the value breaks exempts this flow.
+    private bool AllBrokenRulesExempt(ReadOnlySpan<byte> value, int port, in FlowRecord record)
+        => FirstBrokenRule(_names.Find(value), port, record.Transport, record.SourceAddress, record.DestinationAddress) < 0;
+
+    // The first rule claiming app id that the value breaks and that no exemption of the rule covers; -1 when none.
+    private int FirstBrokenRule(int id, int port, Transport transport, IPAddressValue source, IPAddressValue destination)
+    {
+        foreach (var r in _rulesByApp[id])
+        {
+            if (Judges(_ruleTransports[r], transport) && _bitmaps.Contains(_unexpectedPorts[r], port) && !IsExempted(r, source, destination, port))
+            {
+                return r;
+            }
+        }
+
+        return -1; // without address exemptions unreachable: the combined bitmap is the union of these rules' complements
+    }
+
+    private bool IsExempted(int rule, IPAddressValue source, IPAddressValue destination, int port)
+    {
+        foreach (var exemption in _addressExemptions[rule])
+        {
+            if (exemption.Matches(source, destination, port))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool Applies(DetectionRule rule, Transport transport)
         => rule.Transport is null || transport == Transport.Unknown || rule.Transport == transport;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Judges(Transport ruleTransport, Transport transport)
+        => ruleTransport == Transport.Unknown || transport == Transport.Unknown || ruleTransport == transport;
 }

@@ -11,6 +11,7 @@ public sealed class DetectionRule
     private readonly int _riskScore;
     private readonly ImmutableArray<string> _techniques = ImmutableArray<string>.Empty;
     private readonly Transport? _transport;
+    private readonly ImmutableArray<RuleExemption> _exemptions = ImmutableArray<RuleExemption>.Empty;
 
     /// <summary>Creates a rule.</summary>
     /// <param name="id">A stable identifier, unique in its rule set (for example <c>escu-dns</c>).</param>
@@ -83,6 +84,38 @@ public sealed class DetectionRule
 
     /// <summary>Gets a description for analysts.</summary>
     public string? Description { get; init; }
+
+    /// <summary>
+    /// Gets where the expected ports come from (an IANA registration, an RFC, Zeek's or nDPI's default ports, a vendor
+    /// table), or <see langword="null"/> when the rule does not say.
+    /// </summary>
+    public string? Reference { get; init; }
+
+    /// <summary>
+    /// Gets the rule's exemptions: traffic the rule would flag that is accepted anyway. Each needs a comment and at least
+    /// one condition (source network, destination network, destination ports).
+    /// </summary>
+    public ImmutableArray<RuleExemption> Exemptions
+    {
+        get => _exemptions;
+        init
+        {
+            foreach (var exemption in value.IsDefault ? [] : value)
+            {
+                if (exemption is null)
+                {
+                    throw Invalid(nameof(Exemptions), "has a null exemption");
+                }
+
+                if (!exemption.HasCondition)
+                {
+                    throw Invalid(nameof(Exemptions), $"has the exemption '{exemption.Comment}' with no condition; it would switch the rule off");
+                }
+            }
+
+            _exemptions = value.IsDefault ? ImmutableArray<RuleExemption>.Empty : value;
+        }
+    }
 
     /// <summary>Gets the risk score of a finding, 0-100 (ESCU: impact x confidence / 100).</summary>
     public int RiskScore

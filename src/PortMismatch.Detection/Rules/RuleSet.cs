@@ -49,6 +49,21 @@ public sealed class RuleSet : IReadOnlyList<DetectionRule>
     /// </summary>
     public static RuleSet Escu { get; } = EscuRules.Create();
 
+    /// <summary>
+    /// Gets the <c>extended</c> set: transport-aware rules for DNS (with mDNS, LLMNR, NetBIOS-NS, DoT), HTTP, TLS (with the
+    /// implicit-TLS ports), QUIC, SMTP, IMAP, POP3, SSH, RDP, Telnet, FTP, SMB, NTP, SNMP, LDAP, Kerberos, SIP, IRC, MySQL,
+    /// PostgreSQL and SQL Server, each with the source of its ports, a risk score, ATT&amp;CK ids, and the app names Zeek,
+    /// PAN-OS, nDPI and YAF use. On the ESCU app names it flags a subset of what <see cref="Escu"/> flags.
+    /// </summary>
+    public static RuleSet Extended { get; } = ExtendedRules.Create();
+
+    /// <summary>
+    /// Gets the <c>panos-appid</c> set: one rule per PAN-OS App-ID and transport with static default ports, generated from the
+    /// Palo Alto Networks Splunk add-on's <c>app_list.csv</c> (ISC licence) by <c>tools/generate-panos-pack.py</c>; loaded
+    /// from an embedded resource on first use.
+    /// </summary>
+    public static RuleSet PanOsAppId => RuleSets.PanOsAppId;
+
     /// <summary>Gets the number of rules.</summary>
     public int Count => _rules.Length;
 
