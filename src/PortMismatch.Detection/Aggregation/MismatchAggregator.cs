@@ -153,7 +153,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
             var table = TableFor(time);
             foreach (var value in record.Apps)
             {
-                _ = _evaluator.TryMatch(value, port, transport, out var rule);
+                _ = _evaluator.TryMatch(value, port, transport, record.SourceAddress, record.DestinationAddress, out var rule);
                 Count(table, record, value, port, transport, rule);
             }
 
@@ -164,7 +164,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         GroupTable? target = null;
         foreach (var value in record.Apps)
         {
-            if (_evaluator.TryMatch(value, port, transport, out var rule))
+            if (_evaluator.TryMatch(value, port, transport, record.SourceAddress, record.DestinationAddress, out var rule))
             {
                 target ??= TableFor(time);
                 Count(target, record, value, port, transport, rule);

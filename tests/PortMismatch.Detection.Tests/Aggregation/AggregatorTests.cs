@@ -2,6 +2,7 @@ using System.Text;
 
 namespace PortMismatch.Detection.Tests.Aggregation;
 
+[Collection(MeasurementCollection.Name)]
 public sealed class AggregatorTests
 {
     private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);
@@ -228,6 +229,25 @@ public sealed class AggregatorTests
         aggregator.Complete();
         var actual = sink.Rows.GroupBy(r => r.DestinationPort).ToDictionary(g => g.Key, g => g.Sum(r => r.Count));
         Assert.Equal(expected.OrderBy(p => p.Key), actual.OrderBy(p => p.Key));
+    }
+
+    [Fact]
+    public void Network_exemptions_of_a_rule_apply_to_the_rows()
+    {
+        var rule = new DetectionRule("dns", "dns off 53", ["dns"], PortSet.Of(53))
+        {
+            Exemptions = [new RuleExemption("our resolver answers mDNS") { SourceNetwork = IPNetworkValue.Parse("10.20.0.0/16"), DestinationPorts = PortSet.Of(5353) }],
+        };
+        var evaluator = new MismatchEvaluator(new RuleSet([rule]));
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(evaluator, sink);
+        var dns = "dns"u8.ToArray();
+        aggregator.Add(Record(dns, 1, 5353, IPAddressValue.Parse("10.20.1.1"), IPAddressValue.Parse("224.0.0.251"))); // exempt
+        aggregator.Add(Record(dns, 2, 5353, IPAddressValue.Parse("10.21.1.1"), IPAddressValue.Parse("224.0.0.251"))); // other source
+        aggregator.Add(Record(dns, 3, 8053, IPAddressValue.Parse("10.20.1.1"), IPAddressValue.Parse("198.51.100.77"))); // other port
+        aggregator.Complete();
+        Assert.Equal([("10.20.1.1", 8053), ("10.21.1.1", 5353)], sink.Rows.Select(r => (r.SourceAddress.ToString(), r.DestinationPort)).Order());
+        Assert.Equal(2, aggregator.RecordsSelected);
     }
 
     [Fact]

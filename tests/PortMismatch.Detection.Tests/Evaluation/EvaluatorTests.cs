@@ -2,6 +2,7 @@ using System.Text;
 
 namespace PortMismatch.Detection.Tests.Evaluation;
 
+[Collection(MeasurementCollection.Name)]
 public sealed class EvaluatorTests
 {
     private static MismatchEvaluator Compile(params DetectionRule[] rules) => new(new RuleSet(rules));
