@@ -142,12 +142,33 @@ public sealed class MismatchEvaluator
     /// <returns>Whether the record is a mismatch.</returns>
     public bool IsMismatch(in FlowRecord record)
     {
+        if (_hasAddressExemptions)
+        {
+            return IsMismatchWithExemptions(record);
+        }
+
+        // The hot loop of rule sets without network exemptions: nothing after the bitmap test.
+        var port = record.DestinationPort.GetValueOrDefault();
+        var transport = (int)record.Transport & (TransportCount - 1);
+        foreach (var value in record.Apps)
+        {
+            if (MismatchOffset(value, transport) is var offset and >= 0 && _bitmaps.Contains(offset, port))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsMismatchWithExemptions(in FlowRecord record)
+    {
         var port = record.DestinationPort.GetValueOrDefault();
         var transport = (int)record.Transport & (TransportCount - 1);
         foreach (var value in record.Apps)
         {
             if (MismatchOffset(value, transport) is var offset and >= 0 && _bitmaps.Contains(offset, port)
-                && (!_hasAddressExemptions || !AllBrokenRulesExempt(value, port, in record)))
+                && !AllBrokenRulesExempt(value, port, in record))
             {
                 return true;
             }
