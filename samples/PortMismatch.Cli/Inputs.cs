@@ -126,10 +126,10 @@ internal static class Inputs
     }
 }
 
-/// <summary>A stream that replays bytes already read from the start of another.</summary>
-internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+/// <summary>The members every forward-only read stream here shares: no seeking, no writing, the inner stream owned.</summary>
+internal abstract class ReadOnlyStream(Stream inner) : Stream
 {
-    private int _position;
+    protected Stream Inner { get; } = inner;
 
     public override bool CanRead => true;
 
@@ -146,6 +146,35 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
     }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>A stream that replays bytes already read from the start of another.</summary>
+internal sealed class PrefixedStream(byte[] prefix, Stream inner) : ReadOnlyStream(inner)
+{
+    private int _position;
 
     public override int Read(Span<byte> buffer)
     {
@@ -157,89 +186,27 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
             return n;
         }
 
-        return inner.Read(buffer);
+        return Inner.Read(buffer);
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        => _position < prefix.Length ? new ValueTask<int>(Read(buffer.Span)) : inner.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
+        => _position < prefix.Length ? new ValueTask<int>(Read(buffer.Span)) : Inner.ReadAsync(buffer, cancellationToken);
 }
 
 /// <summary>Counts the bytes read from a file for the progress bar.</summary>
-internal sealed class CountingStream(Stream inner, ScanCommand.Run run) : Stream
+internal sealed class CountingStream(Stream inner, ScanCommand.Run run) : ReadOnlyStream(inner)
 {
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
-        var n = inner.Read(buffer);
+        var n = Inner.Read(buffer);
         run.AddBytes(n);
         return n;
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var n = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         run.AddBytes(n);
         return n;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }
