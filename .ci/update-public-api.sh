@@ -6,7 +6,7 @@ set -euo pipefail
 proj=$1
 dir=$(dirname "$proj")
 for pass in 1 2 3; do
-  out=$(dotnet build "$proj" -c Release -p:TreatWarningsAsErrors=false 2>&1 || true)
+  out=$(dotnet build "$proj" -c Release --no-incremental -p:TreatWarningsAsErrors=false 2>&1 || true)
   added=$(printf '%s\n' "$out" | grep -oP "RS0016: Symbol '\K.*?(?=' is not part of the declared public API)" | sort -u || true)
   removed=$(printf '%s\n' "$out" | grep -oP "RS0017: Symbol '\K.*?(?=' is part of the declared API)" | sort -u || true)
   [ -z "$added$removed" ] && break

@@ -2,8 +2,10 @@ namespace PortMismatch.Detection;
 
 /// <summary>
 /// Counts what a reader did with its input so that nothing is silently lost: <c>Read = Accepted + Rejected + Skipped</c>
-/// holds whenever a read has finished. Rejections and skips are also counted per reason. Not thread-safe: one instance per
-/// reader; combine instances with <see cref="Add(InputCounters)"/>.
+/// holds whenever a read has finished. Rejections and skips are also counted per reason. One thread counts (the reader);
+/// other threads may watch a running count: the totals are read without tearing (they may lag by a record), and
+/// <see cref="Add(InputCounters)"/> takes a consistent copy of the per-reason counts. Combine instances with
+/// <see cref="Add(InputCounters)"/>.
 /// </summary>
 public sealed class InputCounters
 {
@@ -22,10 +24,10 @@ public sealed class InputCounters
     /// <summary>Gets the number of well-formed records that are not flows.</summary>
     public long Skipped { get; private set; }
 
-    /// <summary>Gets the rejections per reason code.</summary>
+    /// <summary>Gets the rejections per reason code (read it when the reader has finished; copy a running count with <see cref="Add(InputCounters)"/>).</summary>
     public IReadOnlyDictionary<string, long> RejectedByReason => _rejected;
 
-    /// <summary>Gets the skips per reason code.</summary>
+    /// <summary>Gets the skips per reason code (read it when the reader has finished; copy a running count with <see cref="Add(InputCounters)"/>).</summary>
     public IReadOnlyDictionary<string, long> SkippedByReason => _skipped;
 
     /// <summary>Gets whether every record read has an outcome.</summary>
@@ -62,24 +64,31 @@ public sealed class InputCounters
         Accepted += other.Accepted;
         Rejected += other.Rejected;
         Skipped += other.Skipped;
-        foreach (var (reason, count) in other._rejected)
-        {
-            _rejected[reason] = _rejected.GetValueOrDefault(reason) + count;
-        }
-
-        foreach (var (reason, count) in other._skipped)
-        {
-            _skipped[reason] = _skipped.GetValueOrDefault(reason) + count;
-        }
+        AddCounts(_rejected, other._rejected);
+        AddCounts(_skipped, other._skipped);
     }
 
-    /// <summary>Returns <c>read 10 = accepted 7 + rejected 2 + skipped 1</c>.</summary>
-    /// <returns>The text.</returns>
+    /// <inheritdoc/>
     public override string ToString() => FormattableString.Invariant($"read {Read} = accepted {Accepted} + rejected {Rejected} + skipped {Skipped}");
 
     private static void Increment(Dictionary<string, long> counts, string reason)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
-        counts[reason] = counts.GetValueOrDefault(reason) + 1;
+        lock (counts)
+        {
+            // A lock without contention costs little next to a rejection; it lets a metrics thread copy a running count.
+            counts[reason] = counts.GetValueOrDefault(reason) + 1;
+        }
+    }
+
+    private static void AddCounts(Dictionary<string, long> target, Dictionary<string, long> source)
+    {
+        lock (source)
+        {
+            foreach (var (reason, count) in source)
+            {
+                target[reason] = target.GetValueOrDefault(reason) + count;
+            }
+        }
     }
 }

@@ -1,0 +1,35 @@
+namespace PortMismatch.Detection;
+
+/// <summary>
+/// The detection's settings for dependency injection, bindable from configuration (for example a <c>PortMismatch</c>
+/// section of <c>appsettings.json</c>). Validated when the host starts; see <c>AddPortMismatchDetection</c>.
+/// </summary>
+public sealed class PortMismatchDetectionOptions
+{
+    /// <summary>
+    /// Gets or sets the rules: built-in set names and rule-file paths separated by commas, as <see cref="RuleSets.Parse"/>
+    /// reads them (<c>escu</c>, <c>extended,panos-appid</c>, <c>escu,/etc/portmismatch/rules.json</c>). Default <c>escu</c>.
+    /// </summary>
+    public string Rules { get; set; } = RuleSets.EscuName;
+
+    /// <summary>Gets or sets the path of an allow-list file (see <see cref="AllowListJson"/>), or <see langword="null"/> for none.</summary>
+    public string? AllowList { get; set; }
+
+    /// <summary>Gets or sets the tumbling window of the rows (live sources need one), or <see langword="null"/> for one group per key.</summary>
+    public TimeSpan? Window { get; set; }
+
+    /// <summary>Gets or sets how late a record may arrive and still count in its window.</summary>
+    public TimeSpan AllowedLateness { get; set; }
+
+    /// <summary>Gets or sets which app values of a record make groups.</summary>
+    public AppGrouping Grouping { get; set; } = AppGrouping.MismatchingValues;
+
+    /// <summary>Gets or sets the most groups held in memory before the oldest is emitted early as a partial row.</summary>
+    public int MaxGroups { get; set; } = AggregatorOptions.Default.MaxGroups;
+
+    /// <summary>Gets or sets how many sources are read at once; <see langword="null"/> for the processor count.</summary>
+    public int? MaxDegreeOfParallelism { get; set; }
+
+    /// <summary>Gets or sets how many rejected records per minute are logged (the rest are counted and summarised). Default 10.</summary>
+    public int MaxLoggedRejectionsPerMinute { get; set; } = 10;
+}

@@ -1,0 +1,49 @@
+namespace PortMismatch.Detection;
+
+/// <summary>
+/// What a <see cref="DetectionPipeline"/> has done so far, so that every record and row is accounted for:
+/// <c>Input.Read = Input.Accepted + Input.Rejected + Input.Skipped</c>, records selected out of those accepted, and
+/// <c>RowsEmitted = RowsWritten + sum(RowsFilteredByEntry)</c>.
+/// </summary>
+public sealed class DetectionCounters
+{
+    internal DetectionCounters(InputCounters input, long selected, long late, long rowsEmitted, long rowsWritten, long[] filtered, long sourcesRead, long sourcesFailed)
+    {
+        Input = input;
+        RecordsSelected = selected;
+        LateRecords = late;
+        RowsEmitted = rowsEmitted;
+        RowsWritten = rowsWritten;
+        RowsFilteredByEntry = filtered;
+        SourcesRead = sourcesRead;
+        SourcesFailed = sourcesFailed;
+    }
+
+    /// <summary>Gets the input counters of every source: read, accepted, rejected and skipped by reason.</summary>
+    public InputCounters Input { get; }
+
+    /// <summary>Gets the number of accepted records the rules selected (mismatches).</summary>
+    public long RecordsSelected { get; }
+
+    /// <summary>Gets the number of selected records that arrived after their window had been emitted (in late rows).</summary>
+    public long LateRecords { get; }
+
+    /// <summary>Gets the number of rows the aggregation emitted, before the allow-list.</summary>
+    public long RowsEmitted { get; }
+
+    /// <summary>Gets the number of rows the allow-list kept and the output received.</summary>
+    public long RowsWritten { get; }
+
+    /// <summary>Gets the rows removed by each allow-list entry, in the allow-list's order.</summary>
+    public IReadOnlyList<long> RowsFilteredByEntry { get; }
+
+    /// <summary>Gets the number of sources read to their end (or until cancelled).</summary>
+    public long SourcesRead { get; }
+
+    /// <summary>Gets the number of sources that failed (see <see cref="DetectionResult.Failures"/>).</summary>
+    public long SourcesFailed { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => FormattableString.Invariant(
+        $"{Input}; selected {RecordsSelected}; rows {RowsEmitted} = written {RowsWritten} + allow-listed {RowsEmitted - RowsWritten}; sources {SourcesRead} read, {SourcesFailed} failed");
+}

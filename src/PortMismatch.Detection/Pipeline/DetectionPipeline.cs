@@ -1,0 +1,352 @@
+using System.Diagnostics.Metrics;
+using System.Reflection;
+
+namespace PortMismatch.Detection;
+
+/// <summary>
+/// The whole detection: sources -> evaluator -> aggregator -> allow-list -> output, with counters for every record and row
+/// and a <see cref="System.Diagnostics.Metrics"/> meter named <see cref="MeterName"/> that exposes them.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Sources are read in parallel (<see cref="DetectionPipelineOptions.MaxDegreeOfParallelism"/>), each into an aggregator
+/// of its own; when all are done the aggregators are merged and completed, so a batch run emits the same rows as one
+/// aggregator reading every source in turn. With windows, a window's rows are emitted by each source's aggregator when it
+/// closes there (one row per source for the same key), and the rest are merged at the end.
+/// </para>
+/// <para>
+/// The output is called from one thread at a time. Cancelling a run stops the sources; what was read is still aggregated
+/// and emitted (a live collector flushes its open windows on shutdown). One run at a time per pipeline.
+/// </para>
+/// </remarks>
+public sealed class DetectionPipeline : IDisposable
+{
+    /// <summary>The name of the meter: <c>PortMismatch.Detection</c>.</summary>
+    public const string MeterName = "PortMismatch.Detection";
+
+    private readonly MismatchEvaluator _evaluator;
+    private readonly RowCounter _rows;
+    private readonly object _lock = new();
+    private readonly Meter _meter;
+    private readonly Totals _totals;
+    private Run? _run;
+
+    /// <summary>Creates a pipeline that writes its rows to <paramref name="output"/>.</summary>
+    /// <param name="options">What to detect and how; <see langword="null"/> for <see cref="DetectionPipelineOptions.Default"/>.</param>
+    /// <param name="output">Receives the rows the allow-list keeps.</param>
+    /// <param name="meterFactory">Creates the meter (the host's, from DI); <see langword="null"/> makes a meter of the pipeline's own.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="DetectionPipelineOptions.MaxDegreeOfParallelism"/> is less than 1.</exception>
+    public DetectionPipeline(DetectionPipelineOptions? options, IMismatchRowSink output, IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        Options = options ?? DetectionPipelineOptions.Default;
+        ArgumentNullException.ThrowIfNull(Options.Rules, "options.Rules");
+        ArgumentNullException.ThrowIfNull(Options.AllowList, "options.AllowList");
+        ArgumentNullException.ThrowIfNull(Options.Aggregation, "options.Aggregation");
+        if (Options.MaxDegreeOfParallelism is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), Options.MaxDegreeOfParallelism, "MaxDegreeOfParallelism must be at least 1.");
+        }
+
+        _evaluator = new MismatchEvaluator(Options.Rules);
+        _totals = new Totals(Options.AllowList.Count);
+        _rows = new RowCounter(this, Options.AllowList, output);
+        var version = typeof(DetectionPipeline).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        _meter = meterFactory?.Create(new MeterOptions(MeterName) { Version = version }) ?? new Meter(MeterName, version);
+        CreateInstruments();
+    }
+
+    /// <summary>Gets the options.</summary>
+    public DetectionPipelineOptions Options { get; }
+
+    /// <summary>
+    /// Reads every source, aggregates, filters and writes the rows. A source that fails (not its format, an I/O error) is
+    /// reported in <see cref="DetectionResult.Failures"/> and the others go on.
+    /// </summary>
+    /// <param name="sources">The sources.</param>
+    /// <param name="cancellationToken">Stops reading; the rows of what was read are still emitted.</param>
+    /// <returns>The counters of this run and its failures.</returns>
+    /// <exception cref="InvalidOperationException">Another run of this pipeline is in progress.</exception>
+    public async Task<DetectionResult> RunAsync(IEnumerable<IFlowSource> sources, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        var workers = new List<Worker>();
+        foreach (var source in sources)
+        {
+            ArgumentNullException.ThrowIfNull(source, nameof(sources));
+            workers.Add(new Worker(source, new MismatchAggregator(_evaluator, _rows, Options.Aggregation)));
+        }
+
+        var run = new Run(workers, Options.AllowList.Count);
+        lock (_lock)
+        {
+            if (_run is not null)
+            {
+                throw new InvalidOperationException("This pipeline is already running; a pipeline runs one set of sources at a time.");
+            }
+
+            _run = run;
+        }
+
+        try
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.MaxDegreeOfParallelism ?? Environment.ProcessorCount };
+            await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, cancellationToken)).ConfigureAwait(false);
+
+            // Merge and complete on this thread; the rows go through the same counted, locked path as the early ones.
+            if (workers.Count > 0)
+            {
+                var first = workers[0].Aggregator;
+                for (var i = 1; i < workers.Count; i++)
+                {
+                    first.Merge(workers[i].Aggregator);
+                }
+
+                first.Complete();
+                lock (_lock)
+                {
+                    run.LateRecords += first.LateRecords;
+                }
+            }
+
+            return new DetectionResult(run.Snapshot(), run.Failures.ToArray(), cancellationToken.IsCancellationRequested);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _totals.Add(run);
+                _run = null;
+            }
+        }
+    }
+
+    /// <summary>Gets the counters of every run so far, including the one in progress (its live values may lag by a record).</summary>
+    /// <returns>A snapshot.</returns>
+    public DetectionCounters GetCounters()
+    {
+        lock (_lock)
+        {
+            var input = new InputCounters();
+            input.Add(_totals.Input);
+            var filtered = (long[])_totals.Filtered.Clone();
+            long selected = _totals.Selected, late = _totals.Late, emitted = _totals.Emitted, written = _totals.Written, read = _totals.SourcesRead, failed = _totals.SourcesFailed;
+            if (_run is { } run)
+            {
+                var live = run.Snapshot();
+                input.Add(live.Input);
+                selected += live.RecordsSelected;
+                late += live.LateRecords;
+                emitted += live.RowsEmitted;
+                written += live.RowsWritten;
+                read += live.SourcesRead;
+                failed += live.SourcesFailed;
+                for (var i = 0; i < filtered.Length; i++)
+                {
+                    filtered[i] += live.RowsFilteredByEntry[i];
+                }
+            }
+
+            return new DetectionCounters(input, selected, late, emitted, written, filtered, read, failed);
+        }
+    }
+
+    /// <summary>Disposes the meter.</summary>
+    public void Dispose() => _meter.Dispose();
+
+    private static async ValueTask ReadAsync(Worker worker, Run run, CancellationToken cancellationToken)
+    {
+        Exception? failure = null;
+        try
+        {
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                await worker.Source.ReadAsync(worker, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled: what was read is kept.
+        }
+        catch (Exception e) when (e is InputFormatException or IOException or UnauthorizedAccessException)
+        {
+            failure = e;
+        }
+
+        run.Finish(worker, failure);
+    }
+
+    private void CreateInstruments()
+    {
+        _meter.CreateObservableCounter("portmismatch.records.read", () => GetCounters().Input.Read, "{record}", "Records the sources delimited (lines, JSON objects, flow records).");
+        _meter.CreateObservableCounter("portmismatch.records.accepted", () => GetCounters().Input.Accepted, "{record}", "Records that became flow records.");
+        _meter.CreateObservableCounter("portmismatch.records.rejected", () => ByReason(GetCounters().Input.RejectedByReason), "{record}", "Malformed records, by reason.");
+        _meter.CreateObservableCounter("portmismatch.records.skipped", () => ByReason(GetCounters().Input.SkippedByReason), "{record}", "Well-formed records that are not flows (templates, other log types, replies), by reason.");
+        _meter.CreateObservableCounter("portmismatch.records.selected", () => GetCounters().RecordsSelected, "{record}", "Accepted records the rules selected (protocol or port mismatches).");
+        _meter.CreateObservableCounter("portmismatch.rows.emitted", () => GetCounters().RowsEmitted, "{row}", "Result rows the aggregation emitted, before the allow-list.");
+        _meter.CreateObservableCounter("portmismatch.rows.filtered", FilteredRows, "{row}", "Result rows removed by the allow-list, by entry.");
+        _meter.CreateObservableCounter("portmismatch.rows.written", () => GetCounters().RowsWritten, "{row}", "Result rows written to the output.");
+        _meter.CreateObservableCounter("portmismatch.sources.failed", () => GetCounters().SourcesFailed, "{source}", "Sources that could not be read to their end.");
+    }
+
+    private static List<Measurement<long>> ByReason(IReadOnlyDictionary<string, long> counts)
+    {
+        var measurements = new List<Measurement<long>>(counts.Count);
+        foreach (var (reason, count) in counts)
+        {
+            measurements.Add(new Measurement<long>(count, new KeyValuePair<string, object?>("reason", reason)));
+        }
+
+        return measurements;
+    }
+
+    private List<Measurement<long>> FilteredRows()
+    {
+        var counters = GetCounters();
+        var measurements = new List<Measurement<long>>(counters.RowsFilteredByEntry.Count);
+        for (var i = 0; i < counters.RowsFilteredByEntry.Count; i++)
+        {
+            measurements.Add(new Measurement<long>(
+                counters.RowsFilteredByEntry[i],
+                new KeyValuePair<string, object?>("allow_list_entry", i),
+                new KeyValuePair<string, object?>("comment", Options.AllowList[i].Comment)));
+        }
+
+        return measurements;
+    }
+
+    /// <summary>One source and its aggregator; counts selected records where the meter can see them.</summary>
+    private sealed class Worker(IFlowSource source, MismatchAggregator aggregator) : IFlowRecordSink
+    {
+        private long _selected;
+
+        public IFlowSource Source { get; } = source;
+
+        public MismatchAggregator Aggregator { get; } = aggregator;
+
+        public long Selected => Volatile.Read(ref _selected);
+
+        public void OnRecord(in FlowRecord record)
+        {
+            if (Aggregator.Add(record))
+            {
+                Volatile.Write(ref _selected, _selected + 1);
+            }
+        }
+    }
+
+    /// <summary>One run's state; every member is guarded by the pipeline's lock except the workers' own counts.</summary>
+    private sealed class Run(List<Worker> workers, int allowListCount)
+    {
+        private readonly InputCounters _finishedInput = new();
+        private readonly HashSet<Worker> _active = [.. workers];
+        private readonly object _sync = new();
+
+        public List<SourceFailure> Failures { get; } = [];
+
+        public long FinishedSelected { get; private set; }
+
+        public long LateRecords { get; set; }
+
+        public long Emitted { get; set; }
+
+        public long Written { get; set; }
+
+        public long[] Filtered { get; } = new long[allowListCount];
+
+        public long SourcesRead { get; private set; }
+
+        public void Finish(Worker worker, Exception? failure)
+        {
+            lock (_sync)
+            {
+                _active.Remove(worker);
+                _finishedInput.Add(worker.Source.Counters);
+                FinishedSelected += worker.Selected;
+                if (failure is null)
+                {
+                    SourcesRead++;
+                }
+                else
+                {
+                    Failures.Add(new SourceFailure(worker.Source.Name, failure));
+                }
+            }
+        }
+
+        public DetectionCounters Snapshot()
+        {
+            lock (_sync)
+            {
+                var input = new InputCounters();
+                input.Add(_finishedInput);
+                var selected = FinishedSelected;
+                foreach (var worker in _active)
+                {
+                    input.Add(worker.Source.Counters);
+                    selected += worker.Selected;
+                }
+
+                return new DetectionCounters(input, selected, LateRecords, Emitted, Written, (long[])Filtered.Clone(), SourcesRead, Failures.Count);
+            }
+        }
+    }
+
+    private sealed class Totals(int allowListCount)
+    {
+        public InputCounters Input { get; } = new();
+
+        public long[] Filtered { get; } = new long[allowListCount];
+
+        public long Selected { get; private set; }
+
+        public long Late { get; private set; }
+
+        public long Emitted { get; private set; }
+
+        public long Written { get; private set; }
+
+        public long SourcesRead { get; private set; }
+
+        public long SourcesFailed { get; private set; }
+
+        public void Add(Run run)
+        {
+            var counters = run.Snapshot();
+            Input.Add(counters.Input);
+            Selected += counters.RecordsSelected;
+            Late += counters.LateRecords;
+            Emitted += counters.RowsEmitted;
+            Written += counters.RowsWritten;
+            SourcesRead += counters.SourcesRead;
+            SourcesFailed += counters.SourcesFailed;
+            for (var i = 0; i < Filtered.Length; i++)
+            {
+                Filtered[i] += counters.RowsFilteredByEntry[i];
+            }
+        }
+    }
+
+    /// <summary>Counts the rows the aggregators emit, applies the allow-list and writes the rest, one thread at a time.</summary>
+    private sealed class RowCounter(DetectionPipeline pipeline, AllowList allowList, IMismatchRowSink output) : IMismatchRowSink
+    {
+        public void OnRow(MismatchRow row)
+        {
+            ArgumentNullException.ThrowIfNull(row);
+            lock (pipeline._lock)
+            {
+                var run = pipeline._run!;
+                run.Emitted++;
+                var entry = allowList.IndexOfMatch(row);
+                if (entry >= 0)
+                {
+                    run.Filtered[entry]++;
+                    return;
+                }
+
+                run.Written++;
+                output.OnRow(row);
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+namespace PortMismatch.Detection;
+
+/// <summary>What a <see cref="DetectionPipeline"/> detects and how it groups and filters the findings.</summary>
+public sealed record DetectionPipelineOptions
+{
+    /// <summary>Gets the default options: the ESCU rules, no allow-list, one group per key for the whole input.</summary>
+    public static DetectionPipelineOptions Default { get; } = new();
+
+    /// <summary>Gets the rules (default <see cref="RuleSet.Escu"/>; see <see cref="RuleSets.Parse"/> for sets by name).</summary>
+    public RuleSet Rules { get; init; } = RuleSet.Escu;
+
+    /// <summary>Gets the allow-list applied to result rows (the search's <c>protocol_or_port_mismatch_filter</c>).</summary>
+    public AllowList AllowList { get; init; } = AllowList.Empty;
+
+    /// <summary>Gets the aggregation options: windows, lateness, grouping, memory bounds.</summary>
+    public AggregatorOptions Aggregation { get; init; } = AggregatorOptions.Default;
+
+    /// <summary>
+    /// Gets how many sources are read at once (default: the processor count). Each source has an aggregator of its own;
+    /// their groups are merged at the end, so the rows are the same as with one. A live source (a socket) holds its slot
+    /// until cancelled: set this to at least the number of live sources.
+    /// </summary>
+    public int? MaxDegreeOfParallelism { get; init; }
+}

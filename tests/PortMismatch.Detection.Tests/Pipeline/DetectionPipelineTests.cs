@@ -1,0 +1,186 @@
+using System.Diagnostics.Metrics;
+
+namespace PortMismatch.Detection.Tests.Pipeline;
+
+public sealed class DetectionPipelineTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 2)]
+    [InlineData(7, 3)]
+    public async Task Parallel_sources_give_the_rows_of_one_aggregator_reading_them_in_turn(int sourceCount, int parallelism)
+    {
+        const int seed = 20261126;
+        var parts = Enumerable.Range(0, sourceCount).Select(i => PipelineTestData.Records(seed + i, 500)).ToList();
+
+        var expected = new RowCollector();
+        var single = new MismatchAggregator(new MismatchEvaluator(RuleSet.Escu), expected);
+        foreach (var record in parts.SelectMany(p => p))
+        {
+            record.Use((in FlowRecord r) => single.Add(r));
+        }
+
+        single.Complete();
+
+        var actual = new RowCollector();
+        using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { MaxDegreeOfParallelism = parallelism }, actual);
+        var result = await pipeline.RunAsync(parts.Select((p, i) => PipelineTestData.Source($"part{i}", p)), TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            PipelineTestData.Sorted(expected.Rows).Select(PipelineTestData.Describe),
+            PipelineTestData.Sorted(actual.Rows).Select(PipelineTestData.Describe));
+        Assert.NotEmpty(actual.Rows);
+        Assert.Equal(sourceCount * 500L, result.Counters.Input.Read);
+        Assert.True(result.Counters.Input.IsBalanced);
+        Assert.Equal(single.RecordsSelected, result.Counters.RecordsSelected);
+        Assert.Equal(expected.Rows.Count, result.Counters.RowsEmitted);
+        Assert.Equal(result.Counters.RowsEmitted, result.Counters.RowsWritten);
+        Assert.Equal(sourceCount, result.Counters.SourcesRead);
+        Assert.False(result.Cancelled);
+        Assert.Empty(result.Failures);
+    }
+
+    [Fact]
+    public async Task Allow_list_removals_are_counted_per_entry_and_rows_add_up()
+    {
+        var allowList = AllowListJson.Parse("""
+            { "allow": [
+              { "comment": "the DNS resolver on 5353", "app": "dns", "ports": [5353] },
+              { "comment": "lab host", "source": "10.0.0.1/32" }
+            ] }
+            """u8);
+        var output = new RowCollector();
+        using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { AllowList = allowList }, output);
+        var result = await pipeline.RunAsync([PipelineTestData.Source("a", PipelineTestData.Records(7, 2000))], TestContext.Current.CancellationToken);
+
+        var counters = result.Counters;
+        Assert.True(counters.RowsFilteredByEntry[0] > 0, "no row matched the first entry: the fixture does not test it");
+        Assert.True(counters.RowsFilteredByEntry[1] > 0, "no row matched the second entry: the fixture does not test it");
+        Assert.Equal(counters.RowsEmitted, counters.RowsWritten + counters.RowsFilteredByEntry.Sum());
+        Assert.Equal(counters.RowsWritten, output.Rows.Count);
+        Assert.DoesNotContain(output.Rows, r => allowList.IndexOfMatch(r) >= 0);
+    }
+
+    [Fact]
+    public async Task A_failing_source_is_reported_and_the_others_are_still_read()
+    {
+        var broken = FlowSource.Create("broken.log", new InputCounters(), (_, _) => throw new IOException("disk on fire"));
+        var output = new RowCollector();
+        using var pipeline = new DetectionPipeline(null, output);
+        var result = await pipeline.RunAsync([broken, PipelineTestData.Source("good", PipelineTestData.Records(3, 300))], TestContext.Current.CancellationToken);
+
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal("broken.log", failure.SourceName);
+        Assert.IsType<IOException>(failure.Error);
+        Assert.Equal(1, result.Counters.SourcesFailed);
+        Assert.Equal(1, result.Counters.SourcesRead);
+        Assert.Equal(300, result.Counters.Input.Read);
+        Assert.NotEmpty(output.Rows);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_live_run_flushes_what_was_read()
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var output = new RowCollector();
+        using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { Aggregation = AggregatorOptions.Default with { Window = TimeSpan.FromMinutes(5) } }, output);
+        var records = PipelineTestData.Records(11, 400);
+        var run = pipeline.RunAsync([PipelineTestData.Source("udp://test", records, live: true)], cancel.Token);
+
+        // The source keeps running: wait until every record is in, then stop it as Ctrl-C would.
+        while (pipeline.GetCounters().Input.Read < records.Count)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        await cancel.CancelAsync();
+        var result = await run;
+
+        Assert.True(result.Cancelled);
+        Assert.Empty(result.Failures);
+        Assert.Equal(result.Counters.RecordsSelected, output.Rows.Sum(r => (long)r.Count));
+        Assert.True(output.Rows.Select(r => r.WindowStartMicroseconds).Distinct().Count() > 1, "400 s of records in 5-minute windows span several windows");
+    }
+
+    [Fact]
+    public async Task Only_one_run_at_a_time()
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var pipeline = new DetectionPipeline(null, new RowCollector());
+        var run = pipeline.RunAsync([PipelineTestData.Source("live", [], live: true)], cancel.Token);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.RunAsync([], TestContext.Current.CancellationToken));
+        await cancel.CancelAsync();
+        await run;
+        var again = await pipeline.RunAsync([PipelineTestData.Source("next", PipelineTestData.Records(1, 10))], TestContext.Current.CancellationToken);
+        Assert.Equal(10, again.Counters.Input.Read);
+        Assert.Equal(10, pipeline.GetCounters().Input.Read);
+    }
+
+    [Fact]
+    public async Task The_meter_reports_the_counters_by_name_and_reason()
+    {
+        var allowList = AllowListJson.Parse("""{ "allow": [{ "comment": "lab host", "source": "10.0.0.1/32" }] }"""u8);
+        using var meters = new TestMeterFactory();
+        using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { AllowList = allowList }, new RowCollector(), meters);
+        var result = await pipeline.RunAsync(
+            [PipelineTestData.Source("a", PipelineTestData.Records(5, 800), rejected: 3), PipelineTestData.Source("b", PipelineTestData.Records(6, 200))],
+            TestContext.Current.CancellationToken);
+
+        var seen = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // Other pipelines in parallel tests publish instruments of the same name: listen to this one's meter only.
+            if (instrument.Meter.Name == DetectionPipeline.MeterName && meters.Created.Contains(instrument.Meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var key = instrument.Name;
+            foreach (var tag in tags)
+            {
+                if (tag.Key is "reason" or "allow_list_entry")
+                {
+                    key += $"[{tag.Value}]";
+                }
+            }
+
+            seen[key] = seen.GetValueOrDefault(key) + value;
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        var c = result.Counters;
+        Assert.Equal(1003, seen["portmismatch.records.read"]);
+        Assert.Equal(c.Input.Accepted, seen["portmismatch.records.accepted"]);
+        Assert.Equal(3, seen["portmismatch.records.rejected[test-bad-line]"]);
+        Assert.Equal(c.RecordsSelected, seen["portmismatch.records.selected"]);
+        Assert.Equal(c.RowsEmitted, seen["portmismatch.rows.emitted"]);
+        Assert.Equal(c.RowsWritten, seen["portmismatch.rows.written"]);
+        Assert.Equal(c.RowsFilteredByEntry[0], seen["portmismatch.rows.filtered[0]"]);
+        Assert.True(c.RowsFilteredByEntry[0] > 0);
+        Assert.Equal(0, seen["portmismatch.sources.failed"]);
+    }
+
+    private sealed class TestMeterFactory : IMeterFactory
+    {
+        public List<Meter> Created { get; } = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options);
+            Created.Add(meter);
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            foreach (var meter in Created)
+            {
+                meter.Dispose();
+            }
+        }
+    }
+}
