@@ -114,6 +114,21 @@ public static class IpfixReader
         }
     }
 
+    /// <summary>
+    /// Makes a source of an IPFIX / NetFlow v9 file or capture (pcap, pcapng, plain or gzip) for a <see cref="DetectionPipeline"/>;
+    /// its counters are the decoder's, live while it is read.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="decoder">The decoder (options, diagnostics); <see langword="null"/> for a default one.</param>
+    /// <returns>The source.</returns>
+    public static IFlowSource FileSource(string path, IpfixDecoder? decoder = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        decoder ??= new IpfixDecoder();
+        decoder.InputName ??= path;
+        return FlowSource.Create(path, decoder.Counters, (sink, ct) => ReadFileAsync(path, sink, decoder, ct));
+    }
+
     private static async ValueTask<InputFormat> DetectAsync(PipeReader reader, CancellationToken cancellationToken)
     {
         while (true)

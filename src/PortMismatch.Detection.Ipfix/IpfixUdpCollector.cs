@@ -11,7 +11,7 @@ namespace PortMismatch.Detection.Ipfix;
 /// address. One pooled receive buffer, no allocation per datagram or record in steady state. Not thread-safe: run one
 /// <see cref="RunAsync"/> at a time.
 /// </summary>
-public sealed class IpfixUdpCollector : IDisposable
+public sealed class IpfixUdpCollector : IFlowSource, IDisposable
 {
     private readonly Socket _socket;
     private readonly SocketAddress _remote;
@@ -101,6 +101,18 @@ public sealed class IpfixUdpCollector : IDisposable
 
     /// <summary>Closes the socket.</summary>
     public void Dispose() => _socket.Dispose();
+
+    /// <inheritdoc/>
+    string IFlowSource.Name => Decoder.InputName ?? $"udp://{LocalEndPoint}";
+
+    /// <inheritdoc/>
+    InputCounters IFlowSource.Counters => Decoder.Counters;
+
+    /// <summary>Runs the collector for a <see cref="DetectionPipeline"/> (the same as <see cref="RunAsync"/>).</summary>
+    /// <param name="sink">Where records go.</param>
+    /// <param name="cancellationToken">Stops the collector.</param>
+    /// <returns>A task that completes when the collector stops.</returns>
+    Task IFlowSource.ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken) => RunAsync(sink, cancellationToken);
 
     private void Decode(ReadOnlySpan<byte> datagram, IFlowRecordSink sink)
     {

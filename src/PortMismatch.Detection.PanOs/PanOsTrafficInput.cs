@@ -33,7 +33,25 @@ public static class PanOsTrafficInput
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(sink);
-        var decoder = new TrafficDecoder(options, diagnostics, inputName);
+        return await ReadPipeCoreAsync(reader, sink, new TrafficDecoder(options, diagnostics, inputName), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Makes a source of a PAN-OS log file (plain or gzip) for a <see cref="DetectionPipeline"/>; its counters are live while it is read.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">Reader options; <see langword="null"/> for the defaults.</param>
+    /// <param name="diagnostics">Receives rejected and skipped lines, or <see langword="null"/>.</param>
+    /// <returns>The source.</returns>
+    public static IFlowSource FileSource(string path, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var decoder = new TrafficDecoder(options, diagnostics, path);
+        return FlowSource.Create(path, decoder.Counters, (sink, ct) => ReadFileCoreAsync(path, sink, decoder, ct));
+    }
+
+    private static async Task<InputCounters> ReadPipeCoreAsync(PipeReader reader, IFlowRecordSink sink, TrafficDecoder decoder, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -69,10 +87,15 @@ public static class PanOsTrafficInput
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(sink);
+        return await ReadStreamCoreAsync(stream, sink, new TrafficDecoder(options, diagnostics, inputName), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<InputCounters> ReadStreamCoreAsync(Stream stream, IFlowRecordSink sink, TrafficDecoder decoder, CancellationToken cancellationToken)
+    {
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));
         try
         {
-            return await ReadPipeAsync(reader, sink, options, diagnostics, inputName, cancellationToken).ConfigureAwait(false);
+            return await ReadPipeCoreAsync(reader, sink, decoder, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -101,6 +124,11 @@ public static class PanOsTrafficInput
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(sink);
+        return await ReadFileCoreAsync(path, sink, new TrafficDecoder(options, diagnostics, path), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<InputCounters> ReadFileCoreAsync(string path, IFlowRecordSink sink, TrafficDecoder decoder, CancellationToken cancellationToken)
+    {
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
         await using (file.ConfigureAwait(false))
         {
@@ -109,7 +137,7 @@ public static class PanOsTrafficInput
             file.Position = 0;
             if (length < 2 || magic[0] != 0x1F || magic[1] != 0x8B)
             {
-                return await ReadStreamAsync(file, sink, options, diagnostics, path, cancellationToken).ConfigureAwait(false);
+                return await ReadStreamCoreAsync(file, sink, decoder, cancellationToken).ConfigureAwait(false);
             }
 
             var gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
@@ -117,7 +145,7 @@ public static class PanOsTrafficInput
             {
                 try
                 {
-                    return await ReadStreamAsync(gzip, sink, options, diagnostics, path, cancellationToken).ConfigureAwait(false);
+                    return await ReadStreamCoreAsync(gzip, sink, decoder, cancellationToken).ConfigureAwait(false);
                 }
                 catch (InvalidDataException e)
                 {

@@ -115,6 +115,28 @@ public static class ZeekConnLog
         }
     }
 
+    /// <summary>
+    /// Makes a source of a conn.log file (TSV or NDJSON, plain or gzip) for a <see cref="DetectionPipeline"/>; its counters
+    /// are live while it is read.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">Reader options; <see langword="null"/> for the defaults.</param>
+    /// <param name="diagnostics">Receives rejected and skipped lines, or <see langword="null"/>.</param>
+    /// <returns>The source.</returns>
+    public static IFlowSource FileSource(string path, ZeekReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var state = new ZeekReaderState(options, path, diagnostics);
+        return FlowSource.Create(path, state.Counters, async (sink, ct) =>
+        {
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using (file.ConfigureAwait(false))
+            {
+                await ReadStreamAsync(file, sink, state, ct).ConfigureAwait(false);
+            }
+        });
+    }
+
     private static ValueTask<InputCounters> ReadPipeAsync(Stream input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken)
     {
         var pipe = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));

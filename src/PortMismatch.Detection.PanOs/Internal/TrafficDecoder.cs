@@ -66,6 +66,9 @@ internal sealed class TrafficDecoder
     /// <summary>Gets the byte offset of the frame that <c>NextFrame</c> last looked at.</summary>
     public long FrameByteOffset => _frameOffset;
 
+    /// <summary>Ends a datagram that did not end in LF, so that the next datagram's message counts as the next line.</summary>
+    public void EndUnterminatedMessage() => _lineNumber++;
+
     /// <summary>Finds the next frame in contiguous input.</summary>
     /// <param name="data">The unread input.</param>
     /// <param name="isFinal">Whether no input follows <paramref name="data"/>.</param>

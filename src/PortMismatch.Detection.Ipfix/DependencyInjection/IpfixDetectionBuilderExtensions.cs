@@ -1,0 +1,92 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using PortMismatch.Detection;
+using PortMismatch.Detection.Ipfix;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds the IPFIX / NetFlow v9 source to the detection.</summary>
+public static class IpfixDetectionBuilderExtensions
+{
+    /// <summary>
+    /// Registers one <see cref="IFlowSource"/> that reads <see cref="IpfixSourceOptions.Files"/> and then runs a UDP collector on
+    /// <see cref="IpfixSourceOptions.ListenEndPoint"/> until the run is cancelled; rejected records go to <see cref="InputDiagnosticLog"/>.
+    /// The options are validated when the host starts. Idempotent: calling it again only adds <paramref name="configure"/>.
+    /// </summary>
+    /// <param name="builder">The detection builder.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The builder.</returns>
+    public static PortMismatchDetectionBuilder AddIpfix(this PortMismatchDetectionBuilder builder, Action<IpfixSourceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<IpfixSourceOptions>().Configure(configure ?? (static _ => { })).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IpfixSourceOptions>, Validator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IFlowSource, IpfixSource>(static provider => IpfixSource.Create(
+            provider.GetRequiredService<IOptions<IpfixSourceOptions>>().Value, provider.GetRequiredService<InputDiagnosticLog>())));
+        return builder;
+    }
+
+    /// <summary>The registered source: a decoder shared by the files and the collector (templates are per exporter and domain).</summary>
+    private sealed class IpfixSource(IFlowSource inner, IDisposable? collector) : IFlowSource, IDisposable
+    {
+        public string Name => inner.Name;
+
+        public InputCounters Counters => inner.Counters;
+
+        public static IpfixSource Create(IpfixSourceOptions options, InputDiagnosticLog log)
+        {
+            var parts = new List<IFlowSource>();
+            var readerOptions = IpfixReaderOptions.Default with { IncludeReplies = options.IncludeReplies };
+            foreach (var file in options.Files)
+            {
+                parts.Add(IpfixReader.FileSource(file, new IpfixDecoder(readerOptions, log.Report, file)));
+            }
+
+            IpfixUdpCollector? collector = null;
+            if (options.ListenEndPoint is { } listen)
+            {
+                collector = new IpfixUdpCollector(IPEndPoint.Parse(listen), new IpfixDecoder(readerOptions, log.Report), options.ReceiveBufferSize);
+                parts.Add(collector);
+            }
+
+            return new IpfixSource(FlowSource.Concat(collector is null ? "ipfix files" : $"ipfix udp://{collector.LocalEndPoint}", parts), collector);
+        }
+
+        public Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken) => inner.ReadAsync(sink, cancellationToken);
+
+        public void Dispose() => collector?.Dispose();
+    }
+
+    private sealed class Validator : IValidateOptions<IpfixSourceOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, IpfixSourceOptions options)
+        {
+            var failures = new List<string>();
+            if (options.ListenEndPoint is { } listen && !IPEndPoint.TryParse(listen, out _))
+            {
+                failures.Add($"IpfixSourceOptions.ListenEndPoint '{listen}' is not an address and port (0.0.0.0:4739, [::]:4739).");
+            }
+
+            if (options.ReceiveBufferSize <= 0)
+            {
+                failures.Add($"IpfixSourceOptions.ReceiveBufferSize is {options.ReceiveBufferSize}; it must be positive.");
+            }
+
+            foreach (var file in options.Files)
+            {
+                if (!File.Exists(file))
+                {
+                    failures.Add($"IpfixSourceOptions.Files: '{file}' does not exist.");
+                }
+            }
+
+            if (options.ListenEndPoint is null && options.Files.Count == 0)
+            {
+                failures.Add("IpfixSourceOptions: set ListenEndPoint (a UDP address and port) or Files, or both.");
+            }
+
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+    }
+}

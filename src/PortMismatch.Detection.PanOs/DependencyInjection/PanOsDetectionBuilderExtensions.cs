@@ -1,0 +1,92 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using PortMismatch.Detection;
+using PortMismatch.Detection.PanOs;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds the PAN-OS TRAFFIC source to the detection.</summary>
+public static class PanOsDetectionBuilderExtensions
+{
+    /// <summary>
+    /// Registers one <see cref="IFlowSource"/> that reads <see cref="PanOsSourceOptions.Files"/> and then runs a syslog UDP
+    /// collector on <see cref="PanOsSourceOptions.SyslogUdpEndPoint"/> until the run is cancelled; rejected lines go to
+    /// <see cref="InputDiagnosticLog"/>. The options are validated when the host starts. Idempotent: calling it again only
+    /// adds <paramref name="configure"/>.
+    /// </summary>
+    /// <param name="builder">The detection builder.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The builder.</returns>
+    public static PortMismatchDetectionBuilder AddPanOs(this PortMismatchDetectionBuilder builder, Action<PanOsSourceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<PanOsSourceOptions>().Configure(configure ?? (static _ => { })).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PanOsSourceOptions>, Validator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IFlowSource, PanOsSource>(static provider => PanOsSource.Create(
+            provider.GetRequiredService<IOptions<PanOsSourceOptions>>().Value, provider.GetRequiredService<InputDiagnosticLog>())));
+        return builder;
+    }
+
+    private sealed class PanOsSource(IFlowSource inner, IDisposable? collector) : IFlowSource, IDisposable
+    {
+        public string Name => inner.Name;
+
+        public InputCounters Counters => inner.Counters;
+
+        public static PanOsSource Create(PanOsSourceOptions options, InputDiagnosticLog log)
+        {
+            var readerOptions = PanOsReaderOptions.Default with { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone) };
+            var parts = options.Files.Select(file => PanOsTrafficInput.FileSource(file, readerOptions, log.Report)).ToList();
+            PanOsSyslogUdpCollector? collector = null;
+            if (options.SyslogUdpEndPoint is { } listen)
+            {
+                collector = new PanOsSyslogUdpCollector(IPEndPoint.Parse(listen), readerOptions, log.Report, options.ReceiveBufferSize);
+                parts.Add(collector);
+            }
+
+            return new PanOsSource(FlowSource.Concat(collector is null ? "pan-os files" : collector.Name, parts), collector);
+        }
+
+        public Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken) => inner.ReadAsync(sink, cancellationToken);
+
+        public void Dispose() => collector?.Dispose();
+    }
+
+    private sealed class Validator : IValidateOptions<PanOsSourceOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, PanOsSourceOptions options)
+        {
+            var failures = new List<string>();
+            if (options.SyslogUdpEndPoint is { } listen && !IPEndPoint.TryParse(listen, out _))
+            {
+                failures.Add($"PanOsSourceOptions.SyslogUdpEndPoint '{listen}' is not an address and port (0.0.0.0:514, [::]:514).");
+            }
+
+            if (options.ReceiveBufferSize <= 0)
+            {
+                failures.Add($"PanOsSourceOptions.ReceiveBufferSize is {options.ReceiveBufferSize}; it must be positive.");
+            }
+
+            if (!TimeZoneInfo.TryFindSystemTimeZoneById(options.TimeZone ?? string.Empty, out _))
+            {
+                failures.Add($"PanOsSourceOptions.TimeZone '{options.TimeZone}' is not a time zone id this system knows (for example UTC, Europe/Berlin).");
+            }
+
+            foreach (var file in options.Files)
+            {
+                if (!File.Exists(file))
+                {
+                    failures.Add($"PanOsSourceOptions.Files: '{file}' does not exist.");
+                }
+            }
+
+            if (options.SyslogUdpEndPoint is null && options.Files.Count == 0)
+            {
+                failures.Add("PanOsSourceOptions: set SyslogUdpEndPoint (a UDP address and port) or Files, or both.");
+            }
+
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace PortMismatch.Detection.PanOs;
+
+/// <summary>The PAN-OS TRAFFIC source registered by <c>AddPanOs</c>: files read first, then a syslog UDP collector until the host stops.</summary>
+public sealed class PanOsSourceOptions
+{
+    /// <summary>Gets or sets where to listen for syslog datagrams (<c>0.0.0.0:514</c>), or <see langword="null"/> for no collector.</summary>
+    public string? SyslogUdpEndPoint { get; set; }
+
+    /// <summary>Gets or sets the socket receive buffer in bytes (the kernel may cap it).</summary>
+    public int ReceiveBufferSize { get; set; } = 4 << 20;
+
+    /// <summary>Gets or sets the time zone of the firewall's local times (an IANA or Windows id; default UTC).</summary>
+    public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>Gets the PAN-OS log files to read before listening.</summary>
+    public IList<string> Files { get; } = [];
+}

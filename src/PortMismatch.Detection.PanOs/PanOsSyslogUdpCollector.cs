@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using PortMismatch.Detection.Ipfix.Internal;
+using PortMismatch.Detection.PanOs.Internal;
+
+namespace PortMismatch.Detection.PanOs;
+
+/// <summary>
+/// Receives PAN-OS TRAFFIC logs sent as syslog over UDP (RFC 5426: one message per datagram; a datagram holding several
+/// LF-separated or RFC 6587 octet-counted messages is also read) and pushes each flow to a sink. Line numbers in
+/// diagnostics count messages since the start; byte offsets count the octets of all datagrams. Datagrams the kernel
+/// dropped because the socket buffer was full are in <see cref="DatagramsDroppedBySocket"/> (Linux).
+/// </summary>
+public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
+{
+    private const int MaxDatagram = 65_535;
+
+    private readonly Socket _socket;
+    private readonly SocketAddress _remote;
+    private readonly TrafficDecoder _decoder;
+
+    /// <summary>Binds a UDP socket to <paramref name="endpoint"/> (port 0 picks a free port; see <see cref="LocalEndPoint"/>).</summary>
+    /// <param name="endpoint">Where to listen, for example <c>0.0.0.0:514</c>.</param>
+    /// <param name="options">Reader options (time zone of the log's local times, subtypes, line cap); <see langword="null"/> for the defaults.</param>
+    /// <param name="diagnostics">Receives rejected and skipped messages, or <see langword="null"/>.</param>
+    /// <param name="receiveBufferSize">The socket receive buffer in bytes (the kernel may cap it).</param>
+    /// <exception cref="SocketException">The endpoint cannot be bound.</exception>
+    public PanOsSyslogUdpCollector(IPEndPoint endpoint, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, int receiveBufferSize = 4 << 20)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(receiveBufferSize);
+        _socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = receiveBufferSize };
+        try
+        {
+            _socket.Bind(endpoint);
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+
+        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        _remote = new SocketAddress(endpoint.AddressFamily);
+        Name = $"syslog-udp://{LocalEndPoint}";
+        _decoder = new TrafficDecoder(options, diagnostics, Name);
+    }
+
+    /// <summary>Gets the endpoint the socket is bound to.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <inheritdoc/>
+    public InputCounters Counters => _decoder.Counters;
+
+    /// <summary>Gets the number of datagrams received.</summary>
+    public long DatagramsReceived { get; private set; }
+
+    /// <summary>Gets the number of bytes received.</summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>Gets the datagrams the kernel dropped for this socket (its buffer was full), or <see langword="null"/> where the platform does not say.</summary>
+    public long? DatagramsDroppedBySocket => OperatingSystem.IsLinux() ? SocketDrops.Read(LocalEndPoint) : null;
+
+    /// <summary>Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then returns normally.</summary>
+    /// <param name="sink">Where records go.</param>
+    /// <param name="cancellationToken">Stops the collector.</param>
+    /// <returns>A task that completes when the collector stops.</returns>
+    public async Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                int received;
+                try
+                {
+                    received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, _remote, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
+                {
+                    continue; // ICMP port unreachable echoes (Windows) or an oversized datagram: not fatal for a collector
+                }
+
+                DatagramsReceived++;
+                Decode(buffer.AsSpan(0, received), sink);
+                BytesReceived += received;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Closes the socket.</summary>
+    public void Dispose() => _socket.Dispose();
+
+    private void Decode(ReadOnlySpan<byte> datagram, IFlowRecordSink sink)
+    {
+        // Each datagram is complete: a message cannot continue in the next one, and the next one is the next line.
+        var unterminated = !datagram.IsEmpty && datagram[^1] != (byte)'\n';
+        while (true)
+        {
+            var status = _decoder.NextFrame(datagram, isFinal: true, out var frame, out var advance);
+            datagram = datagram[advance..];
+            if (status == FrameStatus.Frame)
+            {
+                if (_decoder.TryDecode(frame, _decoder.FrameLineNumber, _decoder.FrameByteOffset, out var traffic))
+                {
+                    sink.OnRecord(traffic.Flow);
+                }
+            }
+            else if (status != FrameStatus.Consumed)
+            {
+                break;
+            }
+        }
+
+        if (unterminated)
+        {
+            _decoder.EndUnterminatedMessage();
+        }
+    }
+}
