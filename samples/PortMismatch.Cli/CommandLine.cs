@@ -14,6 +14,9 @@ internal static class CommandLine
 
         Usage:
           portmismatch scan [options] <path>... | -     read files, folders (recursively), .gz, or standard input
+          portmismatch listen --ipfix <addr:port> [--syslog-udp <addr:port>] --window <duration> [options]
+                                                        live: collect IPFIX / NetFlow v9 and PAN-OS syslog over UDP,
+                                                        print rows as windows close; Ctrl-C prints the open windows and exits
           portmismatch rules [--rules <set>]            print the active rules
 
         Options of scan:
@@ -30,6 +33,10 @@ internal static class CommandLine
           --time-zone <tz>                                time zone of firstTime / lastTime in the output (default UTC)
           --fail-on-findings                              exit with 1 when a row is printed
           --quiet                                         no progress and no summary on standard error
+
+        Options of listen: --ipfix <addr:port> and/or --syslog-udp <addr:port> (for example 0.0.0.0:4739, [::]:514),
+        --window (required), and --rules, --allow, --output, --out, --lateness, --group, --all-directions,
+        --input-time-zone, --time-zone, --fail-on-findings, --quiet as for scan. Rows are written as they are emitted.
 
         With --output csv, standard output is exactly the search's CSV (src_ip,dest_ip,app,dest_port,count,firstTime,lastTime),
         sorted by src_ip, dest_ip, app, dest_port; diagnostics and the summary go to standard error.
@@ -59,6 +66,7 @@ internal static class CommandLine
             return args[0] switch
             {
                 "rules" => RulesCommand.Run(options, stdout),
+                "listen" => await ListenCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
                 _ => await ScanCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
             };
         }
@@ -77,11 +85,21 @@ internal static class CommandLine
             await stderr.WriteLineAsync($"portmismatch: {e.Message}").ConfigureAwait(false);
             return Failure;
         }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            await stderr.WriteLineAsync($"portmismatch: cannot listen: {e.Message}").ConfigureAwait(false);
+            return Failure;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync("portmismatch: interrupted.").ConfigureAwait(false);
+            return Failure;
+        }
     }
 
     internal static ScanOptions Parse(string command, ReadOnlySpan<string> args)
     {
-        if (command is not ("scan" or "rules"))
+        if (command is not ("scan" or "rules" or "listen"))
         {
             throw new UsageException($"unknown command '{command}'.");
         }
@@ -155,6 +173,12 @@ internal static class CommandLine
                 case "--time-zone":
                     options.OutputTimeZone = ParseZone(arg, Value(args));
                     break;
+                case "--ipfix" when command == "listen":
+                    options.IpfixListen = ParseEndPoint(arg, Value(args));
+                    break;
+                case "--syslog-udp" when command == "listen":
+                    options.SyslogListen = ParseEndPoint(arg, Value(args));
+                    break;
                 case "--fail-on-findings":
                     options.FailOnFindings = true;
                     break;
@@ -179,6 +203,24 @@ internal static class CommandLine
         if (command == "scan" && options.Paths.Count == 0)
         {
             throw new UsageException("scan needs at least one path, or - for standard input.");
+        }
+
+        if (command == "listen")
+        {
+            if (options.Paths.Count > 0)
+            {
+                throw new UsageException($"listen reads from the network, not from '{options.Paths[0]}': use scan for files.");
+            }
+
+            if (options.IpfixListen is null && options.SyslogListen is null)
+            {
+                throw new UsageException("listen needs --ipfix <addr:port>, --syslog-udp <addr:port>, or both.");
+            }
+
+            if (options.Window is null)
+            {
+                throw new UsageException("listen needs --window <duration>: rows are printed as windows close.");
+            }
         }
 
         return options;
@@ -211,6 +253,11 @@ internal static class CommandLine
 
         throw new UsageException($"{option} {text}: use a duration such as 30s, 15m, 1h, 1d or 00:15:00.");
     }
+
+    private static System.Net.IPEndPoint ParseEndPoint(string option, string text)
+        => System.Net.IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal)
+            ? endpoint
+            : throw new UsageException($"{option} {text}: use an address and port such as 0.0.0.0:4739 or [::]:514.");
 
     private static TimeZoneInfo ParseZone(string option, string id)
     {
@@ -273,6 +320,10 @@ internal sealed class ScanOptions
     public bool FailOnFindings { get; set; }
 
     public bool Quiet { get; set; }
+
+    public System.Net.IPEndPoint? IpfixListen { get; set; }
+
+    public System.Net.IPEndPoint? SyslogListen { get; set; }
 
     public RuleSet LoadRules() => RuleSets.Parse(Rules);
 }

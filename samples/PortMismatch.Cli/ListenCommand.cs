@@ -1,0 +1,126 @@
+using System.Globalization;
+using PortMismatch.Detection.Ipfix;
+using PortMismatch.Detection.PanOs;
+
+namespace PortMismatch.Cli;
+
+/// <summary>
+/// <c>portmismatch listen</c>: IPFIX / NetFlow v9 and PAN-OS syslog collectors on UDP feed one <see cref="DetectionPipeline"/>
+/// with windows; each row is written (and flushed) as its window closes; cancellation (Ctrl-C, SIGTERM) emits the open windows.
+/// </summary>
+internal static class ListenCommand
+{
+    private const int MaxDiagnosticsShown = 10;
+
+    public static async Task<int> RunAsync(ScanOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var rules = options.LoadRules();
+        var allowList = options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList);
+        var shown = 0;
+        var diagnosticsLock = new object();
+        void Report(InputDiagnostic diagnostic)
+        {
+            lock (diagnosticsLock)
+            {
+                if (!options.Quiet && diagnostic.Outcome == RecordOutcome.Rejected && shown++ < MaxDiagnosticsShown)
+                {
+                    stderr.WriteLine($"  {diagnostic}");
+                }
+            }
+        }
+
+        var sources = new List<IFlowSource>();
+        IpfixUdpCollector? ipfix = null;
+        PanOsSyslogUdpCollector? syslog = null;
+        try
+        {
+            if (options.IpfixListen is { } ipfixEndPoint)
+            {
+                ipfix = new IpfixUdpCollector(ipfixEndPoint, new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections }, Report));
+                sources.Add(ipfix);
+            }
+
+            if (options.SyslogListen is { } syslogEndPoint)
+            {
+                syslog = new PanOsSyslogUdpCollector(syslogEndPoint, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone }, Report);
+                sources.Add(syslog);
+            }
+
+            await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+            var stream = options.OutputPath is null ? Console.OpenStandardOutput() : File.Create(options.OutputPath);
+            var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = true };
+            using RowWriter writer = options.Output switch
+            {
+                OutputFormat.Csv => new CsvRowWriter(stream, writerOptions),
+                OutputFormat.JsonLines => new JsonLinesRowWriter(stream, writerOptions),
+                _ => new TableRowWriter(stream, writerOptions),
+            };
+            var pipelineOptions = new DetectionPipelineOptions
+            {
+                Rules = rules,
+                AllowList = allowList,
+                Aggregation = AggregatorOptions.Default with { Window = options.Window, AllowedLateness = options.Lateness, Grouping = options.Grouping },
+                MaxDegreeOfParallelism = sources.Count,
+            };
+            using var pipeline = new DetectionPipeline(pipelineOptions, new FlushingSink(writer));
+            if (!options.Quiet)
+            {
+                var on = string.Join(" and ", sources.Select(s => s.Name));
+                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"portmismatch: listening on {on}; rows are written as {options.Window} windows close (event time). Ctrl-C writes the open windows and stops.")).ConfigureAwait(false);
+            }
+
+            var result = await pipeline.RunAsync(sources, cancellationToken).ConfigureAwait(false);
+            writer.Flush();
+            if (!options.Quiet)
+            {
+                await stderr.WriteLineAsync($"portmismatch: stopped: {result.Counters}").ConfigureAwait(false);
+                foreach (var (reason, count) in result.Counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
+                {
+                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  rejected {count,10:N0}  {reason}")).ConfigureAwait(false);
+                }
+
+                foreach (var (reason, count) in result.Counters.Input.SkippedByReason.OrderByDescending(r => r.Value))
+                {
+                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  skipped  {count,10:N0}  {reason}")).ConfigureAwait(false);
+                }
+
+                if (ipfix is not null)
+                {
+                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {ipfix.LocalEndPoint}: {ipfix.DatagramsReceived:N0} datagrams, {ipfix.DatagramsDroppedBySocket?.ToString("N0", CultureInfo.InvariantCulture) ?? "unknown"} dropped by the socket")).ConfigureAwait(false);
+                }
+
+                if (syslog is not null)
+                {
+                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {syslog.LocalEndPoint}: {syslog.DatagramsReceived:N0} datagrams, {syslog.DatagramsDroppedBySocket?.ToString("N0", CultureInfo.InvariantCulture) ?? "unknown"} dropped by the socket")).ConfigureAwait(false);
+                }
+
+                foreach (var failure in result.Failures)
+                {
+                    await stderr.WriteLineAsync($"portmismatch: {failure}").ConfigureAwait(false);
+                }
+            }
+
+            if (result.Failures.Count > 0)
+            {
+                return CommandLine.Failure;
+            }
+
+            return options.FailOnFindings && result.Counters.RowsWritten > 0 ? CommandLine.Findings : CommandLine.Success;
+        }
+        finally
+        {
+            ipfix?.Dispose();
+            syslog?.Dispose();
+        }
+    }
+
+    /// <summary>Writes each row at once: a live run's rows must not wait in a buffer.</summary>
+    private sealed class FlushingSink(RowWriter writer) : IMismatchRowSink
+    {
+        public void OnRow(MismatchRow row)
+        {
+            writer.OnRow(row);
+            writer.Flush();
+        }
+    }
+}
