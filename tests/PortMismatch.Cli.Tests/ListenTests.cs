@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -15,15 +14,15 @@ public sealed class ListenTests : IDisposable
     [Fact]
     public async Task Live_ipfix_and_syslog_give_the_rows_of_a_scan_and_cancellation_flushes_the_open_windows()
     {
-        var data = Path.Combine(RepositoryRoot(), "samples", "data");
+        var data = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data");
         var ipfixFile = Path.Combine(data, "ipfix-export.ipfix");
         var panosFile = Path.Combine(data, "panos-traffic.log");
         var scanOut = Path.Combine(_temp, "scan.jsonl");
         var (scanExit, _, _) = await Run(CancellationToken.None, "scan", ipfixFile, panosFile, "--window", "1h", "--output", "jsonl", "--out", scanOut, "--quiet");
         Assert.Equal(0, scanExit);
 
-        var ipfixPort = FreeUdpPort();
-        var syslogPort = FreeUdpPort();
+        var ipfixPort = LiveTestSupport.FreeUdpPort();
+        var syslogPort = LiveTestSupport.FreeUdpPort();
         var listenOut = Path.Combine(_temp, "listen.jsonl");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var stderr = new StringWriter();
@@ -34,10 +33,10 @@ public sealed class ListenTests : IDisposable
             stop.Token);
 
         // Each IPFIX message is one datagram (its length is in its header); each log line is one syslog datagram.
-        var messages = IpfixMessages(await File.ReadAllBytesAsync(ipfixFile, TestContext.Current.CancellationToken));
+        var messages = LiveTestSupport.IpfixMessages(await File.ReadAllBytesAsync(ipfixFile, TestContext.Current.CancellationToken));
         var lines = (await File.ReadAllLinesAsync(panosFile, TestContext.Current.CancellationToken)).Where(l => l.Length > 0).ToList();
         using var sender = new UdpClient(AddressFamily.InterNetwork);
-        await WaitUntilListening(stderr);
+        await LiveTestSupport.WaitUntilListening(stderr);
         foreach (var message in messages)
         {
             await sender.SendAsync(message, new IPEndPoint(IPAddress.Loopback, ipfixPort), TestContext.Current.CancellationToken);
@@ -57,8 +56,8 @@ public sealed class ListenTests : IDisposable
         Assert.Contains("portmismatch: stopped:", stderr.ToString(), StringComparison.Ordinal);
         // Live, each collector emits its own row for a window (and late rows for stragglers); scan combines them. Summed
         // per window and key, both must agree exactly.
-        var expected = Combine(File.ReadAllLines(scanOut));
-        var actual = Combine(File.ReadAllLines(listenOut));
+        var expected = LiveTestSupport.Combine(File.ReadAllLines(scanOut));
+        var actual = LiveTestSupport.Combine(File.ReadAllLines(listenOut));
         Assert.NotEmpty(expected);
         Assert.Equal(expected, actual);
     }
@@ -76,71 +75,11 @@ public sealed class ListenTests : IDisposable
         Assert.StartsWith("portmismatch: ", stderr.ToString(), StringComparison.Ordinal);
     }
 
-    private static List<string> Combine(IEnumerable<string> jsonLines)
-    {
-        var groups = new SortedDictionary<string, (long Count, long First, long Last)>(StringComparer.Ordinal);
-        foreach (var line in jsonLines)
-        {
-            using var row = System.Text.Json.JsonDocument.Parse(line);
-            var root = row.RootElement;
-            var key = string.Join(' ', root.EnumerateObject()
-                .Where(p => p.Name is not ("count" or "firstTime" or "lastTime" or "first_time_us" or "last_time_us" or "late" or "partial"))
-                .Select(p => $"{p.Name}={p.Value.GetRawText()}"));
-            var count = root.GetProperty("count").GetInt64();
-            var first = root.GetProperty("first_time_us").GetInt64();
-            var last = root.GetProperty("last_time_us").GetInt64();
-            groups[key] = groups.TryGetValue(key, out var seen) ? (seen.Count + count, Math.Min(seen.First, first), Math.Max(seen.Last, last)) : (count, first, last);
-        }
-
-        return groups.Select(g => $"{g.Key} count={g.Value.Count} first={g.Value.First} last={g.Value.Last}").ToList();
-    }
-
-    private static async Task WaitUntilListening(StringWriter stderr)
-    {
-        for (var i = 0; i < 2000 && !stderr.ToString().Contains("listening on", StringComparison.Ordinal); i++)
-        {
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
-    }
-
-    private static List<byte[]> IpfixMessages(byte[] file)
-    {
-        var messages = new List<byte[]>();
-        for (var offset = 0; offset + 4 <= file.Length;)
-        {
-            var version = BinaryPrimitives.ReadUInt16BigEndian(file.AsSpan(offset));
-            Assert.Equal(10, version);
-            var length = BinaryPrimitives.ReadUInt16BigEndian(file.AsSpan(offset + 2));
-            messages.Add(file.AsSpan(offset, length).ToArray());
-            offset += length;
-        }
-
-        return messages;
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
-
     private static async Task<(int Exit, string Out, string Err)> Run(CancellationToken cancellationToken, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var exit = await CommandLine.RunAsync(args, stdout, stderr, cancellationToken);
         return (exit, stdout.ToString(), stderr.ToString());
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PortMismatch.Detection.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
     }
 }

@@ -1,0 +1,4 @@
+using Microsoft.Extensions.Hosting;
+using PortMismatch.Worker;
+
+await WorkerHost.Build(args).RunAsync().ConfigureAwait(false);
