@@ -137,6 +137,69 @@ public static class ZeekConnLog
         });
     }
 
+    /// <summary>
+    /// Makes sources that read one large uncompressed conn.log in parallel: up to <paramref name="maxParts"/> ranges that
+    /// start at line starts, each read with the file's header (TSV) and reporting true line numbers and byte offsets. A
+    /// <see cref="DetectionPipeline"/> reads them on as many cores and merges their groups, so the rows are those of one
+    /// reader. Planning reads the header and scans the file once (line ends, and <c>#</c> lines); a compressed file, a file
+    /// under 16 MiB, or a file with a header directive after its first header block (other than <c>#close</c>: a
+    /// concatenated log) gives one source, as <see cref="FileSource"/> does. The parts read the file as it was when planned.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="maxParts">The most parts (the number of cores to use).</param>
+    /// <param name="options">Reader options; <see langword="null"/> for the defaults.</param>
+    /// <param name="diagnostics">Receives rejected and skipped lines (from several threads at once), or <see langword="null"/>.</param>
+    /// <returns>The sources, one per part.</returns>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static IReadOnlyList<IFlowSource> FileSources(string path, int maxParts, ZeekReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null)
+        => FileSources(path, maxParts, options, diagnostics, FileSplitter.MinPartBytes);
+
+    internal static IReadOnlyList<IFlowSource> FileSources(string path, int maxParts, ZeekReaderOptions? options, Action<InputDiagnostic>? diagnostics, long minPartBytes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxParts, 1);
+        FileSplitter.Plan? plan;
+        using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            plan = FileSplitter.TryPlan(file, maxParts, minPartBytes);
+        }
+
+        if (plan is null)
+        {
+            return [FileSource(path, options, diagnostics)];
+        }
+
+        var sources = new IFlowSource[plan.Parts.Length];
+        for (var k = 0; k < sources.Length; k++)
+        {
+            var part = plan.Parts[k];
+            var first = k == 0;
+            var state = new ZeekReaderState(options, path, diagnostics);
+            sources[k] = FlowSource.Create($"{path} [{part.Start}..{part.End})", state.Counters, async (sink, ct) =>
+            {
+                using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                Stream range;
+                if (first)
+                {
+                    range = new FileRangeStream(file, 0, part.End);
+                }
+                else
+                {
+                    // The header again, then the range; positions continue from where the range starts in the file.
+                    state.AdvancePosition(part.LinesBefore - plan.HeaderLines, part.Start - plan.Header.Length);
+                    range = new PrefixedStream(plan.Header, plan.Header.Length, new FileRangeStream(file, part.Start, part.End));
+                }
+
+                await using (range.ConfigureAwait(false))
+                {
+                    await ReadStreamAsync(range, sink, state, ct).ConfigureAwait(false);
+                }
+            });
+        }
+
+        return sources;
+    }
+
     private static ValueTask<InputCounters> ReadPipeAsync(Stream input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken)
     {
         var pipe = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));

@@ -77,6 +77,13 @@ public sealed partial class ZeekReaderState
 
     internal void AddConsumed(long bytes) => BytesConsumed += bytes;
 
+    /// <summary>Moves the position forward without reading: a part of a split file starts mid-file.</summary>
+    internal void AdvancePosition(long lines, long bytes)
+    {
+        LineNumber += lines;
+        BytesConsumed += bytes;
+    }
+
     internal Span<byte> LineBuffer(int length)
     {
         if (_lineBuffer is null || _lineBuffer.Length < length)

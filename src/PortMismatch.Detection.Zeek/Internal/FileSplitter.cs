@@ -1,0 +1,177 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
+
+namespace PortMismatch.Detection.Zeek.Internal;
+
+/// <summary>
+/// Plans the parallel read of one large uncompressed conn.log: the header block (TSV) or nothing (NDJSON), and ranges that
+/// start at line starts. A file is split only when that cannot change what is read: no header directive after the first
+/// header block except <c>#close</c> (a concatenated log with a new header is read in one piece).
+/// </summary>
+internal static class FileSplitter
+{
+    /// <summary>A part smaller than this is not worth a thread.</summary>
+    public const long MinPartBytes = 8L << 20;
+
+    private const int HeadBytes = 1 << 20;
+    private const int ScanBuffer = 1 << 20;
+
+    public static Plan? TryPlan(SafeFileHandle file, int maxParts, long minPartBytes)
+    {
+        var length = RandomAccess.GetLength(file);
+        var parts = (int)Math.Min(maxParts, length / minPartBytes);
+        if (parts < 2)
+        {
+            return null;
+        }
+
+        var head = new byte[(int)Math.Min(length, HeadBytes)];
+        if (ReadFully(file, head, 0) < head.Length || head is [0x1F, 0x8B, ..])
+        {
+            return null;
+        }
+
+        var bom = head.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+        var headerEnd = bom;
+        var headerLines = 0;
+        while (headerEnd < head.Length && head[headerEnd] == (byte)'#')
+        {
+            var lf = head.AsSpan(headerEnd).IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                return null;
+            }
+
+            headerEnd += lf + 1;
+            headerLines++;
+        }
+
+        var first = head.AsSpan(headerEnd).IndexOfAnyExcept((byte)' ', (byte)'\t');
+        if (headerLines == 0 && (first < 0 || head[headerEnd + first] != (byte)'{'))
+        {
+            return null; // neither a TSV header nor NDJSON: let the reader say what it is
+        }
+
+        // Range starts: just after the first LF at or past each even cut.
+        var starts = new long[parts];
+        starts[0] = headerEnd;
+        var probe = new byte[64 * 1024];
+        for (var k = 1; k < parts; k++)
+        {
+            var cut = headerEnd + ((length - headerEnd) * k / parts);
+            var n = ReadFully(file, probe, cut);
+            var lf = probe.AsSpan(0, n).IndexOf((byte)'\n');
+            if (lf < 0 || cut + lf + 1 <= starts[k - 1])
+            {
+                return null;
+            }
+
+            starts[k] = cut + lf + 1;
+        }
+
+        var lines = new long[parts];
+        var safe = true;
+        Parallel.For(0, parts, k =>
+        {
+            var end = k + 1 < parts ? starts[k + 1] : length;
+            if (!Scan(file, starts[k], end, out lines[k]))
+            {
+                Volatile.Write(ref safe, false);
+            }
+        });
+
+        if (!safe)
+        {
+            return null;
+        }
+
+        var result = new Part[parts];
+        var linesBefore = (long)headerLines;
+        for (var k = 0; k < parts; k++)
+        {
+            result[k] = new Part(starts[k], k + 1 < parts ? starts[k + 1] : length, linesBefore);
+            linesBefore += lines[k];
+        }
+
+        return new Plan(head.AsSpan(bom, headerEnd - bom).ToArray(), bom, headerLines, result);
+    }
+
+    /// <summary>Counts the line ends of a range and checks that every line there starting with '#' is a <c>#close</c>.</summary>
+    private static bool Scan(SafeFileHandle file, long start, long end, out long lineEnds)
+    {
+        lineEnds = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent(ScanBuffer);
+        try
+        {
+            var atLineStart = true;
+            for (var position = start; position < end;)
+            {
+                var n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - position)), position);
+                if (n == 0)
+                {
+                    return false; // the file shrank
+                }
+
+                var chunk = buffer.AsSpan(0, n);
+                lineEnds += chunk.Count((byte)'\n');
+                for (var i = chunk.IndexOf((byte)'#'); i >= 0; i = NextHash(chunk, i))
+                {
+                    var lineStart = i == 0 ? atLineStart : chunk[i - 1] == (byte)'\n';
+                    if (lineStart && !IsClose(file, chunk, i, position))
+                    {
+                        return false;
+                    }
+                }
+
+                atLineStart = chunk[^1] == (byte)'\n';
+                position += n;
+            }
+
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int NextHash(ReadOnlySpan<byte> chunk, int i)
+    {
+        var next = chunk[(i + 1)..].IndexOf((byte)'#');
+        return next < 0 ? -1 : i + 1 + next;
+    }
+
+    private static bool IsClose(SafeFileHandle file, ReadOnlySpan<byte> chunk, int i, long chunkStart)
+    {
+        if (chunk.Length - i >= 6)
+        {
+            return chunk.Slice(i, 6).SequenceEqual("#close"u8);
+        }
+
+        Span<byte> word = stackalloc byte[6];
+        return RandomAccess.Read(file, word, chunkStart + i) == 6 && word.SequenceEqual("#close"u8);
+    }
+
+    private static int ReadFully(SafeFileHandle file, Span<byte> buffer, long offset)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var n = RandomAccess.Read(file, buffer[total..], offset + total);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
+    }
+
+    /// <summary>A split: the header block (without a BOM), the BOM's length, the header's line count, and the ranges.</summary>
+    internal sealed record Plan(byte[] Header, int BomLength, int HeaderLines, Part[] Parts);
+
+    /// <summary>A range of the file and the number of lines before it.</summary>
+    internal readonly record struct Part(long Start, long End, long LinesBefore);
+}
