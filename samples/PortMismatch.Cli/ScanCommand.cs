@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Compression;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
 using PortMismatch.Detection.Zeek;
@@ -9,57 +7,63 @@ using PortMismatch.Detection.Zeek;
 namespace PortMismatch.Cli;
 
 /// <summary>
-/// <c>portmismatch scan</c>: every input is read by its adapter straight into an aggregator of its own (inputs are read in
-/// parallel, one per core); the rows of all inputs are then combined by key (partial and per-input rows add up), filtered
-/// by the allow-list, sorted, and written.
+/// <c>portmismatch scan</c>: the inputs are the sources of a <see cref="DetectionPipeline"/> (read in parallel, one per core;
+/// a large Zeek file is split into one part per core), which aggregates, merges and applies the allow-list; rows that still
+/// share a key (partial rows, a window's rows of different inputs) are then combined, sorted and written.
 /// </summary>
 internal static class ScanCommand
 {
     private const int MaxDiagnosticsShown = 10;
 
+    /// <summary>A Zeek file of at least twice this size is read in parallel parts.</summary>
+    private const long SplitThreshold = 8L << 20;
+
     public static async Task<int> RunAsync(ScanOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var rules = options.LoadRules();
         var allowList = options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList);
-        var evaluator = new MismatchEvaluator(rules);
-        var aggregatorOptions = AggregatorOptions.Default with
+        var pipelineOptions = new DetectionPipelineOptions
         {
-            Grouping = options.Grouping,
-            Window = options.Window,
-            AllowedLateness = options.Lateness,
+            Rules = rules,
+            AllowList = allowList,
+            Aggregation = AggregatorOptions.Default with
+            {
+                Grouping = options.Grouping,
+                Window = options.Window,
+                AllowedLateness = options.Lateness,
+            },
+            MaxDegreeOfParallelism = Environment.ProcessorCount,
         };
 
         var (inputs, missing) = Inputs.Find(options.Paths, stderr);
         var run = new Run(options, stderr);
-        var rows = new ConcurrentBag<MismatchRow>();
+        var kept = new RowList();
         var stopwatch = Stopwatch.StartNew();
+        DetectionResult result;
         using (var progress = Progress.Start(options, stderr, inputs, run))
         {
-            await Parallel.ForEachAsync(
-                inputs,
-                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-                async (input, ct) =>
-                {
-                    var sink = new RowBag(rows);
-                    var aggregator = new MismatchAggregator(evaluator, sink, aggregatorOptions);
-                    await ReadAsync(input, options, aggregator, run, ct).ConfigureAwait(false);
-                    aggregator.Complete();
-                    run.Add(aggregator);
-                }).ConfigureAwait(false);
+            var sources = new List<IFlowSource>();
+            foreach (var input in inputs)
+            {
+                sources.AddRange(Sources(input, options, run));
+            }
+
+            using var pipeline = new DetectionPipeline(pipelineOptions, kept);
+            result = await pipeline.RunAsync(sources, cancellationToken).ConfigureAwait(false);
         }
 
-        var kept = new RowList();
-        var filter = new RowFilter(kept, allowList);
-        foreach (var row in Combine(rows, rules))
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (var failure in result.Failures)
         {
-            filter.OnRow(row);
+            run.Unreadable(failure.SourceName, failure.Error.Message);
         }
 
-        kept.Rows.Sort(MismatchRowComparer.Instance);
-        await WriteAsync(options, kept.Rows, stdout).ConfigureAwait(false);
+        var rows = Combine(kept.Rows, rules).ToList();
+        rows.Sort(MismatchRowComparer.Instance);
+        await WriteAsync(options, rows, stdout).ConfigureAwait(false);
         if (!options.Quiet)
         {
-            run.WriteSummary(inputs.Count, filter, kept.Rows.Count, stopwatch.Elapsed);
+            run.WriteSummary(inputs.Count, result.Counters, allowList, rows.Count, stopwatch.Elapsed);
         }
 
         if (missing > 0 || run.UnreadableInputs > 0)
@@ -67,10 +71,45 @@ internal static class ScanCommand
             return CommandLine.Failure;
         }
 
-        return options.FailOnFindings && kept.Rows.Count > 0 ? CommandLine.Findings : CommandLine.Success;
+        return options.FailOnFindings && rows.Count > 0 ? CommandLine.Findings : CommandLine.Success;
     }
 
-    private static async Task ReadAsync(Input input, ScanOptions options, MismatchAggregator aggregator, Run run, CancellationToken cancellationToken)
+    /// <summary>
+    /// The sources of one input: a large uncompressed Zeek file is read in parallel parts (one per core); anything else is
+    /// one source that detects its format (and gzip) from its first bytes.
+    /// </summary>
+    private static IEnumerable<IFlowSource> Sources(Input input, ScanOptions options, Run run)
+    {
+        if (input.Path is { } path && input.Length >= 2 * SplitThreshold && options.Format is InputFormat.Auto or InputFormat.Zeek or InputFormat.ZeekJson)
+        {
+            var head = new byte[512];
+            int length;
+            using (var file = File.OpenHandle(path))
+            {
+                length = RandomAccess.Read(file, head, 0);
+            }
+
+            var format = options.Format == InputFormat.Auto ? Inputs.Detect(head.AsSpan(0, length)) : options.Format;
+            if (format is InputFormat.Zeek or InputFormat.ZeekJson)
+            {
+                var parts = ZeekConnLog.FileSources(path, Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
+                run.AddFormat(format);
+                return parts.Select(part => CountBytes(part, input.Length / parts.Count, run));
+            }
+        }
+
+        var counters = new InputCounters();
+        return [FlowSource.Create(input.Name, counters, (sink, ct) => ReadAsync(input, options, sink, counters, run, ct))];
+    }
+
+    /// <summary>A part of a split file: its share of the file's bytes counts toward progress when it is done.</summary>
+    private static IFlowSource CountBytes(IFlowSource part, long bytes, Run run) => FlowSource.Create(part.Name, part.Counters, async (sink, ct) =>
+    {
+        await part.ReadAsync(sink, ct).ConfigureAwait(false);
+        run.AddBytes(bytes);
+    });
+
+    private static async Task ReadAsync(Input input, ScanOptions options, IFlowRecordSink sink, InputCounters counters, Run run, CancellationToken cancellationToken)
     {
         Stream? stream = null;
         try
@@ -84,24 +123,25 @@ internal static class ScanCommand
             }
 
             var diagnostics = run.Diagnostics;
-            var counters = format switch
+            var read = format switch
             {
                 InputFormat.Zeek or InputFormat.ZeekJson => await ZeekConnLog.ReadStreamAsync(
-                    content, aggregator, new ZeekReaderState(ZeekReaderOptions.Default, input.Name, diagnostics), cancellationToken).ConfigureAwait(false),
+                    content, sink, new ZeekReaderState(ZeekReaderOptions.Default, input.Name, diagnostics), cancellationToken).ConfigureAwait(false),
                 InputFormat.PanOs => await PanOsTrafficInput.ReadStreamAsync(
-                    content, aggregator, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone }, diagnostics, input.Name, cancellationToken).ConfigureAwait(false),
+                    content, sink, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone }, diagnostics, input.Name, cancellationToken).ConfigureAwait(false),
                 _ => await IpfixReader.ReadStreamAsync(
-                    content, aggregator, new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections }, diagnostics, input.Name), cancellationToken).ConfigureAwait(false),
+                    content, sink, new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections }, diagnostics, input.Name), cancellationToken).ConfigureAwait(false),
             };
-            run.Add(input, format, counters);
+            counters.Add(read);
+            run.AddFormat(format);
         }
         catch (InputFormatException e)
         {
-            run.Unreadable(input, e.Message);
+            run.Unreadable(input.Name, e.Message);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            run.Unreadable(input, e.Message);
+            run.Unreadable(input.Name, e.Message);
         }
         finally
         {
@@ -162,11 +202,6 @@ internal static class ScanCommand
         }
     }
 
-    private sealed class RowBag(ConcurrentBag<MismatchRow> rows) : IMismatchRowSink
-    {
-        public void OnRow(MismatchRow row) => rows.Add(row);
-    }
-
     private sealed class RowList : IMismatchRowSink
     {
         public List<MismatchRow> Rows { get; } = [];
@@ -178,13 +213,8 @@ internal static class ScanCommand
     internal sealed class Run(ScanOptions options, TextWriter stderr)
     {
         private readonly Lock _lock = new();
-        private readonly InputCounters _counters = new();
         private readonly Dictionary<InputFormat, int> _formats = [];
         private int _diagnosticsShown;
-        private long _selected;
-        private long _records;
-        private long _lateRecords;
-        private long _earlyRows;
         private long _bytesRead;
 
         public int UnreadableInputs { get; private set; }
@@ -209,23 +239,11 @@ internal static class ScanCommand
 
         public void AddBytes(long count) => Interlocked.Add(ref _bytesRead, count);
 
-        public void Add(Input input, InputFormat format, InputCounters counters)
+        public void AddFormat(InputFormat format)
         {
             lock (_lock)
             {
-                _counters.Add(counters);
                 _formats[format] = _formats.GetValueOrDefault(format) + 1;
-            }
-        }
-
-        public void Add(MismatchAggregator aggregator)
-        {
-            lock (_lock)
-            {
-                _selected += aggregator.RecordsSelected;
-                _records += aggregator.RecordsAdded;
-                _lateRecords += aggregator.LateRecords;
-                _earlyRows += aggregator.EarlyEmissions;
             }
         }
 
@@ -243,35 +261,35 @@ internal static class ScanCommand
             }
         }
 
-        public void Unreadable(Input input, string message)
+        public void Unreadable(string name, string message)
         {
             lock (_lock)
             {
                 UnreadableInputs++;
                 Progress.ClearLine(stderr);
-                stderr.WriteLine($"portmismatch: {input.Name}: {message}");
+                stderr.WriteLine($"portmismatch: {name}: {message}");
             }
         }
 
-        public void WriteSummary(int inputs, RowFilter filter, int rows, TimeSpan elapsed)
+        public void WriteSummary(int inputs, DetectionCounters counters, AllowList allowList, int rows, TimeSpan elapsed)
         {
             var inv = CultureInfo.InvariantCulture;
             var formats = string.Join(", ", _formats.OrderBy(f => f.Key).Select(f => $"{f.Value} {Name(f.Key)}"));
-            stderr.WriteLine(string.Create(inv, $"portmismatch: {inputs} input{(inputs == 1 ? string.Empty : "s")} ({formats}) in {elapsed.TotalSeconds:F2} s: {_counters}"));
-            foreach (var (reason, count) in _counters.RejectedByReason.OrderByDescending(r => r.Value))
+            stderr.WriteLine(string.Create(inv, $"portmismatch: {inputs} input{(inputs == 1 ? string.Empty : "s")} ({formats}) in {elapsed.TotalSeconds:F2} s: {counters.Input}"));
+            foreach (var (reason, count) in counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
             {
                 stderr.WriteLine(string.Create(inv, $"  rejected {count,10:N0}  {reason}"));
             }
 
-            foreach (var (reason, count) in _counters.SkippedByReason.OrderByDescending(r => r.Value))
+            foreach (var (reason, count) in counters.Input.SkippedByReason.OrderByDescending(r => r.Value))
             {
                 stderr.WriteLine(string.Create(inv, $"  skipped  {count,10:N0}  {reason}"));
             }
 
-            stderr.WriteLine(string.Create(inv, $"  {_selected:N0} of {_records:N0} records are mismatches; {rows:N0} rows{(_lateRecords > 0 ? $"; {_lateRecords:N0} late records" : string.Empty)}{(_earlyRows > 0 ? $"; {_earlyRows:N0} rows emitted early and combined" : string.Empty)}"));
-            for (var i = 0; i < filter.AllowList.Count; i++)
+            stderr.WriteLine(string.Create(inv, $"  {counters.RecordsSelected:N0} of {counters.Input.Accepted:N0} records are mismatches; {rows:N0} rows{(counters.LateRecords > 0 ? $"; {counters.LateRecords:N0} late records" : string.Empty)}"));
+            for (var i = 0; i < allowList.Count; i++)
             {
-                stderr.WriteLine(string.Create(inv, $"  allow-list removed {filter.RowsRemovedBy(i):N0} rows: {filter.AllowList[i]}"));
+                stderr.WriteLine(string.Create(inv, $"  allow-list removed {counters.RowsFilteredByEntry[i]:N0} rows: {allowList[i]}"));
             }
         }
 
