@@ -39,16 +39,16 @@ internal static class ScanCommand
         var run = new Run(options, stderr);
         var kept = new RowList();
         var stopwatch = Stopwatch.StartNew();
-        DetectionResult result;
-        using (var progress = Progress.Start(options, stderr, inputs, run))
+        var sources = new List<IFlowSource>();
+        foreach (var input in inputs)
         {
-            var sources = new List<IFlowSource>();
-            foreach (var input in inputs)
-            {
-                sources.AddRange(Sources(input, options, run));
-            }
+            sources.AddRange(Sources(input, options, run));
+        }
 
-            using var pipeline = new DetectionPipeline(pipelineOptions, kept);
+        DetectionResult result;
+        using (var pipeline = new DetectionPipeline(pipelineOptions, kept))
+        using (Progress.Start(options, stderr, inputs, run, () => pipeline.GetCounters().Input.Read))
+        {
             result = await pipeline.RunAsync(sources, cancellationToken).ConfigureAwait(false);
         }
 
@@ -94,6 +94,7 @@ internal static class ScanCommand
             {
                 var parts = ZeekConnLog.FileSources(path, Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
                 run.AddFormat(format);
+                run.AddSplit(parts.Count);
                 return parts.Select(part => CountBytes(part, input.Length / parts.Count, run));
             }
         }
@@ -216,6 +217,8 @@ internal static class ScanCommand
         private readonly Dictionary<InputFormat, int> _formats = [];
         private int _diagnosticsShown;
         private long _bytesRead;
+        private int _splitFiles;
+        private int _splitParts;
 
         public int UnreadableInputs { get; private set; }
 
@@ -238,6 +241,18 @@ internal static class ScanCommand
         };
 
         public void AddBytes(long count) => Interlocked.Add(ref _bytesRead, count);
+
+        public void AddSplit(int parts)
+        {
+            if (parts > 1)
+            {
+                lock (_lock)
+                {
+                    _splitFiles++;
+                    _splitParts += parts;
+                }
+            }
+        }
 
         public void AddFormat(InputFormat format)
         {
@@ -274,7 +289,8 @@ internal static class ScanCommand
         public void WriteSummary(int inputs, DetectionCounters counters, AllowList allowList, int rows, TimeSpan elapsed)
         {
             var inv = CultureInfo.InvariantCulture;
-            var formats = string.Join(", ", _formats.OrderBy(f => f.Key).Select(f => $"{f.Value} {Name(f.Key)}"));
+            var formats = string.Join(", ", _formats.OrderBy(f => f.Key).Select(f => $"{f.Value} {Name(f.Key)}"))
+                + (_splitFiles > 0 ? string.Create(inv, $"; {_splitFiles} file{(_splitFiles == 1 ? string.Empty : "s")} read in {_splitParts} parts") : string.Empty);
             stderr.WriteLine(string.Create(inv, $"portmismatch: {inputs} input{(inputs == 1 ? string.Empty : "s")} ({formats}) in {elapsed.TotalSeconds:F2} s: {counters.Input}"));
             foreach (var (reason, count) in counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
             {

@@ -201,6 +201,49 @@ public sealed class ScanTests : IDisposable
     public void Durations_parse(string text, int seconds)
         => Assert.Equal(TimeSpan.FromSeconds(seconds), CommandLine.ParseDuration("--window", text));
 
+    [Fact]
+    public async Task A_large_zeek_file_read_on_every_core_gives_the_rows_of_a_sequential_read()
+    {
+        // Over 16 MiB, so scan splits the plain file into parts; the gzip copy of the same log is read in one piece.
+        var random = new Random(20261126);
+        string[] services = ["ssl", "http", "dns", "smtp", "-"];
+        int[] ports = [443, 80, 53, 25, 4444, 8080, 5353];
+        var lines = new string[300_000];
+        for (var i = 0; i < lines.Length; i++)
+        {
+            lines[i] = FormattableString.Invariant(
+                $"{1_700_000_000 + (i / 10)}.{i % 10}\tC{i}\t10.0.{random.Next(4)}.{random.Next(1, 9)}\t{40000 + (i % 20000)}\t192.0.2.{random.Next(1, 5)}\t{ports[random.Next(ports.Length)]}\ttcp\t{services[random.Next(services.Length)]}");
+        }
+
+        var text = ZeekLog(lines);
+        var plain = Temp("big.log");
+        await File.WriteAllTextAsync(plain, text, TestContext.Current.CancellationToken);
+        Assert.True(new FileInfo(plain).Length >= 16L << 20, "the file must be large enough to be split");
+        var gz = Temp("big.log.gz");
+        await using (var file = File.Create(gz))
+        await using (var zip = new GZipStream(file, CompressionLevel.Fastest))
+        {
+            await zip.WriteAsync(Encoding.UTF8.GetBytes(text), TestContext.Current.CancellationToken);
+        }
+
+        var (exitSplit, _, errSplit) = await Run("scan", plain, "--output", "csv", "--out", Temp("split.csv"));
+        var (exitWhole, _, errWhole) = await Run("scan", gz, "--output", "csv", "--out", Temp("whole.csv"));
+        var split = await File.ReadAllTextAsync(Temp("split.csv"), TestContext.Current.CancellationToken);
+        var whole = await File.ReadAllTextAsync(Temp("whole.csv"), TestContext.Current.CancellationToken);
+        Assert.Equal(0, exitSplit);
+        Assert.Equal(0, exitWhole);
+        Assert.True(split.Split('\n').Length > 100, "the log must have findings");
+        Assert.Equal(whole, split);
+        Assert.Contains("read 300000 = accepted 300000 + rejected 0 + skipped 0", errSplit, StringComparison.Ordinal);
+        Assert.Contains("read 300000 = accepted 300000 + rejected 0 + skipped 0", errWhole, StringComparison.Ordinal);
+        if (Environment.ProcessorCount > 1)
+        {
+            Assert.Contains($"1 file read in {Math.Min(Environment.ProcessorCount, 2)} parts", errSplit, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("parts", errWhole, StringComparison.Ordinal);
+    }
+
     private static string ZeekLog(params string[] records)
     {
         var text = new StringBuilder();
