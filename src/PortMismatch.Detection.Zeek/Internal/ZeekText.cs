@@ -183,18 +183,18 @@ internal static class ZeekText
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool TryParseDigits(ulong word, int count, out uint value)
     {
-        // Move the digits to the top: the zero bytes below them read as leading zeros.
+        // A byte is a digit when neither byte - '0' nor byte + ('9' ^ 0x7F) sets its high bit. Borrows and carries only
+        // move up, from the digits into the ignored bytes, so the test is exact for the digits.
         var shift = (8 - count) * 8;
-        var digits = word << shift;
-        var nonDigits = ((digits & 0xF0F0F0F0F0F0F0F0UL) ^ 0x3030303030303030UL)
-                        | (((digits + 0x0606060606060606UL) & 0xF0F0F0F0F0F0F0F0UL) ^ 0x3030303030303030UL);
-        if ((nonDigits & (ulong.MaxValue << shift)) != 0)
+        var nonDigits = ((word - 0x3030303030303030UL) | (word + 0x4646464646464646UL)) & 0x8080808080808080UL;
+        if ((nonDigits & (ulong.MaxValue >> shift)) != 0)
         {
             value = 0;
             return false;
         }
 
-        var v = digits & 0x0F0F0F0F0F0F0F0FUL;
+        // Move the digits to the top: the zero bytes below them read as leading zeros.
+        var v = (word << shift) & 0x0F0F0F0F0F0F0F0FUL;
         v = (v * 2561) >> 8;
         v = ((v & 0x00FF00FF00FF00FFUL) * 6553601) >> 16;
         v = ((v & 0x0000FFFF0000FFFFUL) * 42949672960001) >> 32;

@@ -37,6 +37,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private int _pendingHead;
     private int _pendingCount;
     private GroupTable? _spare;
+    private GroupTable? _onlyTable; // without windows: the one table, once open
     private byte[] _lastApp = [];
     private int _lastAppId = -1;
 
@@ -167,8 +168,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         var port = record.EffectiveDestinationPort;
         var transport = record.Transport;
         if (!_evaluator.TryMatchShort(raw0, raw1, value.Length, port, transport, out var rule, out var nameId)
-            || (_evaluator.HasAddressExemptions
-                && !_evaluator.TryMatch(value, port, transport, record.SourceAddress, record.DestinationAddress, out rule)))
+            || (_evaluator.HasAddressExemptions && !TryMatchWithAddresses(record, value, ref rule)))
         {
             return false;
         }
@@ -196,6 +196,11 @@ public sealed class MismatchAggregator : IFlowRecordSink
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryMatchWithAddresses(in FlowRecord record, ReadOnlySpan<byte> value, ref int rule)
+        => _evaluator.TryMatch(value, record.EffectiveDestinationPort, record.Transport, record.SourceAddress, record.DestinationAddress, out rule);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void CountNewSpelling(GroupTable table, in FlowRecord record, ReadOnlySpan<byte> value, int port, Transport transport, int rule, ref ShortAppId known, ulong raw0, ulong raw1)
     {
         if (_apps.TryIntern(value, out var appId))
@@ -209,6 +214,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool AddValues(in FlowRecord record)
     {
         var time = record.TimestampMicroseconds;
@@ -312,6 +318,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
 
         other._open.Clear();
+        other.NumberOpenTables();
         other._groupCount = 0;
         other._apps.Clear();
         other.ForgetAppIds();
@@ -467,6 +474,11 @@ public sealed class MismatchAggregator : IFlowRecordSink
     /// <summary>The table for a record's time: the single table, its open window, or a marker for "late".</summary>
     private GroupTable TableFor(long time)
     {
+        if (_onlyTable is { } only)
+        {
+            return only;
+        }
+
         if (_window == 0)
         {
             if (_open.Count == 0)
@@ -516,6 +528,8 @@ public sealed class MismatchAggregator : IFlowRecordSink
         {
             _open[i].OpenIndex = i;
         }
+
+        _onlyTable = _window == 0 && _open.Count == 1 ? _open[0] : null;
     }
 
     private bool IsOpen(long start)

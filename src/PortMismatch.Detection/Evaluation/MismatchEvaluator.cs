@@ -170,6 +170,7 @@ public sealed class MismatchEvaluator
     }
 
     // Any number of values, of any length, for rule sets without network exemptions: nothing after the bitmap test.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool IsMismatchAnyValues(in FlowRecord record)
     {
         var port = record.DestinationPort.GetValueOrDefault();
@@ -185,6 +186,7 @@ public sealed class MismatchEvaluator
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool IsMismatchWithExemptions(in FlowRecord record)
     {
         var port = record.DestinationPort.GetValueOrDefault();
@@ -206,23 +208,28 @@ public sealed class MismatchEvaluator
     /// <returns>The evaluation.</returns>
     public MismatchEvaluation Evaluate(in FlowRecord record)
     {
-        var port = record.DestinationPort.GetValueOrDefault();
-        var transport = record.Transport;
+        // One short value (see IsMismatch); the general loop lives apart so that inlining serves this path.
         var apps = record.Apps;
         var data = apps.Data;
-        if ((uint)(data.Length - 1) < AppNameTable.ShortKeyLength)
+        if ((uint)(data.Length - 1) < AppNameTable.ShortKeyLength && !_hasAddressExemptions)
         {
             var (raw0, raw1) = AppNameTable.RawWords(data);
             if (!AppNameTable.MayContainSeparator(raw0, raw1, apps.SeparatorPlusOne))
             {
-                // One short value (see IsMismatch).
-                return TryMatchShort(raw0, raw1, data.Length, port, transport, out var only, out _)
-                    && (!_hasAddressExemptions || TryMatch(data, port, transport, record.SourceAddress, record.DestinationAddress, out only))
+                return TryMatchShort(raw0, raw1, data.Length, record.DestinationPort.GetValueOrDefault(), record.Transport, out var only, out _)
                     ? new MismatchEvaluation(1, 1, 0, only)
                     : new MismatchEvaluation(0, 0, -1, -1);
             }
         }
 
+        return EvaluateValues(record);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private MismatchEvaluation EvaluateValues(in FlowRecord record)
+    {
+        var port = record.DestinationPort.GetValueOrDefault();
+        var transport = record.Transport;
         int count = 0, firstValue = -1, firstRule = -1, index = 0;
         ulong mask = 0;
         foreach (var value in record.Apps)
@@ -311,6 +318,7 @@ public sealed class MismatchEvaluator
         return TryFindBrokenRule(id, destinationPort, transport, out ruleIndex);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool TryFindBrokenRule(int id, int destinationPort, Transport transport, out int ruleIndex)
     {
         ruleIndex = -1;
