@@ -23,13 +23,13 @@ public sealed partial class ZeekReaderState
         }
 
         var fieldCount = schema.FieldCount;
-        if (_separatorPositions.Length < fieldCount - 1)
+        if (_separatorPositions.Length < fieldCount - 1 + FieldSplitter.Slack)
         {
-            _separatorPositions = new int[fieldCount - 1];
+            _separatorPositions = new int[fieldCount - 1 + FieldSplitter.Slack];
         }
 
+        var separators = FieldSplitter.FindSeparators(line, schema.Separator, _separatorPositions, out var isAscii);
         var positions = _separatorPositions.AsSpan(0, fieldCount - 1);
-        var separators = FieldSplitter.FindSeparators(line, schema.Separator, positions, out var isAscii);
         if (!isAscii && !Utf8.IsValid(line))
         {
             return Reject(Reasons.InvalidUtf8, "the line is not valid UTF-8:", line);
@@ -51,8 +51,8 @@ public sealed partial class ZeekReaderState
 
         if (!TryAddress(Field(line, positions, schema.OrigH), unset, "id.orig_h", out var source)
             || !TryAddress(Field(line, positions, schema.RespH), unset, "id.resp_h", out var destination)
-            || !TryPort(Field(line, positions, schema.OrigP), unset, "id.orig_p", out var sourcePort)
-            || !TryPort(Field(line, positions, schema.RespP), unset, "id.resp_p", out var destinationPort)
+            || !TryPort(line, positions, schema.OrigP, unset, "id.orig_p", out var sourcePort)
+            || !TryPort(line, positions, schema.RespP, unset, "id.resp_p", out var destinationPort)
             || !TryCountPair(line, positions, schema.OrigBytes, schema.RespBytes, unset, out var bytes)
             || !TryCountPair(line, positions, schema.OrigPackets, schema.RespPackets, unset, out var packets))
         {
@@ -94,10 +94,13 @@ public sealed partial class ZeekReaderState
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ReadOnlySpan<byte> Field(ReadOnlySpan<byte> line, ReadOnlySpan<int> positions, int index)
     {
-        var start = index == 0 ? 0 : positions[index - 1] + 1;
-        var end = index == positions.Length ? line.Length : positions[index];
+        var (start, end) = FieldBounds(line, positions, index);
         return line[start..end];
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Start, int End) FieldBounds(ReadOnlySpan<byte> line, ReadOnlySpan<int> positions, int index)
+        => (index == 0 ? 0 : positions[index - 1] + 1, index == positions.Length ? line.Length : positions[index]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsUnset(ReadOnlySpan<byte> field, byte[] unset)
@@ -117,15 +120,18 @@ public sealed partial class ZeekReaderState
         return ZeekText.TryParseAddress(field, out address) || Reject(Reasons.BadAddress, name, " is not an IP address:", field);
     }
 
-    private bool TryPort(ReadOnlySpan<byte> field, byte[] unset, string name, out ushort? port)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryPort(ReadOnlySpan<byte> line, ReadOnlySpan<int> positions, int column, byte[] unset, string name, out ushort? port)
     {
         port = null;
+        var (start, end) = FieldBounds(line, positions, column);
+        var field = line[start..end];
         if (IsUnset(field, unset))
         {
             return true;
         }
 
-        switch (ZeekText.TryParsePort(field, out var value))
+        switch (ZeekText.TryParsePort(line, start, end, out var value))
         {
             case NumberStatus.Ok:
                 port = value;
@@ -144,6 +150,7 @@ public sealed partial class ZeekReaderState
         return TryAddCount(line, positions, origColumn, unset, ref total) && TryAddCount(line, positions, respColumn, unset, ref total);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryAddCount(ReadOnlySpan<byte> line, ReadOnlySpan<int> positions, int column, byte[] unset, ref long? total)
     {
         if (column == TsvSchema.NoColumn)
@@ -151,13 +158,14 @@ public sealed partial class ZeekReaderState
             return true;
         }
 
-        var field = Field(line, positions, column);
+        var (start, end) = FieldBounds(line, positions, column);
+        var field = line[start..end];
         if (IsUnset(field, unset))
         {
             return true;
         }
 
-        if (ZeekText.TryParseCount(field, out var value) != NumberStatus.Ok)
+        if (ZeekText.TryParseCount(line, start, end, out var value) != NumberStatus.Ok)
         {
             return Reject(Reasons.BadNumber, "a byte or packet count is not a count:", field);
         }

@@ -173,6 +173,7 @@ public sealed partial class ZeekReaderState
 
     private void Accept() => Counters.CountAccepted();
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static long AddSaturating(long total, long value) => total > long.MaxValue - value ? long.MaxValue : total + value;
 
     private bool Reject(string reason, string what, ReadOnlySpan<byte> value) => Reject(reason, what, string.Empty, value);

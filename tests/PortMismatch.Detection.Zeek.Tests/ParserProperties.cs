@@ -40,6 +40,44 @@ public sealed class ParserProperties
         return ((status == NumberStatus.Ok) == expected && (!expected || parsed == reference)).Label($"'{text}': {status} {parsed}");
     }
 
+    [Property(MaxTest = 20_000, Replay = Replay)]
+    public Property Counts_inside_a_line_parse_like_the_field_alone(NonNegativeInt n, byte digits, byte junkAt, byte junk, byte after)
+    {
+        // The word-wide path reads eight bytes from the field's start, past its end: what follows must not matter.
+        var value = (long)n.Get % (long)Math.Pow(10, 1 + (digits % 10));
+        var text = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (junkAt % 3 == 0)
+        {
+            text = text.Insert(junkAt % (text.Length + 1), ((char)junk).ToString());
+        }
+
+        var field = Encoding.Latin1.GetBytes(text);
+        var line = new byte[1 + field.Length + (after % 12)];
+        line.AsSpan().Fill((byte)(after + '0'));
+        field.CopyTo(line, 1);
+        var status = ZeekText.TryParseCount(line, 1, 1 + field.Length, out var parsed);
+        var expected = ZeekText.TryParseCount(field, out var reference);
+        return (status == expected && parsed == reference).Label($"'{text}' + {line.Length - field.Length - 1} bytes: {status} {parsed}, alone {expected} {reference}");
+    }
+
+    [Property(MaxTest = 20_000, Replay = Replay)]
+    public Property Zeek_timestamps_parse_like_seconds_and_micros(uint seconds, uint micros, byte junkAt, byte junk)
+    {
+        var text = FormattableString.Invariant($"{1_000_000_000L + (seconds % 9_000_000_000L)}.{micros % 1_000_000:D6}");
+        if (junkAt % 3 == 0)
+        {
+            var chars = text.ToCharArray();
+            chars[junkAt % chars.Length] = junk == (byte)'-' ? 'x' : (char)junk; // a sign is a different shape
+            text = new string(chars);
+        }
+
+        var utf8 = Encoding.Latin1.GetBytes(text);
+        var ok = ZeekText.TryParseEpochSeconds(utf8, out var parsed);
+        var expected = text[10] == '.' && text.Remove(10, 1).All(char.IsAsciiDigit);
+        var reference = expected ? long.Parse(text.Remove(10, 1), System.Globalization.CultureInfo.InvariantCulture) : 0;
+        return (ok == (expected && FlowTime.IsValid(reference)) && (!ok || parsed == reference)).Label($"'{text}': {ok} {parsed}, expected {expected} {reference}");
+    }
+
     [Property(MaxTest = 5_000, Replay = Replay)]
     public Property The_vectorized_splitter_finds_what_a_byte_loop_finds(byte[] bytes, byte separator, byte capacity)
     {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -7,11 +8,15 @@ namespace PortMismatch.Detection.Zeek.Internal;
 /// <summary>Finds every separator of a TSV line in one vectorized pass (Sep's habit), so fields are then sliced by index.</summary>
 internal static class FieldSplitter
 {
+    /// <summary>The most separators one vector block can hold.</summary>
+    public const int Slack = 32;
+
     /// <summary>
     /// Writes the index of each <paramref name="separator"/> in <paramref name="line"/> into <paramref name="positions"/>
     /// and returns how many there are, or -1 when there are more than <paramref name="positions"/> can hold.
     /// <paramref name="isAscii"/> tells whether every byte of the line is ASCII (then it is valid UTF-8 without a second pass);
-    /// it is only meaningful when the result is not -1.
+    /// it is only meaningful when the result is not -1. Give <paramref name="positions"/> <see cref="Slack"/> more entries
+    /// than the separators expected: a block of the line then stores its separators without a bounds check each.
     /// </summary>
     public static int FindSeparators(ReadOnlySpan<byte> line, byte separator, Span<int> positions, out bool isAscii)
     {
@@ -23,11 +28,27 @@ internal static class FieldSplitter
         {
             var needle = Vector256.Create(separator);
             var any = Vector256<byte>.Zero;
-            for (; i <= line.Length - Vector256<byte>.Count; i += Vector256<byte>.Count)
+            for (; i < line.Length; i += Vector256<byte>.Count)
             {
-                var block = Vector256.LoadUnsafe(ref start, (nuint)i);
+                // The last block overlaps the one before so that no byte is left to a scalar loop; its bits for bytes
+                // already seen are shifted out.
+                var at = Math.Min(i, line.Length - Vector256<byte>.Count);
+                var block = Vector256.LoadUnsafe(ref start, (nuint)at);
                 any |= block;
-                var mask = Vector256.Equals(block, needle).ExtractMostSignificantBits();
+                var mask = Vector256.Equals(block, needle).ExtractMostSignificantBits() >> (i - at);
+                if (count <= positions.Length - Vector256<byte>.Count)
+                {
+                    // Room for every separator of the block.
+                    ref var next = ref MemoryMarshal.GetReference(positions);
+                    while (mask != 0)
+                    {
+                        Unsafe.Add(ref next, count++) = i + BitOperations.TrailingZeroCount(mask);
+                        mask &= mask - 1;
+                    }
+
+                    continue;
+                }
+
                 while (mask != 0)
                 {
                     if ((uint)count >= (uint)positions.Length)
@@ -52,6 +73,18 @@ internal static class FieldSplitter
                 var block = Vector128.LoadUnsafe(ref start, (nuint)i);
                 any |= block;
                 var mask = Vector128.Equals(block, needle).ExtractMostSignificantBits();
+                if (count <= positions.Length - Vector128<byte>.Count)
+                {
+                    ref var next = ref MemoryMarshal.GetReference(positions);
+                    while (mask != 0)
+                    {
+                        Unsafe.Add(ref next, count++) = i + BitOperations.TrailingZeroCount(mask);
+                        mask &= mask - 1;
+                    }
+
+                    continue;
+                }
+
                 while (mask != 0)
                 {
                     if ((uint)count >= (uint)positions.Length)

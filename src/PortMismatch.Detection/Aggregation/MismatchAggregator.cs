@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection;
@@ -36,8 +37,13 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private int _pendingHead;
     private int _pendingCount;
     private GroupTable? _spare;
+    private GroupTable? _onlyTable; // without windows: the one table, once open
     private byte[] _lastApp = [];
     private int _lastAppId = -1;
+
+    // Per rule-set name id (see MismatchEvaluator.TryMatchShort): the spelling of that app seen last, as its key words,
+    // and its id in _apps; a record whose value is one short mismatching app finds its id here without hashing its bytes.
+    private readonly ShortAppId[] _appIdsByName;
     private long _watermark = long.MinValue;
     private int _groupCount;
     private long _rowsEmitted;
@@ -63,6 +69,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         _lateness = options.AllowedLateness.Ticks / TimeSpan.TicksPerMicrosecond;
         _maxGroups = options.MaxGroups;
         _allValues = options.Grouping == AppGrouping.AllValues;
+        _appIdsByName = new ShortAppId[evaluator.NameCount];
     }
 
     /// <summary>Gets the options.</summary>
@@ -141,6 +148,76 @@ public sealed class MismatchAggregator : IFlowRecordSink
             }
         }
 
+        // The common record: one app value of at most 16 bytes (as in IsMismatch); MismatchingValues and AllValues agree on it.
+        var apps = record.Apps;
+        var data = apps.Data;
+        if ((uint)(data.Length - 1) < AppNameTable.ShortKeyLength)
+        {
+            var (raw0, raw1) = AppNameTable.RawWords(data);
+            if (!AppNameTable.MayContainSeparator(raw0, raw1, apps.SeparatorPlusOne))
+            {
+                return AddShortValue(record, data, raw0, raw1);
+            }
+        }
+
+        return AddValues(record);
+    }
+
+    private bool AddShortValue(in FlowRecord record, ReadOnlySpan<byte> value, ulong raw0, ulong raw1)
+    {
+        var port = record.EffectiveDestinationPort;
+        var transport = record.Transport;
+        if (!_evaluator.TryMatchShort(raw0, raw1, value.Length, port, transport, out var rule, out var nameId)
+            || (_evaluator.HasAddressExemptions && !TryMatchWithAddresses(record, value, ref rule)))
+        {
+            return false;
+        }
+
+        var table = TableFor(record.TimestampMicroseconds);
+        ValuesCounted++;
+        if (table.WindowStart == LateWindow)
+        {
+            EmitLate(record, value, port, transport, rule);
+        }
+        else
+        {
+            ref var known = ref _appIdsByName[nameId];
+            if (known.Raw0 == raw0 && known.Raw1 == raw1 && known.Length == value.Length)
+            {
+                Enqueue(table, record, known.AppId, port, transport, rule);
+            }
+            else
+            {
+                CountNewSpelling(table, record, value, port, transport, rule, ref known, raw0, raw1);
+            }
+        }
+
+        CountSelected(table);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryMatchWithAddresses(in FlowRecord record, ReadOnlySpan<byte> value, ref int rule)
+        => _evaluator.TryMatch(value, record.EffectiveDestinationPort, record.Transport, record.SourceAddress, record.DestinationAddress, out rule);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CountNewSpelling(GroupTable table, in FlowRecord record, ReadOnlySpan<byte> value, int port, Transport transport, int rule, ref ShortAppId known, ulong raw0, ulong raw1)
+    {
+        if (_apps.TryIntern(value, out var appId))
+        {
+            known = new ShortAppId(raw0, raw1, value.Length, appId);
+            Enqueue(table, record, appId, port, transport, rule);
+        }
+        else
+        {
+            CountInto(table, record, value, port, transport, rule);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool AddValues(in FlowRecord record)
+    {
+        var time = record.TimestampMicroseconds;
         var port = record.EffectiveDestinationPort;
         var transport = record.Transport;
         if (_allValues)
@@ -241,9 +318,10 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
 
         other._open.Clear();
+        other.NumberOpenTables();
         other._groupCount = 0;
         other._apps.Clear();
-        other._lastApp = [];
+        other.ForgetAppIds();
         RecordsAdded += other.RecordsAdded;
         RecordsSelected += other.RecordsSelected;
         ValuesCounted += other.ValuesCounted;
@@ -266,7 +344,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
 
         _apps.Clear();
-        _lastApp = [];
+        ForgetAppIds();
         _nextClose = long.MaxValue;
     }
 
@@ -280,6 +358,12 @@ public sealed class MismatchAggregator : IFlowRecordSink
             return;
         }
 
+        CountInto(table, record, value, port, transport, rule);
+    }
+
+    /// <summary>Counts a value into an open window's table: finds (or makes room for) its app id, then queues the count.</summary>
+    private void CountInto(GroupTable table, in FlowRecord record, ReadOnlySpan<byte> value, int port, Transport transport, int rule)
+    {
         int appId;
         if (value.SequenceEqual(_lastApp))
         {
@@ -301,6 +385,13 @@ public sealed class MismatchAggregator : IFlowRecordSink
             _lastAppId = appId;
         }
 
+        Enqueue(table, record, appId, port, transport, rule);
+    }
+
+    /// <summary>Prefetches the group's slot and queues the count; the oldest queued count is applied when the queue is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Enqueue(GroupTable table, in FlowRecord record, int appId, int port, Transport transport, int rule)
+    {
         var key = GroupKey.Create(record.SourceAddress, record.DestinationAddress, appId, port);
         var hash = key.Hash();
         table.Prefetch(hash);
@@ -309,9 +400,21 @@ public sealed class MismatchAggregator : IFlowRecordSink
             ApplyOldestPending();
         }
 
-        var at = _pendingHead + _pendingCount;
-        _pending[at >= PipelineDepth ? at - PipelineDepth : at] = new Pending(table, key, hash, record.TimestampMicroseconds, rule, transport);
+        // In range: the index is masked to the queue's length (a power of two).
+        ref var pending = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pending), (_pendingHead + _pendingCount) & (PipelineDepth - 1));
+        pending.Key = key;
+        pending.Hash = hash;
+        pending.Time = record.TimestampMicroseconds;
+        pending.Rule = rule;
+        pending.Transport = transport;
+        pending.Table = table.OpenIndex;
         _pendingCount++;
+    }
+
+    private void ForgetAppIds()
+    {
+        _lastApp = [];
+        Array.Clear(_appIdsByName);
     }
 
     /// <summary>Applies every waiting count: before anything reads or clears the tables or the app table.</summary>
@@ -326,10 +429,10 @@ public sealed class MismatchAggregator : IFlowRecordSink
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ApplyOldestPending()
     {
-        ref var pending = ref _pending[_pendingHead];
-        _pendingHead = _pendingHead + 1 == PipelineDepth ? 0 : _pendingHead + 1;
+        ref var pending = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pending), _pendingHead);
+        _pendingHead = (_pendingHead + 1) & (PipelineDepth - 1);
         _pendingCount--;
-        var table = pending.Table;
+        var table = _open[pending.Table];
         switch (table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full))
         {
             case GroupTable.AddResult.Created:
@@ -345,11 +448,24 @@ public sealed class MismatchAggregator : IFlowRecordSink
                 _earlyEmissions++;
                 break;
         }
-
-        pending = default;
     }
 
-    private readonly record struct Pending(GroupTable Table, GroupKey Key, uint Hash, long Time, int Rule, Transport Transport);
+    /// <summary>
+    /// A count waiting for its group's slot to arrive in cache. The table is named by its index in <see cref="_open"/>
+    /// (no object reference, so queuing a count needs no GC write barrier): the queue is drained before that list changes.
+    /// </summary>
+    private struct Pending
+    {
+        public GroupKey Key;
+        public uint Hash;
+        public long Time;
+        public int Rule;
+        public int Table;
+        public Transport Transport;
+    }
+
+    /// <summary>The id in the app table of one spelling of a rule-set app name, with that spelling's key words.</summary>
+    private readonly record struct ShortAppId(ulong Raw0, ulong Raw1, int Length, int AppId);
 
     private const long LateWindow = long.MinValue + 1;
 
@@ -358,11 +474,18 @@ public sealed class MismatchAggregator : IFlowRecordSink
     /// <summary>The table for a record's time: the single table, its open window, or a marker for "late".</summary>
     private GroupTable TableFor(long time)
     {
+        if (_onlyTable is { } only)
+        {
+            return only;
+        }
+
         if (_window == 0)
         {
             if (_open.Count == 0)
             {
+                Drain();
                 _open.Add(RentTable(long.MinValue));
+                NumberOpenTables();
             }
 
             return _open[0];
@@ -391,9 +514,22 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
 
         var table = RentTable(start);
+        Drain();
         _open.Insert(index, table);
+        NumberOpenTables();
         _nextClose = Math.Min(_nextClose, CloseTime(start));
         return table;
+    }
+
+    /// <summary>Tells each open table its index, by which queued counts name it (the queue is empty when this runs).</summary>
+    private void NumberOpenTables()
+    {
+        for (var i = 0; i < _open.Count; i++)
+        {
+            _open[i].OpenIndex = i;
+        }
+
+        _onlyTable = _window == 0 && _open.Count == 1 ? _open[0] : null;
     }
 
     private bool IsOpen(long start)
@@ -437,8 +573,10 @@ public sealed class MismatchAggregator : IFlowRecordSink
 
     private void CloseOldestWindow()
     {
+        Drain();
         var table = _open[0];
         _open.RemoveAt(0);
+        NumberOpenTables();
         foreach (var (key, stats) in table.Groups())
         {
             Emit(table.WindowStart, key, stats, partial: false);
@@ -480,7 +618,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
 
         _apps.Clear();
-        _lastApp = [];
+        ForgetAppIds();
         return _apps.TryIntern(value, out appId);
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection;
@@ -18,8 +19,9 @@ public sealed class MismatchEvaluator
     private readonly AppNameTable _names;
     private readonly PortBitmaps _bitmaps;
 
-    // Per (app id, record transport): offset of the bitmap of ports where the app is a mismatch, or -1 when no rule applies.
-    private readonly int[] _mismatchPorts;
+    // Per (app id, record transport): offset of the bitmap of ports where the app is a mismatch (-1 when no rule applies),
+    // and the rule that every such mismatch breaks first when that rule alone decides (-1 when several rules must be tried).
+    private readonly AppTransportMatch[] _matches;
 
     // Per app id: the rules that claim it, in rule-set order; per rule: offset of the bitmap of ports it does not expect.
     // Storing the complement lets an (app, transport) judged by one rule share that rule's bitmap: a pack of 2,000 App-IDs
@@ -97,7 +99,7 @@ public sealed class MismatchEvaluator
         }
 
         _rulesByApp = new int[appIds.Count][];
-        _mismatchPorts = new int[appIds.Count * TransportCount];
+        _matches = new AppTransportMatch[appIds.Count * TransportCount];
         for (var id = 0; id < appIds.Count; id++)
         {
             _rulesByApp[id] = [.. rulesByApp[id]];
@@ -127,7 +129,10 @@ public sealed class MismatchEvaluator
                     }
                 }
 
-                _mismatchPorts[(id * TransportCount) + t] = union is null ? offset : builder.Intern(union);
+                // Without a union the first applicable rule's bitmap is the whole mismatch set: it is the rule broken first.
+                _matches[(id * TransportCount) + t] = union is null
+                    ? new AppTransportMatch(offset, first)
+                    : new AppTransportMatch(builder.Intern(union), -1);
             }
         }
 
@@ -142,12 +147,32 @@ public sealed class MismatchEvaluator
     /// <returns>Whether the record is a mismatch.</returns>
     public bool IsMismatch(in FlowRecord record)
     {
-        if (_hasAddressExemptions)
+        // The common record: one value of at most 16 bytes, looked up from the words that also show it has no separator.
+        var apps = record.Apps;
+        var data = apps.Data;
+        if ((uint)(data.Length - 1) < AppNameTable.ShortKeyLength && !_hasAddressExemptions)
         {
-            return IsMismatchWithExemptions(record);
+            var (raw0, raw1) = AppNameTable.RawWords(data);
+            if (!AppNameTable.MayContainSeparator(raw0, raw1, apps.SeparatorPlusOne))
+            {
+                var id = _names.FindShort(raw0, raw1, data.Length);
+                if (id < 0)
+                {
+                    return false;
+                }
+
+                var offset = Match(id, (int)record.Transport & (TransportCount - 1)).MismatchPorts;
+                return offset >= 0 && _bitmaps.Contains(offset, record.DestinationPort.GetValueOrDefault());
+            }
         }
 
-        // The hot loop of rule sets without network exemptions: nothing after the bitmap test.
+        return _hasAddressExemptions ? IsMismatchWithExemptions(record) : IsMismatchAnyValues(record);
+    }
+
+    // Any number of values, of any length, for rule sets without network exemptions: nothing after the bitmap test.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool IsMismatchAnyValues(in FlowRecord record)
+    {
         var port = record.DestinationPort.GetValueOrDefault();
         var transport = (int)record.Transport & (TransportCount - 1);
         foreach (var value in record.Apps)
@@ -161,6 +186,7 @@ public sealed class MismatchEvaluator
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool IsMismatchWithExemptions(in FlowRecord record)
     {
         var port = record.DestinationPort.GetValueOrDefault();
@@ -181,6 +207,26 @@ public sealed class MismatchEvaluator
     /// <param name="record">The record.</param>
     /// <returns>The evaluation.</returns>
     public MismatchEvaluation Evaluate(in FlowRecord record)
+    {
+        // One short value (see IsMismatch); the general loop lives apart so that inlining serves this path.
+        var apps = record.Apps;
+        var data = apps.Data;
+        if ((uint)(data.Length - 1) < AppNameTable.ShortKeyLength && !_hasAddressExemptions)
+        {
+            var (raw0, raw1) = AppNameTable.RawWords(data);
+            if (!AppNameTable.MayContainSeparator(raw0, raw1, apps.SeparatorPlusOne))
+            {
+                return TryMatchShort(raw0, raw1, data.Length, record.DestinationPort.GetValueOrDefault(), record.Transport, out var only, out _)
+                    ? new MismatchEvaluation(1, 1, 0, only)
+                    : new MismatchEvaluation(0, 0, -1, -1);
+            }
+        }
+
+        return EvaluateValues(record);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private MismatchEvaluation EvaluateValues(in FlowRecord record)
     {
         var port = record.DestinationPort.GetValueOrDefault();
         var transport = record.Transport;
@@ -227,17 +273,55 @@ public sealed class MismatchEvaluator
         }
 
         var id = _names.Find(app);
-        if (id < 0)
+        return id >= 0 && TryMatchId(id, destinationPort, transport, out ruleIndex);
+    }
+
+    /// <summary>
+    /// <see cref="TryMatch(ReadOnlySpan{byte}, int, Transport, out int)"/> for a value of 1 to 16 bytes given by its
+    /// <see cref="AppNameTable.RawWords"/>; also gives the value's name id (its rule-set spelling, ASCII case ignored), or -1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryMatchShort(ulong raw0, ulong raw1, int length, int destinationPort, Transport transport, out int ruleIndex, out int nameId)
+    {
+        ruleIndex = -1;
+        nameId = _names.FindShort(raw0, raw1, length);
+        return nameId >= 0 && TryMatchId(nameId, destinationPort, transport, out ruleIndex);
+    }
+
+    /// <summary>Gets the number of distinct app names in the rules: name ids are below it.</summary>
+    internal int NameCount => _rulesByApp.Length;
+
+    /// <summary>Gets whether some rule has an exemption that needs the flow's addresses.</summary>
+    internal bool HasAddressExemptions => _hasAddressExemptions;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryMatchId(int id, int destinationPort, Transport transport, out int ruleIndex)
+    {
+        ruleIndex = -1;
+        if ((uint)destinationPort > ushort.MaxValue)
         {
             return false;
         }
 
-        var offset = _mismatchPorts[(id * TransportCount) + ((int)transport & (TransportCount - 1))];
-        if (offset < 0 || !_bitmaps.Contains(offset, destinationPort))
+        var match = Match(id, (int)transport & (TransportCount - 1));
+        if (match.MismatchPorts < 0 || !_bitmaps.Contains(match.MismatchPorts, destinationPort))
         {
             return false;
         }
 
+        if (match.OnlyRule >= 0)
+        {
+            ruleIndex = match.OnlyRule;
+            return true;
+        }
+
+        return TryFindBrokenRule(id, destinationPort, transport, out ruleIndex);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryFindBrokenRule(int id, int destinationPort, Transport transport, out int ruleIndex)
+    {
+        ruleIndex = -1;
         foreach (var r in _rulesByApp[id])
         {
             if (Judges(_ruleTransports[r], transport) && _bitmaps.Contains(_unexpectedPorts[r], destinationPort))
@@ -277,8 +361,13 @@ public sealed class MismatchEvaluator
     private int MismatchOffset(ReadOnlySpan<byte> value, int transport)
     {
         var id = _names.Find(value);
-        return id < 0 ? -1 : _mismatchPorts[(id * TransportCount) + transport];
+        return id < 0 ? -1 : Match(id, transport).MismatchPorts;
     }
+
+    // In range: ids come from the name table, which has one entry per app of the rules; transport is masked to 0-3.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AppTransportMatch Match(int id, int transport)
+        => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_matches), (id * TransportCount) + transport);
 
     // Only after a mismatch, when some rule has network exemptions: whether every rule the value breaks exempts this flow.
     private bool AllBrokenRulesExempt(ReadOnlySpan<byte> value, int port, in FlowRecord record)
@@ -310,6 +399,8 @@ public sealed class MismatchEvaluator
 
         return false;
     }
+
+    private readonly record struct AppTransportMatch(int MismatchPorts, int OnlyRule);
 
     private static bool Applies(DetectionRule rule, Transport transport)
         => rule.Transport is null || transport == Transport.Unknown || rule.Transport == transport;

@@ -11,7 +11,8 @@ namespace PortMismatch.Detection.Internal;
 /// </summary>
 internal sealed class AppNameTable
 {
-    private const int ShortKeyLength = 16;
+    /// <summary>Values up to this length are identified by their key words alone.</summary>
+    internal const int ShortKeyLength = 16;
 
     private readonly Entry[] _entries;
     private readonly int _mask;
@@ -79,26 +80,80 @@ internal sealed class AppNameTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static (ulong W0, ulong W1) Key(ReadOnlySpan<byte> s)
     {
+        var (w0, w1) = RawWords(s);
+        return (FoldAscii(w0), FoldAscii(w1));
+    }
+
+    /// <summary>
+    /// The key words before case folding: for 1 to 16 bytes they hold every byte of the value (with the length, they
+    /// determine it), so a caller can compare values, or look for a byte in one, without reading it again.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (ulong W0, ulong W1) RawWords(ReadOnlySpan<byte> s)
+    {
         ref var start = ref MemoryMarshal.GetReference(s);
         var length = s.Length;
-        ulong w0, w1;
         if (length >= 8)
         {
-            w0 = Unsafe.ReadUnaligned<ulong>(ref start);
-            w1 = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, length - 8));
-        }
-        else if (length >= 4)
-        {
-            w0 = Unsafe.ReadUnaligned<uint>(ref start) | ((ulong)Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, length - 4)) << 32);
-            w1 = 0;
-        }
-        else
-        {
-            w0 = start | ((ulong)Unsafe.Add(ref start, length >> 1) << 8) | ((ulong)Unsafe.Add(ref start, length - 1) << 16);
-            w1 = 0;
+            return (Unsafe.ReadUnaligned<ulong>(ref start), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, length - 8)));
         }
 
-        return (FoldAscii(w0), FoldAscii(w1));
+        if (length >= 4)
+        {
+            return (Unsafe.ReadUnaligned<uint>(ref start) | ((ulong)Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, length - 4)) << 32), 0);
+        }
+
+        return (start | ((ulong)Unsafe.Add(ref start, length >> 1) << 8) | ((ulong)Unsafe.Add(ref start, length - 1) << 16), 0);
+    }
+
+    /// <summary>
+    /// Whether the value whose <see cref="RawWords"/> these are may contain <paramref name="separatorPlusOne"/> - 1 (0: no
+    /// separator). Exact for separators other than byte 0, which the unused high bytes of short values hold: that one
+    /// always answers "may", and the caller takes its general path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool MayContainSeparator(ulong raw0, ulong raw1, int separatorPlusOne)
+    {
+        if (separatorPlusOne <= 1)
+        {
+            return separatorPlusOne == 1;
+        }
+
+        var pattern = 0x0101010101010101UL * (uint)(separatorPlusOne - 1);
+        return (HasZeroByte(raw0 ^ pattern) | HasZeroByte(raw1 ^ pattern)) != 0;
+    }
+
+    /// <summary>Finds the id of a value of 1 to <see cref="ShortKeyLength"/> bytes from its <see cref="RawWords"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindShort(ulong raw0, ulong raw1, int length)
+    {
+        // Logs mostly spell apps as the table stores them (lower case): compare the raw words first and fold only when
+        // they differ from an entry of the same length. The hash does not need the fold (see Hash).
+        var entries = _entries;
+        var mask = _mask;
+        var slot = (int)Hash(raw0, raw1, length) & mask;
+        ref var first = ref MemoryMarshal.GetArrayDataReference(entries);
+        while (true)
+        {
+            // In range: the mask is the length of the table minus one.
+            ref readonly var entry = ref Unsafe.Add(ref first, slot);
+            if (entry.W0 == raw0 && entry.W1 == raw1 && entry.Length == length)
+            {
+                return entry.Id - 1;
+            }
+
+            if (entry.Id == 0)
+            {
+                return -1;
+            }
+
+            if (entry.Length == length && entry.W0 == FoldAscii(raw0) && entry.W1 == FoldAscii(raw1))
+            {
+                return entry.Id - 1;
+            }
+
+            slot = (slot + 1) & mask;
+        }
     }
 
     /// <summary>Lower-cases the ASCII letters A-Z of eight bytes at once; other bytes, non-ASCII included, are unchanged.</summary>
@@ -115,9 +170,18 @@ internal sealed class AppNameTable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong HasZeroByte(ulong x) => (x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL;
+
+    /// <summary>
+    /// Hashes the key words with bit 5 of every byte set: the same for a value and its ASCII-folded form (folding only
+    /// sets that bit, on A-Z), so a lookup can hash the raw words. Bytes that differ only in that bit collide, and the
+    /// comparison tells them apart.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Hash(ulong w0, ulong w1, int length)
     {
-        var h = (w0 * 0x9E3779B97F4A7C15UL) + (w1 * 0xC2B2AE3D27D4EB4FUL) + (ulong)length;
+        const ulong CaseBits = 0x2020202020202020UL;
+        var h = ((w0 | CaseBits) * 0x9E3779B97F4A7C15UL) + ((w1 | CaseBits) * 0xC2B2AE3D27D4EB4FUL) + (ulong)length;
         h ^= h >> 31;
         h *= 0x94D049BB133111EBUL;
         return h ^ (h >> 29);

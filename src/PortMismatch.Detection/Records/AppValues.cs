@@ -35,6 +35,12 @@ public readonly ref struct AppValues
     /// <returns>The values.</returns>
     public static AppValues Split(ReadOnlySpan<byte> utf8Values, byte separator) => new(utf8Values, separator + 1);
 
+    /// <summary>Gets the text of the values as given (joined when split); for the fast paths that test for one short value.</summary>
+    internal ReadOnlySpan<byte> Data => _data;
+
+    /// <summary>Gets the separator byte plus one, or 0 for a single value taken whole.</summary>
+    internal int SeparatorPlusOne => _separatorPlusOne;
+
     /// <summary>Gets whether there is no (non-empty) value.</summary>
     public bool IsEmpty
     {
