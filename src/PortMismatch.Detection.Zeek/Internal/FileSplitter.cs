@@ -96,7 +96,10 @@ internal static class FileSplitter
         return new Plan(head.AsSpan(bom, headerEnd - bom).ToArray(), bom, headerLines, result);
     }
 
-    /// <summary>Counts the line ends of a range and checks that every line there starting with '#' is a <c>#close</c>.</summary>
+    /// <summary>
+    /// Counts the line ends of a range and checks that every line there starting with '#' is a <c>#close</c>. Reads, not a
+    /// memory map: a log truncated while mapped (logrotate's copytruncate) would kill the process with SIGBUS.
+    /// </summary>
     private static bool Scan(SafeFileHandle file, long start, long end, out long lineEnds)
     {
         lineEnds = 0;
