@@ -30,11 +30,14 @@ internal sealed class FileRangeStream(SafeFileHandle file, long start, long end)
         return n;
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Reads synchronously: a part is read by a thread of its own, and a positional read of a file in the page cache takes
+    /// microseconds, while the asynchronous form of a synchronous handle hands every read to another pool thread and back.
+    /// </summary>
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = await RandomAccess.ReadAsync(file, buffer[..Remaining(buffer.Length)], _position, cancellationToken).ConfigureAwait(false);
-        _position += n;
-        return n;
+        cancellationToken.ThrowIfCancellationRequested();
+        return new ValueTask<int>(Read(buffer.Span));
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
