@@ -28,4 +28,24 @@ public sealed class FuzzRegressionTests
         Assert.Empty(outcome.Rows);
         Assert.Equal("read 2 = accepted 0 + rejected 0 + skipped 2", outcome.Counters.ToString());
     }
+
+    [Theory]
+    [InlineData("""{"ts":5,"id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":25,"service":"sm\udd0074p"}""", "invalid-json")]
+    [InlineData("""{"ts":5,"id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":25,"service":["dns","\ud800"]}""", "invalid-json")]
+    [InlineData("""{"ts":5,"id.orig_h":"\udd00","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":25,"service":"dns"}""", "bad-address")]
+    [InlineData("""{"ts":5,"\udd00":1,"id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":25,"service":"dns"}""", null)]
+    public void An_escaped_lone_surrogate_rejects_its_line_and_the_next_line_is_read(string line, string? reason)
+    {
+        // Found by zeek-json: Utf8JsonReader reads "\udd00" but throws InvalidOperationException when unescaping it.
+        const string Next = """{"ts":6,"id.orig_h":"10.0.0.3","id.orig_p":2,"id.resp_h":"10.0.0.4","id.resp_p":53,"proto":"udp","service":"dns"}""";
+
+        var outcome = ZeekInput.Read(line + "\n" + Next + "\n");
+
+        Assert.Equal(reason is null ? 2 : 1, outcome.Rows.Count);
+        Assert.Equal(reason is null ? 0 : 1, outcome.Counters.Rejected);
+        if (reason is not null)
+        {
+            Assert.Equal(1, outcome.Counters.RejectedByReason[reason]);
+        }
+    }
 }
