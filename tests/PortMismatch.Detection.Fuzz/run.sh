@@ -27,17 +27,21 @@ dotnet tool restore >/dev/null
 bin="$root/artifacts/fuzz/bin"          # plain build: seeds and replay (instrumented code only runs under afl-fuzz)
 afl="$root/artifacts/fuzz/bin-afl"      # the same build with the library assemblies instrumented in place
 work="$root/artifacts/fuzz/$target"
-rm -rf "$bin" "$afl"
-dotnet build tests/PortMismatch.Detection.Fuzz -c Release -o "$bin" --nologo -v q -clp:NoSummary
-cp -r "$bin" "$afl"
-for dll in "$afl"/PortMismatch.Detection*.dll; do
-  case "$(basename "$dll")" in
-    PortMismatch.Detection.Fuzz.dll) ;; # the harness itself is not instrumented
-    *) dotnet sharpfuzz "$dll" >/dev/null ;;
-  esac
-done
+if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ] || [ ! -d "$afl" ]; then # FUZZ_SKIP_BUILD=1 reuses the last build (runs in a row)
+  rm -rf "$bin" "$afl"
+  dotnet build tests/PortMismatch.Detection.Fuzz -c Release -o "$bin" --nologo -v q -clp:NoSummary
+  cp -r "$bin" "$afl"
+  for dll in "$afl"/PortMismatch.Detection*.dll; do
+    case "$(basename "$dll")" in
+      PortMismatch.Detection.Fuzz.dll) ;; # the harness itself is not instrumented
+      *) dotnet sharpfuzz "$dll" >/dev/null ;;
+    esac
+  done
+fi
 
-rm -rf "$work"
+if [ -d "$work" ]; then
+  mv "$work" "$work.$(date -u +%Y%m%dT%H%M%S)" # keep the findings of earlier runs
+fi
 mkdir -p "$work"
 dotnet "$bin/PortMismatch.Detection.Fuzz.dll" seeds "$target" "$work/in"
 
