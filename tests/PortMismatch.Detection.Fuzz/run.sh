@@ -6,6 +6,7 @@
 # artifacts/fuzz/bin, instruments the library assemblies (not the harness), writes generated seeds and runs afl-fuzz
 # under nice for <seconds> or 10 million executions, whichever comes first. Findings: artifacts/fuzz/<target>/out.
 # Replay them with: dotnet artifacts/fuzz/bin/PortMismatch.Detection.Fuzz.dll replay <target> <dir>
+# FUZZ_SKIP_BUILD=1 reuses the last build; FUZZ_RESUME=1 continues the target's last run instead of starting from seeds.
 set -euo pipefail
 
 target=${1:?usage: run.sh <target> <seconds>}
@@ -39,11 +40,17 @@ if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ] || [ ! -d "$afl" ]; then # FUZZ_SKIP_BUILD=1
   done
 fi
 
-if [ -d "$work" ]; then
-  mv "$work" "$work.$(date -u +%Y%m%dT%H%M%S)" # keep the findings of earlier runs
+if [ "${FUZZ_RESUME:-0}" = 1 ] && [ -f "$work/out/default/fuzzer_stats" ]; then
+  # FUZZ_RESUME=1 continues the last run of the target from its queue; the stats of the run so far are kept aside.
+  cp "$work/out/default/fuzzer_stats" "$work/fuzzer_stats.$(date -u +%Y%m%dT%H%M%S)"
+  export AFL_AUTORESUME=1
+else
+  if [ -d "$work" ]; then
+    mv "$work" "$work.$(date -u +%Y%m%dT%H%M%S)" # keep the findings of earlier runs
+  fi
+  mkdir -p "$work"
+  dotnet "$bin/PortMismatch.Detection.Fuzz.dll" seeds "$target" "$work/in"
 fi
-mkdir -p "$work"
-dotnet "$bin/PortMismatch.Detection.Fuzz.dll" seeds "$target" "$work/in"
 
 export AFL_SKIP_BIN_CHECK=1                      # dotnet is not an AFL-instrumented binary; SharpFuzz reports coverage
 export AFL_SKIP_CPUFREQ=1                        # no control over the CPU governor here
@@ -52,7 +59,7 @@ export AFL_NO_AFFINITY=1                         # the machine is shared: let th
 export AFL_NO_UI=1                               # plain status lines, fit for logs
 export AFL_FORKSRV_INIT_TMOUT=30000              # the runtime starts slowly under load
 nice -n 19 afl-fuzz -i "$work/in" -o "$work/out" -t 5000 -m none -V "$seconds" -E 10000000 \
-  -- dotnet "$afl/PortMismatch.Detection.Fuzz.dll" fuzz "$target" > "$work/afl.log" 2>&1 || {
+  -- dotnet "$afl/PortMismatch.Detection.Fuzz.dll" fuzz "$target" >> "$work/afl.log" 2>&1 || {
   echo "afl-fuzz failed; the end of its log:" >&2
   tail -n 30 "$work/afl.log" >&2
   exit 1
