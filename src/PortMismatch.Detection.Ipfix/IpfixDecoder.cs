@@ -46,6 +46,9 @@ public sealed class IpfixDecoder
     private long _recordsInMessage;
     private bool _sequenceKnown;
     private long _pendingBytes;
+    private long _templateBytes;
+    private TemplateField[] _largeFields = [];
+    private long _applicationNameBytes;
 
     /// <summary>Creates a decoder.</summary>
     /// <param name="options">The options, or <see langword="null"/> for <see cref="IpfixReaderOptions.Default"/>.</param>
@@ -94,6 +97,21 @@ public sealed class IpfixDecoder
     /// <summary>Gets the number of (exporter, domain) scopes with state.</summary>
     public int DomainCount => _domains.Count;
 
+    /// <summary>The octets a template is counted as, besides its fields, against <see cref="IpfixReaderOptions.MaxTemplateBytes"/>.</summary>
+    public const int TemplateOverheadBytes = 256;
+
+    /// <summary>The octets a template field is counted as against <see cref="IpfixReaderOptions.MaxTemplateBytes"/>.</summary>
+    public const int TemplateFieldBytes = 16;
+
+    /// <summary>The octets a learned name is counted as, besides its length, against <see cref="IpfixReaderOptions.MaxApplicationNameBytes"/>.</summary>
+    public const int ApplicationNameOverheadBytes = 64;
+
+    /// <summary>Gets the memory the templates of all scopes are counted as now (see <see cref="IpfixReaderOptions.MaxTemplateBytes"/>).</summary>
+    public long TemplateBytes => _templateBytes;
+
+    /// <summary>Gets the memory the learned application names of all scopes are counted as now (see <see cref="IpfixReaderOptions.MaxApplicationNameBytes"/>).</summary>
+    public long ApplicationNameBytes => _applicationNameBytes;
+
     /// <summary>
     /// Decodes one datagram payload: one NetFlow v9 packet, or one or more concatenated IPFIX messages (RFC 5655 file
     /// content), delivering each accepted flow record to <paramref name="sink"/>.
@@ -123,6 +141,8 @@ public sealed class IpfixDecoder
     {
         Flush();
         _domains.Clear();
+        _templateBytes = 0;
+        _applicationNameBytes = 0;
     }
 
     /// <summary>
@@ -453,7 +473,7 @@ public sealed class IpfixDecoder
             }
 
             var q = p + headerLength;
-            var fields = fieldCount <= StackFields ? scratch[..fieldCount] : new TemplateField[fieldCount];
+            var fields = fieldCount <= StackFields ? scratch[..fieldCount] : LargeFieldScratch(fieldCount);
             for (var i = 0; i < fieldCount; i++)
             {
                 if (body.Length - q < 4)
@@ -524,7 +544,7 @@ public sealed class IpfixDecoder
                 return;
             }
 
-            var fields = fieldCount <= StackFields ? scratch[..fieldCount] : new TemplateField[fieldCount];
+            var fields = fieldCount <= StackFields ? scratch[..fieldCount] : LargeFieldScratch(fieldCount);
             var q = p + 6;
             for (var i = 0; i < fieldCount; i++)
             {
@@ -557,6 +577,21 @@ public sealed class IpfixDecoder
             return;
         }
 
+        var cost = TemplateCost(fields.Length);
+        var freed = existing is null ? 0 : TemplateCost(existing.Fields.Length);
+        if (existing is null && domain.Templates.Count >= _options.MaxTemplatesPerDomain)
+        {
+            Reject("too-many-templates", at, $"template {templateId} not kept: the domain already has {_options.MaxTemplatesPerDomain}");
+            return;
+        }
+
+        if (_templateBytes - freed + cost > _options.MaxTemplateBytes)
+        {
+            // Checked before the template is built: a flood past the budget allocates nothing.
+            Reject("too-many-templates", at, $"template {templateId} not kept: the templates of all domains would pass MaxTemplateBytes ({_options.MaxTemplateBytes})");
+            return;
+        }
+
         var template = new Template(templateId, options, fields.ToArray(), scopeCount);
         if (!template.IsVariableLength && template.FixedLength == 0)
         {
@@ -564,19 +599,8 @@ public sealed class IpfixDecoder
             return;
         }
 
-        if (existing is not null)
-        {
-            domain.Templates[templateId] = template;
-        }
-        else if (domain.Templates.Count >= _options.MaxTemplatesPerDomain)
-        {
-            Reject("too-many-templates", at, $"template {templateId} not kept: the domain already has {_options.MaxTemplatesPerDomain}");
-            return;
-        }
-        else
-        {
-            domain.Templates.Add(templateId, template);
-        }
+        domain.Templates[templateId] = template;
+        _templateBytes += cost - freed;
 
         Statistics.TemplatesLearned++;
         Skip("template", at, $"{(options ? "options template" : "template")} {templateId}");
@@ -585,6 +609,22 @@ public sealed class IpfixDecoder
             ReplayPending(domain, templateId, ref sink);
         }
     }
+
+    /// <summary>
+    /// The field list of a template too long for the stack, in one array the decoder keeps (it grows to the longest
+    /// template seen, at most 65,535 fields): a flood of long templates, re-sent or rejected, allocates nothing each time.
+    /// </summary>
+    private Span<TemplateField> LargeFieldScratch(int fieldCount)
+    {
+        if (_largeFields.Length < fieldCount)
+        {
+            _largeFields = new TemplateField[fieldCount];
+        }
+
+        return _largeFields.AsSpan(0, fieldCount);
+    }
+
+    private static long TemplateCost(int fieldCount) => TemplateOverheadBytes + ((long)TemplateFieldBytes * fieldCount);
 
     /// <summary>Decodes the buffered data sets that were waiting for <paramref name="templateId"/>, in arrival order.</summary>
     private void ReplayPending<TSink>(DomainState domain, ushort templateId, ref TSink sink)
@@ -629,8 +669,11 @@ public sealed class IpfixDecoder
             {
                 foreach (var id in ids)
                 {
-                    domain.Templates.Remove(id);
-                    Statistics.TemplatesWithdrawn++;
+                    if (domain.Templates.Remove(id, out var removed))
+                    {
+                        _templateBytes -= TemplateCost(removed.Fields.Length);
+                        Statistics.TemplatesWithdrawn++;
+                    }
                 }
             }
         }
@@ -639,8 +682,9 @@ public sealed class IpfixDecoder
             Reject("bad-template-id", at, $"withdrawal of template id {templateId}");
             return;
         }
-        else if (domain.Templates.Remove(templateId))
+        else if (domain.Templates.Remove(templateId, out var removed))
         {
+            _templateBytes -= TemplateCost(removed.Fields.Length);
             Statistics.TemplatesWithdrawn++;
         }
 
@@ -777,17 +821,27 @@ public sealed class IpfixDecoder
                 {
                     if (!name.SequenceEqual(known))
                     {
-                        domain.ApplicationNames[key] = name.ToArray();
-                        Statistics.ApplicationNamesLearned++;
+                        if (_applicationNameBytes - known.Length + name.Length > _options.MaxApplicationNameBytes)
+                        {
+                            Statistics.ApplicationNamesDropped++;
+                        }
+                        else
+                        {
+                            domain.ApplicationNames[key] = name.ToArray();
+                            _applicationNameBytes += name.Length - known.Length;
+                            Statistics.ApplicationNamesLearned++;
+                        }
                     }
                 }
-                else if (domain.ApplicationNames.Count >= _options.MaxApplicationNamesPerDomain)
+                else if (domain.ApplicationNames.Count >= _options.MaxApplicationNamesPerDomain
+                    || _applicationNameBytes + ApplicationNameOverheadBytes + name.Length > _options.MaxApplicationNameBytes)
                 {
                     Statistics.ApplicationNamesDropped++;
                 }
                 else
                 {
                     domain.ApplicationNames.Add(key, name.ToArray());
+                    _applicationNameBytes += ApplicationNameOverheadBytes + name.Length;
                     Statistics.ApplicationNamesLearned++;
                 }
             }

@@ -56,4 +56,20 @@ public sealed record IpfixReaderOptions
 
     /// <summary>Gets how many application names learned from options records one (exporter, domain) keeps (default 16384).</summary>
     public int MaxApplicationNamesPerDomain { get; init; } = 16384;
+
+    /// <summary>
+    /// Gets the most memory the templates of all (exporter, domain) scopes may hold, in octets (default 16 MiB), each template
+    /// counted as <see cref="IpfixDecoder.TemplateOverheadBytes"/> plus <see cref="IpfixDecoder.TemplateFieldBytes"/> per
+    /// field. The per-domain caps alone allow <see cref="MaxDomains"/> x <see cref="MaxTemplatesPerDomain"/> x
+    /// <see cref="MaxFieldsPerTemplate"/> fields (gigabytes from spoofed exporters); a template beyond this budget is
+    /// rejected (<c>too-many-templates</c>) until withdrawals or <see cref="IpfixDecoder.Reset"/> free room.
+    /// </summary>
+    public long MaxTemplateBytes { get; init; } = 16L << 20;
+
+    /// <summary>
+    /// Gets the most memory the application names learned from options records of all scopes may hold, in octets (default
+    /// 4 MiB), each name counted as its length plus <see cref="IpfixDecoder.ApplicationNameOverheadBytes"/>. A name beyond
+    /// it is not kept (<see cref="IpfixStatistics.ApplicationNamesDropped"/>); records then show the id as <c>engine:selector</c>.
+    /// </summary>
+    public long MaxApplicationNameBytes { get; init; } = 4L << 20;
 }

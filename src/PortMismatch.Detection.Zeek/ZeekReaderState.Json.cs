@@ -267,6 +267,26 @@ public sealed partial class ZeekReaderState
         {
             return false; // longer than the buffer once unescaped
         }
+        catch (InvalidOperationException)
+        {
+            return false; // an escaped lone surrogate ("\udd00"): valid JSON syntax, but no text
+        }
+    }
+
+    /// <summary>
+    /// Unescapes a string value. <see cref="Utf8JsonReader"/> accepts an escaped lone surrogate (<c>"\udd00"</c>) while
+    /// reading but throws <see cref="InvalidOperationException"/> when unescaping it: the line is then invalid JSON.
+    /// </summary>
+    private static int CopyText(in Utf8JsonReader reader, Span<byte> buffer)
+    {
+        try
+        {
+            return reader.CopyString(buffer);
+        }
+        catch (InvalidOperationException exception)
+        {
+            throw new JsonException("a string holds an escaped lone surrogate", null, 0, reader.TokenStartIndex, exception);
+        }
     }
 
     /// <summary>A short string value (address, proto, _path, a number written as a string), unescaped if needed; empty if too long.</summary>
@@ -373,7 +393,7 @@ public sealed partial class ZeekReaderState
             }
 
             var buffer = Scratch(ref scratch, reader.ValueSpan.Length);
-            return buffer[..reader.CopyString(buffer)];
+            return buffer[..CopyText(in reader, buffer)];
         }
 
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -393,7 +413,7 @@ public sealed partial class ZeekReaderState
                 continue;
             }
 
-            length += reader.CopyString(joined[length..]);
+            length += CopyText(in reader, joined[length..]);
             joined[length++] = (byte)',';
         }
 

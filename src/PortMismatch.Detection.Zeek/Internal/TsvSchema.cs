@@ -22,6 +22,11 @@ internal sealed class TsvSchema
     private static readonly byte[] DefaultEmpty = "(empty)"u8.ToArray();
     private static readonly byte[] DefaultUnset = "-"u8.ToArray();
 
+    // How the last '#fields' line of the block went. A block of another log keeps an unusable column map (its records
+    // are skipped); a later '#path' that names conn must not make those records readable with it.
+    private HeaderStatus _columnsStatus;
+    private string? _columnsDetail;
+
     public TsvSchema(byte separator) => ResetBlock(separator);
 
     public byte Separator { get; private set; }
@@ -120,6 +125,11 @@ internal sealed class TsvSchema
             var path = Decode(value);
             Path = Encoding.UTF8.GetString(path);
             IsOtherPath = !IsConnPath(path);
+            if (!IsOtherPath && _columnsStatus != HeaderStatus.Ok)
+            {
+                Detail = _columnsDetail;
+                return _columnsStatus;
+            }
         }
 
         return HeaderStatus.Ok;
@@ -145,6 +155,8 @@ internal sealed class TsvSchema
         }
 
         var status = SetColumns(names);
+        _columnsStatus = status;
+        _columnsDetail = Detail;
         if (status != HeaderStatus.Ok && IsOtherPath && !acceptAnyPath)
         {
             // The block's records are skipped as another log's: its columns do not matter.
@@ -221,6 +233,8 @@ internal sealed class TsvSchema
         IsOtherPath = false;
         Path = null;
         FieldCount = 0;
+        _columnsStatus = HeaderStatus.Ok;
+        _columnsDetail = null;
         Ts = OrigH = OrigP = RespH = RespP = Proto = Service = SpeculativeService = NoColumn;
         OrigBytes = RespBytes = OrigPackets = RespPackets = NoColumn;
     }

@@ -1,0 +1,260 @@
+using System.Buffers.Binary;
+using PortMismatch.Detection.Ipfix;
+
+namespace PortMismatch.Detection.Adversarial.Tests;
+
+/// <summary>
+/// Template and name-table floods against <see cref="IpfixDecoder"/>: what is kept stays within the configured caps
+/// (the decoder's own counters), the bytes allocated during the flood stay within the budgets that bound them, and the
+/// decoder still decodes valid data afterwards. Messages are built once and patched in place, so the test allocates
+/// nothing while it measures.
+/// </summary>
+[Collection(MeasurementCollection.Name)]
+public sealed class IpfixFloodTests
+{
+    private const int MaxIpfixMessage = 65_535;
+
+    private static readonly IPAddressValue Exporter = IPAddressValue.Parse("192.0.2.1");
+
+    private sealed class CountingSink : IFlowRecordSink
+    {
+        public long Records { get; private set; }
+
+        public string LastApp { get; private set; } = string.Empty;
+
+        public void OnRecord(in FlowRecord record)
+        {
+            Records++;
+            foreach (var app in record.Apps)
+            {
+                LastApp = System.Text.Encoding.UTF8.GetString(app);
+            }
+        }
+    }
+
+    private static void Header(Span<byte> message, int length, uint domain, uint sequence)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(message, 10);
+        BinaryPrimitives.WriteUInt16BigEndian(message[2..], (ushort)length);
+        BinaryPrimitives.WriteUInt32BigEndian(message[4..], 1_764_158_400);
+        BinaryPrimitives.WriteUInt32BigEndian(message[8..], sequence);
+        BinaryPrimitives.WriteUInt32BigEndian(message[12..], domain);
+    }
+
+    private static void Set(Span<byte> at, int setId, int length)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(at, (ushort)setId);
+        BinaryPrimitives.WriteUInt16BigEndian(at[2..], (ushort)length);
+    }
+
+    /// <summary>A message with template 256 (source, destination, ports, protocol) and one data record for it.</summary>
+    private static byte[] TemplateAndData(uint domain, uint sequence, bool withTemplate, int destinationPort)
+    {
+        var template = withTemplate ? 4 + 4 + (5 * 4) : 0;
+        var message = new byte[16 + template + 4 + 13];
+        Header(message, message.Length, domain, sequence);
+        var p = 16;
+        if (withTemplate)
+        {
+            Set(message.AsSpan(p), 2, template);
+            BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(p + 4), 256);
+            BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(p + 6), 5);
+            ReadOnlySpan<ushort> fields = [8, 4, 12, 4, 7, 2, 11, 2, 4, 1];
+            for (var i = 0; i < fields.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(p + 8 + (2 * i)), fields[i]);
+            }
+
+            p += template;
+        }
+
+        Set(message.AsSpan(p), 256, 4 + 13);
+        byte[] record = [10, 0, 0, 1, 10, 0, 0, 2, 0xC3, 0x50, (byte)(destinationPort >> 8), (byte)destinationPort, 6];
+        record.CopyTo(message, p + 4);
+        return message;
+    }
+
+    [Fact]
+    public void A_million_template_ids_from_one_exporter_keep_at_most_the_per_domain_cap()
+    {
+        // Template ids are 16 bits, so one exporter's million distinct templates are (observation domain, id) pairs: 65,000
+        // ids in each of 16 domains, 1,000 templates of five fields per message.
+        const int Templates = 1_000_000;
+        const int PerMessage = 1_000;
+        const int MessagesPerDomain = 65;
+        const int TemplateLength = 4 + (5 * 4);
+        var options = IpfixReaderOptions.Default;
+        var decoder = new IpfixDecoder(options);
+        var sink = new CountingSink();
+        var message = new byte[16 + 4 + (PerMessage * TemplateLength)];
+        Header(message, message.Length, 0, 0);
+        Set(message.AsSpan(16), 2, 4 + (PerMessage * TemplateLength));
+        for (var k = 0; k < PerMessage; k++)
+        {
+            var at = message.AsSpan(20 + (k * TemplateLength));
+            BinaryPrimitives.WriteUInt16BigEndian(at[2..], 5);
+            ReadOnlySpan<ushort> fields = [8, 4, 12, 4, 7, 2, 11, 2, 4, 1];
+            for (var i = 0; i < fields.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(at[(4 + (2 * i))..], fields[i]);
+            }
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var m = 0; m < Templates / PerMessage; m++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(12), (uint)(m / MessagesPerDomain));
+            for (var k = 0; k < PerMessage; k++)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(20 + (k * TemplateLength)), (ushort)(256 + ((m % MessagesPerDomain) * PerMessage) + k));
+            }
+
+            _ = decoder.Decode(message, Exporter, sink);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        const int Domains = (Templates / PerMessage / MessagesPerDomain) + 1;
+        var kept = Domains * options.MaxTemplatesPerDomain;
+        TestContext.Current.TestOutputHelper?.WriteLine($"1,000,000 templates from one exporter: {decoder.Statistics.TemplatesLearned} kept in {decoder.DomainCount} domains, {decoder.TemplateBytes:N0} template bytes counted, {allocated:N0} bytes allocated");
+        Assert.Equal(Domains, decoder.DomainCount);
+        Assert.Equal(kept, decoder.Statistics.TemplatesLearned);
+        Assert.Equal(Templates - kept, decoder.Counters.RejectedByReason["too-many-templates"]);
+        Assert.True(decoder.Counters.IsBalanced, decoder.Counters.ToString());
+        Assert.InRange(decoder.TemplateBytes, 1, options.MaxTemplateBytes);
+        Assert.InRange(allocated, 0, options.MaxTemplateBytes);
+
+        // The decoder keeps working: a known template of a flooded domain decodes, and so does a new domain's.
+        Assert.Equal(1, decoder.Decode(TemplateAndData(0, 0, withTemplate: false, 8080), Exporter, sink));
+        Assert.Equal(1, decoder.Decode(TemplateAndData(100, 0, withTemplate: true, 8080), Exporter, sink));
+    }
+
+    [Fact]
+    public void Templates_from_100000_spoofed_exporters_stay_within_MaxDomains_and_MaxTemplateBytes()
+    {
+        // Each spoofed exporter (its own address and observation domain) sends 30 templates of 500 fields: without a budget
+        // over all domains, 1,024 domains x 30 templates x 500 fields is 184 MB of field specifiers.
+        const int Exporters = 100_000;
+        const int PerMessage = 30;
+        const int Fields = 500;
+        const int TemplateLength = 4 + (Fields * 4);
+        var options = IpfixReaderOptions.Default;
+        var decoder = new IpfixDecoder(options);
+        var sink = new CountingSink();
+        var message = new byte[16 + 4 + (PerMessage * TemplateLength)];
+        Assert.True(message.Length <= MaxIpfixMessage);
+        Header(message, message.Length, 0, 0);
+        Set(message.AsSpan(16), 2, 4 + (PerMessage * TemplateLength));
+        for (var k = 0; k < PerMessage; k++)
+        {
+            var at = message.AsSpan(20 + (k * TemplateLength));
+            BinaryPrimitives.WriteUInt16BigEndian(at, (ushort)(256 + k));
+            BinaryPrimitives.WriteUInt16BigEndian(at[2..], Fields);
+            for (var i = 0; i < Fields; i++)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(at[(4 + (4 * i))..], (ushort)(1000 + i)); // unknown elements of 2 octets
+                BinaryPrimitives.WriteUInt16BigEndian(at[(6 + (4 * i))..], 2);
+            }
+        }
+
+        _ = decoder.Decode(TemplateAndData(0, 0, withTemplate: true, 8080), Exporter, sink); // a legitimate exporter, first
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var e = 0; e < Exporters; e++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(12), (uint)e);
+            _ = decoder.Decode(message, IPAddressValue.FromIPv4(0x0A00_0000u + (uint)e), sink);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var cost = IpfixDecoder.TemplateOverheadBytes + (IpfixDecoder.TemplateFieldBytes * Fields);
+        var firstTemplate = IpfixDecoder.TemplateOverheadBytes + (IpfixDecoder.TemplateFieldBytes * 5);
+        var kept = (options.MaxTemplateBytes - firstTemplate) / cost;
+        TestContext.Current.TestOutputHelper?.WriteLine($"100,000 spoofed exporters: {decoder.DomainCount} domains, {decoder.Statistics.TemplatesLearned} templates kept, {decoder.TemplateBytes:N0} template bytes counted, {allocated:N0} bytes allocated");
+        Assert.Equal(options.MaxDomains, decoder.DomainCount);
+        Assert.Equal(Exporters - (options.MaxDomains - 1), decoder.Counters.RejectedByReason["too-many-domains"]);
+        Assert.Equal(kept + 1, decoder.Statistics.TemplatesLearned);
+        Assert.Equal(((options.MaxDomains - 1) * PerMessage) - kept, decoder.Counters.RejectedByReason["too-many-templates"]);
+        Assert.InRange(decoder.TemplateBytes, 1, options.MaxTemplateBytes);
+        Assert.InRange(allocated, 0, options.MaxTemplateBytes + (2L << 20)); // the kept templates and 1,023 domains' state
+        Assert.True(decoder.Counters.IsBalanced, decoder.Counters.ToString());
+
+        // The exporter that came before the flood is still decoded.
+        Assert.Equal(1, decoder.Decode(TemplateAndData(0, 1, withTemplate: false, 8080), Exporter, sink));
+    }
+
+    [Fact]
+    public void An_options_record_name_flood_keeps_at_most_MaxApplicationNameBytes()
+    {
+        // 1,024 spoofed exporters each send 1,000 options records mapping a distinct applicationId (IE 95) to a 200-octet
+        // applicationName (IE 96): 1,024,000 names, 270 MB if all were kept.
+        const int Exporters = 1_024;
+        const int Names = 1_000;
+        const int PerMessage = 250;
+        const int NameLength = 200;
+        const int RecordLength = 4 + 1 + NameLength;
+        var options = IpfixReaderOptions.Default;
+        var decoder = new IpfixDecoder(options);
+        var sink = new CountingSink();
+        const int OptionsTemplate = 4 + 6 + 8;
+        var message = new byte[16 + OptionsTemplate + 4 + (PerMessage * RecordLength)];
+        Header(message, message.Length, 0, 0);
+        var p = 16;
+        Set(message.AsSpan(p), 3, OptionsTemplate);
+        byte[] template = [0x01, 0x90, 0, 2, 0, 1, 0, 95, 0, 4, 0, 96, 0xFF, 0xFF]; // id 400, 2 fields, 1 scope
+        template.CopyTo(message, p + 4);
+        p += OptionsTemplate;
+        Set(message.AsSpan(p), 400, 4 + (PerMessage * RecordLength));
+        p += 4;
+        for (var k = 0; k < PerMessage; k++)
+        {
+            var record = message.AsSpan(p + (k * RecordLength));
+            record[0] = 13; // PANA-L7
+            record[4] = NameLength;
+            record.Slice(5, NameLength).Fill((byte)'a');
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var e = 0; e < Exporters; e++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(12), (uint)e);
+            for (var batch = 0; batch < Names / PerMessage; batch++)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(8), (uint)(batch * PerMessage)); // sequence: records so far
+                for (var k = 0; k < PerMessage; k++)
+                {
+                    var record = message.AsSpan(p + (k * RecordLength));
+                    var id = (batch * PerMessage) + k;
+                    record[1] = (byte)(id >> 16);
+                    record[2] = (byte)(id >> 8);
+                    record[3] = (byte)id;
+                    for (var j = 0; j < 6; j++)
+                    {
+                        record[5 + 100 + j] = (byte)('a' + ((id >> (4 * j)) & 15)); // distinct names too
+                    }
+                }
+
+                _ = decoder.Decode(message, IPAddressValue.FromIPv4(0x0A00_0000u + (uint)e), sink);
+            }
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var kept = options.MaxApplicationNameBytes / (IpfixDecoder.ApplicationNameOverheadBytes + NameLength);
+        TestContext.Current.TestOutputHelper?.WriteLine($"1,024,000 application names: {decoder.Statistics.ApplicationNamesLearned} kept, {decoder.Statistics.ApplicationNamesDropped} dropped, {decoder.ApplicationNameBytes:N0} bytes counted, {allocated:N0} bytes allocated");
+        Assert.Equal(kept, decoder.Statistics.ApplicationNamesLearned);
+        Assert.Equal((Exporters * Names) - kept, decoder.Statistics.ApplicationNamesDropped);
+        Assert.InRange(decoder.ApplicationNameBytes, 1, options.MaxApplicationNameBytes);
+        // The kept names, the garbage of their tables' growth (allocated, not kept) and 1,024 domains' state.
+        Assert.InRange(allocated, 0, (2 * options.MaxApplicationNameBytes) + (options.MaxDomains * 1024L));
+        Assert.True(decoder.Counters.IsBalanced, decoder.Counters.ToString());
+
+        // A data record of the first exporter with a learned applicationId gets the learned name.
+        byte[] data =
+        [
+            0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // header, patched below
+            0, 2, 0, 28, 1, 1, 0, 5, 0, 8, 0, 4, 0, 12, 0, 4, 0, 7, 0, 2, 0, 11, 0, 2, 0, 95, 0, 4, // template 257
+            1, 1, 0, 21, 10, 0, 0, 1, 10, 0, 0, 2, 0xC3, 0x50, 0x1F, 0x90, 13, 0, 0, 7, 0, // one record: selector 7, padding
+        ];
+        Header(data, data.Length, 0, Names);
+        Assert.Equal(1, decoder.Decode(data, IPAddressValue.FromIPv4(0x0A00_0000u), sink));
+        Assert.Equal(NameLength, sink.LastApp.Length);
+    }
+}
