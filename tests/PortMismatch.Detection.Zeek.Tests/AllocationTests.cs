@@ -3,6 +3,7 @@ using PortMismatch.Detection.Zeek.Tests.Support;
 
 namespace PortMismatch.Detection.Zeek.Tests;
 
+[Collection(MeasurementCollection.Name)]
 public sealed class AllocationTests
 {
     [Theory]
