@@ -35,7 +35,8 @@ internal static class CommandLine
           --quiet                                         no progress and no summary on standard error
 
         Options of listen: --ipfix <addr:port> and/or --syslog-udp <addr:port> (for example 0.0.0.0:4739, [::]:514),
-        --window (required), and --rules, --allow, --output, --out, --lateness, --group, --all-directions,
+        --window (required), --idle-close <duration> (a window is also closed this long after its end by the wall clock,
+        default 1m, so that a quiet network still gets its rows), and --rules, --allow, --output, --out, --lateness, --group, --all-directions,
         --input-time-zone, --time-zone, --fail-on-findings, --quiet as for scan. Rows are written as they are emitted.
 
         With --output csv, standard output is exactly the search's CSV (src_ip,dest_ip,app,dest_port,count,firstTime,lastTime),
@@ -175,6 +176,9 @@ internal static class CommandLine
                     break;
                 case "--ipfix" when command == "listen":
                     options.IpfixListen = ParseEndPoint(arg, Value(args));
+                    break;
+                case "--idle-close" when command == "listen":
+                    options.IdleClose = ParseDuration(arg, Value(args));
                     break;
                 case "--syslog-udp" when command == "listen":
                     options.SyslogListen = ParseEndPoint(arg, Value(args));
@@ -322,6 +326,8 @@ internal sealed class ScanOptions
     public bool Quiet { get; set; }
 
     public System.Net.IPEndPoint? IpfixListen { get; set; }
+
+    public TimeSpan IdleClose { get; set; } = TimeSpan.FromMinutes(1);
 
     public System.Net.IPEndPoint? SyslogListen { get; set; }
 

@@ -61,6 +61,7 @@ internal static class ListenCommand
                 AllowList = allowList,
                 Aggregation = AggregatorOptions.Default with { Window = options.Window, AllowedLateness = options.Lateness, Grouping = options.Grouping },
                 MaxDegreeOfParallelism = sources.Count,
+                IdleWindowClose = options.IdleClose,
             };
             using var pipeline = new DetectionPipeline(pipelineOptions, new FlushingSink(writer));
             if (!options.Quiet)

@@ -334,6 +334,20 @@ public sealed class MismatchAggregator : IFlowRecordSink
         Advance(Math.Max(_watermark, other._watermark));
     }
 
+    /// <summary>
+    /// Moves event time forward without a record, closing (emitting) the windows whose end plus the allowed lateness it
+    /// passes. A live source on a quiet network calls this from a clock so that its windows still close; a record that
+    /// arrives later for a closed window is a late row, as always. Earlier times are ignored.
+    /// </summary>
+    /// <param name="eventTimeMicroseconds">The event time reached (Unix microseconds).</param>
+    public void AdvanceTo(long eventTimeMicroseconds)
+    {
+        if (eventTimeMicroseconds > _watermark)
+        {
+            Advance(eventTimeMicroseconds);
+        }
+    }
+
     /// <summary>Emits every group that is still open (end of input), oldest window first. The aggregator can be used again.</summary>
     public void Complete()
     {

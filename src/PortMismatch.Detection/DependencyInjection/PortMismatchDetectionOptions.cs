@@ -21,6 +21,12 @@ public sealed class PortMismatchDetectionOptions
     /// <summary>Gets or sets how late a record may arrive and still count in its window.</summary>
     public TimeSpan AllowedLateness { get; set; }
 
+    /// <summary>
+    /// Gets or sets how long after a window's end (plus the lateness) the wall clock closes it when no later record does
+    /// (see <see cref="DetectionPipelineOptions.IdleWindowClose"/>); <see langword="null"/> for event time only.
+    /// </summary>
+    public TimeSpan? IdleWindowClose { get; set; }
+
     /// <summary>Gets or sets which app values of a record make groups.</summary>
     public AppGrouping Grouping { get; set; } = AppGrouping.MismatchingValues;
 

@@ -57,6 +57,7 @@ public static class PortMismatchDetectionServiceCollectionExtensions
             MaxGroups = options.MaxGroups,
         },
         MaxDegreeOfParallelism = options.MaxDegreeOfParallelism,
+        IdleWindowClose = options.IdleWindowClose,
     };
 
     /// <summary>Checks the options the way the pipeline will use them, with messages that name the setting.</summary>
@@ -82,6 +83,11 @@ public static class PortMismatchDetectionServiceCollectionExtensions
             if (options.MaxDegreeOfParallelism is < 1)
             {
                 failures.Add($"PortMismatchDetectionOptions.MaxDegreeOfParallelism is {options.MaxDegreeOfParallelism}; it must be at least 1 (or unset for the processor count).");
+            }
+
+            if (options.IdleWindowClose is { } idle && (idle < TimeSpan.Zero || options.Window is null))
+            {
+                failures.Add($"PortMismatchDetectionOptions.IdleWindowClose is {idle}; it must not be negative and needs a Window.");
             }
 
             if (options.MaxLoggedRejectionsPerMinute < 0)

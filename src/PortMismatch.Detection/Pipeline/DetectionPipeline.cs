@@ -48,6 +48,11 @@ public sealed class DetectionPipeline : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), Options.MaxDegreeOfParallelism, "MaxDegreeOfParallelism must be at least 1.");
         }
 
+        if (Options.IdleWindowClose is { } idle && (idle < TimeSpan.Zero || Options.Aggregation.Window is null))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), idle, "IdleWindowClose must not be negative, and needs a window (Aggregation.Window).");
+        }
+
         _evaluator = new MismatchEvaluator(Options.Rules);
         _totals = new Totals(Options.AllowList.Count);
         _rows = new RowCounter(this, Options.AllowList, output);
@@ -74,7 +79,7 @@ public sealed class DetectionPipeline : IDisposable
         foreach (var source in sources)
         {
             ArgumentNullException.ThrowIfNull(source, nameof(sources));
-            workers.Add(new Worker(source, new MismatchAggregator(_evaluator, _rows, Options.Aggregation)));
+            workers.Add(new Worker(source, new MismatchAggregator(_evaluator, _rows, Options.Aggregation), Options.IdleWindowClose is not null));
         }
 
         var run = new Run(workers, Options.AllowList.Count);
@@ -91,7 +96,10 @@ public sealed class DetectionPipeline : IDisposable
         try
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.MaxDegreeOfParallelism ?? Environment.ProcessorCount };
-            await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, cancellationToken)).ConfigureAwait(false);
+            using (StartIdleClock(workers))
+            {
+                await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, cancellationToken)).ConfigureAwait(false);
+            }
 
             // Merge and complete on this thread; the rows go through the same counted, locked path as the early ones.
             if (workers.Count > 0)
@@ -173,7 +181,31 @@ public sealed class DetectionPipeline : IDisposable
             failure = e;
         }
 
+        worker.Finish();
         run.Finish(worker, failure);
+    }
+
+    /// <summary>With <see cref="DetectionPipelineOptions.IdleWindowClose"/>, moves every aggregator's event time to the wall clock minus that delay, once a second.</summary>
+    private Timer? StartIdleClock(List<Worker> workers)
+    {
+        if (Options.IdleWindowClose is not { } idle)
+        {
+            return null;
+        }
+
+        var delay = (long)(idle.Ticks / TimeSpan.TicksPerMicrosecond);
+        return new Timer(
+            _ =>
+            {
+                var now = (DateTimeOffset.UtcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+                foreach (var worker in workers)
+                {
+                    worker.AdvanceTo(now - delay);
+                }
+            },
+            null,
+            TimeSpan.FromSeconds(1),
+            TimeSpan.FromSeconds(1));
     }
 
     private void CreateInstruments()
@@ -216,9 +248,11 @@ public sealed class DetectionPipeline : IDisposable
     }
 
     /// <summary>One source and its aggregator; counts selected records where the meter can see them.</summary>
-    private sealed class Worker(IFlowSource source, MismatchAggregator aggregator) : IFlowRecordSink
+    private sealed class Worker(IFlowSource source, MismatchAggregator aggregator, bool synchronized) : IFlowRecordSink
     {
+        private readonly object _lock = new();
         private long _selected;
+        private bool _done;
 
         public IFlowSource Source { get; } = source;
 
@@ -227,6 +261,41 @@ public sealed class DetectionPipeline : IDisposable
         public long Selected => Volatile.Read(ref _selected);
 
         public void OnRecord(in FlowRecord record)
+        {
+            if (!synchronized)
+            {
+                Count(record);
+                return;
+            }
+
+            lock (_lock)
+            {
+                Count(record);
+            }
+        }
+
+        /// <summary>Moves event time forward from the idle clock (another thread), unless the source is done.</summary>
+        public void AdvanceTo(long time)
+        {
+            lock (_lock)
+            {
+                if (!_done)
+                {
+                    Aggregator.AdvanceTo(time);
+                }
+            }
+        }
+
+        /// <summary>Stops the idle clock's access before the aggregator is merged on the run's thread.</summary>
+        public void Finish()
+        {
+            lock (_lock)
+            {
+                _done = true;
+            }
+        }
+
+        private void Count(in FlowRecord record)
         {
             if (Aggregator.Add(record))
             {

@@ -21,4 +21,13 @@ public sealed record DetectionPipelineOptions
     /// until cancelled: set this to at least the number of live sources.
     /// </summary>
     public int? MaxDegreeOfParallelism { get; init; }
+
+    /// <summary>
+    /// Gets how long after a window's end (plus the allowed lateness) by the wall clock it is closed even when no later
+    /// record arrives, or <see langword="null"/> (the default) to close windows on event time only. For live sources with
+    /// windows: a quiet network still gets its rows. Records are then counted under a lock (a few nanoseconds each).
+    /// Event time and the wall clock should roughly agree (exporters with synchronised clocks); a record that arrives
+    /// after its window was closed this way is emitted in a late row, not lost.
+    /// </summary>
+    public TimeSpan? IdleWindowClose { get; init; }
 }
