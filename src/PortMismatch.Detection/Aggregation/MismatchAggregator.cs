@@ -159,6 +159,10 @@ public sealed class MismatchAggregator : IFlowRecordSink
                 return AddShortValue(record, data, raw0, raw1);
             }
         }
+        else if (data.IsEmpty)
+        {
+            return false; // no app value: not selected, in either grouping
+        }
 
         return AddValues(record);
     }
