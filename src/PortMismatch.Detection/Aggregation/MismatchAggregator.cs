@@ -159,6 +159,10 @@ public sealed class MismatchAggregator : IFlowRecordSink
                 return AddShortValue(record, data, raw0, raw1);
             }
         }
+        else if (data.IsEmpty)
+        {
+            return false; // no app value: not selected, in either grouping
+        }
 
         return AddValues(record);
     }
@@ -447,7 +451,17 @@ public sealed class MismatchAggregator : IFlowRecordSink
         _pendingHead = (_pendingHead + 1) & (PipelineDepth - 1);
         _pendingCount--;
         var table = _open[pending.Table];
-        switch (table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full))
+        var result = table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full);
+        if (result != GroupTable.AddResult.Counted)
+        {
+            ApplyOtherResult(result, table, pending, full);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ApplyOtherResult(GroupTable.AddResult result, GroupTable table, in Pending pending, in GroupStats full)
+    {
+        switch (result)
         {
             case GroupTable.AddResult.Created:
                 _groupCount++;
@@ -486,13 +500,13 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private GroupTable? _lateMarker;
 
     /// <summary>The table for a record's time: the single table, its open window, or a marker for "late".</summary>
-    private GroupTable TableFor(long time)
-    {
-        if (_onlyTable is { } only)
-        {
-            return only;
-        }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private GroupTable TableFor(long time) => _onlyTable ?? TableForWindow(time);
 
+    // Out of line, as every path below the one-table case: inlined, they crowd the registers of Add's hot path.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private GroupTable TableForWindow(long time)
+    {
         if (_window == 0)
         {
             if (_open.Count == 0)
@@ -667,6 +681,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
     }
 
     /// <summary>A record that cannot join a group (late, or an app value beyond every bound) still becomes a row of its own.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void EmitLate(in FlowRecord record, ReadOnlySpan<byte> value, int port, Transport transport, int rule, bool late = true)
     {
         if (!late)

@@ -165,17 +165,25 @@ public sealed class MismatchEvaluator
                 return offset >= 0 && _bitmaps.Contains(offset, record.DestinationPort.GetValueOrDefault());
             }
         }
+        else if (data.IsEmpty)
+        {
+            return false; // no app: no rule can match
+        }
 
-        return _hasAddressExemptions ? IsMismatchWithExemptions(record) : IsMismatchAnyValues(record);
+        // The record's fields, not the record: passing its address out of an inlined IsMismatch makes the JIT copy the
+        // whole record first, and that wide copy of fields just written stalls store forwarding (issue #2).
+        var port = record.DestinationPort.GetValueOrDefault();
+        return _hasAddressExemptions
+            ? IsMismatchWithExemptions(apps, port, record.Transport, record.SourceAddress, record.DestinationAddress)
+            : IsMismatchAnyValues(apps, port, record.Transport);
     }
 
     // Any number of values, of any length, for rule sets without network exemptions: nothing after the bitmap test.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool IsMismatchAnyValues(in FlowRecord record)
+    private bool IsMismatchAnyValues(AppValues apps, int port, Transport recordTransport)
     {
-        var port = record.DestinationPort.GetValueOrDefault();
-        var transport = (int)record.Transport & (TransportCount - 1);
-        foreach (var value in record.Apps)
+        var transport = (int)recordTransport & (TransportCount - 1);
+        foreach (var value in apps)
         {
             if (MismatchOffset(value, transport) is var offset and >= 0 && _bitmaps.Contains(offset, port))
             {
@@ -187,14 +195,13 @@ public sealed class MismatchEvaluator
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool IsMismatchWithExemptions(in FlowRecord record)
+    private bool IsMismatchWithExemptions(AppValues apps, int port, Transport recordTransport, IPAddressValue source, IPAddressValue destination)
     {
-        var port = record.DestinationPort.GetValueOrDefault();
-        var transport = (int)record.Transport & (TransportCount - 1);
-        foreach (var value in record.Apps)
+        var transport = (int)recordTransport & (TransportCount - 1);
+        foreach (var value in apps)
         {
             if (MismatchOffset(value, transport) is var offset and >= 0 && _bitmaps.Contains(offset, port)
-                && !AllBrokenRulesExempt(value, port, in record))
+                && FirstBrokenRule(_names.Find(value), port, recordTransport, source, destination) >= 0)
             {
                 return true;
             }
@@ -221,21 +228,23 @@ public sealed class MismatchEvaluator
                     : new MismatchEvaluation(0, 0, -1, -1);
             }
         }
+        else if (data.IsEmpty)
+        {
+            return new MismatchEvaluation(0, 0, -1, -1);
+        }
 
-        return EvaluateValues(record);
+        return EvaluateValues(apps, record.DestinationPort.GetValueOrDefault(), record.Transport, record.SourceAddress, record.DestinationAddress);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private MismatchEvaluation EvaluateValues(in FlowRecord record)
+    private MismatchEvaluation EvaluateValues(AppValues apps, int port, Transport transport, IPAddressValue source, IPAddressValue destination)
     {
-        var port = record.DestinationPort.GetValueOrDefault();
-        var transport = record.Transport;
         int count = 0, firstValue = -1, firstRule = -1, index = 0;
         ulong mask = 0;
-        foreach (var value in record.Apps)
+        foreach (var value in apps)
         {
             if (TryMatch(value, port, transport, out var rule)
-                && (!_hasAddressExemptions || TryMatch(value, port, transport, record.SourceAddress, record.DestinationAddress, out rule)))
+                && (!_hasAddressExemptions || TryMatch(value, port, transport, source, destination, out rule)))
             {
                 if (count++ == 0)
                 {
@@ -369,9 +378,6 @@ public sealed class MismatchEvaluator
     private AppTransportMatch Match(int id, int transport)
         => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_matches), (id * TransportCount) + transport);
 
-    // Only after a mismatch, when some rule has network exemptions: whether every rule the value breaks exempts this flow.
-    private bool AllBrokenRulesExempt(ReadOnlySpan<byte> value, int port, in FlowRecord record)
-        => FirstBrokenRule(_names.Find(value), port, record.Transport, record.SourceAddress, record.DestinationAddress) < 0;
 
     // The first rule claiming app id that the value breaks and that no exemption of the rule covers; -1 when none.
     private int FirstBrokenRule(int id, int port, Transport transport, IPAddressValue source, IPAddressValue destination)
