@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using PortMismatch.Detection.Ipfix.Internal;
@@ -13,8 +12,7 @@ namespace PortMismatch.Detection.Ipfix;
 /// </summary>
 public sealed class IpfixUdpCollector : IFlowSource, IDisposable
 {
-    private readonly Socket _socket;
-    private readonly SocketAddress _remote;
+    private readonly UdpReceiver _receiver;
 
     /// <summary>Creates the collector and binds its socket.</summary>
     /// <param name="endpoint">The local address and port to listen on (port 0 picks a free port).</param>
@@ -24,19 +22,8 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         Decoder = decoder ?? new IpfixDecoder();
-        _socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = receiveBufferSize };
-        try
-        {
-            _socket.Bind(endpoint);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
-
-        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        _remote = new SocketAddress(endpoint.AddressFamily);
+        _receiver = new UdpReceiver(endpoint, receiveBufferSize);
+        LocalEndPoint = _receiver.LocalEndPoint;
         Decoder.InputName ??= $"udp://{LocalEndPoint}";
     }
 
@@ -47,17 +34,17 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
     public IpfixDecoder Decoder { get; }
 
     /// <summary>Gets the number of datagrams received.</summary>
-    public long DatagramsReceived { get; private set; }
+    public long DatagramsReceived => _receiver.DatagramsReceived;
 
     /// <summary>Gets the number of octets received.</summary>
-    public long BytesReceived { get; private set; }
+    public long BytesReceived => _receiver.BytesReceived;
 
     /// <summary>
     /// Gets the number of datagrams the operating system dropped for this socket (its receive buffer was full), read from
     /// <c>/proc/net/udp</c> on Linux; <see langword="null"/> where the OS does not expose it. Allocates: call it for
     /// monitoring, not per datagram.
     /// </summary>
-    public long? DatagramsDroppedBySocket => OperatingSystem.IsLinux() ? SocketDrops.Read(LocalEndPoint) : null;
+    public long? DatagramsDroppedBySocket => _receiver.DatagramsDroppedBySocket;
 
     /// <summary>Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled.</summary>
     /// <param name="sink">Receives the accepted records, on the receiving thread.</param>
@@ -66,41 +53,13 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
     public async Task<InputCounters> RunAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sink);
-        var buffer = ArrayPool<byte>.Shared.Rent(65536);
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                int received;
-                try
-                {
-                    received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, _remote, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
-                {
-                    continue; // ICMP port unreachable echoes (Windows) or an oversized datagram: not fatal for a collector
-                }
-
-                DatagramsReceived++;
-                Decode(buffer.AsSpan(0, received), sink);
-                BytesReceived += received;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
+        await _receiver.RunAsync(datagram => Decode(datagram, sink), cancellationToken).ConfigureAwait(false);
         Decoder.Flush();
         return Decoder.Counters;
     }
 
     /// <summary>Closes the socket.</summary>
-    public void Dispose() => _socket.Dispose();
+    public void Dispose() => _receiver.Dispose();
 
     /// <inheritdoc/>
     string IFlowSource.Name => Decoder.InputName ?? $"udp://{LocalEndPoint}";
@@ -116,13 +75,14 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
 
     private void Decode(ReadOnlySpan<byte> datagram, IFlowRecordSink sink)
     {
-        var address = _remote.Buffer.Span;
-        var exporter = _remote.Family switch
+        var remote = _receiver.Remote;
+        var address = remote.Buffer.Span;
+        var exporter = remote.Family switch
         {
             AddressFamily.InterNetwork => IPAddressValue.FromBytes(address.Slice(4, 4)),
             AddressFamily.InterNetworkV6 => IPAddressValue.FromBytes(address.Slice(8, 16)),
             _ => IPAddressValue.None,
         };
-        Decoder.DecodeAt(datagram, exporter, ref sink, BytesReceived); // offsets count the octets of all datagrams so far
+        Decoder.DecodeAt(datagram, exporter, ref sink, _receiver.BytesReceived); // offsets count the octets of all datagrams so far
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using PortMismatch.Detection.Ipfix.Internal;
@@ -14,10 +13,7 @@ namespace PortMismatch.Detection.PanOs;
 /// </summary>
 public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
 {
-    private const int MaxDatagram = 65_535;
-
-    private readonly Socket _socket;
-    private readonly SocketAddress _remote;
+    private readonly UdpReceiver _receiver;
     private readonly TrafficDecoder _decoder;
 
     /// <summary>Binds a UDP socket to <paramref name="endpoint"/> (port 0 picks a free port; see <see cref="LocalEndPoint"/>).</summary>
@@ -28,21 +24,9 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     /// <exception cref="SocketException">The endpoint cannot be bound.</exception>
     public PanOsSyslogUdpCollector(IPEndPoint endpoint, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, int receiveBufferSize = 4 << 20)
     {
-        ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(receiveBufferSize);
-        _socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = receiveBufferSize };
-        try
-        {
-            _socket.Bind(endpoint);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
-
-        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        _remote = new SocketAddress(endpoint.AddressFamily);
+        _receiver = new UdpReceiver(endpoint, receiveBufferSize);
+        LocalEndPoint = _receiver.LocalEndPoint;
         Name = $"syslog-udp://{LocalEndPoint}";
         _decoder = new TrafficDecoder(options, diagnostics, Name);
     }
@@ -57,53 +41,26 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     public InputCounters Counters => _decoder.Counters;
 
     /// <summary>Gets the number of datagrams received.</summary>
-    public long DatagramsReceived { get; private set; }
+    public long DatagramsReceived => _receiver.DatagramsReceived;
 
     /// <summary>Gets the number of bytes received.</summary>
-    public long BytesReceived { get; private set; }
+    public long BytesReceived => _receiver.BytesReceived;
 
     /// <summary>Gets the datagrams the kernel dropped for this socket (its buffer was full), or <see langword="null"/> where the platform does not say.</summary>
-    public long? DatagramsDroppedBySocket => OperatingSystem.IsLinux() ? SocketDrops.Read(LocalEndPoint) : null;
+    public long? DatagramsDroppedBySocket => _receiver.DatagramsDroppedBySocket;
 
     /// <summary>Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then returns normally.</summary>
     /// <param name="sink">Where records go.</param>
     /// <param name="cancellationToken">Stops the collector.</param>
     /// <returns>A task that completes when the collector stops.</returns>
-    public async Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
+    public Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sink);
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                int received;
-                try
-                {
-                    received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, _remote, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
-                {
-                    continue; // ICMP port unreachable echoes (Windows) or an oversized datagram: not fatal for a collector
-                }
-
-                DatagramsReceived++;
-                Decode(buffer.AsSpan(0, received), sink);
-                BytesReceived += received;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return _receiver.RunAsync(datagram => Decode(datagram, sink), cancellationToken);
     }
 
     /// <summary>Closes the socket.</summary>
-    public void Dispose() => _socket.Dispose();
+    public void Dispose() => _receiver.Dispose();
 
     private void Decode(ReadOnlySpan<byte> datagram, IFlowRecordSink sink)
     {

@@ -19,6 +19,34 @@ public sealed class DetectionCounters
         SourcesFailed = sourcesFailed;
     }
 
+    /// <summary>Adds two sets of counters into a new one (<paramref name="b"/> may be absent).</summary>
+    internal static DetectionCounters Sum(DetectionCounters a, DetectionCounters? b)
+    {
+        var input = new InputCounters();
+        input.Add(a.Input);
+        var filtered = a.RowsFilteredByEntry.ToArray();
+        if (b is null)
+        {
+            return new DetectionCounters(input, a.RecordsSelected, a.LateRecords, a.RowsEmitted, a.RowsWritten, filtered, a.SourcesRead, a.SourcesFailed);
+        }
+
+        input.Add(b.Input);
+        for (var i = 0; i < filtered.Length; i++)
+        {
+            filtered[i] += b.RowsFilteredByEntry[i];
+        }
+
+        return new DetectionCounters(
+            input,
+            a.RecordsSelected + b.RecordsSelected,
+            a.LateRecords + b.LateRecords,
+            a.RowsEmitted + b.RowsEmitted,
+            a.RowsWritten + b.RowsWritten,
+            filtered,
+            a.SourcesRead + b.SourcesRead,
+            a.SourcesFailed + b.SourcesFailed);
+    }
+
     /// <summary>Gets the input counters of every source: read, accepted, rejected and skipped by reason.</summary>
     public InputCounters Input { get; }
 

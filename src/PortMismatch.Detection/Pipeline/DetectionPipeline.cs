@@ -28,7 +28,7 @@ public sealed class DetectionPipeline : IDisposable
     private readonly RowCounter _rows;
     private readonly object _lock = new();
     private readonly Meter _meter;
-    private readonly Totals _totals;
+    private DetectionCounters _totals;
     private Run? _run;
 
     /// <summary>Creates a pipeline that writes its rows to <paramref name="output"/>.</summary>
@@ -54,7 +54,7 @@ public sealed class DetectionPipeline : IDisposable
         }
 
         _evaluator = new MismatchEvaluator(Options.Rules);
-        _totals = new Totals(Options.AllowList.Count);
+        _totals = new DetectionCounters(new InputCounters(), 0, 0, 0, 0, new long[Options.AllowList.Count], 0, 0);
         _rows = new RowCounter(this, Options.AllowList, output);
         var version = typeof(DetectionPipeline).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
         _meter = meterFactory?.Create(new MeterOptions(MeterName) { Version = version }) ?? new Meter(MeterName, version);
@@ -123,7 +123,7 @@ public sealed class DetectionPipeline : IDisposable
         {
             lock (_lock)
             {
-                _totals.Add(run);
+                _totals = DetectionCounters.Sum(_totals, run.Snapshot());
                 _run = null;
             }
         }
@@ -135,27 +135,7 @@ public sealed class DetectionPipeline : IDisposable
     {
         lock (_lock)
         {
-            var input = new InputCounters();
-            input.Add(_totals.Input);
-            var filtered = (long[])_totals.Filtered.Clone();
-            long selected = _totals.Selected, late = _totals.Late, emitted = _totals.Emitted, written = _totals.Written, read = _totals.SourcesRead, failed = _totals.SourcesFailed;
-            if (_run is { } run)
-            {
-                var live = run.Snapshot();
-                input.Add(live.Input);
-                selected += live.RecordsSelected;
-                late += live.LateRecords;
-                emitted += live.RowsEmitted;
-                written += live.RowsWritten;
-                read += live.SourcesRead;
-                failed += live.SourcesFailed;
-                for (var i = 0; i < filtered.Length; i++)
-                {
-                    filtered[i] += live.RowsFilteredByEntry[i];
-                }
-            }
-
-            return new DetectionCounters(input, selected, late, emitted, written, filtered, read, failed);
+            return DetectionCounters.Sum(_totals, _run?.Snapshot());
         }
     }
 
@@ -357,41 +337,6 @@ public sealed class DetectionPipeline : IDisposable
                 }
 
                 return new DetectionCounters(input, selected, LateRecords, Emitted, Written, (long[])Filtered.Clone(), SourcesRead, Failures.Count);
-            }
-        }
-    }
-
-    private sealed class Totals(int allowListCount)
-    {
-        public InputCounters Input { get; } = new();
-
-        public long[] Filtered { get; } = new long[allowListCount];
-
-        public long Selected { get; private set; }
-
-        public long Late { get; private set; }
-
-        public long Emitted { get; private set; }
-
-        public long Written { get; private set; }
-
-        public long SourcesRead { get; private set; }
-
-        public long SourcesFailed { get; private set; }
-
-        public void Add(Run run)
-        {
-            var counters = run.Snapshot();
-            Input.Add(counters.Input);
-            Selected += counters.RecordsSelected;
-            Late += counters.LateRecords;
-            Emitted += counters.RowsEmitted;
-            Written += counters.RowsWritten;
-            SourcesRead += counters.SourcesRead;
-            SourcesFailed += counters.SourcesFailed;
-            for (var i = 0; i < Filtered.Length; i++)
-            {
-                Filtered[i] += counters.RowsFilteredByEntry[i];
             }
         }
     }
