@@ -185,8 +185,10 @@ public static class ZeekConnLog
                 }
                 else
                 {
-                    // The header again, then the range; positions continue from where the range starts in the file.
-                    state.AdvancePosition(part.LinesBefore - plan.HeaderLines, part.Start - plan.Header.Length);
+                    // The header again, then the range; byte offsets continue from where the range starts in the file, and
+                    // line numbers too once a diagnostic asks (then the lines before the range are counted, once).
+                    var linesBefore = new Lazy<long?>(() => FileSplitter.CountLineEnds(path, part.Start) is var n and >= 0 ? n - plan.HeaderLines : null);
+                    state.PlaceInFile(part.Start - plan.Header.Length, () => linesBefore.Value);
                     range = new PrefixedStream(plan.Header, plan.Header.Length, new FileRangeStream(file, part.Start, part.End));
                 }
 

@@ -22,14 +22,10 @@ public sealed partial class ZeekReaderState
             return Skip(Reasons.NotATrafficLog, schema.Path);
         }
 
+        // Field k is line[bounds[k] + 1 .. bounds[k + 1]]: bounds[0] = -1, then the separators, then the line's length.
         var fieldCount = schema.FieldCount;
-        if (_separatorPositions.Length < fieldCount - 1 + FieldSplitter.Slack)
-        {
-            _separatorPositions = new int[fieldCount - 1 + FieldSplitter.Slack];
-        }
-
-        var separators = FieldSplitter.FindSeparators(line, schema.Separator, _separatorPositions, out var isAscii);
-        var positions = _separatorPositions.AsSpan(0, fieldCount - 1);
+        var bounds = FieldBounds(fieldCount);
+        var separators = FieldSplitter.FindSeparators(line, schema.Separator, bounds.AsSpan(1, fieldCount - 1 + FieldSplitter.Slack), out var isAscii);
         if (!isAscii && !Utf8.IsValid(line))
         {
             return Reject(Reasons.InvalidUtf8, "the line is not valid UTF-8:", line);
@@ -42,19 +38,29 @@ public sealed partial class ZeekReaderState
                 : Reject(Reasons.WrongFieldCount, $"expected {fieldCount} fields as in '#fields', found {line.Count(schema.Separator) + 1}");
         }
 
-        var unset = schema.UnsetField;
-        var ts = Field(line, positions, schema.Ts);
-        if (IsUnset(ts, unset) || !ZeekText.TryParseTimestamp(ts, out var micros))
+        bounds[0] = -1;
+        bounds[fieldCount] = line.Length;
+        var fields = new TsvFields(line, bounds, fieldCount, schema.UnsetField);
+        var ts = fields[schema.Ts];
+        if (fields.IsUnset(ts) || !ZeekText.TryParseTimestamp(ts, out var micros))
         {
             return Reject(Reasons.BadTimestamp, "ts is not epoch seconds:", ts);
         }
 
-        if (!TryAddress(Field(line, positions, schema.OrigH), unset, "id.orig_h", out var source)
-            || !TryAddress(Field(line, positions, schema.RespH), unset, "id.resp_h", out var destination)
-            || !TryPort(line, positions, schema.OrigP, unset, "id.orig_p", out var sourcePort)
-            || !TryPort(line, positions, schema.RespP, unset, "id.resp_p", out var destinationPort)
-            || !TryCountPair(line, positions, schema.OrigBytes, schema.RespBytes, unset, out var bytes)
-            || !TryCountPair(line, positions, schema.OrigPackets, schema.RespPackets, unset, out var packets))
+        if (!TryAddress(fields, schema.OrigH, "id.orig_h", out var source)
+            || !TryAddress(fields, schema.RespH, "id.resp_h", out var destination)
+            || !TryPort(fields, schema.OrigP, "id.orig_p", out var sourcePort)
+            || !TryPort(fields, schema.RespP, "id.resp_p", out var destinationPort))
+        {
+            return false;
+        }
+
+        long? bytes = null;
+        long? packets = null;
+        if (!TryAddCount(fields, schema.OrigBytes, ref bytes)
+            || !TryAddCount(fields, schema.RespBytes, ref bytes)
+            || !TryAddCount(fields, schema.OrigPackets, ref packets)
+            || !TryAddCount(fields, schema.RespPackets, ref packets))
         {
             return false;
         }
@@ -62,13 +68,13 @@ public sealed partial class ZeekReaderState
         var transport = Transport.Unknown;
         if (schema.Proto != TsvSchema.NoColumn)
         {
-            var proto = Field(line, positions, schema.Proto);
-            transport = IsUnset(proto, unset) ? Transport.Unknown : Transports.FromName(proto);
+            var proto = fields[schema.Proto];
+            transport = fields.IsUnset(proto) ? Transport.Unknown : Transports.FromName(proto);
         }
 
-        var service = SetText(Field(line, positions, schema.Service), schema);
+        var service = SetText(fields[schema.Service], schema);
         var speculative = Options.IncludeSpeculativeService && schema.SpeculativeService != TsvSchema.NoColumn
-            ? SetText(Field(line, positions, schema.SpeculativeService), schema)
+            ? SetText(fields[schema.SpeculativeService], schema)
             : default;
         if (!TryComposeApps(service, speculative, schema.SetSeparator, out var apps))
         {
@@ -92,26 +98,16 @@ public sealed partial class ZeekReaderState
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ReadOnlySpan<byte> Field(ReadOnlySpan<byte> line, ReadOnlySpan<int> positions, int index)
-    {
-        var (start, end) = FieldBounds(line, positions, index);
-        return line[start..end];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (int Start, int End) FieldBounds(ReadOnlySpan<byte> line, ReadOnlySpan<int> positions, int index)
-        => (index == 0 ? 0 : positions[index - 1] + 1, index == positions.Length ? line.Length : positions[index]);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsUnset(ReadOnlySpan<byte> field, byte[] unset)
         => field.Length == unset.Length && (field.Length == 1 ? field[0] == unset[0] : field.SequenceEqual(unset));
 
     private static ReadOnlySpan<byte> SetText(ReadOnlySpan<byte> field, TsvSchema schema)
         => IsUnset(field, schema.UnsetField) || IsUnset(field, schema.EmptyField) ? default : field;
 
-    private bool TryAddress(ReadOnlySpan<byte> field, byte[] unset, string name, out IPAddressValue address)
+    private bool TryAddress(in TsvFields fields, int column, string name, out IPAddressValue address)
     {
-        if (IsUnset(field, unset))
+        var field = fields[column];
+        if (fields.IsUnset(field))
         {
             address = IPAddressValue.None;
             return true;
@@ -121,53 +117,45 @@ public sealed partial class ZeekReaderState
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryPort(ReadOnlySpan<byte> line, ReadOnlySpan<int> positions, int column, byte[] unset, string name, out ushort? port)
+    private bool TryPort(in TsvFields fields, int column, string name, out ushort? port)
     {
         port = null;
-        var (start, end) = FieldBounds(line, positions, column);
-        var field = line[start..end];
-        if (IsUnset(field, unset))
+        var (start, end) = fields.Bounds(column);
+        if (fields.IsUnset(start, end))
         {
             return true;
         }
 
-        switch (ZeekText.TryParsePort(line, start, end, out var value))
+        switch (ZeekText.TryParsePort(fields.Line, start, end, out var value))
         {
             case NumberStatus.Ok:
                 port = value;
                 return true;
             case NumberStatus.OutOfRange:
-                return Reject(Reasons.PortOutOfRange, name, " is not in 0-65535:", field);
+                return Reject(Reasons.PortOutOfRange, name, " is not in 0-65535:", fields[column]);
             default:
-                return Reject(Reasons.BadPort, name, " is not a port number:", field);
+                return Reject(Reasons.BadPort, name, " is not a port number:", fields[column]);
         }
     }
 
-    /// <summary>Sums an orig/resp counter pair (either column may be missing or unset; both unset gives null).</summary>
-    private bool TryCountPair(ReadOnlySpan<byte> line, ReadOnlySpan<int> positions, int origColumn, int respColumn, byte[] unset, out long? total)
-    {
-        total = null;
-        return TryAddCount(line, positions, origColumn, unset, ref total) && TryAddCount(line, positions, respColumn, unset, ref total);
-    }
-
+    /// <summary>Adds a byte or packet count column to a total (a missing or unset column adds nothing; both unset leave null).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryAddCount(ReadOnlySpan<byte> line, ReadOnlySpan<int> positions, int column, byte[] unset, ref long? total)
+    private bool TryAddCount(in TsvFields fields, int column, ref long? total)
     {
         if (column == TsvSchema.NoColumn)
         {
             return true;
         }
 
-        var (start, end) = FieldBounds(line, positions, column);
-        var field = line[start..end];
-        if (IsUnset(field, unset))
+        var (start, end) = fields.Bounds(column);
+        if (fields.IsUnset(start, end))
         {
             return true;
         }
 
-        if (ZeekText.TryParseCount(line, start, end, out var value) != NumberStatus.Ok)
+        if (ZeekText.TryParseCount(fields.Line, start, end, out var value) != NumberStatus.Ok)
         {
-            return Reject(Reasons.BadNumber, "a byte or packet count is not a count:", field);
+            return Reject(Reasons.BadNumber, "a byte or packet count is not a count:", fields[column]);
         }
 
         total = AddSaturating(total.GetValueOrDefault(), value);

@@ -14,7 +14,8 @@ public sealed partial class ZeekReaderState
 
     private readonly Action<InputDiagnostic>? _diagnostics;
     private readonly TsvSchema _schema;
-    private int[] _separatorPositions = [];
+    private int[] _fieldBounds = [];
+    private Func<long?>? _linesBefore;
     private byte[]? _lineBuffer;
     private byte[]? _appScratch;
 
@@ -68,6 +69,17 @@ public sealed partial class ZeekReaderState
 
     internal int MaxLineLength => Options.MaxLineLength;
 
+    /// <summary>The field bounds array, with room for <paramref name="fieldCount"/> fields (see <see cref="TsvFields"/>).</summary>
+    private int[] FieldBounds(int fieldCount)
+    {
+        if (_fieldBounds.Length < fieldCount + 1 + FieldSplitter.Slack)
+        {
+            _fieldBounds = new int[fieldCount + 1 + FieldSplitter.Slack];
+        }
+
+        return _fieldBounds;
+    }
+
     internal void StartLine(long lengthWithTerminator)
     {
         LineNumber++;
@@ -77,12 +89,20 @@ public sealed partial class ZeekReaderState
 
     internal void AddConsumed(long bytes) => BytesConsumed += bytes;
 
-    /// <summary>Moves the position forward without reading: a part of a split file starts mid-file.</summary>
-    internal void AdvancePosition(long lines, long bytes)
+    /// <summary>
+    /// Places a part of a split file: its bytes start <paramref name="bytes"/> further into the file than the reader
+    /// counts, and <paramref name="linesBefore"/> gives, when a diagnostic first needs it, how many more lines precede it
+    /// than the reader has seen (counting them costs a read of the file up to the part, so a clean part never pays it), or
+    /// null when the file can no longer be read that far: diagnostics then report line 0 (unknown) and the exact offset.
+    /// </summary>
+    internal void PlaceInFile(long bytes, Func<long?> linesBefore)
     {
-        LineNumber += lines;
         BytesConsumed += bytes;
+        _linesBefore = linesBefore;
     }
+
+    /// <summary>The line number diagnostics report: <see cref="LineNumber"/>, plus the lines before a part of a split file.</summary>
+    private long ReportedLine => _linesBefore is null ? LineNumber : LineNumber + _linesBefore() ?? 0;
 
     internal Span<byte> LineBuffer(int length)
     {
@@ -192,7 +212,7 @@ public sealed partial class ZeekReaderState
     private bool Reject(string reason, string message)
     {
         Counters.CountRejected(reason);
-        _diagnostics?.Invoke(new InputDiagnostic(RecordOutcome.Rejected, reason, message, InputName, LineNumber, LineOffset));
+        _diagnostics?.Invoke(new InputDiagnostic(RecordOutcome.Rejected, reason, message, InputName, ReportedLine, LineOffset));
         return false;
     }
 
@@ -204,13 +224,16 @@ public sealed partial class ZeekReaderState
             reason,
             $"a record of the '{InputText.Escape(Encoding.UTF8.GetBytes(path ?? string.Empty))}' log, not conn",
             InputName,
-            LineNumber,
+            ReportedLine,
             LineOffset));
         return false;
     }
 
     private void ThrowFormat(ZeekFormatError error, string message)
-        => throw new ZeekFormatException(error, $"{InputName ?? "input"}:{LineNumber}: {message}", InputName, LineNumber, LineOffset);
+    {
+        var line = ReportedLine;
+        throw new ZeekFormatException(error, $"{InputName ?? "input"}:{line}: {message}", InputName, line, LineOffset);
+    }
 
     /// <summary>
     /// Builds the app values from the raw <c>service</c> (and optionally <c>speculative_service</c>) text: split on the

@@ -6,7 +6,8 @@ namespace PortMismatch.Detection.Zeek.Internal;
 /// <summary>
 /// Plans the parallel read of one large uncompressed conn.log: the header block (TSV) or nothing (NDJSON), and ranges that
 /// start at line starts. A file is split only when that cannot change what is read: no header directive after the first
-/// header block except <c>#close</c> (a concatenated log with a new header is read in one piece).
+/// header block except <c>#close</c> (a concatenated log with a new header is read in one piece). Line numbers are not
+/// counted here (that would read the file twice for a number only diagnostics use): see <see cref="CountLineEnds"/>.
 /// </summary>
 internal static class FileSplitter
 {
@@ -69,12 +70,11 @@ internal static class FileSplitter
             starts[k] = cut + lf + 1;
         }
 
-        var lines = new long[parts];
         var safe = true;
         Parallel.For(0, parts, k =>
         {
             var end = k + 1 < parts ? starts[k + 1] : length;
-            if (!Scan(file, starts[k], end, out lines[k]))
+            if (!Scan(file, starts[k], end))
             {
                 Volatile.Write(ref safe, false);
             }
@@ -86,23 +86,59 @@ internal static class FileSplitter
         }
 
         var result = new Part[parts];
-        var linesBefore = (long)headerLines;
         for (var k = 0; k < parts; k++)
         {
-            result[k] = new Part(starts[k], k + 1 < parts ? starts[k + 1] : length, linesBefore);
-            linesBefore += lines[k];
+            result[k] = new Part(starts[k], k + 1 < parts ? starts[k + 1] : length);
         }
 
         return new Plan(head.AsSpan(bom, headerEnd - bom).ToArray(), bom, headerLines, result);
     }
 
     /// <summary>
-    /// Counts the line ends of a range and checks that every line there starting with '#' is a <c>#close</c>. Reads, not a
-    /// memory map: a log truncated while mapped (logrotate's copytruncate) would kill the process with SIGBUS.
+    /// Counts the line feeds in the first <paramref name="end"/> bytes of a file: the number of lines before a part that
+    /// starts there. -1 when the file cannot be read that far any more.
     /// </summary>
-    private static bool Scan(SafeFileHandle file, long start, long end, out long lineEnds)
+    public static long CountLineEnds(string path, long end)
     {
-        lineEnds = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent(ScanBuffer);
+        try
+        {
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            long lineEnds = 0;
+            for (long position = 0; position < end;)
+            {
+                var n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - position)), position);
+                if (n == 0)
+                {
+                    return -1;
+                }
+
+                lineEnds += buffer.AsSpan(0, n).Count((byte)'\n');
+                position += n;
+            }
+
+            return lineEnds;
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return -1;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Checks that every line of a range starting with '#' is a <c>#close</c>. Reads, not a memory map: a log truncated
+    /// while mapped (logrotate's copytruncate) would kill the process with SIGBUS.
+    /// </summary>
+    private static bool Scan(SafeFileHandle file, long start, long end)
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(ScanBuffer);
         try
         {
@@ -116,7 +152,6 @@ internal static class FileSplitter
                 }
 
                 var chunk = buffer.AsSpan(0, n);
-                lineEnds += chunk.Count((byte)'\n');
                 for (var i = chunk.IndexOf((byte)'#'); i >= 0; i = NextHash(chunk, i))
                 {
                     var lineStart = i == 0 ? atLineStart : chunk[i - 1] == (byte)'\n';
@@ -175,6 +210,6 @@ internal static class FileSplitter
     /// <summary>A split: the header block (without a BOM), the BOM's length, the header's line count, and the ranges.</summary>
     internal sealed record Plan(byte[] Header, int BomLength, int HeaderLines, Part[] Parts);
 
-    /// <summary>A range of the file and the number of lines before it.</summary>
-    internal readonly record struct Part(long Start, long End, long LinesBefore);
+    /// <summary>A range of the file.</summary>
+    internal readonly record struct Part(long Start, long End);
 }
