@@ -58,8 +58,8 @@ internal static class ScanCommand
             run.Unreadable(failure.SourceName, failure.Error.Message);
         }
 
-        var rows = Combine(kept.Rows, rules).ToList();
-        rows.Sort(MismatchRowComparer.Instance);
+        kept.Rows.Sort(MismatchRowComparer.Instance);
+        var rows = Combine(kept.Rows, rules);
         await WriteAsync(options, rows, stdout).ConfigureAwait(false);
         if (!options.Quiet)
         {
@@ -153,21 +153,25 @@ internal static class ScanCommand
         }
     }
 
-    /// <summary>Sums rows of the same (window, src_ip, dest_ip, app, dest_port): partial rows, late rows and rows of different inputs.</summary>
-    private static IEnumerable<MismatchRow> Combine(IEnumerable<MismatchRow> rows, RuleSet rules)
+    /// <summary>
+    /// Sums rows of the same (window, src_ip, dest_ip, app, dest_port): partial rows, late rows and rows of different
+    /// inputs. The rows come sorted by <see cref="MismatchRowComparer"/>, which orders by exactly that key, so rows to sum
+    /// are neighbours and one pass does it (a dictionary of every row cost a visible part of a large scan's serial tail).
+    /// </summary>
+    private static List<MismatchRow> Combine(List<MismatchRow> sorted, RuleSet rules)
     {
-        var combined = new Dictionary<(long?, IPAddressValue, IPAddressValue, string, int), MismatchRow>();
-        foreach (var row in rows)
+        var combined = new List<MismatchRow>(sorted.Count);
+        foreach (var row in sorted)
         {
-            var key = (row.WindowStartMicroseconds, row.SourceAddress, row.DestinationAddress, row.App, row.DestinationPort);
-            if (!combined.TryGetValue(key, out var seen))
+            if (combined.Count == 0 || MismatchRowComparer.Instance.Compare(combined[^1], row) != 0)
             {
-                combined[key] = row;
+                combined.Add(row);
                 continue;
             }
 
+            var seen = combined[^1];
             var rule = seen.Rule is null ? row.Rule : row.Rule is null ? seen.Rule : rules.Rules.IndexOf(seen.Rule) <= rules.Rules.IndexOf(row.Rule) ? seen.Rule : row.Rule;
-            combined[key] = new MismatchRow(
+            combined[^1] = new MismatchRow(
                 row.SourceAddress,
                 row.DestinationAddress,
                 row.App,
@@ -183,7 +187,7 @@ internal static class ScanCommand
             };
         }
 
-        return combined.Values;
+        return combined;
     }
 
     private static async Task WriteAsync(ScanOptions options, List<MismatchRow> rows, TextWriter stdout)
