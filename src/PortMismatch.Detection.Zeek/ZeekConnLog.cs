@@ -141,9 +141,10 @@ public static class ZeekConnLog
     /// Makes sources that read one large uncompressed conn.log in parallel: up to <paramref name="maxParts"/> ranges that
     /// start at line starts, each read with the file's header (TSV) and reporting true line numbers and byte offsets. A
     /// <see cref="DetectionPipeline"/> reads them on as many cores and merges their groups, so the rows are those of one
-    /// reader. Planning reads the header and scans the file once (line ends, and <c>#</c> lines); a compressed file, a file
-    /// under 16 MiB, or a file with a header directive after its first header block (other than <c>#close</c>: a
-    /// concatenated log) gives one source, as <see cref="FileSource"/> does. The parts read the file as it was when planned.
+    /// reader. Planning reads the header and checks the bytes before the last part for <c>#</c> lines (line numbers are
+    /// counted only when a diagnostic needs one); a compressed file, a file under 16 MiB, or a file with a header directive
+    /// other than <c>#close</c> between its first header block and its last part (a concatenated log) gives one source, as
+    /// <see cref="FileSource"/> does. The parts read the file as it was when planned.
     /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="maxParts">The most parts (the number of cores to use).</param>

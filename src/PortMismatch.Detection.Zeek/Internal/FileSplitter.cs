@@ -5,8 +5,9 @@ namespace PortMismatch.Detection.Zeek.Internal;
 
 /// <summary>
 /// Plans the parallel read of one large uncompressed conn.log: the header block (TSV) or nothing (NDJSON), and ranges that
-/// start at line starts. A file is split only when that cannot change what is read: no header directive after the first
-/// header block except <c>#close</c> (a concatenated log with a new header is read in one piece). Line numbers are not
+/// start at line starts. A file is split only when that cannot change what is read: no header directive except
+/// <c>#close</c> between the first header block and the start of the last part (a concatenated log with a new header there
+/// is read in one piece; one in the last part is read by that part like any header). Line numbers are not
 /// counted here (that would read the file twice for a number only diagnostics use): see <see cref="CountLineEnds"/>.
 /// </summary>
 internal static class FileSplitter
@@ -70,11 +71,16 @@ internal static class FileSplitter
             starts[k] = cut + lf + 1;
         }
 
+        // Only the bytes before the last part can hold a header that changes what a part reads: each part applies the
+        // header lines of its own range as it reads them, so a new header matters only to the parts after it. Those bytes
+        // are checked in as many even pieces, in parallel.
+        var checkEnd = starts[parts - 1];
         var safe = true;
         Parallel.For(0, parts, k =>
         {
-            var end = k + 1 < parts ? starts[k + 1] : length;
-            if (!Scan(file, starts[k], end))
+            var from = headerEnd + ((checkEnd - headerEnd) * k / parts);
+            var to = headerEnd + ((checkEnd - headerEnd) * (k + 1) / parts);
+            if (from < to && !Scan(file, from, to))
             {
                 Volatile.Write(ref safe, false);
             }
@@ -134,15 +140,16 @@ internal static class FileSplitter
     }
 
     /// <summary>
-    /// Checks that every line of a range starting with '#' is a <c>#close</c>. Reads, not a memory map: a log truncated
-    /// while mapped (logrotate's copytruncate) would kill the process with SIGBUS.
+    /// Checks that every line starting with '#' in a range (which may start mid-line) is a <c>#close</c>. Reads, not a
+    /// memory map: a log truncated while mapped (logrotate's copytruncate) would kill the process with SIGBUS.
     /// </summary>
     private static bool Scan(SafeFileHandle file, long start, long end)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ScanBuffer);
         try
         {
-            var atLineStart = true;
+            Span<byte> before = stackalloc byte[1];
+            var atLineStart = start == 0 || (RandomAccess.Read(file, before, start - 1) == 1 && before[0] == (byte)'\n');
             for (var position = start; position < end;)
             {
                 var n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - position)), position);
