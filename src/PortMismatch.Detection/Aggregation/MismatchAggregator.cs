@@ -194,6 +194,9 @@ public sealed class MismatchAggregator : IFlowRecordSink
             {
                 CountNewSpelling(table, record, value, port, transport, rule, ref known, raw0, raw1);
             }
+
+            RecordsSelected++; // CountSelected, without its test for the late marker
+            return true;
         }
 
         CountSelected(table);
@@ -406,21 +409,23 @@ public sealed class MismatchAggregator : IFlowRecordSink
         Enqueue(table, record, appId, port, transport, rule);
     }
 
-    /// <summary>Prefetches the group's slot and queues the count; the oldest queued count is applied when the queue is full.</summary>
+    /// <summary>Queues the count and prefetches its group's slot; the oldest queued count is applied first when the queue is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Enqueue(GroupTable table, in FlowRecord record, int appId, int port, Transport transport, int rule)
     {
-        var key = GroupKey.Create(record.SourceAddress, record.DestinationAddress, appId, port);
-        var hash = key.Hash();
-        table.Prefetch(hash);
+        // Applied first, the oldest count frees its place for this one, and no part of this record's key is live across it.
         if (_pendingCount == PipelineDepth)
         {
             ApplyOldestPending();
         }
 
-        // In range: the index is masked to the queue's length (a power of two).
+        // In range: the index is masked to the queue's length (a power of two). The key is built in place.
         ref var pending = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pending), (_pendingHead + _pendingCount) & (PipelineDepth - 1));
-        pending.Key = key;
+        var source = record.SourceAddress;
+        var destination = record.DestinationAddress;
+        pending.Key = GroupKey.Create(source, destination, appId, port);
+        var hash = GroupKey.HashOf(source.High, source.Low, destination.High, destination.Low, appId, (ushort)port, source.Kind, destination.Kind);
+        table.Prefetch(hash);
         pending.Hash = hash;
         pending.Time = record.TimestampMicroseconds;
         pending.Rule = rule;
@@ -451,17 +456,17 @@ public sealed class MismatchAggregator : IFlowRecordSink
         _pendingHead = (_pendingHead + 1) & (PipelineDepth - 1);
         _pendingCount--;
         var table = _open[pending.Table];
-        var result = table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full);
-        if (result != GroupTable.AddResult.Counted)
+        if (!table.TryCount(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport))
         {
-            ApplyOtherResult(result, table, pending, full);
+            ApplyNewOrFull(table, pending);
         }
     }
 
+    /// <summary>Applies a count that creates its group (or finds no room for it) or that fills its group's count.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ApplyOtherResult(GroupTable.AddResult result, GroupTable table, in Pending pending, in GroupStats full)
+    private void ApplyNewOrFull(GroupTable table, in Pending pending)
     {
-        switch (result)
+        switch (table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full))
         {
             case GroupTable.AddResult.Created:
                 _groupCount++;
@@ -485,11 +490,11 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private struct Pending
     {
         public GroupKey Key;
-        public uint Hash;
         public long Time;
+        public uint Hash;
         public int Rule;
         public int Table;
-        public Transport Transport;
+        public Transport Transport; // last, so that the struct is 64 bytes
     }
 
     /// <summary>The id in the app table of one spelling of a rule-set app name, with that spelling's key words.</summary>

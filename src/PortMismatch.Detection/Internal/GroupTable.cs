@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace PortMismatch.Detection.Internal;
@@ -27,11 +28,15 @@ internal readonly record struct GroupKey(
     /// step of wyhash), so every key bit reaches the high bits that pick the slot.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public uint Hash()
+    public uint Hash() => HashOf(SourceHigh, SourceLow, DestinationHigh, DestinationLow, App, Port, SourceKind, DestinationKind);
+
+    /// <summary>The <see cref="Hash"/> of a key from its parts, for a caller that holds them in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint HashOf(ulong sourceHigh, ulong sourceLow, ulong destinationHigh, ulong destinationLow, int app, ushort port, byte sourceKind, byte destinationKind)
     {
-        var rest = (ulong)(uint)App | ((ulong)Port << 32) | ((ulong)SourceKind << 48) | ((ulong)DestinationKind << 56);
-        var addresses = Mix(SourceLow ^ Seed0, DestinationLow ^ Seed1);
-        var others = Mix((SourceHigh ^ DestinationHigh) ^ Seed2, rest ^ Seed3);
+        var rest = (ulong)(uint)app | ((ulong)port << 32) | ((ulong)sourceKind << 48) | ((ulong)destinationKind << 56);
+        var addresses = Mix(sourceLow ^ Seed0, destinationLow ^ Seed1);
+        var others = Mix((sourceHigh ^ destinationHigh) ^ Seed2, rest ^ Seed3);
         var h = Mix(addresses ^ Seed1, others ^ Seed0);
         return (uint)(h ^ (h >> 32));
     }
@@ -39,6 +44,13 @@ internal readonly record struct GroupKey(
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Mix(ulong a, ulong b)
     {
+        // The high half from MULX and the low half from a second multiplication: Math.BigMul's out parameter makes the
+        // JIT store the low half to the stack and load it back.
+        if (Bmi2.X64.IsSupported)
+        {
+            return Bmi2.X64.MultiplyNoFlags(a, b) ^ (a * b);
+        }
+
         var high = Math.BigMul(a, b, out var low);
         return high ^ low;
     }
@@ -101,6 +113,24 @@ internal sealed class GroupTable
     public int Count { get; private set; }
 
     /// <summary>
+    /// Counts one record into its group if the group exists and its count is below the maximum, as almost always: this
+    /// path is kept small so that it inlines into the caller. Otherwise changes nothing and returns <see langword="false"/>,
+    /// and the caller takes the long way (<see cref="Add"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryCount(in GroupKey key, uint hash, long time, int rule, Transport transport)
+    {
+        ref var entry = ref FindLive(key, hash);
+        if (Unsafe.IsNullRef(ref entry) || entry.Count >= _maxCount)
+        {
+            return false;
+        }
+
+        Increment(ref entry, time, rule, transport);
+        return true;
+    }
+
+    /// <summary>
     /// Counts one record into its group. <see cref="AddResult.NoRoom"/>: the group is new and <paramref name="mayCreate"/> is
     /// false. <see cref="AddResult.Saturated"/>: the group's count is at its maximum; <paramref name="full"/> holds its
     /// statistics, to be emitted, and the group starts again with this record.
@@ -124,23 +154,7 @@ internal sealed class GroupTable
                 return AddResult.Saturated;
             }
 
-            entry.Count++;
-            if (time < entry.First)
-            {
-                entry.First = time;
-            }
-
-            if (time > entry.Last)
-            {
-                entry.Last = time;
-            }
-
-            if ((uint)rule < (uint)entry.Rule)
-            {
-                entry.Rule = rule;
-            }
-
-            entry.Transports |= (byte)(1 << (int)transport);
+            Increment(ref entry, time, rule, transport);
             return AddResult.Counted;
         }
 
@@ -151,6 +165,28 @@ internal sealed class GroupTable
 
         Insert(slot, key, new GroupStats { Count = 1, First = time, Last = time, Rule = rule, Transports = (byte)(1 << (int)transport) });
         return AddResult.Created;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Increment(ref Entry entry, long time, int rule, Transport transport)
+    {
+        entry.Count++;
+        if (time < entry.First)
+        {
+            entry.First = time;
+        }
+
+        if (time > entry.Last)
+        {
+            entry.Last = time;
+        }
+
+        if ((uint)rule < (uint)entry.Rule)
+        {
+            entry.Rule = rule;
+        }
+
+        entry.Transports |= (byte)(1 << (int)transport);
     }
 
     /// <summary>Merges a group in; see <see cref="Add"/> for the results (<paramref name="full"/> holds what must be emitted first).</summary>
@@ -247,6 +283,40 @@ internal sealed class GroupTable
             // At 80 % load a lookup visits three slots on average: the next one is worth fetching too (a prefetch past
             // the end of the array cannot fault).
             Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref home, 1)));
+        }
+    }
+
+    /// <summary>The key's live entry, or a null reference: <see cref="Find"/> without the bookkeeping for an insert.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref Entry FindLive(in GroupKey key, uint hash)
+    {
+        var entries = _entries;
+        var liveMeta = (byte)((Live << 4) | key.SourceKind | (key.DestinationKind << 2));
+
+        // In range: the home slot is below the length, and the walk wraps to the first entry at the end.
+        ref var first = ref MemoryMarshal.GetArrayDataReference(entries);
+        ref var end = ref Unsafe.Add(ref first, entries.Length);
+        ref var entry = ref Unsafe.Add(ref first, (int)(((ulong)hash * (ulong)entries.Length) >> 32));
+        while (true)
+        {
+            // The low address words differ between most keys: a mismatch is usually seen at the first comparison.
+            if (entry.SourceLow == key.SourceLow && entry.Meta == liveMeta && entry.DestinationLow == key.DestinationLow
+                && entry.App == key.App && entry.Port == key.Port && entry.SourceHigh == key.SourceHigh
+                && entry.DestinationHigh == key.DestinationHigh)
+            {
+                return ref entry;
+            }
+
+            if (entry.Meta < (1 << 4))
+            {
+                return ref Unsafe.NullRef<Entry>(); // the state (the high bits of Meta) is Empty
+            }
+
+            entry = ref Unsafe.Add(ref entry, 1);
+            if (Unsafe.AreSame(ref entry, ref end))
+            {
+                entry = ref first;
+            }
         }
     }
 
