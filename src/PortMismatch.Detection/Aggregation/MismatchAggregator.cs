@@ -424,9 +424,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         var source = record.SourceAddress;
         var destination = record.DestinationAddress;
         pending.Key = GroupKey.Create(source, destination, appId, port);
-        var hash = GroupKey.HashOf(source.High, source.Low, destination.High, destination.Low, appId, (ushort)port, source.Kind, destination.Kind);
-        table.Prefetch(hash);
-        pending.Hash = hash;
+        pending.Slot = table.Prefetch(GroupKey.HashOf(source.High, source.Low, destination.High, destination.Low, appId, (ushort)port, source.Kind, destination.Kind));
         pending.Time = record.TimestampMicroseconds;
         pending.Rule = rule;
         pending.Transport = transport;
@@ -456,7 +454,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         _pendingHead = (_pendingHead + 1) & (PipelineDepth - 1);
         _pendingCount--;
         var table = _open[pending.Table];
-        if (!table.TryCount(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport))
+        if (!table.TryCount(pending.Key, pending.Slot, pending.Time, pending.Rule, pending.Transport))
         {
             ApplyNewOrFull(table, pending);
         }
@@ -466,14 +464,14 @@ public sealed class MismatchAggregator : IFlowRecordSink
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ApplyNewOrFull(GroupTable table, in Pending pending)
     {
-        switch (table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full))
+        switch (table.Add(pending.Key, pending.Key.Hash(), pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full))
         {
             case GroupTable.AddResult.Created:
                 _groupCount++;
                 break;
             case GroupTable.AddResult.NoRoom:
                 EvictOldest();
-                _ = table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, true, out _);
+                _ = table.Add(pending.Key, pending.Key.Hash(), pending.Time, pending.Rule, pending.Transport, true, out _);
                 _groupCount++;
                 break;
             case GroupTable.AddResult.Saturated:
@@ -491,7 +489,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
     {
         public GroupKey Key;
         public long Time;
-        public uint Hash;
+        public int Slot; // where the group most likely is (see GroupTable.Prefetch)
         public int Rule;
         public int Table;
         public Transport Transport; // last, so that the struct is 64 bytes

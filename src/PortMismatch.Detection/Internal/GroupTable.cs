@@ -1,5 +1,7 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace PortMismatch.Detection.Internal;
@@ -67,10 +69,12 @@ internal struct GroupStats
 }
 
 /// <summary>
-/// Groups of one window. Entries are 64 bytes and live in an open-addressing table (linear probing), so finding a group
-/// costs one cache miss; a ring of slot indices remembers creation order, so the oldest group can be emitted first when the
-/// aggregator reaches its bound. Removed entries become tombstones until the next rehash. At most 80 % of the slots are
-/// used, and the table never grows past what the group bound needs: at the bound a group costs at most 64 / 0.8 + 4 = 84 bytes.
+/// Groups of one window. Entries are 64 bytes and live in an open-addressing table (linear probing); a tag byte per slot,
+/// in an array of its own, lets <see cref="Prefetch"/> find the slot a key most likely has from 16 tags at once, so that
+/// counting into a group touches one entry, one cache miss, started early. A ring of slot indices remembers creation
+/// order, so the oldest group can be emitted first when the aggregator reaches its bound. Removed entries become
+/// tombstones until the next rehash. At most 80 % of the slots are used, and the table never grows past what the group
+/// bound needs: at the bound a group costs at most (64 + 1) / 0.8 + 4 = 85.25 bytes.
 /// </summary>
 internal sealed class GroupTable
 {
@@ -78,11 +82,15 @@ internal sealed class GroupTable
     private const byte Live = 1;
     private const byte Tombstone = 2;
 
+    /// <summary>Tags past the last slot repeat the first ones, so that 16 tags can be read from any slot without wrapping.</summary>
+    private const int TagPadding = 15;
+
     private readonly int _maxCapacity;
     private readonly uint _maxCount;
     private Entry[] _storage; // the entries, from the first 64-byte boundary in it (see Allocate)
     private nint _firstOffset;
     private int _capacity;
+    private byte[] _tags; // per slot its state (Empty, Tombstone) or, when live, TagOf(its hash); then TagPadding more (see SetTag)
     private int[] _ring;
     private int _ringHead;
     private int _tombstones;
@@ -96,6 +104,7 @@ internal sealed class GroupTable
         var capacity = Math.Min(64, _maxCapacity);
         _storage = Allocate(capacity, out _firstOffset);
         _capacity = capacity;
+        _tags = new byte[capacity + TagPadding];
         _ring = new int[capacity];
         _limit = LimitFor(capacity);
     }
@@ -116,15 +125,22 @@ internal sealed class GroupTable
     public int Count { get; private set; }
 
     /// <summary>
-    /// Counts one record into its group if the group exists and its count is below the maximum, as almost always: this
-    /// path is kept small so that it inlines into the caller. Otherwise changes nothing and returns <see langword="false"/>,
-    /// and the caller takes the long way (<see cref="Add"/>).
+    /// Counts one record into its group if the group is at <paramref name="slot"/> (from <see cref="Prefetch"/>: any value
+    /// is safe) and its count is below the maximum, as almost always: this path is kept small so that it inlines into the
+    /// caller. Otherwise changes nothing and returns <see langword="false"/>, and the caller takes the long way (<see cref="Add"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryCount(in GroupKey key, uint hash, long time, int rule, Transport transport)
+    public bool TryCount(in GroupKey key, int slot, long time, int rule, Transport transport)
     {
-        ref var entry = ref FindLive(key, hash);
-        if (Unsafe.IsNullRef(ref entry) || entry.Count >= _maxCount)
+        if ((uint)slot >= (uint)_capacity)
+        {
+            return false;
+        }
+
+        ref var entry = ref At(slot);
+        if (entry.SourceLow != key.SourceLow || entry.Meta != (byte)((Live << 4) | key.SourceKind | (key.DestinationKind << 2))
+            || entry.DestinationLow != key.DestinationLow || entry.App != key.App || entry.Port != key.Port
+            || entry.SourceHigh != key.SourceHigh || entry.DestinationHigh != key.DestinationHigh || entry.Count >= _maxCount)
         {
             return false;
         }
@@ -166,7 +182,7 @@ internal sealed class GroupTable
             return AddResult.NoRoom;
         }
 
-        Insert(slot, key, new GroupStats { Count = 1, First = time, Last = time, Rule = rule, Transports = (byte)(1 << (int)transport) });
+        Insert(slot, key, hash, new GroupStats { Count = 1, First = time, Last = time, Rule = rule, Transports = (byte)(1 << (int)transport) });
         return AddResult.Created;
     }
 
@@ -196,7 +212,8 @@ internal sealed class GroupTable
     public AddResult Merge(in GroupKey key, in GroupStats stats, bool mayCreate, out GroupStats full)
     {
         full = default;
-        var slot = Find(key, key.Hash(), out var found);
+        var hash = key.Hash();
+        var slot = Find(key, hash, out var found);
         if (found)
         {
             ref var entry = ref At(slot);
@@ -222,7 +239,7 @@ internal sealed class GroupTable
             return AddResult.NoRoom;
         }
 
-        Insert(slot, key, stats);
+        Insert(slot, key, hash, stats);
         return AddResult.Created;
     }
 
@@ -235,6 +252,7 @@ internal sealed class GroupTable
         var result = (entry.Key, entry.Stats);
         entry = default;
         entry.State = Tombstone;
+        SetTag(slot, Tombstone);
         _tombstones++;
         Count--;
         return result;
@@ -253,6 +271,7 @@ internal sealed class GroupTable
     public void Clear()
     {
         Array.Clear(_storage);
+        Array.Clear(_tags);
         _ringHead = 0;
         _tombstones = 0;
         Count = 0;
@@ -270,21 +289,35 @@ internal sealed class GroupTable
     }
 
     /// <summary>
-    /// Asks the processor to start loading the slot where a key with this hash starts its probe, so that an
-    /// <see cref="Add"/> a few records later finds it in cache. A hint only: a stale address after a resize is harmless.
+    /// Finds from the tags the slot that most likely holds the group with this hash (the first of its probe with the
+    /// hash's tag, before an empty slot) and asks the processor to load that entry, so that <see cref="TryCount"/> a few
+    /// records later finds it in cache. A hint, which <see cref="TryCount"/> checks: the slot may hold another key with the
+    /// same tag, or change meanwhile. -1 when none of the 16 slots from the home slot qualifies (most likely a new group).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Prefetch(uint hash)
+    public unsafe int Prefetch(uint hash)
     {
+        var capacity = _capacity;
+        var home = (int)(((ulong)hash * (ulong)capacity) >> 32);
+
+        // In range: home + 15 is below the tags' length. Bit i of each mask is slot home + i (modulo the capacity).
+        var tags = Vector128.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_tags), (nuint)home);
+        var matches = Vector128.Equals(tags, Vector128.Create(TagOf(hash))).ExtractMostSignificantBits();
+        var empties = Vector128.Equals(tags, Vector128<byte>.Zero).ExtractMostSignificantBits();
+        matches &= (empties & (0 - empties)) - 1; // those before the first empty slot (all, when there is none)
+        if (matches == 0)
+        {
+            return -1;
+        }
+
+        var slot = home + BitOperations.TrailingZeroCount(matches);
+        slot = slot >= capacity ? slot % capacity : slot;
         if (Sse.IsSupported)
         {
-            ref var home = ref At((int)(((ulong)hash * (ulong)_capacity) >> 32));
-            Sse.Prefetch0(Unsafe.AsPointer(ref home));
-
-            // At 80 % load a lookup visits three slots on average: the next one is worth fetching too (a prefetch past
-            // the end of the array cannot fault).
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref home, 1)));
+            Sse.Prefetch0(Unsafe.AsPointer(ref At(slot)));
         }
+
+        return slot;
     }
 
     /// <summary>
@@ -309,36 +342,16 @@ internal sealed class GroupTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref Entry At(int slot) => ref Unsafe.Add(ref At(_storage, _firstOffset), slot);
 
-    /// <summary>The key's live entry, or a null reference: <see cref="Find"/> without the bookkeeping for an insert.</summary>
+    /// <summary>The tag of a live entry: the low byte of its hash (the slot comes from the high bits), above Tombstone.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref Entry FindLive(in GroupKey key, uint hash)
+    private static byte TagOf(uint hash) => Math.Max((byte)hash, (byte)(Tombstone + 1));
+
+    /// <summary>Sets a slot's tag and its copies past the last slot.</summary>
+    private void SetTag(int slot, byte tag)
     {
-        var liveMeta = (byte)((Live << 4) | key.SourceKind | (key.DestinationKind << 2));
-
-        // In range: the home slot is below the length, and the walk wraps to the first entry at the end.
-        ref var first = ref At(0);
-        ref var end = ref Unsafe.Add(ref first, _capacity);
-        ref var entry = ref Unsafe.Add(ref first, (int)(((ulong)hash * (ulong)_capacity) >> 32));
-        while (true)
+        for (var at = slot; at < _tags.Length; at += _capacity)
         {
-            // The low address words differ between most keys: a mismatch is usually seen at the first comparison.
-            if (entry.SourceLow == key.SourceLow && entry.Meta == liveMeta && entry.DestinationLow == key.DestinationLow
-                && entry.App == key.App && entry.Port == key.Port && entry.SourceHigh == key.SourceHigh
-                && entry.DestinationHigh == key.DestinationHigh)
-            {
-                return ref entry;
-            }
-
-            if (entry.Meta < (1 << 4))
-            {
-                return ref Unsafe.NullRef<Entry>(); // the state (the high bits of Meta) is Empty
-            }
-
-            entry = ref Unsafe.Add(ref entry, 1);
-            if (Unsafe.AreSame(ref entry, ref end))
-            {
-                entry = ref first;
-            }
+            _tags[at] = tag;
         }
     }
 
@@ -376,7 +389,7 @@ internal sealed class GroupTable
         }
     }
 
-    private void Insert(int slot, in GroupKey key, in GroupStats stats)
+    private void Insert(int slot, in GroupKey key, uint hash, in GroupStats stats)
     {
         if (At(slot).State == Tombstone)
         {
@@ -385,13 +398,14 @@ internal sealed class GroupTable
         else if (Count + _tombstones + 1 > _limit)
         {
             Rehash();
-            slot = Find(key, key.Hash(), out _);
+            slot = Find(key, hash, out _);
         }
 
         ref var entry = ref At(slot);
         entry.SetKey(key);
         entry.SetStats(stats);
         entry.State = Live;
+        SetTag(slot, TagOf(hash));
         _ring[RingIndex(Count)] = slot;
         Count++;
     }
@@ -409,6 +423,7 @@ internal sealed class GroupTable
         var count = Count;
         _storage = Allocate(capacity, out _firstOffset);
         _capacity = capacity;
+        _tags = new byte[capacity + TagPadding];
         _ring = new int[capacity];
         _ringHead = 0;
         _tombstones = 0;
@@ -419,8 +434,10 @@ internal sealed class GroupTable
             var at = oldHead + i;
             ref var entry = ref Unsafe.Add(ref At(old, oldOffset), oldRing[at >= oldRing.Length ? at - oldRing.Length : at]);
             var key = entry.Key;
-            var slot = Find(key, key.Hash(), out _);
+            var hash = key.Hash();
+            var slot = Find(key, hash, out _);
             At(slot) = entry;
+            SetTag(slot, TagOf(hash));
             _ring[i] = slot;
             Count++;
         }
