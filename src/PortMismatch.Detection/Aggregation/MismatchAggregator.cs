@@ -453,7 +453,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         ref var pending = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pending), _pendingHead);
         _pendingHead = (_pendingHead + 1) & (PipelineDepth - 1);
         _pendingCount--;
-        var table = _open[pending.Table];
+        var table = _onlyTable ?? _open[pending.Table];
         if (!table.TryCount(pending.Key, pending.Slot, pending.Time, pending.Rule, pending.Transport))
         {
             ApplyNewOrFull(table, pending);

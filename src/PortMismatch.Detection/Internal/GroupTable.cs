@@ -138,9 +138,7 @@ internal sealed class GroupTable
         }
 
         ref var entry = ref At(slot);
-        if (entry.SourceLow != key.SourceLow || entry.Meta != (byte)((Live << 4) | key.SourceKind | (key.DestinationKind << 2))
-            || entry.DestinationLow != key.DestinationLow || entry.App != key.App || entry.Port != key.Port
-            || entry.SourceHigh != key.SourceHigh || entry.DestinationHigh != key.DestinationHigh || entry.Count >= _maxCount)
+        if (!entry.IsLiveWith(key) || entry.Count >= _maxCount)
         {
             return false;
         }
@@ -470,6 +468,19 @@ internal sealed class GroupTable
         public readonly GroupKey Key => new(SourceHigh, SourceLow, DestinationHigh, DestinationLow, App, Port, (byte)(Kinds & 3), (byte)(Kinds >> 2));
 
         public readonly GroupStats Stats => new() { Count = Count, First = First, Last = Last, Rule = Rule, Transports = Transports };
+
+        /// <summary>Whether this is the live entry of <paramref name="key"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly bool IsLiveWith(in GroupKey key)
+        {
+            // The four address words lead both structs, in the same order: two 16-byte comparisons instead of four.
+            ref var mine = ref Unsafe.AsRef(in SourceHigh);
+            ref var theirs = ref Unsafe.As<GroupKey, ulong>(ref Unsafe.AsRef(in key));
+            var differences = (Vector128.LoadUnsafe(ref mine) ^ Vector128.LoadUnsafe(ref theirs))
+                | (Vector128.LoadUnsafe(ref mine, 2) ^ Vector128.LoadUnsafe(ref theirs, 2));
+            return differences == Vector128<ulong>.Zero && App == key.App && Port == key.Port
+                && Meta == (byte)((Live << 4) | key.SourceKind | (key.DestinationKind << 2));
+        }
 
         public void SetKey(in GroupKey key)
         {
