@@ -409,7 +409,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         Enqueue(table, record, appId, port, transport, rule);
     }
 
-    /// <summary>Queues the count and prefetches its group's slot; the oldest queued count is applied first when the queue is full.</summary>
+    /// <summary>Queues the count and prefetches its group's entry; the oldest queued count is applied first when the queue is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Enqueue(GroupTable table, in FlowRecord record, int appId, int port, Transport transport, int rule)
     {
@@ -460,18 +460,22 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
     }
 
-    /// <summary>Applies a count that creates its group (or finds no room for it) or that fills its group's count.</summary>
+    /// <summary>
+    /// Applies a count the short path left: its group is new (with or without room), its group's count is full, or the
+    /// slot guessed for it was stale or another group's.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ApplyNewOrFull(GroupTable table, in Pending pending)
     {
-        switch (table.Add(pending.Key, pending.Key.Hash(), pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full))
+        var hash = pending.Key.Hash();
+        switch (table.Add(pending.Key, hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full))
         {
             case GroupTable.AddResult.Created:
                 _groupCount++;
                 break;
             case GroupTable.AddResult.NoRoom:
                 EvictOldest();
-                _ = table.Add(pending.Key, pending.Key.Hash(), pending.Time, pending.Rule, pending.Transport, true, out _);
+                _ = table.Add(pending.Key, hash, pending.Time, pending.Rule, pending.Transport, true, out _);
                 _groupCount++;
                 break;
             case GroupTable.AddResult.Saturated:
