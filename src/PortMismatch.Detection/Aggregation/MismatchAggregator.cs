@@ -167,6 +167,8 @@ public sealed class MismatchAggregator : IFlowRecordSink
         return AddValues(record);
     }
 
+    // Inlined into Add, the common record's only caller: one call frame (six saved registers) fewer per record.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool AddShortValue(in FlowRecord record, ReadOnlySpan<byte> value, ulong raw0, ulong raw1)
     {
         var port = record.EffectiveDestinationPort;
