@@ -167,6 +167,8 @@ public sealed class MismatchAggregator : IFlowRecordSink
         return AddValues(record);
     }
 
+    // Inlined into Add, the common record's only caller: one call frame (six saved registers) fewer per record.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool AddShortValue(in FlowRecord record, ReadOnlySpan<byte> value, ulong raw0, ulong raw1)
     {
         var port = record.EffectiveDestinationPort;
@@ -194,6 +196,9 @@ public sealed class MismatchAggregator : IFlowRecordSink
             {
                 CountNewSpelling(table, record, value, port, transport, rule, ref known, raw0, raw1);
             }
+
+            RecordsSelected++; // CountSelected, without its test for the late marker
+            return true;
         }
 
         CountSelected(table);
@@ -406,22 +411,22 @@ public sealed class MismatchAggregator : IFlowRecordSink
         Enqueue(table, record, appId, port, transport, rule);
     }
 
-    /// <summary>Prefetches the group's slot and queues the count; the oldest queued count is applied when the queue is full.</summary>
+    /// <summary>Queues the count and prefetches its group's entry; the oldest queued count is applied first when the queue is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Enqueue(GroupTable table, in FlowRecord record, int appId, int port, Transport transport, int rule)
     {
-        var key = GroupKey.Create(record.SourceAddress, record.DestinationAddress, appId, port);
-        var hash = key.Hash();
-        table.Prefetch(hash);
+        // Applied first, the oldest count frees its place for this one, and no part of this record's key is live across it.
         if (_pendingCount == PipelineDepth)
         {
             ApplyOldestPending();
         }
 
-        // In range: the index is masked to the queue's length (a power of two).
+        // In range: the index is masked to the queue's length (a power of two). The key is built in place.
         ref var pending = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pending), (_pendingHead + _pendingCount) & (PipelineDepth - 1));
-        pending.Key = key;
-        pending.Hash = hash;
+        var source = record.SourceAddress;
+        var destination = record.DestinationAddress;
+        pending.Key = GroupKey.Create(source, destination, appId, port);
+        pending.Slot = table.Prefetch(GroupKey.HashOf(source.High, source.Low, destination.High, destination.Low, appId, (ushort)port, source.Kind, destination.Kind));
         pending.Time = record.TimestampMicroseconds;
         pending.Rule = rule;
         pending.Transport = transport;
@@ -450,25 +455,29 @@ public sealed class MismatchAggregator : IFlowRecordSink
         ref var pending = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pending), _pendingHead);
         _pendingHead = (_pendingHead + 1) & (PipelineDepth - 1);
         _pendingCount--;
-        var table = _open[pending.Table];
-        var result = table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full);
-        if (result != GroupTable.AddResult.Counted)
+        var table = _onlyTable ?? _open[pending.Table];
+        if (!table.TryCount(pending.Key, pending.Slot, pending.Time, pending.Rule, pending.Transport))
         {
-            ApplyOtherResult(result, table, pending, full);
+            ApplyNewOrFull(table, pending);
         }
     }
 
+    /// <summary>
+    /// Applies a count the short path left: its group is new (with or without room), its group's count is full, or the
+    /// slot guessed for it was stale or another group's.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ApplyOtherResult(GroupTable.AddResult result, GroupTable table, in Pending pending, in GroupStats full)
+    private void ApplyNewOrFull(GroupTable table, in Pending pending)
     {
-        switch (result)
+        var hash = pending.Key.Hash();
+        switch (table.Add(pending.Key, hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full))
         {
             case GroupTable.AddResult.Created:
                 _groupCount++;
                 break;
             case GroupTable.AddResult.NoRoom:
                 EvictOldest();
-                _ = table.Add(pending.Key, pending.Hash, pending.Time, pending.Rule, pending.Transport, true, out _);
+                _ = table.Add(pending.Key, hash, pending.Time, pending.Rule, pending.Transport, true, out _);
                 _groupCount++;
                 break;
             case GroupTable.AddResult.Saturated:
@@ -485,11 +494,11 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private struct Pending
     {
         public GroupKey Key;
-        public uint Hash;
         public long Time;
+        public int Slot; // where the group most likely is (see GroupTable.Prefetch)
         public int Rule;
         public int Table;
-        public Transport Transport;
+        public Transport Transport; // last, so that the struct is 64 bytes
     }
 
     /// <summary>The id in the app table of one spelling of a rule-set app name, with that spelling's key words.</summary>

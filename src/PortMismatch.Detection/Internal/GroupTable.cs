@@ -1,4 +1,7 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace PortMismatch.Detection.Internal;
@@ -27,11 +30,15 @@ internal readonly record struct GroupKey(
     /// step of wyhash), so every key bit reaches the high bits that pick the slot.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public uint Hash()
+    public uint Hash() => HashOf(SourceHigh, SourceLow, DestinationHigh, DestinationLow, App, Port, SourceKind, DestinationKind);
+
+    /// <summary>The <see cref="Hash"/> of a key from its parts, for a caller that holds them in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint HashOf(ulong sourceHigh, ulong sourceLow, ulong destinationHigh, ulong destinationLow, int app, ushort port, byte sourceKind, byte destinationKind)
     {
-        var rest = (ulong)(uint)App | ((ulong)Port << 32) | ((ulong)SourceKind << 48) | ((ulong)DestinationKind << 56);
-        var addresses = Mix(SourceLow ^ Seed0, DestinationLow ^ Seed1);
-        var others = Mix((SourceHigh ^ DestinationHigh) ^ Seed2, rest ^ Seed3);
+        var rest = (ulong)(uint)app | ((ulong)port << 32) | ((ulong)sourceKind << 48) | ((ulong)destinationKind << 56);
+        var addresses = Mix(sourceLow ^ Seed0, destinationLow ^ Seed1);
+        var others = Mix((sourceHigh ^ destinationHigh) ^ Seed2, rest ^ Seed3);
         var h = Mix(addresses ^ Seed1, others ^ Seed0);
         return (uint)(h ^ (h >> 32));
     }
@@ -39,6 +46,13 @@ internal readonly record struct GroupKey(
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Mix(ulong a, ulong b)
     {
+        // The high half from MULX and the low half from a second multiplication: Math.BigMul's out parameter makes the
+        // JIT store the low half to the stack and load it back.
+        if (Bmi2.X64.IsSupported)
+        {
+            return Bmi2.X64.MultiplyNoFlags(a, b) ^ (a * b);
+        }
+
         var high = Math.BigMul(a, b, out var low);
         return high ^ low;
     }
@@ -55,10 +69,12 @@ internal struct GroupStats
 }
 
 /// <summary>
-/// Groups of one window. Entries are 64 bytes and live in an open-addressing table (linear probing), so finding a group
-/// costs one cache miss; a ring of slot indices remembers creation order, so the oldest group can be emitted first when the
-/// aggregator reaches its bound. Removed entries become tombstones until the next rehash. At most 80 % of the slots are
-/// used, and the table never grows past what the group bound needs: at the bound a group costs at most 64 / 0.8 + 4 = 84 bytes.
+/// Groups of one window. Entries are 64 bytes and live in an open-addressing table (linear probing); a tag byte per slot,
+/// in an array of its own, lets <see cref="Prefetch"/> find the slot a key most likely has from 16 tags at once, so that
+/// counting into a group touches one entry, one cache miss, started early. A ring of slot indices remembers creation
+/// order, so the oldest group can be emitted first when the aggregator reaches its bound. Removed entries become
+/// tombstones until the next rehash. At most 80 % of the slots are used, and the table never grows past what the group
+/// bound needs: at the bound a group costs at most (64 + 1) / 0.8 + 4 = 85.25 bytes.
 /// </summary>
 internal sealed class GroupTable
 {
@@ -66,9 +82,15 @@ internal sealed class GroupTable
     private const byte Live = 1;
     private const byte Tombstone = 2;
 
+    /// <summary>Tags past the last slot repeat the first ones, so that 16 tags can be read from any slot without wrapping.</summary>
+    private const int TagPadding = 15;
+
     private readonly int _maxCapacity;
     private readonly uint _maxCount;
-    private Entry[] _entries;
+    private Entry[] _storage; // the entries, from the first 64-byte boundary in it (see Allocate)
+    private nint _firstOffset;
+    private int _capacity;
+    private byte[] _tags; // per slot its state (Empty, Tombstone) or, when live, TagOf(its hash); then TagPadding more (see SetTag)
     private int[] _ring;
     private int _ringHead;
     private int _tombstones;
@@ -80,7 +102,9 @@ internal sealed class GroupTable
         _maxCapacity = CapacityFor(maxGroups);
         _maxCount = maxCount;
         var capacity = Math.Min(64, _maxCapacity);
-        _entries = new Entry[capacity];
+        _storage = Allocate(capacity, out _firstOffset);
+        _capacity = capacity;
+        _tags = new byte[capacity + TagPadding];
         _ring = new int[capacity];
         _limit = LimitFor(capacity);
     }
@@ -101,6 +125,29 @@ internal sealed class GroupTable
     public int Count { get; private set; }
 
     /// <summary>
+    /// Counts one record into its group if the group is at <paramref name="slot"/> (from <see cref="Prefetch"/>: any value
+    /// is safe) and its count is below the maximum, as almost always: this path is kept small so that it inlines into the
+    /// caller. Otherwise changes nothing and returns <see langword="false"/>, and the caller takes the long way (<see cref="Add"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryCount(in GroupKey key, int slot, long time, int rule, Transport transport)
+    {
+        if ((uint)slot >= (uint)_capacity)
+        {
+            return false;
+        }
+
+        ref var entry = ref At(slot);
+        if (!entry.IsLiveWith(key) || entry.Count >= _maxCount)
+        {
+            return false;
+        }
+
+        Increment(ref entry, time, rule, transport);
+        return true;
+    }
+
+    /// <summary>
     /// Counts one record into its group. <see cref="AddResult.NoRoom"/>: the group is new and <paramref name="mayCreate"/> is
     /// false. <see cref="AddResult.Saturated"/>: the group's count is at its maximum; <paramref name="full"/> holds its
     /// statistics, to be emitted, and the group starts again with this record.
@@ -112,7 +159,7 @@ internal sealed class GroupTable
         var slot = Find(key, hash, out var found);
         if (found)
         {
-            ref var entry = ref _entries[slot];
+            ref var entry = ref At(slot);
             if (entry.Count >= _maxCount)
             {
                 full = entry.Stats;
@@ -124,23 +171,7 @@ internal sealed class GroupTable
                 return AddResult.Saturated;
             }
 
-            entry.Count++;
-            if (time < entry.First)
-            {
-                entry.First = time;
-            }
-
-            if (time > entry.Last)
-            {
-                entry.Last = time;
-            }
-
-            if ((uint)rule < (uint)entry.Rule)
-            {
-                entry.Rule = rule;
-            }
-
-            entry.Transports |= (byte)(1 << (int)transport);
+            Increment(ref entry, time, rule, transport);
             return AddResult.Counted;
         }
 
@@ -149,18 +180,41 @@ internal sealed class GroupTable
             return AddResult.NoRoom;
         }
 
-        Insert(slot, key, new GroupStats { Count = 1, First = time, Last = time, Rule = rule, Transports = (byte)(1 << (int)transport) });
+        Insert(slot, key, hash, new GroupStats { Count = 1, First = time, Last = time, Rule = rule, Transports = (byte)(1 << (int)transport) });
         return AddResult.Created;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Increment(ref Entry entry, long time, int rule, Transport transport)
+    {
+        entry.Count++;
+        if (time < entry.First)
+        {
+            entry.First = time;
+        }
+
+        if (time > entry.Last)
+        {
+            entry.Last = time;
+        }
+
+        if ((uint)rule < (uint)entry.Rule)
+        {
+            entry.Rule = rule;
+        }
+
+        entry.Transports |= (byte)(1 << (int)transport);
     }
 
     /// <summary>Merges a group in; see <see cref="Add"/> for the results (<paramref name="full"/> holds what must be emitted first).</summary>
     public AddResult Merge(in GroupKey key, in GroupStats stats, bool mayCreate, out GroupStats full)
     {
         full = default;
-        var slot = Find(key, key.Hash(), out var found);
+        var hash = key.Hash();
+        var slot = Find(key, hash, out var found);
         if (found)
         {
-            ref var entry = ref _entries[slot];
+            ref var entry = ref At(slot);
             if (entry.Count + stats.Count > _maxCount)
             {
                 full = entry.Stats;
@@ -183,7 +237,7 @@ internal sealed class GroupTable
             return AddResult.NoRoom;
         }
 
-        Insert(slot, key, stats);
+        Insert(slot, key, hash, stats);
         return AddResult.Created;
     }
 
@@ -192,10 +246,11 @@ internal sealed class GroupTable
     {
         var slot = _ring[_ringHead];
         _ringHead = _ringHead + 1 == _ring.Length ? 0 : _ringHead + 1;
-        ref var entry = ref _entries[slot];
+        ref var entry = ref At(slot);
         var result = (entry.Key, entry.Stats);
         entry = default;
         entry.State = Tombstone;
+        SetTag(slot, Tombstone);
         _tombstones++;
         Count--;
         return result;
@@ -206,14 +261,15 @@ internal sealed class GroupTable
     {
         for (var i = 0; i < Count; i++)
         {
-            var entry = _entries[_ring[RingIndex(i)]];
+            var entry = At(_ring[RingIndex(i)]);
             yield return (entry.Key, entry.Stats);
         }
     }
 
     public void Clear()
     {
-        Array.Clear(_entries);
+        Array.Clear(_storage);
+        Array.Clear(_tags);
         _ringHead = 0;
         _tombstones = 0;
         Count = 0;
@@ -231,22 +287,86 @@ internal sealed class GroupTable
     }
 
     /// <summary>
-    /// Asks the processor to start loading the slot where a key with this hash starts its probe, so that an
-    /// <see cref="Add"/> a few records later finds it in cache. A hint only: a stale address after a resize is harmless.
+    /// Finds from the tags the slot that most likely holds the group with this hash (the first of its probe with the
+    /// hash's tag, before an empty slot) and asks the processor to load that entry, so that <see cref="TryCount"/> a few
+    /// records later finds it in cache. A hint, which <see cref="TryCount"/> checks: the slot may hold another key with the
+    /// same tag, or change meanwhile. -1 when the probe meets an empty slot first (most likely a new group).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Prefetch(uint hash)
+    public unsafe int Prefetch(uint hash)
     {
-        if (Sse.IsSupported)
+        var capacity = _capacity;
+        var tag = Vector128.Create(TagOf(hash));
+        var start = (int)(((ulong)hash * (ulong)capacity) >> 32);
+        while (true)
         {
-            var entries = _entries;
-            var slot = (int)(((ulong)hash * (ulong)entries.Length) >> 32);
-            ref var home = ref entries[slot];
-            Sse.Prefetch0(Unsafe.AsPointer(ref home));
+            // In range: start + 15 is below the tags' length. Bit i of each mask is slot start + i (modulo the capacity).
+            var tags = Vector128.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_tags), (nuint)start);
+            var matches = Vector128.Equals(tags, tag).ExtractMostSignificantBits();
+            var empties = Vector128.Equals(tags, Vector128<byte>.Zero).ExtractMostSignificantBits();
+            matches &= (empties & (0 - empties)) - 1; // those before the first empty slot (all, when there is none)
+            if (matches != 0)
+            {
+                var slot = start + BitOperations.TrailingZeroCount(matches);
+                slot = slot >= capacity ? slot % capacity : slot;
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(Unsafe.AsPointer(ref At(slot)));
+                }
 
-            // At 80 % load a lookup visits three slots on average: the next one is worth fetching too (a prefetch past
-            // the end of the array cannot fault).
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref home, 1)));
+                return slot;
+            }
+
+            if (empties != 0)
+            {
+                return -1;
+            }
+
+            // 16 full slots: at 80 % load a key is that far from its home slot now and then (a few percent of keys).
+            start = (start + 16) % capacity;
+        }
+    }
+
+    /// <summary>
+    /// An array for the entries of <paramref name="capacity"/> slots, and the offset of its first 64-byte boundary, where
+    /// they start: an entry then fills one cache line instead of straddling two, so a probe touches a line per slot and
+    /// the prefetch of a slot brings all of it. Pinned (on the pinned object heap), so that the boundary stays where it is;
+    /// one spare entry leaves room to reach it.
+    /// </summary>
+    /// <remarks>
+    /// The array is written once before use. A large array comes from fresh, untouched pages; probing it reads a slot
+    /// before writing it, so each page is first mapped to the kernel's shared zero page and then copied on the first
+    /// write, and that copy flushes the page from every core's TLB (an inter-processor interrupt per page while the other
+    /// cores read other files). Writing it first maps each page once. Measured on a two-core 1M-line scan: the
+    /// copy-on-write faults were 7 % of all CPU time.
+    /// </remarks>
+    private static unsafe Entry[] Allocate(int capacity, out nint firstOffset)
+    {
+        var storage = GC.AllocateArray<Entry>(capacity + 1, pinned: true);
+        storage.AsSpan().Clear();
+        var address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(storage));
+        firstOffset = (64 - (address & 63)) & 63;
+        return storage;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref Entry At(Entry[] storage, nint firstOffset)
+        => ref Unsafe.AddByteOffset(ref MemoryMarshal.GetArrayDataReference(storage), firstOffset);
+
+    /// <summary>The entry in a slot; unchecked: every slot passed is below the capacity (a home slot, the ring's, a probe's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref Entry At(int slot) => ref Unsafe.Add(ref At(_storage, _firstOffset), slot);
+
+    /// <summary>The tag of a live entry: the low byte of its hash (the slot comes from the high bits), above Tombstone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte TagOf(uint hash) => Math.Max((byte)hash, (byte)(Tombstone + 1));
+
+    /// <summary>Sets a slot's tag and its copies past the last slot.</summary>
+    private void SetTag(int slot, byte tag)
+    {
+        for (var at = slot; at < _tags.Length; at += _capacity)
+        {
+            _tags[at] = tag;
         }
     }
 
@@ -254,12 +374,12 @@ internal sealed class GroupTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Find(in GroupKey key, uint hash, out bool found)
     {
-        var entries = _entries;
-        var slot = (int)(((ulong)hash * (ulong)entries.Length) >> 32);
+        var capacity = _capacity;
+        var slot = (int)(((ulong)hash * (ulong)capacity) >> 32);
         var insertAt = -1;
         while (true)
         {
-            ref var entry = ref entries[slot];
+            ref var entry = ref At(slot);
             if (entry.State == Live)
             {
                 if (entry.SourceLow == key.SourceLow && entry.DestinationLow == key.DestinationLow && entry.App == key.App
@@ -280,55 +400,45 @@ internal sealed class GroupTable
                 insertAt = slot;
             }
 
-            slot = slot + 1 == entries.Length ? 0 : slot + 1;
+            slot = slot + 1 == capacity ? 0 : slot + 1;
         }
     }
 
-    private void Insert(int slot, in GroupKey key, in GroupStats stats)
+    private void Insert(int slot, in GroupKey key, uint hash, in GroupStats stats)
     {
-        if (_entries[slot].State == Tombstone)
+        if (At(slot).State == Tombstone)
         {
             _tombstones--;
         }
         else if (Count + _tombstones + 1 > _limit)
         {
             Rehash();
-            slot = Find(key, key.Hash(), out _);
+            slot = Find(key, hash, out _);
         }
 
-        ref var entry = ref _entries[slot];
+        ref var entry = ref At(slot);
         entry.SetKey(key);
         entry.SetStats(stats);
         entry.State = Live;
+        SetTag(slot, TagOf(hash));
         _ring[RingIndex(Count)] = slot;
         Count++;
     }
 
     /// <summary>Grows (while below the bound's capacity) or just drops tombstones; keeps creation order.</summary>
-    /// <summary>
-    /// A zeroed entry array, written once before use. A large array comes from fresh, untouched pages; probing it reads a
-    /// slot before writing it, so each page is first mapped to the kernel's shared zero page and then copied on the first
-    /// write, and that copy flushes the page from every core's TLB (an inter-processor interrupt per page while the
-    /// other cores read other files). Writing it first maps each page once. Measured on a two-core 1M-line scan: the
-    /// copy-on-write faults were 7 % of all CPU time.
-    /// </summary>
-    private static Entry[] NewEntries(int capacity)
-    {
-        var entries = new Entry[capacity];
-        entries.AsSpan().Clear();
-        return entries;
-    }
-
     private void Rehash()
     {
-        var capacity = Count + 1 > LimitFor(_entries.Length) / 2 && _entries.Length < _maxCapacity
-            ? (int)Math.Min(_maxCapacity, (long)_entries.Length * 2)
-            : _entries.Length;
-        var old = _entries;
+        var capacity = Count + 1 > LimitFor(_capacity) / 2 && _capacity < _maxCapacity
+            ? (int)Math.Min(_maxCapacity, (long)_capacity * 2)
+            : _capacity;
+        var old = _storage;
+        var oldOffset = _firstOffset;
         var oldRing = _ring;
         var oldHead = _ringHead;
         var count = Count;
-        _entries = NewEntries(capacity);
+        _storage = Allocate(capacity, out _firstOffset);
+        _capacity = capacity;
+        _tags = new byte[capacity + TagPadding];
         _ring = new int[capacity];
         _ringHead = 0;
         _tombstones = 0;
@@ -337,10 +447,12 @@ internal sealed class GroupTable
         for (var i = 0; i < count; i++)
         {
             var at = oldHead + i;
-            ref var entry = ref old[oldRing[at >= oldRing.Length ? at - oldRing.Length : at]];
+            ref var entry = ref Unsafe.Add(ref At(old, oldOffset), oldRing[at >= oldRing.Length ? at - oldRing.Length : at]);
             var key = entry.Key;
-            var slot = Find(key, key.Hash(), out _);
-            _entries[slot] = entry;
+            var hash = key.Hash();
+            var slot = Find(key, hash, out _);
+            At(slot) = entry;
+            SetTag(slot, TagOf(hash));
             _ring[i] = slot;
             Count++;
         }
@@ -373,6 +485,19 @@ internal sealed class GroupTable
         public readonly GroupKey Key => new(SourceHigh, SourceLow, DestinationHigh, DestinationLow, App, Port, (byte)(Kinds & 3), (byte)(Kinds >> 2));
 
         public readonly GroupStats Stats => new() { Count = Count, First = First, Last = Last, Rule = Rule, Transports = Transports };
+
+        /// <summary>Whether this is the live entry of <paramref name="key"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly bool IsLiveWith(in GroupKey key)
+        {
+            // The four address words lead both structs, in the same order: two 16-byte comparisons instead of four.
+            ref var mine = ref Unsafe.AsRef(in SourceHigh);
+            ref var theirs = ref Unsafe.As<GroupKey, ulong>(ref Unsafe.AsRef(in key));
+            var differences = (Vector128.LoadUnsafe(ref mine) ^ Vector128.LoadUnsafe(ref theirs))
+                | (Vector128.LoadUnsafe(ref mine, 2) ^ Vector128.LoadUnsafe(ref theirs, 2));
+            return differences == Vector128<ulong>.Zero && App == key.App && Port == key.Port
+                && Meta == (byte)((Live << 4) | key.SourceKind | (key.DestinationKind << 2));
+        }
 
         public void SetKey(in GroupKey key)
         {

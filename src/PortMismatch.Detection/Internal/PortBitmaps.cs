@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PortMismatch.Detection.Internal;
 
 /// <summary>
@@ -12,6 +14,7 @@ internal sealed class PortBitmaps
 
     private PortBitmaps(ulong[] words) => _words = words;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Contains(int offset, int port) => (_words[offset + (port >> 6)] & (1UL << port)) != 0;
 
     /// <summary>Collects bitmaps, deduplicated, and hands out their offsets.</summary>

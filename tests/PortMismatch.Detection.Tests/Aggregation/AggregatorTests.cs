@@ -47,6 +47,34 @@ public sealed class AggregatorTests
     }
 
     [Fact]
+    public void Counts_stay_exact_in_a_table_filled_to_its_load_bound()
+    {
+        // As many groups as the bound allows: the table is 80 % full, so keys sit far from their home slots and share tags.
+        const int Groups = 20_000;
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink, AggregatorOptions.Default with { MaxGroups = Groups });
+        var ssl = "ssl"u8.ToArray();
+        var destination = IPAddressValue.Parse("2001:db8::66");
+        var random = new Random(7);
+        var expected = new Dictionary<IPAddressValue, long>();
+        for (var i = 0; i < 10 * Groups; i++)
+        {
+            var source = IPAddressValue.FromIPv4(0x0A000000u + (uint)(i < Groups ? i : random.Next(Groups)));
+            expected[source] = expected.GetValueOrDefault(source) + 1;
+            aggregator.Add(Record(ssl, i, 4444, source, destination));
+        }
+
+        aggregator.Complete();
+
+        Assert.Equal(0, aggregator.EarlyEmissions);
+        Assert.Equal(Groups, sink.Rows.Count);
+        foreach (var row in sink.Rows)
+        {
+            Assert.Equal(expected[row.SourceAddress], row.Count);
+        }
+    }
+
+    [Fact]
     public void A_group_costs_at_most_96_bytes_besides_interned_strings()
     {
         const int Groups = 200_000;
