@@ -223,6 +223,7 @@ internal static class ZeekText
     }
 
     /// <summary><see cref="TryParsePort(ReadOnlySpan{byte}, out ushort)"/> of <c>line[start..end]</c> (see <see cref="TryParseCount(ReadOnlySpan{byte}, int, int, out long)"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static NumberStatus TryParsePort(ReadOnlySpan<byte> line, int start, int end, out ushort port)
     {
         port = 0;
@@ -276,6 +277,7 @@ internal static class ZeekText
     }
 
     /// <summary>Four decimal octets of 1-3 digits, at most 255, without leading zeros (the core's rule).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryParseIPv4(ReadOnlySpan<byte> text, out uint address)
     {
         // One octet per turn, its digits unrolled: a few instructions per character.
