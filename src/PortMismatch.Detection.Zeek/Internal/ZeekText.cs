@@ -17,25 +17,16 @@ internal static class ZeekText
     private const long MicrosPerSecond = 1_000_000;
 
     /// <summary>Parses <c>ts</c>: epoch seconds with an optional fraction (<c>1300475167.096535</c>) or ISO 8601.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryParseTimestamp(ReadOnlySpan<byte> text, out long micros)
-        => TryParseEpochSeconds(text, out micros) || TryParseIso8601(text, out micros);
+        => TryParseTenDotSix(text, out micros) || TryParseEpochSeconds(text, out micros) || TryParseIso8601(text, out micros);
 
     /// <summary>Parses <c>[-]digits[.digits]</c> seconds since the epoch; digits after the sixth decimal are truncated.</summary>
     public static bool TryParseEpochSeconds(ReadOnlySpan<byte> text, out long micros)
     {
-        // What Zeek writes for the next two centuries: ten digits, a point, six digits; three word-wide digit runs.
-        if (text.Length == 17 && text[10] == (byte)'.')
+        if (TryParseTenDotSix(text, out micros))
         {
-            ref var start = ref MemoryMarshal.GetReference(text);
-            var last = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, 9));
-            if (TryParseDigits(Unsafe.ReadUnaligned<ulong>(ref start), 8, out var high)
-                && TryParseDigits(last, 1, out var ninth)
-                && TryParseDigits((ulong)text[8], 1, out var eighth)
-                && TryParseDigits(last >> 16, 6, out var micro))
-            {
-                micros = (((high * 100L) + (eighth * 10) + ninth) * MicrosPerSecond) + micro;
-                return FlowTime.IsValid(micros);
-            }
+            return true;
         }
 
         micros = 0;
@@ -174,6 +165,31 @@ internal static class ZeekText
         var ticks = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).Ticks - DateTime.UnixEpoch.Ticks;
         micros = (ticks / TimeSpan.TicksPerMicrosecond) + fraction - (offsetMinutes * 60 * MicrosPerSecond);
         return FlowTime.IsValid(micros);
+    }
+
+    /// <summary>
+    /// What Zeek writes for the next two centuries: ten digits, a point, six digits, as three word-wide digit runs (inlined
+    /// into the TSV path; anything else goes to the general parser).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryParseTenDotSix(ReadOnlySpan<byte> text, out long micros)
+    {
+        if (text.Length == 17 && text[10] == (byte)'.')
+        {
+            ref var start = ref MemoryMarshal.GetReference(text);
+            var last = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, 9));
+            if (TryParseDigits(Unsafe.ReadUnaligned<ulong>(ref start), 8, out var high)
+                && TryParseDigits(last, 1, out var ninth)
+                && TryParseDigits((ulong)text[8], 1, out var eighth)
+                && TryParseDigits(last >> 16, 6, out var micro))
+            {
+                micros = (((high * 100L) + (eighth * 10) + ninth) * MicrosPerSecond) + micro;
+                return FlowTime.IsValid(micros);
+            }
+        }
+
+        micros = 0;
+        return false;
     }
 
     /// <summary>
