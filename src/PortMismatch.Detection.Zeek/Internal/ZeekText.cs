@@ -241,40 +241,17 @@ internal static class ZeekText
     /// <summary><see cref="TryParsePort(ReadOnlySpan{byte}, out ushort)"/> of <c>line[start..end]</c> (see <see cref="TryParseCount(ReadOnlySpan{byte}, int, int, out long)"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static NumberStatus TryParsePort(ReadOnlySpan<byte> line, int start, int end, out ushort port)
-    {
-        port = 0;
-        var status = TryParseCount(line, start, end, out var value);
-        if (status != NumberStatus.Ok)
-        {
-            return status;
-        }
-
-        if (value > ushort.MaxValue)
-        {
-            return NumberStatus.OutOfRange;
-        }
-
-        port = (ushort)value;
-        return NumberStatus.Ok;
-    }
+        => ToPort(TryParseCount(line, start, end, out var value), value, out port);
 
     /// <summary>Parses a port: decimal digits, at most 65535.</summary>
     public static NumberStatus TryParsePort(ReadOnlySpan<byte> text, out ushort port)
+        => ToPort(TryParseCount(text, out var value), value, out port);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static NumberStatus ToPort(NumberStatus status, long value, out ushort port)
     {
-        port = 0;
-        var status = TryParseCount(text, out var value);
-        if (status != NumberStatus.Ok)
-        {
-            return status;
-        }
-
-        if (value > ushort.MaxValue)
-        {
-            return NumberStatus.OutOfRange;
-        }
-
-        port = (ushort)value;
-        return NumberStatus.Ok;
+        port = status == NumberStatus.Ok && value <= ushort.MaxValue ? (ushort)value : (ushort)0;
+        return status != NumberStatus.Ok ? status : value > ushort.MaxValue ? NumberStatus.OutOfRange : NumberStatus.Ok;
     }
 
     /// <summary>
