@@ -300,11 +300,29 @@ public sealed class MismatchAggregator : IFlowRecordSink
 
         Drain();
         other.Drain();
+
+        // The other's app ids mapped to this aggregator's, each interned once (0 = not yet; an id + 1 otherwise); a flush
+        // of this app table (when it is full) renumbers the apps and empties the map.
+        var appIds = new int[other._apps.Count];
+        var flushes = AppTableFlushes;
         foreach (var table in other._open)
         {
             foreach (var (key, stats) in table.Groups())
             {
-                var mine = key with { App = Intern(other._apps.GetBytes(key.App)) };
+                var appId = appIds[key.App] - 1;
+                if (appId < 0)
+                {
+                    appId = Intern(other._apps.GetBytes(key.App));
+                    if (AppTableFlushes != flushes)
+                    {
+                        Array.Clear(appIds);
+                        flushes = AppTableFlushes;
+                    }
+
+                    appIds[key.App] = appId + 1;
+                }
+
+                var mine = key with { App = appId };
                 var target = _window == 0 ? TableFor(0) : OpenTable(table.WindowStart);
                 switch (target.Merge(mine, stats, _groupCount < _maxGroups, out var full))
                 {

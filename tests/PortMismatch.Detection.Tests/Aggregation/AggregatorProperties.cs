@@ -134,6 +134,28 @@ public sealed class AggregatorProperties
             .Label($"bound {input.Bound}: rows sum {rows.Sum(r => r.Count)}, pairs {pairs}, early {aggregator.EarlyEmissions}");
     }
 
+    [Property(MaxTest = 3_000, Replay = Generators.Replay, Arbitrary = [typeof(AggregatorProperties)])]
+    public Property Merging_into_a_full_app_table_loses_no_count((TestRecord[] Records, int Bound, uint MaxCount) input)
+    {
+        // Two apps at most: merging the other's groups flushes this app table (and renumbers its apps) part way through.
+        var options = AggregatorOptions.Default with { MaxGroups = input.Bound, MaxAppValues = 2 };
+        var sink = new ListSink();
+        var target = new MismatchAggregator(Evaluator, sink, options);
+        var other = new MismatchAggregator(Evaluator, sink, options);
+        for (var i = 0; i < input.Records.Length; i++)
+        {
+            var into = i % 2 == 0 ? target : other;
+            input.Records[i].Use((in FlowRecord r) => into.Add(r));
+        }
+
+        target.Merge(other);
+        target.Complete();
+        var expected = Reference(input.Records, AppGrouping.MismatchingValues);
+        var pairs = expected.Values.Sum(s => s.Count);
+        return (sink.Rows.Sum(r => r.Count) == pairs && Totals(sink.Rows).SameAs(expected))
+            .Label($"bound {input.Bound}: rows sum {sink.Rows.Sum(r => r.Count)}, pairs {pairs}");
+    }
+
     public static Arbitrary<(TestRecord[], int, int)> WindowedBatches() => Arb.From(
         from records in Gen.ArrayOf(Record())
         from minutes in Gen.Elements(1, 5, 15, 60, 1440)
