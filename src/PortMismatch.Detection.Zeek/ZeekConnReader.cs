@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace PortMismatch.Detection.Zeek;
 
@@ -103,6 +104,24 @@ public ref struct ZeekConnReader
     /// <exception cref="ZeekFormatException">The input is not Zeek output, or a header cannot be used (see <see cref="ZeekFormatError"/>).</exception>
     public bool TryRead(out FlowRecord record)
     {
+        // The common case first: a whole line within the current span, nothing being discarded.
+        var max = _state.MaxLineLength;
+        while (!_state.IsDiscarding)
+        {
+            var at = _span.IndexOf((byte)'\n');
+            if ((uint)at > (uint)max)
+            {
+                break; // no line feed here, or an over-long line: the general path below
+            }
+
+            var line = _span[..at];
+            ConsumeInSpan(at + 1);
+            if (_state.ProcessLine(line, out record))
+            {
+                return true;
+            }
+        }
+
         while (NextLine(out var line))
         {
             if (_state.ProcessLine(line, out record))
@@ -234,5 +253,15 @@ public ref struct ZeekConnReader
             _spanStart += bytes;
             _span = _span[(int)bytes..];
         }
+    }
+
+    /// <summary>Consumes a line of the current span, line feed included (<see cref="Consume"/>'s common case).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ConsumeInSpan(int bytes)
+    {
+        _state.StartLine(bytes);
+        _consumed += bytes;
+        _spanStart += bytes;
+        _span = _span[bytes..];
     }
 }
