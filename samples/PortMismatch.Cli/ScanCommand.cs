@@ -58,7 +58,8 @@ internal static class ScanCommand
             run.Unreadable(failure.SourceName, failure.Error.Message);
         }
 
-        var rows = Combine(Sort(kept.Rows), rules);
+        kept.Rows.Sort(MismatchRowComparer.Instance);
+        var rows = Combine(kept.Rows, rules);
         await WriteAsync(options, rows, stdout).ConfigureAwait(false);
         if (!options.Quiet)
         {
@@ -153,32 +154,6 @@ internal static class ScanCommand
     }
 
     /// <summary>
-    /// The rows in <see cref="MismatchRowComparer"/>'s order, sorted on value keys (the app as its rank among the distinct
-    /// apps) instead of through the comparer's interface and the rows' references: a large scan's serial tail sorts tens
-    /// of thousands of rows.
-    /// </summary>
-    internal static List<MismatchRow> Sort(List<MismatchRow> rows)
-    {
-        var apps = rows.Select(row => row.App).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        var rank = new Dictionary<string, int>(apps.Length, StringComparer.Ordinal);
-        for (var i = 0; i < apps.Length; i++)
-        {
-            rank[apps[i]] = i;
-        }
-
-        var keys = new RowOrder[rows.Count];
-        var items = rows.ToArray();
-        for (var i = 0; i < items.Length; i++)
-        {
-            var row = items[i];
-            keys[i] = new RowOrder(row.WindowStartMicroseconds, row.SourceAddress, row.DestinationAddress, rank[row.App], row.DestinationPort);
-        }
-
-        Array.Sort(keys, items);
-        return [.. items];
-    }
-
-    /// <summary>
     /// Sums rows of the same (window, src_ip, dest_ip, app, dest_port): partial rows, late rows and rows of different
     /// inputs. The rows come sorted by <see cref="MismatchRowComparer"/>, which orders by exactly that key, so rows to sum
     /// are neighbours and one pass does it (a dictionary of every row cost a visible part of a large scan's serial tail).
@@ -229,31 +204,6 @@ internal static class ScanCommand
         foreach (var row in rows)
         {
             writer.OnRow(row);
-        }
-    }
-
-    /// <summary>A row's place in <see cref="MismatchRowComparer"/>'s order (window, src_ip, dest_ip, app, dest_port).</summary>
-    private readonly record struct RowOrder(long? Window, IPAddressValue Source, IPAddressValue Destination, int AppRank, int Port) : IComparable<RowOrder>
-    {
-        public int CompareTo(RowOrder other)
-        {
-            var c = Nullable.Compare(Window, other.Window);
-            if (c == 0)
-            {
-                c = Source.CompareTo(other.Source);
-            }
-
-            if (c == 0)
-            {
-                c = Destination.CompareTo(other.Destination);
-            }
-
-            if (c == 0)
-            {
-                c = AppRank.CompareTo(other.AppRank);
-            }
-
-            return c != 0 ? c : Port.CompareTo(other.Port);
         }
     }
 
