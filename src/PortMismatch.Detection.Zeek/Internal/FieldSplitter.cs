@@ -36,29 +36,10 @@ internal static class FieldSplitter
                 var block = Vector256.LoadUnsafe(ref start, (nuint)at);
                 any |= block;
                 var mask = Vector256.Equals(block, needle).ExtractMostSignificantBits() >> (i - at);
-                if (count <= positions.Length - Vector256<byte>.Count)
+                if (!TryStore(mask, i, positions, ref count, Vector256<byte>.Count))
                 {
-                    // Room for every separator of the block.
-                    ref var next = ref MemoryMarshal.GetReference(positions);
-                    while (mask != 0)
-                    {
-                        Unsafe.Add(ref next, count++) = i + BitOperations.TrailingZeroCount(mask);
-                        mask &= mask - 1;
-                    }
-
-                    continue;
-                }
-
-                while (mask != 0)
-                {
-                    if ((uint)count >= (uint)positions.Length)
-                    {
-                        isAscii = false;
-                        return -1;
-                    }
-
-                    positions[count++] = i + BitOperations.TrailingZeroCount(mask);
-                    mask &= mask - 1;
+                    isAscii = false;
+                    return -1;
                 }
             }
 
@@ -73,28 +54,10 @@ internal static class FieldSplitter
                 var block = Vector128.LoadUnsafe(ref start, (nuint)i);
                 any |= block;
                 var mask = Vector128.Equals(block, needle).ExtractMostSignificantBits();
-                if (count <= positions.Length - Vector128<byte>.Count)
+                if (!TryStore(mask, i, positions, ref count, Vector128<byte>.Count))
                 {
-                    ref var next = ref MemoryMarshal.GetReference(positions);
-                    while (mask != 0)
-                    {
-                        Unsafe.Add(ref next, count++) = i + BitOperations.TrailingZeroCount(mask);
-                        mask &= mask - 1;
-                    }
-
-                    continue;
-                }
-
-                while (mask != 0)
-                {
-                    if ((uint)count >= (uint)positions.Length)
-                    {
-                        isAscii = false;
-                        return -1;
-                    }
-
-                    positions[count++] = i + BitOperations.TrailingZeroCount(mask);
-                    mask &= mask - 1;
+                    isAscii = false;
+                    return -1;
                 }
             }
 
@@ -118,5 +81,39 @@ internal static class FieldSplitter
 
         isAscii = high == 0;
         return count;
+    }
+
+    /// <summary>
+    /// Stores <paramref name="offset"/> plus the index of each set bit of a block's <paramref name="mask"/> from
+    /// <c>positions[count]</c> on; false when <paramref name="positions"/> runs out. With room for a whole block of
+    /// <paramref name="blockSize"/> bytes, the stores need no bounds check each.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryStore(uint mask, int offset, Span<int> positions, ref int count, int blockSize)
+    {
+        if (count <= positions.Length - blockSize)
+        {
+            ref var next = ref MemoryMarshal.GetReference(positions);
+            while (mask != 0)
+            {
+                Unsafe.Add(ref next, count++) = offset + BitOperations.TrailingZeroCount(mask);
+                mask &= mask - 1;
+            }
+
+            return true;
+        }
+
+        while (mask != 0)
+        {
+            if ((uint)count >= (uint)positions.Length)
+            {
+                return false;
+            }
+
+            positions[count++] = offset + BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+        }
+
+        return true;
     }
 }
