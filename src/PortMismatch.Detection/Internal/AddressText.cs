@@ -49,6 +49,8 @@ internal static class AddressText
 
     public static bool TryParseIPv6(ReadOnlySpan<byte> text, out ulong high, out ulong low)
     {
+        // The groups are shifted into a 128-bit accumulator (hi:lo) as they come: those before "::" are kept aside in
+        // headHi:headLo and moved up over the gap at the end, so no array of groups is filled and rearranged.
         high = 0;
         low = 0;
         if (text.Length is < 2 or > MaxParsableLength)
@@ -56,9 +58,9 @@ internal static class AddressText
             return false;
         }
 
-        Span<ushort> groups = stackalloc ushort[8];
-        var count = 0;
-        var gap = -1;
+        ulong hi = 0, lo = 0, headHi = 0, headLo = 0;
+        var total = 0; // groups so far, before and after the gap
+        var head = -1; // groups before "::", -1 without one
         var i = 0;
         if (text[0] == (byte)':')
         {
@@ -67,41 +69,49 @@ internal static class AddressText
                 return false;
             }
 
-            gap = 0;
+            head = 0;
             i = 2;
         }
 
+        var digitValues = HexDigitValues;
         while (i < text.Length)
         {
             var start = i;
-            var value = 0;
-            while (i < text.Length && i - start < 5 && HexValue(text[i]) is var h && h >= 0)
+            var value = 0u;
+            while ((uint)i < (uint)text.Length && i - start < 5 && digitValues[text[i]] is var h && h != 0xFF)
             {
                 value = (value << 4) | h;
                 i++;
             }
 
-            if (i < text.Length && text[i] == (byte)'.')
+            int groups;
+            if ((uint)i < (uint)text.Length && text[i] == (byte)'.')
             {
                 // Embedded IPv4 takes the last two groups and must end the text.
-                if (count > 6 || !TryParseIPv4(text[start..], out var v4))
+                if (total > 6 || !TryParseIPv4(text[start..], out var v4))
                 {
                     return false;
                 }
 
-                groups[count++] = (ushort)(v4 >> 16);
-                groups[count++] = (ushort)v4;
+                value = v4;
+                groups = 2;
                 i = text.Length;
-                break;
             }
-
-            var digits = i - start;
-            if (digits is 0 or > 4 || count == 8)
+            else
             {
-                return false;
+                var digits = i - start;
+                if (digits is 0 or > 4 || total == 8)
+                {
+                    return false;
+                }
+
+                groups = 1;
             }
 
-            groups[count++] = (ushort)value;
+            var bits = 16 * groups;
+            hi = (hi << bits) | (lo >> (64 - bits));
+            lo = (lo << bits) | value;
+            total += groups;
             if (i == text.Length)
             {
                 break;
@@ -115,12 +125,16 @@ internal static class AddressText
             i++;
             if (i < text.Length && text[i] == (byte)':')
             {
-                if (gap >= 0)
+                if (head >= 0)
                 {
                     return false;
                 }
 
-                gap = count;
+                head = total;
+                headHi = hi;
+                headLo = lo;
+                hi = 0;
+                lo = 0;
                 i++;
             }
             else if (i == text.Length)
@@ -129,38 +143,38 @@ internal static class AddressText
             }
         }
 
-        if (gap < 0)
+        if (head < 0)
         {
-            if (count != 8)
+            if (total != 8)
             {
                 return false;
             }
         }
         else
         {
-            if (count > 7)
+            if (total > 7)
             {
                 return false;
             }
 
-            var tail = count - gap;
-            for (var k = 1; k <= tail; k++)
+            // The head's groups go to the top: a shift of 16 * (8 - head) bits, 16 to 128 (none to move when head is 0).
+            var shift = 16 * (8 - head);
+            if (head > 0)
             {
-                groups[8 - k] = groups[count - k];
-            }
-
-            for (var k = gap; k < 8 - tail; k++)
-            {
-                groups[k] = 0;
+                if (shift >= 64)
+                {
+                    hi |= headLo << (shift - 64);
+                }
+                else
+                {
+                    hi |= (headHi << shift) | (headLo >> (64 - shift));
+                    lo |= headLo << shift;
+                }
             }
         }
 
-        for (var g = 0; g < 4; g++)
-        {
-            high = (high << 16) | groups[g];
-            low = (low << 16) | groups[g + 4];
-        }
-
+        high = hi;
+        low = lo;
         return true;
     }
 
@@ -247,9 +261,6 @@ internal static class AddressText
 
         return n;
     }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static int HexValue(byte c) => HexDigitValues[c] is var v && v != 0xFF ? v : -1;
 
     // The value of each byte as a hexadecimal digit, 0xFF for none: one load instead of three range tests.
     private static ReadOnlySpan<byte> HexDigitValues =>
