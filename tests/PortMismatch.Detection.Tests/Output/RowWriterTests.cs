@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -89,6 +90,30 @@ public sealed class RowWriterTests
         Assert.Equal(["null", "null", "dns", "0", "7", "1970-01-01T00:00:00", "1970-01-01T00:00:00"], records[3]);
         Assert.Equal("ssl,http \"x\"\nline", records[4][2]);
         Assert.Equal(5, records.Count);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(300)]
+    public void Csv_writes_app_names_whole_whatever_their_length_and_script(int length)
+    {
+        // Three UTF-8 bytes a character: the most a short row's app can take (rows up to 64 characters take one span).
+        var app = new string('\u20AC', length - 1) + "x";
+        var row = new MismatchRow(IPAddressValue.Parse("2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff"), IPAddressValue.Parse("255.255.255.255"), app, 65535, long.MaxValue, 253_402_300_799_999_999, 1_700_000_000_999_999, Ssl, [Transport.Tcp]);
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new CsvRowWriter(buffer);
+        writer.OnRow(row);
+        writer.Flush();
+
+        var records = ReadCsv(Encoding.UTF8.GetString(buffer.WrittenSpan));
+        Assert.Equal(2, records.Count);
+        Assert.Equal(
+            ["2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff", "255.255.255.255", app, "65535", long.MaxValue.ToString(CultureInfo.InvariantCulture),
+                "9999-12-31T23:59:59",
+                "2023-11-14T22:13:20"],
+            records[1]);
     }
 
     [Fact]
