@@ -58,8 +58,7 @@ internal static class ScanCommand
             run.Unreadable(failure.SourceName, failure.Error.Message);
         }
 
-        kept.Rows.Sort(MismatchRowComparer.Instance);
-        var rows = Combine(kept.Rows, rules);
+        var rows = Combine(Sort(kept.Rows), rules);
         await WriteAsync(options, rows, stdout).ConfigureAwait(false);
         if (!options.Quiet)
         {
@@ -151,6 +150,39 @@ internal static class ScanCommand
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Sorts rows by <see cref="MismatchRowComparer"/>; many rows in two halves on two cores at once, then merged (the
+    /// sort was a visible part of a large scan's serial tail). The order of rows with the same key does not matter:
+    /// <see cref="Combine"/> sums them.
+    /// </summary>
+    private static List<MismatchRow> Sort(List<MismatchRow> rows)
+    {
+        const int ParallelFrom = 4096;
+        var comparer = MismatchRowComparer.Instance;
+        if (rows.Count < ParallelFrom || Environment.ProcessorCount < 2)
+        {
+            rows.Sort(comparer);
+            return rows;
+        }
+
+        var items = rows.ToArray();
+        var half = items.Length / 2;
+        Parallel.Invoke(
+            () => Array.Sort(items, 0, half, comparer),
+            () => Array.Sort(items, half, items.Length - half, comparer));
+
+        var sorted = new List<MismatchRow>(items.Length);
+        int left = 0, right = half;
+        while (left < half && right < items.Length)
+        {
+            sorted.Add(comparer.Compare(items[right], items[left]) < 0 ? items[right++] : items[left++]);
+        }
+
+        sorted.AddRange(items.AsSpan(left, half - left));
+        sorted.AddRange(items.AsSpan(right));
+        return sorted;
     }
 
     /// <summary>
