@@ -112,9 +112,9 @@ public sealed class CsvRowWriter : RowWriter
 
         // Two addresses, the app in UTF-8 (at most three bytes a character), a port and a count, two times and the separators.
         var span = output.GetSpan((2 * IPAddressValue.MaxFormattedLength) + (3 * ShortApp) + 5 + 20 + (2 * 19) + 7);
-        var at = Address(span, row.SourceAddress);
+        var at = FormatAddress(span, row.SourceAddress);
         span[at++] = (byte)',';
-        at += Address(span[at..], row.DestinationAddress);
+        at += FormatAddress(span[at..], row.DestinationAddress);
         span[at++] = (byte)',';
         at += System.Text.Encoding.UTF8.GetBytes(app, span[at..]);
         span[at++] = (byte)',';
@@ -132,18 +132,6 @@ public sealed class CsvRowWriter : RowWriter
         span[at++] = (byte)'\n';
         output.Advance(at);
         return true;
-    }
-
-    private static int Address(Span<byte> destination, IPAddressValue address)
-    {
-        if (!address.HasValue)
-        {
-            "null"u8.CopyTo(destination);
-            return 4;
-        }
-
-        _ = address.TryFormat(destination, out var written);
-        return written;
     }
 
     private static void WriteField(IBufferWriter<byte> output, string value)

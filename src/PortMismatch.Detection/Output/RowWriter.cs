@@ -133,15 +133,21 @@ public abstract class RowWriter : IMismatchRowSink, IDisposable
     protected static void WriteAddress(IBufferWriter<byte> output, IPAddressValue address)
     {
         ArgumentNullException.ThrowIfNull(output);
+        output.Advance(FormatAddress(output.GetSpan(IPAddressValue.MaxFormattedLength), address));
+    }
+
+    /// <summary>Formats an address, or <c>null</c> when absent, into at least <see cref="IPAddressValue.MaxFormattedLength"/> bytes.</summary>
+    /// <returns>The number of bytes written.</returns>
+    private protected static int FormatAddress(Span<byte> destination, IPAddressValue address)
+    {
         if (!address.HasValue)
         {
-            output.Write("null"u8);
-            return;
+            "null"u8.CopyTo(destination);
+            return 4;
         }
 
-        var span = output.GetSpan(IPAddressValue.MaxFormattedLength);
-        _ = address.TryFormat(span, out var written);
-        output.Advance(written);
+        _ = address.TryFormat(destination, out var written);
+        return written;
     }
 
     /// <summary>Writes a time in the search's format in the configured zone.</summary>
