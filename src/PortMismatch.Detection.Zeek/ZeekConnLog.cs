@@ -153,29 +153,55 @@ public static class ZeekConnLog
     /// <returns>The sources, one per part.</returns>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static IReadOnlyList<IFlowSource> FileSources(string path, int maxParts, ZeekReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null)
-        => FileSources(path, maxParts, options, diagnostics, FileSplitter.MinPartBytes);
+        => Split(path, maxParts, options, diagnostics, FileSplitter.MinPartBytes, checkHeaders: true).Sources;
 
-    internal static IReadOnlyList<IFlowSource> FileSources(string path, int maxParts, ZeekReaderOptions? options, Action<InputDiagnostic>? diagnostics, long minPartBytes)
+    /// <summary>
+    /// Makes sources that read one large uncompressed conn.log in parallel, as <see cref="FileSources"/> does but without
+    /// reading the bytes before the last part first to look for header lines: each part but the last watches its own lines
+    /// instead, and <see cref="ZeekFileSplit.ReadAsOne"/> tells afterwards whether the parts read what one reader would. It
+    /// is false only for a concatenated log with a header directive other than <c>#close</c> before its last part; then the
+    /// parts after it have read with the file's first header, so discard what the sources produced (rows, counters and
+    /// the later parts' diagnostics) and read the file again with <see cref="FileSources"/>, which reads it in one piece.
+    /// Use it where a run can be discarded, as the console host does: it saves a read of most of the file.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="maxParts">The most parts (the number of cores to use).</param>
+    /// <param name="options">Reader options; <see langword="null"/> for the defaults.</param>
+    /// <param name="diagnostics">Receives rejected and skipped lines (from several threads at once), or <see langword="null"/>.</param>
+    /// <returns>The sources and the check of what they read.</returns>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static ZeekFileSplit SplitFile(string path, int maxParts, ZeekReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null)
+        => Split(path, maxParts, options, diagnostics, FileSplitter.MinPartBytes, checkHeaders: false);
+
+    internal static ZeekFileSplit Split(string path, int maxParts, ZeekReaderOptions? options, Action<InputDiagnostic>? diagnostics, long minPartBytes, bool checkHeaders)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxParts, 1);
         FileSplitter.Plan? plan;
         using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {
-            plan = FileSplitter.TryPlan(file, maxParts, minPartBytes);
+            plan = FileSplitter.TryPlan(file, maxParts, minPartBytes, checkHeaders);
         }
 
         if (plan is null)
         {
-            return [FileSource(path, options, diagnostics)];
+            return new ZeekFileSplit([FileSource(path, options, diagnostics)], []);
         }
 
         var sources = new IFlowSource[plan.Parts.Length];
+        var watched = new List<ZeekReaderState>();
         for (var k = 0; k < sources.Length; k++)
         {
             var part = plan.Parts[k];
             var first = k == 0;
             var state = new ZeekReaderState(options, path, diagnostics);
+            if (!checkHeaders && k + 1 < sources.Length)
+            {
+                // A part before the last may hold a new header block, which the parts after it would not have applied.
+                state.WatchHeaderDirectives = plan.HeaderLines;
+                watched.Add(state);
+            }
+
             sources[k] = FlowSource.Create($"{path} [{part.Start}..{part.End})", state.Counters, async (sink, ct) =>
             {
                 using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
@@ -200,7 +226,7 @@ public static class ZeekConnLog
             });
         }
 
-        return sources;
+        return new ZeekFileSplit(sources, [.. watched]);
     }
 
     private static ValueTask<InputCounters> ReadPipeAsync(Stream input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken)

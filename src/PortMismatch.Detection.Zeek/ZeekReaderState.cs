@@ -69,6 +69,15 @@ public sealed partial class ZeekReaderState
 
     internal int MaxLineLength => Options.MaxLineLength;
 
+    /// <summary>
+    /// Whether a header directive other than <c>#close</c> came after the first <see cref="WatchHeaderDirectives"/> lines
+    /// (a part of a file split without checking: the parts after it read with the file's first header, so they misread).
+    /// </summary>
+    internal bool MetHeaderDirective { get; private set; }
+
+    /// <summary>The number of header lines that may come first (the split's header block), or -1 to watch nothing.</summary>
+    internal long WatchHeaderDirectives { get; set; } = -1;
+
     /// <summary>The field bounds array, with room for <paramref name="fieldCount"/> fields (see <see cref="TsvFields"/>).</summary>
     private int[] FieldBounds(int fieldCount)
     {
@@ -149,6 +158,11 @@ public sealed partial class ZeekReaderState
 
         if (line[0] == (byte)'#')
         {
+            if (WatchHeaderDirectives >= 0 && LineNumber > WatchHeaderDirectives && !line.StartsWith("#close"u8))
+            {
+                MetHeaderDirective = true;
+            }
+
             ApplyHeader(line);
             return false;
         }

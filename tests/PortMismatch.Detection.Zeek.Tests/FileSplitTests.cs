@@ -28,7 +28,7 @@ public sealed class FileSplitTests : IDisposable
         var path = Write($"conn.{format}", (bom ? "\uFEFF" : string.Empty) + text);
 
         var sequential = await Read([ZeekConnLog.FileSource(path, diagnostics: Collect(out var expectedDiagnostics))]);
-        var parts = ZeekConnLog.FileSources(path, 4, null, Collect(out var actualDiagnostics), SmallParts);
+        var parts = ZeekConnLog.Split(path, 4, null, Collect(out var actualDiagnostics), SmallParts, checkHeaders: true).Sources;
 
         Assert.Equal(4, parts.Count);
         var parallel = await Read(parts);
@@ -43,7 +43,7 @@ public sealed class FileSplitTests : IDisposable
     public void A_concatenated_log_with_a_second_header_is_read_in_one_piece()
     {
         var path = Write("two.log", ConnLog.GenerateTsv(1500, 1) + ConnLog.GenerateTsv(1500, 2));
-        Assert.Single(ZeekConnLog.FileSources(path, 4, null, null, SmallParts));
+        Assert.Single(ZeekConnLog.Split(path, 4, null, null, SmallParts, checkHeaders: true).Sources);
     }
 
     [Fact]
@@ -51,23 +51,56 @@ public sealed class FileSplitTests : IDisposable
     {
         // The last part applies the header lines of its own range as it reads them: the split stays, and it reads what one
         // reader reads (here the second log has other columns in another order, so a part that missed it would misread).
-        var second = ConnLog.GenerateTsv(300, 2).Replace("#fields\tts\tuid", "#fields\tuid\tts", StringComparison.Ordinal);
-        second = string.Join('\n', second.Split('\n').Select(line => line.StartsWith('#') || line.Length == 0 ? line : SwapFirstTwo(line)));
-        var path = Write("tail.log", ConnLog.GenerateTsv(3000, 1) + second);
+        var path = Write("tail.log", ConnLog.GenerateTsv(3000, 1) + OtherColumnOrder(ConnLog.GenerateTsv(300, 2)));
 
-        var parts = ZeekConnLog.FileSources(path, 4, null, null, SmallParts);
+        var parts = ZeekConnLog.Split(path, 4, null, null, SmallParts, checkHeaders: true).Sources;
         Assert.Equal(4, parts.Count);
         var sequential = await Read([ZeekConnLog.FileSource(path)]);
         var parallel = await Read(parts);
         Assert.Equal(sequential.Rows, parallel.Rows);
         Assert.Equal(sequential.Counters.ToString(), parallel.Counters.ToString());
         Assert.Equal(0, parallel.Counters.Rejected);
+    }
 
-        static string SwapFirstTwo(string line)
+    [Theory]
+    [MemberData(nameof(Files))]
+    public async Task Parts_read_without_a_check_first_equal_one_sequential_read(string format, bool bom)
+    {
+        // In TSV, a #close line inside the first part (as where two logs were joined without a new header) is no header change.
+        var lines = WithBadLines(format == "tsv" ? ConnLog.GenerateTsv(3000, 7) : ConnLog.GenerateJson(3000, 7)).Split('\n').ToList();
+        if (format == "tsv")
         {
-            var fields = line.Split('\t');
-            (fields[0], fields[1]) = (fields[1], fields[0]);
-            return string.Join('\t', fields);
+            lines.Insert(lines.Count / 8, ConnLog.Close.TrimEnd('\n'));
+        }
+
+        var path = Write($"conn.{format}", (bom ? "\uFEFF" : string.Empty) + string.Join('\n', lines));
+
+        var sequential = await Read([ZeekConnLog.FileSource(path, diagnostics: Collect(out var expectedDiagnostics))]);
+        var split = ZeekConnLog.Split(path, 4, null, Collect(out var actualDiagnostics), SmallParts, checkHeaders: false);
+
+        Assert.Equal(4, split.Sources.Count);
+        var parallel = await Read(split.Sources);
+        Assert.True(split.ReadAsOne);
+        Assert.Equal(sequential.Rows, parallel.Rows);
+        Assert.Equal(sequential.Counters.ToString(), parallel.Counters.ToString());
+        Assert.Equal(Positions(expectedDiagnostics), Positions(actualDiagnostics));
+    }
+
+    [Theory]
+    [InlineData(1500, false)] // the second header halfway: in the second of four parts
+    [InlineData(300, true)] // the second header in the last part, which applies it as one reader would
+    public async Task A_split_without_a_check_tells_whether_a_second_header_came_before_the_last_part(int secondRows, bool readAsOne)
+    {
+        var first = ConnLog.GenerateTsv(3300 - secondRows, 1);
+        var path = Write("two.log", first + OtherColumnOrder(ConnLog.GenerateTsv(secondRows, 2)));
+
+        var split = ZeekConnLog.Split(path, 4, null, null, SmallParts, checkHeaders: false);
+        Assert.Equal(4, split.Sources.Count);
+        var parallel = await Read(split.Sources);
+        Assert.Equal(readAsOne, split.ReadAsOne);
+        if (readAsOne)
+        {
+            Assert.Equal((await Read([ZeekConnLog.FileSource(path)])).Rows, parallel.Rows);
         }
     }
 
@@ -82,8 +115,22 @@ public sealed class FileSplitTests : IDisposable
             zip.Write(Encoding.UTF8.GetBytes(text));
         }
 
-        Assert.Single(ZeekConnLog.FileSources(gz, 4, null, null, SmallParts));
+        Assert.Single(ZeekConnLog.Split(gz, 4, null, null, SmallParts, checkHeaders: true).Sources);
         Assert.Single(ZeekConnLog.FileSources(Write("small.log", text), 4)); // under the real 16 MiB minimum
+    }
+
+    /// <summary>A log with uid before ts: a reader that missed its header would reject or misread every line.</summary>
+    private static string OtherColumnOrder(string log)
+    {
+        log = log.Replace("#fields\tts\tuid", "#fields\tuid\tts", StringComparison.Ordinal);
+        return string.Join('\n', log.Split('\n').Select(line => line.StartsWith('#') || line.Length == 0 ? line : SwapFirstTwo(line)));
+
+        static string SwapFirstTwo(string line)
+        {
+            var fields = line.Split('\t');
+            (fields[0], fields[1]) = (fields[1], fields[0]);
+            return string.Join('\t', fields);
+        }
     }
 
     private static string WithBadLines(string text)

@@ -18,7 +18,12 @@ internal static class FileSplitter
     private const int HeadBytes = 1 << 20;
     private const int ScanBuffer = 1 << 20;
 
-    public static Plan? TryPlan(SafeFileHandle file, int maxParts, long minPartBytes)
+    /// <summary>
+    /// Plans a split, or null when the file is not worth splitting or cannot be split safely. With
+    /// <paramref name="checkHeaders"/> false the bytes before the last part are not checked for header directives: the
+    /// parts' readers then watch their own lines instead (see <see cref="ZeekReaderState.WatchHeaderDirectives"/>).
+    /// </summary>
+    public static Plan? TryPlan(SafeFileHandle file, int maxParts, long minPartBytes, bool checkHeaders)
     {
         var length = RandomAccess.GetLength(file);
         var parts = (int)Math.Min(maxParts, length / minPartBytes);
@@ -76,7 +81,7 @@ internal static class FileSplitter
         // are checked in as many even pieces, in parallel.
         var checkEnd = starts[parts - 1];
         var safe = true;
-        Parallel.For(0, parts, k =>
+        Parallel.For(0, checkHeaders ? parts : 0, k =>
         {
             var from = headerEnd + ((checkEnd - headerEnd) * k / parts);
             var to = headerEnd + ((checkEnd - headerEnd) * (k + 1) / parts);
