@@ -36,27 +36,14 @@ internal static class ScanCommand
         };
 
         var (inputs, missing) = Inputs.Find(options.Paths, stderr);
-        var run = new Run(options, stderr);
-        var kept = new RowList();
         var stopwatch = Stopwatch.StartNew();
-        var sources = new List<IFlowSource>();
-        foreach (var input in inputs)
-        {
-            sources.AddRange(Sources(input, options, run));
-        }
 
-        DetectionResult result;
-        using (var pipeline = new DetectionPipeline(pipelineOptions, kept))
-        using (Progress.Start(options, stderr, inputs, run, () => pipeline.GetCounters().Input.Read))
-        {
-            result = await pipeline.RunAsync(sources, cancellationToken).ConfigureAwait(false);
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        foreach (var failure in result.Failures)
-        {
-            run.Unreadable(failure.SourceName, failure.Error.Message);
-        }
+        // A large Zeek file alone is split without reading it for header lines first (ZeekConnLog.SplitFile, which saves a
+        // read of most of the file); when its parts did not read it as one reader would (a concatenated log with a new
+        // header before its last part), that run is discarded and the file is read again with the checked split.
+        var (run, result, kept) = await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: inputs.Count == 1, cancellationToken).ConfigureAwait(false)
+            ?? await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: false, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("A scan without an unchecked split cannot need a second read.");
 
         var rows = Combine(Sort(kept.Rows), rules);
         await WriteAsync(options, rows, stdout).ConfigureAwait(false);
@@ -74,10 +61,49 @@ internal static class ScanCommand
     }
 
     /// <summary>
-    /// The sources of one input: a large uncompressed Zeek file is read in parallel parts (one per core); anything else is
-    /// one source that detects its format (and gzip) from its first bytes.
+    /// Reads the inputs through one pipeline run; null when an unchecked split (<paramref name="optimistic"/>) did not read
+    /// its file as one reader would, and everything it produced was dropped (its diagnostics were held back until then).
     /// </summary>
-    private static IEnumerable<IFlowSource> Sources(Input input, ScanOptions options, Run run)
+    private static async Task<(Run Run, DetectionResult Result, RowList Kept)?> ScanAsync(
+        List<Input> inputs, ScanOptions options, DetectionPipelineOptions pipelineOptions, TextWriter stderr, bool optimistic, CancellationToken cancellationToken)
+    {
+        var run = new Run(options, stderr);
+        var kept = new RowList();
+        var sources = new List<IFlowSource>();
+        var splits = new List<ZeekFileSplit>();
+        foreach (var input in inputs)
+        {
+            sources.AddRange(Sources(input, options, run, optimistic ? splits : null));
+        }
+
+        DetectionResult result;
+        using (var pipeline = new DetectionPipeline(pipelineOptions, kept))
+        using (Progress.Start(options, stderr, inputs, run, () => pipeline.GetCounters().Input.Read))
+        {
+            result = await pipeline.RunAsync(sources, cancellationToken).ConfigureAwait(false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!splits.TrueForAll(split => split.ReadAsOne))
+        {
+            return null;
+        }
+
+        run.ReleaseDiagnostics();
+        foreach (var failure in result.Failures)
+        {
+            run.Unreadable(failure.SourceName, failure.Error.Message);
+        }
+
+        return (run, result, kept);
+    }
+
+    /// <summary>
+    /// The sources of one input: a large uncompressed Zeek file is read in parallel parts (one per core; without a check
+    /// first when <paramref name="splits"/> collects the splits to check afterwards); anything else is one source that
+    /// detects its format (and gzip) from its first bytes.
+    /// </summary>
+    private static IEnumerable<IFlowSource> Sources(Input input, ScanOptions options, Run run, List<ZeekFileSplit>? splits)
     {
         if (input.Path is { } path && input.Length >= 2 * SplitThreshold && options.Format is InputFormat.Auto or InputFormat.Zeek or InputFormat.ZeekJson)
         {
@@ -91,7 +117,19 @@ internal static class ScanCommand
             var format = options.Format == InputFormat.Auto ? Inputs.Detect(head.AsSpan(0, length)) : options.Format;
             if (format is InputFormat.Zeek or InputFormat.ZeekJson)
             {
-                var parts = ZeekConnLog.FileSources(path, Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
+                IReadOnlyList<IFlowSource> parts;
+                if (splits is null)
+                {
+                    parts = ZeekConnLog.FileSources(path, Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
+                }
+                else
+                {
+                    var split = ZeekConnLog.SplitFile(path, Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
+                    splits.Add(split);
+                    parts = split.Sources;
+                    run.HoldDiagnostics = parts.Count > 1; // until the parts are known to have read the file as one
+                }
+
                 run.AddFormat(format);
                 run.AddSplit(parts.Count);
                 return parts.Select(part => CountBytes(part, input.Length / parts.Count, run));
@@ -251,6 +289,7 @@ internal static class ScanCommand
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<InputFormat, int> _formats = [];
+        private readonly List<InputDiagnostic> _held = [];
         private int _diagnosticsShown;
         private long _bytesRead;
         private int _splitFiles;
@@ -271,10 +310,35 @@ internal static class ScanCommand
                 }
 
                 _diagnosticsShown++;
+                if (HoldDiagnostics)
+                {
+                    _held.Add(diagnostic);
+                    return;
+                }
+
                 Progress.ClearLine(stderr);
                 stderr.WriteLine($"  {diagnostic}");
             }
         };
+
+        /// <summary>Whether the diagnostics to show wait for <see cref="ReleaseDiagnostics"/> (those of an unchecked split).</summary>
+        public bool HoldDiagnostics { get; set; }
+
+        /// <summary>Shows the diagnostics held back, in the order of their byte offsets (the parts report them at once).</summary>
+        public void ReleaseDiagnostics()
+        {
+            lock (_lock)
+            {
+                HoldDiagnostics = false;
+                foreach (var diagnostic in _held.OrderBy(d => d.ByteOffset))
+                {
+                    Progress.ClearLine(stderr);
+                    stderr.WriteLine($"  {diagnostic}");
+                }
+
+                _held.Clear();
+            }
+        }
 
         public void AddBytes(long count) => Interlocked.Add(ref _bytesRead, count);
 

@@ -244,6 +244,49 @@ public sealed class ScanTests : IDisposable
         Assert.DoesNotContain("parts", errWhole, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_large_concatenated_zeek_file_with_a_new_header_early_is_read_again_in_one_piece()
+    {
+        // Two logs joined: the second (from 40 % of the file on, before the last part) lists uid before ts, so a part
+        // that started past its header with the file's first header would misread every line. scan splits without
+        // checking first, sees that from the parts, drops that run and its diagnostics, and reads the file again.
+        var random = new Random(20261127);
+        string[] services = ["ssl", "http", "dns", "-"];
+        var lines = new string[300_000];
+        for (var i = 0; i < lines.Length; i++)
+        {
+            lines[i] = FormattableString.Invariant(
+                $"{1_700_000_000 + (i / 10)}.{i % 10}\tC{i}\t10.0.{random.Next(4)}.{random.Next(1, 9)}\t{40000 + (i % 20000)}\t192.0.2.{random.Next(1, 5)}\t{random.Next(1, 9000)}\ttcp\t{services[random.Next(services.Length)]}");
+        }
+
+        lines[200_000] = "garbage\tline";
+        var first = ZeekLog(lines[..120_000]);
+        var second = ZeekLog([.. lines[120_000..].Select(line => line.Split('\t') is [var ts, var uid, .. var rest] ? string.Join('\t', [uid, ts, .. rest]) : line)])
+            .Replace("#fields\tts\tuid", "#fields\tuid\tts", StringComparison.Ordinal)
+            .Replace("#types\ttime\tstring", "#types\tstring\ttime", StringComparison.Ordinal);
+        var plain = Temp("joined.log");
+        await File.WriteAllTextAsync(plain, first + second, TestContext.Current.CancellationToken);
+        Assert.True(new FileInfo(plain).Length >= 16L << 20, "the file must be large enough to be split");
+        var gz = Temp("joined.log.gz");
+        await using (var file = File.Create(gz))
+        await using (var zip = new GZipStream(file, CompressionLevel.Fastest))
+        {
+            await zip.WriteAsync(Encoding.UTF8.GetBytes(first + second), TestContext.Current.CancellationToken);
+        }
+
+        var (exitSplit, _, errSplit) = await Run("scan", plain, "--output", "csv", "--out", Temp("joined.csv"));
+        var (exitWhole, _, errWhole) = await Run("scan", gz, "--output", "csv", "--out", Temp("joined-whole.csv"));
+        Assert.Equal(0, exitSplit);
+        Assert.Equal(0, exitWhole);
+        var split = await File.ReadAllTextAsync(Temp("joined.csv"), TestContext.Current.CancellationToken);
+        Assert.True(split.Split('\n').Length > 100, "the log must have findings");
+        Assert.Equal(await File.ReadAllTextAsync(Temp("joined-whole.csv"), TestContext.Current.CancellationToken), split);
+        Assert.Contains("read 300000 = accepted 299999 + rejected 1 + skipped 0", errSplit, StringComparison.Ordinal);
+        Assert.DoesNotContain("parts", errSplit, StringComparison.Ordinal);
+        Assert.Single(errSplit.Split('\n'), line => line.Contains("rejected (wrong-field-count)", StringComparison.Ordinal));
+        Assert.DoesNotContain("bad-timestamp", errSplit, StringComparison.Ordinal);
+    }
+
     private static string ZeekLog(params string[] records)
     {
         var text = new StringBuilder();
