@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
+using System.Text.Json;
 
 namespace PortMismatch.Cli.Tests;
 
@@ -285,6 +286,36 @@ public sealed class ScanTests : IDisposable
         Assert.DoesNotContain("parts", errSplit, StringComparison.Ordinal);
         Assert.Single(errSplit.Split('\n'), line => line.Contains("rejected (wrong-field-count)", StringComparison.Ordinal));
         Assert.DoesNotContain("bad-timestamp", errSplit, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("csv")]
+    [InlineData("jsonl")]
+    public async Task Many_rows_come_out_once_each_in_order_with_one_header(string output)
+    {
+        // 20,000 rows (one per source address, given in a shuffled order): sorted in two halves on two cores and merged.
+        var sources = Enumerable.Range(0, 20_000).Select(i => FormattableString.Invariant($"10.{i / 62_500}.{i / 250 % 250}.{(i % 250) + 1}")).ToArray();
+        var shuffled = sources.ToArray();
+        new Random(20261127).Shuffle(shuffled);
+        var path = Temp("many.log");
+        await File.WriteAllTextAsync(
+            path,
+            ZeekLog([.. shuffled.Select((source, i) => FormattableString.Invariant($"1700000000.{i:D6}\tC{i}\t{source}\t40000\t192.0.2.1\t4444\ttcp\thttp"))]),
+            TestContext.Current.CancellationToken);
+
+        var (exit, _, _) = await Run("scan", path, "--output", output, "--quiet", "--out", Temp("many.out"));
+
+        Assert.Equal(0, exit);
+        var lines = (await File.ReadAllTextAsync(Temp("many.out"), TestContext.Current.CancellationToken)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var rows = output == "csv" ? lines[1..] : lines;
+        if (output == "csv")
+        {
+            Assert.Equal("src_ip,dest_ip,app,dest_port,count,firstTime,lastTime", lines[0]);
+        }
+
+        var expected = sources.OrderBy(source => BitConverter.ToUInt32([.. System.Net.IPAddress.Parse(source).GetAddressBytes().Reverse()])).ToArray();
+        var actual = rows.Select(row => output == "csv" ? row.Split(',')[0] : JsonDocument.Parse(row).RootElement.GetProperty("src_ip").GetString()).ToArray();
+        Assert.Equal(expected, actual);
     }
 
     private static string ZeekLog(params string[] records)
