@@ -15,7 +15,9 @@ internal static class FileSplitter
     /// <summary>A part smaller than this is not worth a thread.</summary>
     public const long MinPartBytes = 8L << 20;
 
-    private const int HeadBytes = 1 << 20;
+    // The header block must fit (Zeek writes well under 1 KiB; a longer block gives no split): more would be a large
+    // allocation and a copy for nothing.
+    private const int HeadBytes = 64 * 1024;
     private const int ScanBuffer = 1 << 20;
 
     /// <summary>
