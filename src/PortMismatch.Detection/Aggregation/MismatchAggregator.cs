@@ -129,6 +129,21 @@ public sealed class MismatchAggregator : IFlowRecordSink
     /// <summary>Gets the number of selected records that arrived after their window was emitted (each value emitted at once in a late row).</summary>
     public long LateRecords { get; private set; }
 
+    /// <summary>Gets the native memory the open and spare group tables' entries take (see <c>GroupTable.Allocate</c>).</summary>
+    internal long TableEntryBytes
+    {
+        get
+        {
+            var bytes = _spare?.EntryBytes ?? 0;
+            foreach (var table in _open)
+            {
+                bytes += table.EntryBytes;
+            }
+
+            return bytes;
+        }
+    }
+
     /// <summary>Gets the latest event time seen (Unix microseconds), or <see cref="long.MinValue"/> before the first record.</summary>
     public long Watermark => _watermark;
 

@@ -87,8 +87,7 @@ internal sealed class GroupTable
 
     private readonly int _maxCapacity;
     private readonly uint _maxCount;
-    private Entry[] _storage; // the entries, from the first 64-byte boundary in it (see Allocate)
-    private nint _firstOffset;
+    private unsafe Entry* _entries; // native, 64-byte aligned, zeroed (see Allocate); freed by Rehash and the finalizer
     private int _capacity;
     private byte[] _tags; // per slot its state (Empty, Tombstone) or, when live, TagOf(its hash); then TagPadding more (see SetTag)
     private int[] _ring;
@@ -102,11 +101,22 @@ internal sealed class GroupTable
         _maxCapacity = CapacityFor(maxGroups);
         _maxCount = maxCount;
         var capacity = Math.Min(64, _maxCapacity);
-        _storage = Allocate(capacity, out _firstOffset);
+        unsafe
+        {
+            _entries = Allocate(capacity);
+        }
+
         _capacity = capacity;
         _tags = new byte[capacity + TagPadding];
         _ring = new int[capacity];
         _limit = LimitFor(capacity);
+    }
+
+    /// <summary>Frees the entries: the table is unreachable, so nothing can read them any more.</summary>
+    unsafe ~GroupTable()
+    {
+        NativeMemory.AlignedFree(_entries);
+        _entries = null;
     }
 
     public enum AddResult
@@ -268,7 +278,10 @@ internal sealed class GroupTable
 
     public void Clear()
     {
-        Array.Clear(_storage);
+        unsafe
+        {
+            NativeMemory.Clear(_entries, (nuint)_capacity * (nuint)sizeof(Entry));
+        }
         Array.Clear(_tags);
         _ringHead = 0;
         _tombstones = 0;
@@ -328,34 +341,34 @@ internal sealed class GroupTable
     }
 
     /// <summary>
-    /// An array for the entries of <paramref name="capacity"/> slots, and the offset of its first 64-byte boundary, where
-    /// they start: an entry then fills one cache line instead of straddling two, so a probe touches a line per slot and
-    /// the prefetch of a slot brings all of it. Pinned (on the pinned object heap), so that the boundary stays where it is;
-    /// one spare entry leaves room to reach it.
+    /// Native memory for the entries of <paramref name="capacity"/> slots, aligned to 64 bytes: an entry then fills one
+    /// cache line instead of straddling two, so a probe touches a line per slot and the prefetch of a slot brings all of it.
+    /// Native, not a pinned array: a table that grows allocates twice its final size on the way, and on the pinned object
+    /// heap that set off a blocking gen2 collection in the middle of a two-core 1M-line scan (both readers stopped,
+    /// about 1 ms, and a rehash of the merge target). Freed by <see cref="Rehash"/> (the old block, which nothing else
+    /// refers to) and by the finalizer (the table is unreachable then).
     /// </summary>
     /// <remarks>
-    /// The array is written once before use. A large array comes from fresh, untouched pages; probing it reads a slot
+    /// The block is written once before use. A large block comes from fresh, untouched pages; probing it reads a slot
     /// before writing it, so each page is first mapped to the kernel's shared zero page and then copied on the first
     /// write, and that copy flushes the page from every core's TLB (an inter-processor interrupt per page while the other
     /// cores read other files). Writing it first maps each page once. Measured on a two-core 1M-line scan: the
     /// copy-on-write faults were 7 % of all CPU time.
     /// </remarks>
-    private static unsafe Entry[] Allocate(int capacity, out nint firstOffset)
+    private static unsafe Entry* Allocate(int capacity)
     {
-        var storage = GC.AllocateArray<Entry>(capacity + 1, pinned: true);
-        storage.AsSpan().Clear();
-        var address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(storage));
-        firstOffset = (64 - (address & 63)) & 63;
-        return storage;
+        var bytes = (nuint)capacity * (nuint)sizeof(Entry);
+        var entries = (Entry*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(entries, bytes);
+        return entries;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref Entry At(Entry[] storage, nint firstOffset)
-        => ref Unsafe.AddByteOffset(ref MemoryMarshal.GetArrayDataReference(storage), firstOffset);
+    /// <summary>Gets the bytes of native memory the entries take (for the memory-per-group test).</summary>
+    internal unsafe long EntryBytes => (long)_capacity * sizeof(Entry);
 
     /// <summary>The entry in a slot; unchecked: every slot passed is below the capacity (a home slot, the ring's, a probe's).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref Entry At(int slot) => ref Unsafe.Add(ref At(_storage, _firstOffset), slot);
+    private unsafe ref Entry At(int slot) => ref _entries[slot];
 
     /// <summary>The tag of a live entry: the low byte of its hash (the slot comes from the high bits), above Tombstone.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -426,17 +439,16 @@ internal sealed class GroupTable
     }
 
     /// <summary>Grows (while below the bound's capacity) or just drops tombstones; keeps creation order.</summary>
-    private void Rehash()
+    private unsafe void Rehash()
     {
         var capacity = Count + 1 > LimitFor(_capacity) / 2 && _capacity < _maxCapacity
             ? (int)Math.Min(_maxCapacity, (long)_capacity * 2)
             : _capacity;
-        var old = _storage;
-        var oldOffset = _firstOffset;
+        var old = _entries;
         var oldRing = _ring;
         var oldHead = _ringHead;
         var count = Count;
-        _storage = Allocate(capacity, out _firstOffset);
+        _entries = Allocate(capacity);
         _capacity = capacity;
         _tags = new byte[capacity + TagPadding];
         _ring = new int[capacity];
@@ -447,7 +459,7 @@ internal sealed class GroupTable
         for (var i = 0; i < count; i++)
         {
             var at = oldHead + i;
-            ref var entry = ref Unsafe.Add(ref At(old, oldOffset), oldRing[at >= oldRing.Length ? at - oldRing.Length : at]);
+            ref var entry = ref old[oldRing[at >= oldRing.Length ? at - oldRing.Length : at]];
             var key = entry.Key;
             var hash = key.Hash();
             var slot = Find(key, hash, out _);
@@ -456,6 +468,8 @@ internal sealed class GroupTable
             _ring[i] = slot;
             Count++;
         }
+
+        NativeMemory.AlignedFree(old); // nothing refers to it: every access goes through _entries
     }
 
     /// <summary>64 bytes: addresses 32, times 16, app id 4, count 4, rule 4, port 2, kinds and state 1, transports 1.</summary>
