@@ -359,6 +359,122 @@ public sealed class MismatchAggregator : IFlowRecordSink
             table.Clear();
         }
 
+        TakeOver(other);
+    }
+
+    /// <summary>
+    /// <see cref="Merge"/> then <see cref="Complete"/>, with the rows made on two threads when both hold at least
+    /// <paramref name="parallelFrom"/> groups: this aggregator's groups (each merged with the other's same group) on one,
+    /// the other's groups that this one lacks on the other; the rows are then emitted in the order Merge and Complete
+    /// emit them, and both aggregators end as they would. Used when nothing can make the two differ: no windows, the
+    /// groups of both within <see cref="AggregatorOptions.MaxGroups"/> (no eviction), the values counted by both within
+    /// <see cref="AggregatorOptions.MaxCountPerGroup"/> (no group can fill up); otherwise it merges and completes as usual.
+    /// </summary>
+    internal void MergeAndComplete(MismatchAggregator other, int parallelFrom)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Drain();
+        other.Drain();
+        if (ReferenceEquals(other, this) || !ReferenceEquals(other.Rules, Rules) || other.Options != Options || _window != 0
+            || _open.Count != 1 || other._open.Count != 1 || _open[0].Count < parallelFrom || other._open[0].Count < parallelFrom
+            || (long)_groupCount + other._groupCount > _maxGroups
+            || (ulong)ValuesCounted + (ulong)other.ValuesCounted > Options.MaxCountPerGroup)
+        {
+            Merge(other);
+            Complete();
+            return;
+        }
+
+        var mine = _open[0];
+        var theirs = other._open[0];
+
+        // The app ids of each table in the other's (-1: not there), found before the threads start: lookups only.
+        var toTheirs = new int[_apps.Count];
+        for (var id = 0; id < toTheirs.Length; id++)
+        {
+            toTheirs[id] = other._apps.Find(_apps.GetBytes(id));
+        }
+
+        var toMine = new int[other._apps.Count];
+        int newApps = 0, newBytes = 0;
+        for (var id = 0; id < toMine.Length; id++)
+        {
+            toMine[id] = _apps.Find(other._apps.GetBytes(id));
+            if (toMine[id] < 0)
+            {
+                newApps++;
+                newBytes += other._apps.GetBytes(id).Length;
+            }
+        }
+
+        if (_apps.Count + newApps > Options.MaxAppValues || _apps.Bytes + newBytes > Options.MaxAppBytes)
+        {
+            Merge(other); // interning the other's apps would flush this app table: that path emits early
+            Complete();
+            return;
+        }
+
+        // Each thread reads both tables and writes only its own rows and its own app table's string cache.
+        var merged = new MismatchRow[mine.Count];
+        var added = new MismatchRow?[theirs.Count];
+        Parallel.Invoke(
+            () =>
+            {
+                for (var i = 0; i < merged.Length; i++)
+                {
+                    var (key, stats) = mine.GroupAt(i);
+                    if (toTheirs[key.App] is var app and >= 0 && theirs.TryGet(key with { App = app }, out var more))
+                    {
+                        stats = GroupTable.Combine(stats, more);
+                    }
+
+                    merged[i] = RowOf(mine.WindowStart, key, stats, partial: false);
+                }
+            },
+            () =>
+            {
+                for (var i = 0; i < added.Length; i++)
+                {
+                    var (key, stats) = theirs.GroupAt(i);
+                    if (toMine[key.App] is not (var app and >= 0) || !mine.TryGet(key with { App = app }, out _))
+                    {
+                        added[i] = other.RowOf(theirs.WindowStart, key, stats, partial: false);
+                    }
+                }
+            });
+
+        // As Merge leaves them (the other's table emptied, its counters taken over, this one holding every group), then as
+        // Complete goes on: the table out of the open list, its rows emitted, then returned.
+        theirs.Clear();
+        TakeOver(other);
+        _groupCount = merged.Length + added.Count(row => row is not null);
+        _open.RemoveAt(0);
+        NumberOpenTables();
+        foreach (var row in merged)
+        {
+            _rowsEmitted++;
+            _sink.OnRow(row);
+        }
+
+        foreach (var row in added)
+        {
+            if (row is not null)
+            {
+                _rowsEmitted++;
+                _sink.OnRow(row);
+            }
+        }
+
+        _groupCount = 0;
+        ReturnTable(mine);
+        _apps.Clear();
+        ForgetAppIds();
+        _nextClose = long.MaxValue;
+    }
+
+    /// <summary>The end of a merge: the other is left empty, its counters added to these, event time the later of both.</summary>
+    private void TakeOver(MismatchAggregator other)
+    {
         other._open.Clear();
         other.NumberOpenTables();
         other._groupCount = 0;
@@ -705,22 +821,25 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private void Emit(long windowStart, in GroupKey key, in GroupStats stats, bool partial)
     {
         _rowsEmitted++;
-        _sink.OnRow(new MismatchRow(
-            key.Source,
-            key.Destination,
-            _apps.GetString(key.App),
-            key.Port,
-            stats.Count,
-            stats.First,
-            stats.Last,
-            stats.Rule >= 0 ? Rules[stats.Rule] : null,
-            TransportSets[stats.Transports & 0xF])
-        {
-            WindowStartMicroseconds = _window == 0 ? null : windowStart,
-            WindowEndMicroseconds = _window == 0 ? null : SaturatingAdd(windowStart, _window),
-            IsPartial = partial,
-        });
+        _sink.OnRow(RowOf(windowStart, key, stats, partial));
     }
+
+    /// <summary>A group's row, its app named from this aggregator's app table (which the row's key's id belongs to).</summary>
+    private MismatchRow RowOf(long windowStart, in GroupKey key, in GroupStats stats, bool partial) => new(
+        key.Source,
+        key.Destination,
+        _apps.GetString(key.App),
+        key.Port,
+        stats.Count,
+        stats.First,
+        stats.Last,
+        stats.Rule >= 0 ? Rules[stats.Rule] : null,
+        TransportSets[stats.Transports & 0xF])
+    {
+        WindowStartMicroseconds = _window == 0 ? null : windowStart,
+        WindowEndMicroseconds = _window == 0 ? null : SaturatingAdd(windowStart, _window),
+        IsPartial = partial,
+    };
 
     /// <summary>A record that cannot join a group (late, or an app value beyond every bound) still becomes a row of its own.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -37,23 +37,10 @@ internal sealed class AppInternTable
     public bool TryIntern(ReadOnlySpan<byte> value, out int id)
     {
         var hash = Hash(value);
-        var mask = _slots.Length - 1;
-        var slot = hash & mask;
-        while (true)
+        id = Find(value, hash);
+        if (id >= 0)
         {
-            var candidate = _slots[slot] - 1;
-            if (candidate < 0)
-            {
-                break;
-            }
-
-            if (_hashes[candidate] == hash && value.SequenceEqual(_values[candidate]))
-            {
-                id = candidate;
-                return true;
-            }
-
-            slot = (slot + 1) & mask;
+            return true;
         }
 
         if (Count >= _maxValues || _bytes + value.Length > _maxBytes)
@@ -65,6 +52,9 @@ internal sealed class AppInternTable
         id = Add(value.ToArray(), hash);
         return true;
     }
+
+    /// <summary>Finds <paramref name="value"/> without adding it: its id, or -1.</summary>
+    public int Find(ReadOnlySpan<byte> value) => Find(value, Hash(value));
 
     public byte[] GetBytes(int id) => _values[id];
 
@@ -118,6 +108,20 @@ internal sealed class AppInternTable
         }
 
         _slots[slot] = id + 1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Find(ReadOnlySpan<byte> value, int hash)
+    {
+        var mask = _slots.Length - 1;
+        for (var slot = hash & mask; ; slot = (slot + 1) & mask)
+        {
+            var candidate = _slots[slot] - 1;
+            if (candidate < 0 || (_hashes[candidate] == hash && value.SequenceEqual(_values[candidate])))
+            {
+                return candidate;
+            }
+        }
     }
 
     private static int Hash(ReadOnlySpan<byte> value)

@@ -232,13 +232,7 @@ internal sealed class GroupTable
                 return AddResult.Saturated;
             }
 
-            var merged = entry.Stats;
-            merged.Count += stats.Count;
-            merged.First = Math.Min(merged.First, stats.First);
-            merged.Last = Math.Max(merged.Last, stats.Last);
-            merged.Rule = (uint)stats.Rule < (uint)merged.Rule ? stats.Rule : merged.Rule;
-            merged.Transports |= stats.Transports;
-            entry.SetStats(merged);
+            entry.SetStats(Combine(entry.Stats, stats));
             return AddResult.Counted;
         }
 
@@ -249,6 +243,32 @@ internal sealed class GroupTable
 
         Insert(slot, key, hash, stats);
         return AddResult.Created;
+    }
+
+    /// <summary>The statistics of one group counted in two places: counts added, the earliest first and latest last time, the first rule, every transport.</summary>
+    public static GroupStats Combine(GroupStats mine, in GroupStats other)
+    {
+        mine.Count += other.Count;
+        mine.First = Math.Min(mine.First, other.First);
+        mine.Last = Math.Max(mine.Last, other.Last);
+        mine.Rule = (uint)other.Rule < (uint)mine.Rule ? other.Rule : mine.Rule;
+        mine.Transports |= other.Transports;
+        return mine;
+    }
+
+    /// <summary>Finds a group without changing anything (safe beside other readers).</summary>
+    public bool TryGet(in GroupKey key, out GroupStats stats)
+    {
+        var slot = Find(key, key.Hash(), out var found);
+        stats = found ? At(slot).Stats : default;
+        return found;
+    }
+
+    /// <summary>Gets a group by age (0 = the oldest), below <see cref="Count"/>.</summary>
+    public (GroupKey Key, GroupStats Stats) GroupAt(int i)
+    {
+        ref var entry = ref At(_ring[RingIndex(i)]);
+        return (entry.Key, entry.Stats);
     }
 
     /// <summary>Removes and returns the oldest group.</summary>

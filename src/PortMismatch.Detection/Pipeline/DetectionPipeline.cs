@@ -26,6 +26,9 @@ public sealed class DetectionPipeline : IDisposable
 
     private readonly MismatchEvaluator _evaluator;
     private readonly RowCounter _rows;
+    /// <summary>Groups each side needs before the last merge and the completion use two threads (a thread's start costs more than a few hundred rows).</summary>
+    private const int ParallelMergeFrom = 1024;
+
     private readonly object _lock = new();
     private readonly Meter _meter;
     private DetectionCounters _totals;
@@ -104,13 +107,22 @@ public sealed class DetectionPipeline : IDisposable
             // Merge and complete on this thread; the rows go through the same counted, locked path as the early ones.
             if (workers.Count > 0)
             {
+                // The last merge and the completion make their rows on two threads when both sides are large.
                 var first = workers[0].Aggregator;
-                for (var i = 1; i < workers.Count; i++)
+                for (var i = 1; i < workers.Count - 1; i++)
                 {
                     first.Merge(workers[i].Aggregator);
                 }
 
-                first.Complete();
+                if (workers.Count > 1)
+                {
+                    first.MergeAndComplete(workers[^1].Aggregator, ParallelMergeFrom);
+                }
+                else
+                {
+                    first.Complete();
+                }
+
                 lock (_lock)
                 {
                     run.LateRecords += first.LateRecords;

@@ -156,6 +156,55 @@ public sealed class AggregatorProperties
             .Label($"bound {input.Bound}: rows sum {sink.Rows.Sum(r => r.Count)}, pairs {pairs}");
     }
 
+    public static Arbitrary<(TestRecord[], AggregatorOptions)> MergeInputs() => Arb.From(
+        from records in Gen.ArrayOf(Record())
+        from groups in Gen.Elements(1, 8, 100_000, 100_000)
+        from maxCount in Gen.Elements(2u, uint.MaxValue, uint.MaxValue)
+        from apps in Gen.Elements(2, 65_536, 65_536)
+        from grouping in Gen.Elements(AppGrouping.MismatchingValues, AppGrouping.AllValues)
+        from minutes in Gen.Elements(0, 0, 0, 30)
+        select (records, AggregatorOptions.Default with
+        {
+            MaxGroups = groups,
+            MaxCountPerGroup = maxCount,
+            MaxAppValues = apps,
+            Grouping = grouping,
+            Window = minutes == 0 ? null : TimeSpan.FromMinutes(minutes),
+        }));
+
+    [Property(MaxTest = 2_000, Replay = Generators.Replay, Arbitrary = [typeof(AggregatorProperties)])]
+    public Property Merging_and_completing_on_two_threads_equals_merge_then_complete((TestRecord[] Records, AggregatorOptions Options) input)
+    {
+        // The same records split between two aggregators, twice: one pair merged and completed in turn, the other through
+        // the two-thread path (from any size), which must emit the same rows in the same order and leave the same counters.
+        (List<string> Rows, string Counters) Run(Action<MismatchAggregator, MismatchAggregator> finish)
+        {
+            var sink = new ListSink();
+            var target = new MismatchAggregator(Evaluator, sink, input.Options);
+            var other = new MismatchAggregator(Evaluator, sink, input.Options);
+            for (var i = 0; i < input.Records.Length; i++)
+            {
+                var into = i % 3 == 0 ? target : other;
+                input.Records[i].Use((in FlowRecord r) => into.Add(r));
+            }
+
+            finish(target, other);
+            var rows = sink.Rows.Select(r => FormattableString.Invariant(
+                $"{r.SourceAddress} {r.DestinationAddress} {r.App} {r.DestinationPort} {r.Count} {r.FirstTimeMicroseconds} {r.LastTimeMicroseconds} {r.Rule?.Name} {string.Join('+', r.Transports)} {r.IsPartial} {r.WindowStartMicroseconds}")).ToList();
+            return (rows, FormattableString.Invariant(
+                $"{target.RecordsAdded} {target.RecordsSelected} {target.ValuesCounted} {target.RowsEmitted} {target.EarlyEmissions} {target.AppTableFlushes} {target.LateRecords} {target.GroupCount} {target.Watermark} | {other.RecordsAdded} {other.RowsEmitted} {other.GroupCount}"));
+        }
+
+        var serial = Run((target, other) =>
+        {
+            target.Merge(other);
+            target.Complete();
+        });
+        var parallel = Run((target, other) => target.MergeAndComplete(other, parallelFrom: 0));
+        return (serial.Rows.SequenceEqual(parallel.Rows) && serial.Counters == parallel.Counters)
+            .Label($"serial {serial.Rows.Count} rows [{serial.Counters}], two threads {parallel.Rows.Count} rows [{parallel.Counters}]");
+    }
+
     public static Arbitrary<(TestRecord[], int, int)> WindowedBatches() => Arb.From(
         from records in Gen.ArrayOf(Record())
         from minutes in Gen.Elements(1, 5, 15, 60, 1440)
