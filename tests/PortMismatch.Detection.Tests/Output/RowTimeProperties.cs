@@ -38,6 +38,22 @@ public sealed class RowTimeProperties
             .Label($"{clamped} in {timeZone?.Id ?? "UTC"}: expected {expected}, wrote {actual}");
     }
 
+    [Theory]
+    [InlineData(long.MinValue, "0001-01-01T00:00:00")]
+    [InlineData(-62_135_596_800_000_001, "0001-01-01T00:00:00")]
+    [InlineData(-62_135_596_800_000_000, "0001-01-01T00:00:00")]
+    [InlineData(-1, "1969-12-31T23:59:59")]
+    [InlineData(951_782_400_000_000, "2000-02-29T00:00:00")]
+    [InlineData(253_402_300_799_999_999, "9999-12-31T23:59:59")]
+    [InlineData(long.MaxValue, "9999-12-31T23:59:59")]
+    public void Times_beyond_the_calendar_are_held_at_its_ends(long microseconds, string expected)
+    {
+        var buffer = new byte[19];
+        Assert.True(RowTime.TryFormat(microseconds, null, buffer, out _));
+        Assert.Equal(expected, Encoding.ASCII.GetString(buffer));
+        Assert.Equal(expected, RowTime.Format(microseconds, null));
+    }
+
     [Fact]
     public void TryFormat_refuses_a_short_destination()
     {
