@@ -79,6 +79,26 @@ public sealed class ParserProperties
     }
 
     [Property(MaxTest = 5_000, Replay = Replay)]
+    public Property The_splitter_finds_dense_separators_in_lines_of_every_block_size(PositiveInt length, int seed, byte capacity)
+    {
+        // Tabs, ASCII and non-ASCII bytes at random, 0 to 299 bytes: scalar, 32-byte and 64-byte blocks, overlapped tails.
+        var random = new Random(seed);
+        var line = new byte[length.Get % 300];
+        for (var i = 0; i < line.Length; i++)
+        {
+            line[i] = (random.Next(4)) switch { 0 => (byte)'\t', 1 => 0xC3, _ => (byte)('a' + random.Next(26)) };
+        }
+
+        var expected = Enumerable.Range(0, line.Length).Where(i => line[i] == (byte)'\t').ToArray();
+        var positions = new int[capacity % 120];
+        var count = FieldSplitter.FindSeparators(line, (byte)'\t', positions, out var isAscii);
+        var ok = expected.Length > positions.Length
+            ? count == -1
+            : count == expected.Length && positions.AsSpan(0, count).SequenceEqual(expected) && isAscii == line.All(b => b < 0x80);
+        return ok.Label($"{line.Length} bytes, {expected.Length} tabs, room {positions.Length}: count {count}, ascii {isAscii}");
+    }
+
+    [Property(MaxTest = 5_000, Replay = Replay)]
     public Property The_vectorized_splitter_finds_what_a_byte_loop_finds(byte[] bytes, byte separator, byte capacity)
     {
         var line = bytes ?? [];

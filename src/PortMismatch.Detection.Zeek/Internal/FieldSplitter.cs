@@ -8,8 +8,8 @@ namespace PortMismatch.Detection.Zeek.Internal;
 /// <summary>Finds every separator of a TSV line in one vectorized pass (Sep's habit), so fields are then sliced by index.</summary>
 internal static class FieldSplitter
 {
-    /// <summary>The most separators one vector block can hold.</summary>
-    public const int Slack = 32;
+    /// <summary>The most separators one block (two vectors) can hold.</summary>
+    public const int Slack = 64;
 
     /// <summary>
     /// Writes the index of each <paramref name="separator"/> in <paramref name="line"/> into <paramref name="positions"/>
@@ -24,7 +24,30 @@ internal static class FieldSplitter
         var i = 0;
         var high = 0u;
         ref var start = ref MemoryMarshal.GetReference(line);
-        if (Vector256.IsHardwareAccelerated && line.Length >= Vector256<byte>.Count)
+        if (Vector256.IsHardwareAccelerated && line.Length >= 2 * Vector256<byte>.Count)
+        {
+            // 64 bytes a turn, their separators in one 64-bit mask: half as many store loops (and their mispredicted
+            // exits) per line as 32-byte blocks.
+            var needle = Vector256.Create(separator);
+            var any = Vector256<byte>.Zero;
+            for (; i < line.Length; i += 2 * Vector256<byte>.Count)
+            {
+                var at = Math.Min(i, line.Length - (2 * Vector256<byte>.Count));
+                var low = Vector256.LoadUnsafe(ref start, (nuint)at);
+                var high2 = Vector256.LoadUnsafe(ref start, (nuint)at + (nuint)Vector256<byte>.Count);
+                any |= low | high2;
+                var mask = (Vector256.Equals(low, needle).ExtractMostSignificantBits()
+                    | ((ulong)Vector256.Equals(high2, needle).ExtractMostSignificantBits() << 32)) >> (i - at);
+                if (!TryStore(mask, i, positions, ref count, 2 * Vector256<byte>.Count))
+                {
+                    isAscii = false;
+                    return -1;
+                }
+            }
+
+            high = any.ExtractMostSignificantBits();
+        }
+        else if (Vector256.IsHardwareAccelerated && line.Length >= Vector256<byte>.Count)
         {
             var needle = Vector256.Create(separator);
             var any = Vector256<byte>.Zero;
@@ -89,7 +112,7 @@ internal static class FieldSplitter
     /// <paramref name="blockSize"/> bytes, the stores need no bounds check each.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryStore(uint mask, int offset, Span<int> positions, ref int count, int blockSize)
+    private static bool TryStore(ulong mask, int offset, Span<int> positions, ref int count, int blockSize)
     {
         if (count <= positions.Length - blockSize)
         {
