@@ -76,7 +76,19 @@ public sealed partial class ZeekReaderState
         var speculative = Options.IncludeSpeculativeService && schema.SpeculativeService != TsvSchema.NoColumn
             ? SetText(fields[schema.SpeculativeService], schema)
             : default;
-        if (!TryComposeApps(service, speculative, schema.SetSeparator, out var apps))
+        // The usual service set is split in place; only escapes, dropped values or speculative values need the composer.
+        // (A local of its own for the composer's out parameter: one taken by address would keep apps in memory, and the
+        // record's copy of it would then wait on that store.)
+        AppValues apps;
+        if (speculative.IsEmpty && IsPlainSet(service, schema.SetSeparator))
+        {
+            apps = AppValues.Split(service, schema.SetSeparator);
+        }
+        else if (TryComposeApps(service, speculative, schema.SetSeparator, out var composed))
+        {
+            apps = composed;
+        }
+        else
         {
             return Reject(Reasons.BadService, "service cannot be split into values:", service);
         }
