@@ -51,12 +51,7 @@ public abstract class RowWriter : IMismatchRowSink, IDisposable
     {
         ArgumentNullException.ThrowIfNull(row);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_started)
-        {
-            _started = true;
-            WriteHeader(_output);
-        }
-
+        StartOnce();
         WriteRow(_output, row);
         RowsWritten++;
         if (_buffer is not null && _buffer.WrittenCount >= StreamChunk)
@@ -69,11 +64,7 @@ public abstract class RowWriter : IMismatchRowSink, IDisposable
     public void Flush()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_started)
-        {
-            _started = true;
-            WriteHeader(_output);
-        }
+        StartOnce();
 
         Drain();
         _stream?.Flush();
@@ -170,6 +161,18 @@ public abstract class RowWriter : IMismatchRowSink, IDisposable
         var span = output.GetSpan(20);
         _ = value.TryFormat(span, out var written, default, System.Globalization.CultureInfo.InvariantCulture);
         output.Advance(written);
+    }
+
+    private void StartOnce()
+    {
+        if (!_started)
+        {
+            _started = true;
+            if (Options.IncludeHeader)
+            {
+                WriteHeader(_output);
+            }
+        }
     }
 
     private void Drain()

@@ -15,6 +15,12 @@ public sealed record RowWriterOptions
     /// <summary>Gets the line end: <c>"\n"</c> (the default) or <c>"\r\n"</c> (RFC 4180 to the letter).</summary>
     public string NewLine { get; init; } = "\n";
 
+    /// <summary>
+    /// Gets whether the CSV and table writers write their header line before the first row (or at the end when no row
+    /// came). Default true; false to append rows to output that already has one, or to format parts of one output apart.
+    /// </summary>
+    public bool IncludeHeader { get; init; } = true;
+
     /// <summary>Gets whether disposing the writer leaves a stream it was given open. Default false.</summary>
     public bool LeaveOpen { get; init; }
 }

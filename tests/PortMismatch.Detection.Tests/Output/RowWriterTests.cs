@@ -117,6 +117,46 @@ public sealed class RowWriterTests
     }
 
     [Fact]
+    public void Parts_formatted_apart_without_their_headers_join_into_one_writers_output()
+    {
+        var whole = new ArrayBufferWriter<byte>();
+        using (var writer = new CsvRowWriter(whole))
+        {
+            foreach (var row in Rows)
+            {
+                writer.OnRow(row);
+            }
+        }
+
+        var parts = new StringBuilder();
+        for (var part = 0; part < 2; part++)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var writer = new CsvRowWriter(buffer, new RowWriterOptions { IncludeHeader = part == 0 }))
+            {
+                foreach (var row in Rows.Skip(part * 2).Take(2))
+                {
+                    writer.OnRow(row);
+                }
+            }
+
+            parts.Append(Encoding.UTF8.GetString(buffer.WrittenSpan));
+        }
+
+        Assert.Equal(Encoding.UTF8.GetString(whole.WrittenSpan), parts.ToString());
+        Assert.StartsWith(CsvRowWriter.Header + "\n", parts.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_its_header_a_writer_of_no_rows_writes_nothing()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        new CsvRowWriter(buffer, new RowWriterOptions { IncludeHeader = false }).Flush();
+        new TableRowWriter(buffer, new RowWriterOptions { IncludeHeader = false }).Flush();
+        Assert.Equal(0, buffer.WrittenCount);
+    }
+
+    [Fact]
     public void Csv_with_no_rows_is_the_header_alone()
     {
         var buffer = new ArrayBufferWriter<byte>();
