@@ -450,18 +450,20 @@ public sealed class MismatchAggregator : IFlowRecordSink
         _groupCount = merged.Length + added.Count(row => row is not null);
         _open.RemoveAt(0);
         NumberOpenTables();
-        foreach (var row in merged)
+        _rowsEmitted += _groupCount;
+        if (_sink is IMismatchRowBatchSink batch)
         {
-            _rowsEmitted++;
-            _sink.OnRow(row);
+            batch.OnRows(merged);
+            batch.OnRows(added);
         }
-
-        foreach (var row in added)
+        else
         {
-            if (row is not null)
+            foreach (var row in merged.Concat(added))
             {
-                _rowsEmitted++;
-                _sink.OnRow(row);
+                if (row is not null)
+                {
+                    _sink.OnRow(row);
+                }
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection;
 
@@ -104,6 +105,7 @@ public sealed class DetectionPipeline : IDisposable
                 await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, cancellationToken)).ConfigureAwait(false);
             }
 
+            System.Console.Error.WriteLine($"T joined {System.Diagnostics.Stopwatch.GetTimestamp()*1000.0/System.Diagnostics.Stopwatch.Frequency:F2}");
             // Merge and complete on this thread; the rows go through the same counted, locked path as the early ones.
             if (workers.Count > 0)
             {
@@ -123,6 +125,7 @@ public sealed class DetectionPipeline : IDisposable
                     first.Complete();
                 }
 
+                System.Console.Error.WriteLine($"T completed {System.Diagnostics.Stopwatch.GetTimestamp()*1000.0/System.Diagnostics.Stopwatch.Frequency:F2}");
                 lock (_lock)
                 {
                     run.LateRecords += first.LateRecords;
@@ -354,25 +357,44 @@ public sealed class DetectionPipeline : IDisposable
     }
 
     /// <summary>Counts the rows the aggregators emit, applies the allow-list and writes the rest, one thread at a time.</summary>
-    private sealed class RowCounter(DetectionPipeline pipeline, AllowList allowList, IMismatchRowSink output) : IMismatchRowSink
+    private sealed class RowCounter(DetectionPipeline pipeline, AllowList allowList, IMismatchRowSink output) : IMismatchRowBatchSink
     {
         public void OnRow(MismatchRow row)
         {
             ArgumentNullException.ThrowIfNull(row);
             lock (pipeline._lock)
             {
-                var run = pipeline._run!;
-                run.Emitted++;
-                var entry = allowList.IndexOfMatch(row);
-                if (entry >= 0)
-                {
-                    run.Filtered[entry]++;
-                    return;
-                }
-
-                run.Written++;
-                output.OnRow(row);
+                Count(pipeline._run!, row);
             }
+        }
+
+        public void OnRows(ReadOnlySpan<MismatchRow?> rows)
+        {
+            lock (pipeline._lock)
+            {
+                var run = pipeline._run!;
+                foreach (var row in rows)
+                {
+                    if (row is not null)
+                    {
+                        Count(run, row);
+                    }
+                }
+            }
+        }
+
+        private void Count(Run run, MismatchRow row)
+        {
+            run.Emitted++;
+            var entry = allowList.IndexOfMatch(row);
+            if (entry >= 0)
+            {
+                run.Filtered[entry]++;
+                return;
+            }
+
+            run.Written++;
+            output.OnRow(row);
         }
     }
 }

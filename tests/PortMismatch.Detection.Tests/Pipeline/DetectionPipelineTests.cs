@@ -41,6 +41,43 @@ public sealed class DetectionPipelineTests
     }
 
     [Fact]
+    public async Task Two_large_sources_merged_on_two_threads_give_one_aggregators_rows_and_count_every_removal()
+    {
+        // Over a thousand groups in each source: the last merge and the completion build rows on two threads and hand
+        // them to the allow-list and the output in batches.
+        var random = new Random(20261127);
+        List<TestRecord> Part(int count) => [.. Enumerable.Range(0, count).Select(i => new TestRecord([random.Next(3) switch { 0 => "http", 1 => "ssl", _ => "dns" }], 4000 + random.Next(40), Transport.Tcp)
+        {
+            TimestampMicroseconds = 1_700_000_000_000_000 + (i * 1_000L),
+            Source = IPAddressValue.Parse(FormattableString.Invariant($"10.0.{random.Next(8)}.{1 + random.Next(250)}")),
+            Destination = IPAddressValue.Parse(FormattableString.Invariant($"192.0.2.{1 + random.Next(4)}")),
+        })];
+        var parts = new[] { Part(6000), Part(6000) };
+        var allowList = AllowListJson.Parse("""{ "allow": [ { "comment": "one subnet", "source": "10.0.3.0/24" } ] }"""u8);
+
+        var expected = new RowCollector();
+        var single = new MismatchAggregator(new MismatchEvaluator(RuleSet.Escu), expected);
+        foreach (var record in parts.SelectMany(p => p))
+        {
+            record.Use((in FlowRecord r) => single.Add(r));
+        }
+
+        single.Complete();
+
+        var actual = new RowCollector();
+        using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { MaxDegreeOfParallelism = 2, AllowList = allowList }, actual);
+        var result = await pipeline.RunAsync(parts.Select((p, i) => PipelineTestData.Source($"part{i}", p)), TestContext.Current.CancellationToken);
+
+        var kept = expected.Rows.Where(r => allowList.IndexOfMatch(r) < 0).ToList();
+        Assert.True(expected.Rows.Count > 2 * 1024, $"only {expected.Rows.Count} groups: the two-thread path is not taken");
+        Assert.Equal(PipelineTestData.Sorted(kept).Select(PipelineTestData.Describe), PipelineTestData.Sorted(actual.Rows).Select(PipelineTestData.Describe));
+        Assert.Equal(expected.Rows.Count, result.Counters.RowsEmitted);
+        Assert.Equal(expected.Rows.Count - kept.Count, result.Counters.RowsFilteredByEntry[0]);
+        Assert.True(result.Counters.RowsFilteredByEntry[0] > 0, "the allow-list entry matched nothing: the fixture does not test it");
+        Assert.Equal(kept.Count, result.Counters.RowsWritten);
+    }
+
+    [Fact]
     public async Task Allow_list_removals_are_counted_per_entry_and_rows_add_up()
     {
         var allowList = AllowListJson.Parse("""
