@@ -105,7 +105,6 @@ public sealed class DetectionPipeline : IDisposable
                 await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, cancellationToken)).ConfigureAwait(false);
             }
 
-            System.Console.Error.WriteLine($"T joined {System.Diagnostics.Stopwatch.GetTimestamp()*1000.0/System.Diagnostics.Stopwatch.Frequency:F2}");
             // Merge and complete on this thread; the rows go through the same counted, locked path as the early ones.
             if (workers.Count > 0)
             {
@@ -125,7 +124,6 @@ public sealed class DetectionPipeline : IDisposable
                     first.Complete();
                 }
 
-                System.Console.Error.WriteLine($"T completed {System.Diagnostics.Stopwatch.GetTimestamp()*1000.0/System.Diagnostics.Stopwatch.Frequency:F2}");
                 lock (_lock)
                 {
                     run.LateRecords += first.LateRecords;
