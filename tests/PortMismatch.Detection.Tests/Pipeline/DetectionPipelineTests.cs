@@ -13,14 +13,7 @@ public sealed class DetectionPipelineTests
         const int seed = 20261126;
         var parts = Enumerable.Range(0, sourceCount).Select(i => PipelineTestData.Records(seed + i, 500)).ToList();
 
-        var expected = new RowCollector();
-        var single = new MismatchAggregator(new MismatchEvaluator(RuleSet.Escu), expected);
-        foreach (var record in parts.SelectMany(p => p))
-        {
-            record.Use((in FlowRecord r) => single.Add(r));
-        }
-
-        single.Complete();
+        var (expected, single) = ReadInTurn(parts);
 
         var actual = new RowCollector();
         using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { MaxDegreeOfParallelism = parallelism }, actual);
@@ -55,14 +48,7 @@ public sealed class DetectionPipelineTests
         var parts = new[] { Part(6000), Part(6000) };
         var allowList = AllowListJson.Parse("""{ "allow": [ { "comment": "one subnet", "source": "10.0.3.0/24" } ] }"""u8);
 
-        var expected = new RowCollector();
-        var single = new MismatchAggregator(new MismatchEvaluator(RuleSet.Escu), expected);
-        foreach (var record in parts.SelectMany(p => p))
-        {
-            record.Use((in FlowRecord r) => single.Add(r));
-        }
-
-        single.Complete();
+        var (expected, single) = ReadInTurn(parts);
 
         var actual = new RowCollector();
         using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { MaxDegreeOfParallelism = 2, AllowList = allowList }, actual);
@@ -75,6 +61,20 @@ public sealed class DetectionPipelineTests
         Assert.Equal(expected.Rows.Count - kept.Count, result.Counters.RowsFilteredByEntry[0]);
         Assert.True(result.Counters.RowsFilteredByEntry[0] > 0, "the allow-list entry matched nothing: the fixture does not test it");
         Assert.Equal(kept.Count, result.Counters.RowsWritten);
+    }
+
+    /// <summary>The reference: one aggregator reading every part in turn, completed.</summary>
+    private static (RowCollector Rows, MismatchAggregator Aggregator) ReadInTurn(IEnumerable<List<TestRecord>> parts)
+    {
+        var rows = new RowCollector();
+        var single = new MismatchAggregator(new MismatchEvaluator(RuleSet.Escu), rows);
+        foreach (var record in parts.SelectMany(p => p))
+        {
+            record.Use((in FlowRecord r) => single.Add(r));
+        }
+
+        single.Complete();
+        return (rows, single);
     }
 
     [Fact]
