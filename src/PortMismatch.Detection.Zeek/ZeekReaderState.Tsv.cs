@@ -118,14 +118,14 @@ public sealed partial class ZeekReaderState
 
     private bool TryAddress(in TsvFields fields, int column, string name, out IPAddressValue address)
     {
-        var field = fields[column];
-        if (fields.IsUnset(field))
+        var (start, end) = fields.Bounds(column);
+        if (fields.IsUnset(start, end))
         {
             address = IPAddressValue.None;
             return true;
         }
 
-        return ZeekText.TryParseAddress(field, out address) || Reject(Reasons.BadAddress, name, " is not an IP address:", field);
+        return ZeekText.TryParseAddress(fields.Line, start, end, out address) || Reject(Reasons.BadAddress, name, " is not an IP address:", fields[column]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -25,6 +25,43 @@ public sealed class ParserProperties
             return (fast == core && a == b).Label($"'{text}': short path {fast} {a}, core {core} {b}");
         });
 
+    private static Gen<string> DottedQuadLike() =>
+        Gen.Choose(0, 3).SelectMany(junk => Gen.ArrayOf(Gen.Elements("0", "1", "9", "00", "01", "10", "25", "99", "100", "199", "255", "256", "999", "1000", "", "a", ":", "-"), 4)
+            .Select(octets => junk == 0 ? string.Join('.', octets).Insert(octets[0].Length, ".") : string.Join('.', octets)));
+
+    [Property(MaxTest = 50_000, Replay = Replay)]
+    public Property The_address_path_inside_a_line_accepts_exactly_what_the_core_parser_accepts(byte after, bool quad)
+        => Prop.ForAll((quad ? DottedQuadLike() : AddressLike()).ToArbitrary(), text =>
+        {
+            // The block path reads 16 bytes from the field's start, past its end: what follows must not matter.
+            var field = Encoding.ASCII.GetBytes(text);
+            var line = new byte[1 + field.Length + (after % 20)];
+            line.AsSpan().Fill((byte)"0.9\t:"[after % 5]);
+            field.CopyTo(line, 1);
+            var fast = ZeekText.TryParseAddress(line, 1, 1 + field.Length, out var a);
+            var core = IPAddressValue.TryParse(field, out var b);
+            return (fast == core && a == b).Label($"'{text}' + {line.Length - field.Length - 1} bytes: line path {fast} {a}, core {core} {b}");
+        });
+
+    [Property(MaxTest = 20_000, Replay = Replay)]
+    public Property The_block_path_takes_every_dotted_quad_itself(byte a, byte b, byte c, byte d, byte after)
+    {
+        // Not only the same answer as the core parser (a fallback would give that too): the block path must read every
+        // valid dotted quad without handing it on.
+        if (!System.Runtime.Intrinsics.X86.Ssse3.IsSupported)
+        {
+            return true.Label("no SSSE3: the block path is not used");
+        }
+
+        var text = $"{a}.{b}.{c}.{d}";
+        var line = new byte[16 + (after % 8)];
+        line.AsSpan().Fill((byte)"0.9\t:"[after % 5]);
+        Encoding.ASCII.GetBytes(text).CopyTo(line, 0);
+        var taken = ZeekText.TryParseIPv4Block(ref line[0], text.Length, out var value);
+        var expected = ((uint)a << 24) | ((uint)b << 16) | ((uint)c << 8) | d;
+        return (taken && value == expected).Label($"'{text}': block path {taken} {value:X8}, expected {expected:X8}");
+    }
+
     [Property(MaxTest = 20_000, Replay = Replay)]
     public Property Counts_parse_like_long_TryParse(NonNegativeInt n, bool big, byte junkAt)
     {
