@@ -108,7 +108,12 @@ public ref struct ZeekConnReader
         var max = _state.MaxLineLength;
         while (!_state.IsDiscarding)
         {
-            var at = _span.IndexOf((byte)'\n');
+            var at = _state.FindTsvLine(_span);
+            if (at < 0)
+            {
+                at = _span.IndexOf((byte)'\n');
+            }
+
             if ((uint)at > (uint)max)
             {
                 break; // no line feed here, or an over-long line: the general path below

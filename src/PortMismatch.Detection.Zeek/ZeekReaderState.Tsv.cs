@@ -7,7 +7,8 @@ namespace PortMismatch.Detection.Zeek;
 /// <summary>The TSV (Zeek ASCII writer) record path.</summary>
 public sealed partial class ZeekReaderState
 {
-    private bool ParseTsv(ReadOnlySpan<byte> line, out FlowRecord record)
+    /// <summary>Parses a data line; <paramref name="found"/> is the count of separators FindTsvLine found in it, or -1.</summary>
+    private bool ParseTsv(ReadOnlySpan<byte> line, int found, out FlowRecord record)
     {
         record = default;
         var schema = _schema;
@@ -25,7 +26,18 @@ public sealed partial class ZeekReaderState
         // Field k is line[bounds[k] + 1 .. bounds[k + 1]]: bounds[0] = -1, then the separators, then the line's length.
         var fieldCount = schema.FieldCount;
         var bounds = FieldBounds(fieldCount);
-        var separators = FieldSplitter.FindSeparators(line, schema.Separator, bounds.AsSpan(1, fieldCount - 1 + FieldSplitter.Slack), out var isAscii);
+        int separators;
+        bool isAscii;
+        if (found >= 0)
+        {
+            separators = found;
+            isAscii = _foundAscii;
+        }
+        else
+        {
+            separators = FieldSplitter.FindSeparators(line, schema.Separator, bounds.AsSpan(1, fieldCount - 1 + FieldSplitter.Slack), out isAscii);
+        }
+
         if (!isAscii && !Utf8.IsValid(line))
         {
             return Reject(Reasons.InvalidUtf8, "the line is not valid UTF-8:", line);

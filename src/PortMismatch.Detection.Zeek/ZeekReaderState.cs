@@ -19,6 +19,10 @@ public sealed partial class ZeekReaderState
     private byte[]? _lineBuffer;
     private byte[]? _appScratch;
 
+    // The separators FindTsvLine found in the line ProcessLine is given next (-1: none found, split the line).
+    private int _foundSeparators = -1;
+    private bool _foundAscii;
+
     /// <summary>Creates the state for one input.</summary>
     /// <param name="options">The options, or <see langword="null"/> for <see cref="ZeekReaderOptions.Default"/>.</param>
     /// <param name="inputName">The input's name for diagnostics (a path, <c>stdin</c>), or <see langword="null"/>.</param>
@@ -89,6 +93,29 @@ public sealed partial class ZeekReaderState
         return _fieldBounds;
     }
 
+    /// <summary>
+    /// Once a TSV header is in force, finds the line at the start of <paramref name="text"/> and its separators in one
+    /// pass (<see cref="FieldSplitter.FindLine"/>) and returns the index of its line feed; the next
+    /// <see cref="ProcessLine"/> then uses the separators found. -1 when the caller must find the line itself.
+    /// </summary>
+    internal int FindTsvLine(ReadOnlySpan<byte> text)
+    {
+        var fieldCount = _schema.FieldCount;
+        if (Format != ZeekLogFormat.Tsv || fieldCount == 0)
+        {
+            return -1;
+        }
+
+        var at = FieldSplitter.FindLine(text, _schema.Separator, FieldBounds(fieldCount).AsSpan(1, fieldCount - 1 + FieldSplitter.Slack), MaxLineLength, out var count, out var isAscii);
+        if (at >= 0)
+        {
+            _foundSeparators = count;
+            _foundAscii = isAscii;
+        }
+
+        return at;
+    }
+
     internal void StartLine(long lengthWithTerminator)
     {
         LineNumber++;
@@ -141,6 +168,8 @@ public sealed partial class ZeekReaderState
     internal bool ProcessLine(ReadOnlySpan<byte> line, out FlowRecord record)
     {
         record = default;
+        var found = _foundSeparators;
+        _foundSeparators = -1;
         if (LineNumber == 1 && line.StartsWith(Utf8Bom))
         {
             line = line[Utf8Bom.Length..];
@@ -186,7 +215,7 @@ public sealed partial class ZeekReaderState
             }
         }
 
-        return Format == ZeekLogFormat.Json ? ParseJson(line, out record) : ParseTsv(line, out record);
+        return Format == ZeekLogFormat.Json ? ParseJson(line, out record) : ParseTsv(line, found, out record);
     }
 
     private void ApplyHeader(ReadOnlySpan<byte> line)

@@ -148,6 +148,36 @@ public sealed class ParserProperties
         return ok.Label($"count {count} expected {expected.Length}, ascii {isAscii}");
     }
 
+    [Property(MaxTest = 10_000, Replay = Replay)]
+    public Property The_line_finder_finds_the_line_and_the_separators_a_byte_loop_finds(PositiveInt length, int seed, byte capacity, byte limit)
+    {
+        // Tabs, line feeds (rare, so lines of several blocks occur), ASCII and non-ASCII bytes at random, 0 to 399 bytes.
+        var random = new Random(seed);
+        var text = new byte[length.Get % 400];
+        for (var i = 0; i < text.Length; i++)
+        {
+            text[i] = random.Next(40) switch { 0 => (byte)'\n', < 10 => (byte)'\t', < 14 => 0xC3, _ => (byte)('a' + random.Next(26)) };
+        }
+
+        var maxLength = 20 + (limit * 2);
+        var positions = new int[(capacity % 100) + FieldSplitter.Slack];
+        var at = FieldSplitter.FindLine(text, (byte)'\t', positions, maxLength, out var count, out var isAscii);
+
+        var feed = Array.IndexOf(text, (byte)'\n');
+        var line = feed < 0 ? text : text[..feed];
+        var expected = Enumerable.Range(0, line.Length).Where(i => line[i] == (byte)'\t').ToArray();
+
+        // It may decline (the caller then finds the line itself), but only when the feed is not within the whole
+        // 64-byte blocks it reads and the length limit, or the separators do not fit.
+        var within = feed >= 0 && ((feed / 64) + 1) * 64 <= Math.Min(text.Length, maxLength + 1);
+        var fits = expected.Length <= positions.Length - 64;
+        var ok = at < 0
+            ? !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated || !within || !fits
+            : at == feed && at <= maxLength && count == expected.Length && positions.AsSpan(0, count).SequenceEqual(expected)
+                && isAscii == line.All(b => b < 0x80);
+        return ok.Label($"{text.Length} bytes, feed at {feed}, {expected.Length} tabs, room {positions.Length}, limit {maxLength}: at {at}, count {count}, ascii {isAscii}");
+    }
+
     [Theory]
     [InlineData("18446744073709551616", 2)]
     [InlineData("9223372036854775807", 0)]

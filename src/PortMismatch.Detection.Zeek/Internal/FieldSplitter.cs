@@ -107,6 +107,68 @@ internal static class FieldSplitter
     }
 
     /// <summary>
+    /// Finds the first line of <paramref name="text"/> and its separators in one pass: returns the index of the line feed
+    /// that ends the line, with the index of each <paramref name="separator"/> before it in <paramref name="positions"/>
+    /// (<paramref name="count"/> of them) and whether every byte before it is ASCII. Returns -1, with nothing meaningful in
+    /// the outputs, when this pass cannot tell: no 256-bit vectors, no line feed within the whole 64-byte blocks of
+    /// <paramref name="text"/> or within <paramref name="maxLength"/> bytes, or more separators than
+    /// <paramref name="positions"/> holds. The caller then finds the line and splits it apart. Give
+    /// <paramref name="positions"/> <see cref="Slack"/> more entries than the separators expected.
+    /// </summary>
+    public static int FindLine(ReadOnlySpan<byte> text, byte separator, Span<int> positions, int maxLength, out int count, out bool isAscii)
+    {
+        count = 0;
+        isAscii = false;
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            return -1;
+        }
+
+        // The count in a local (a register), not in the out parameter's memory: each store would otherwise wait on the
+        // one before it through that memory.
+        var stored = 0;
+
+        // The line feed search of the line and the separator search of its fields share each block's loads (the line
+        // is not read twice), and no block is read again at the line's end.
+        ref var start = ref MemoryMarshal.GetReference(text);
+        var needle = Vector256.Create(separator);
+        var feed = Vector256.Create((byte)'\n');
+        var any = Vector256<byte>.Zero;
+        var last = (int)Math.Min(text.Length, maxLength + 1L) - (2 * Vector256<byte>.Count);
+        for (var i = 0; i <= last; i += 2 * Vector256<byte>.Count)
+        {
+            var low = Vector256.LoadUnsafe(ref start, (nuint)i);
+            var high = Vector256.LoadUnsafe(ref start, (nuint)i + (nuint)Vector256<byte>.Count);
+            var separators = Vector256.Equals(low, needle).ExtractMostSignificantBits()
+                | ((ulong)Vector256.Equals(high, needle).ExtractMostSignificantBits() << 32);
+            var feeds = Vector256.Equals(low, feed).ExtractMostSignificantBits()
+                | ((ulong)Vector256.Equals(high, feed).ExtractMostSignificantBits() << 32);
+            if (feeds != 0)
+            {
+                var at = BitOperations.TrailingZeroCount(feeds);
+                var before = (1UL << at) - 1;
+                var nonAscii = (low.ExtractMostSignificantBits() | ((ulong)high.ExtractMostSignificantBits() << 32)) & before;
+                if (!TryStore(separators & before, i, positions, ref stored, 2 * Vector256<byte>.Count))
+                {
+                    return -1;
+                }
+
+                count = stored;
+                isAscii = nonAscii == 0 && any.ExtractMostSignificantBits() == 0;
+                return i + at;
+            }
+
+            any |= low | high;
+            if (!TryStore(separators, i, positions, ref stored, 2 * Vector256<byte>.Count))
+            {
+                return -1;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
     /// Stores <paramref name="offset"/> plus the index of each set bit of a block's <paramref name="mask"/> from
     /// <c>positions[count]</c> on; false when <paramref name="positions"/> runs out. With room for a whole block of
     /// <paramref name="blockSize"/> bytes, the stores need no bounds check each.
