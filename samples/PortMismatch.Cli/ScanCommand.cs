@@ -22,6 +22,12 @@ internal static class ScanCommand
     /// <summary>A Zeek file of at least twice this size is read in parallel parts.</summary>
     private const long SplitThreshold = 8L << 20;
 
+    /// <summary>
+    /// A large Zeek file alone is read in this many parts per core (each at least 8 MiB): the pipeline's lanes take them as
+    /// they finish, so a core slowed by other work reads fewer (measured in benchmarks/RESULTS.md).
+    /// </summary>
+    private const int PartsPerCore = 4;
+
     public static async Task<int> RunAsync(ScanOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var rules = options.LoadRules();
@@ -103,7 +109,8 @@ internal static class ScanCommand
     }
 
     /// <summary>
-    /// The sources of one input: a large uncompressed Zeek file is read in parallel parts (one per core; without a check
+    /// The sources of one input: a large uncompressed Zeek file is read in parallel parts (<see cref="PartsPerCore"/> per
+    /// core; without a check
     /// first when <paramref name="splits"/> collects the splits to check afterwards); anything else is one source that
     /// detects its format (and gzip) from its first bytes.
     /// </summary>
@@ -124,11 +131,11 @@ internal static class ScanCommand
                 IReadOnlyList<IFlowSource> parts;
                 if (splits is null)
                 {
-                    parts = ZeekConnLog.FileSources(path, Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
+                    parts = ZeekConnLog.FileSources(path, PartsPerCore * Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
                 }
                 else
                 {
-                    var split = ZeekConnLog.SplitFile(path, Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
+                    var split = ZeekConnLog.SplitFile(path, PartsPerCore * Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
                     splits.Add(split);
                     parts = split.Sources;
                     run.HoldDiagnostics = parts.Count > 1; // until the parts are known to have read the file as one

@@ -13,7 +13,9 @@ namespace PortMismatch.Detection;
 /// Sources are read in parallel (<see cref="DetectionPipelineOptions.MaxDegreeOfParallelism"/>), each into an aggregator
 /// of its own; when all are done the aggregators are merged and completed, so a batch run emits the same rows as one
 /// aggregator reading every source in turn. With windows, a window's rows are emitted by each source's aggregator when it
-/// closes there (one row per source for the same key), and the rest are merged at the end.
+/// closes there (one row per source for the same key), and the rest are merged at the end. Without windows, when there
+/// are more sources than the degree of parallelism, the sources share one aggregator per lane instead (a lane reads the
+/// next source when it finishes one), which gives the same rows: many parts of one file then balance the cores.
 /// </para>
 /// <para>
 /// The output is called from one thread at a time. Cancelling a run stops the sources; what was read is still aggregated
@@ -99,25 +101,53 @@ public sealed class DetectionPipeline : IDisposable
 
         try
         {
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.MaxDegreeOfParallelism ?? Environment.ProcessorCount };
-            using (StartIdleClock(workers))
+            var degree = Options.MaxDegreeOfParallelism ?? Environment.ProcessorCount;
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = degree };
+            List<MismatchAggregator> aggregators;
+            if (Options.Aggregation.Window is null && workers.Count > degree)
             {
-                await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, cancellationToken)).ConfigureAwait(false);
+                // Without windows a record's place in the order changes no row, so the sources share one aggregator per
+                // lane, and a lane that finishes a source takes the next: the parts of a split file then balance the cores
+                // (a core slowed by other work reads fewer parts) with no more aggregators to merge.
+                aggregators = [];
+                for (var i = 0; i < degree; i++)
+                {
+                    aggregators.Add(new MismatchAggregator(_evaluator, _rows, Options.Aggregation));
+                }
+
+                var next = -1;
+                await Parallel.ForEachAsync(aggregators, parallel, async (lane, _) =>
+                {
+                    int i;
+                    while ((i = Interlocked.Increment(ref next)) < workers.Count)
+                    {
+                        workers[i].Aggregator = lane;
+                        await ReadAsync(workers[i], run, cancellationToken).ConfigureAwait(false);
+                    }
+                }).ConfigureAwait(false);
+            }
+            else
+            {
+                aggregators = workers.ConvertAll(worker => worker.Aggregator);
+                using (StartIdleClock(workers))
+                {
+                    await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, cancellationToken)).ConfigureAwait(false);
+                }
             }
 
             // Merge and complete on this thread; the rows go through the same counted, locked path as the early ones.
-            if (workers.Count > 0)
+            if (aggregators.Count > 0)
             {
                 // The last merge and the completion make their rows on two threads when both sides are large.
-                var first = workers[0].Aggregator;
-                for (var i = 1; i < workers.Count - 1; i++)
+                var first = aggregators[0];
+                for (var i = 1; i < aggregators.Count - 1; i++)
                 {
-                    first.Merge(workers[i].Aggregator);
+                    first.Merge(aggregators[i]);
                 }
 
-                if (workers.Count > 1)
+                if (aggregators.Count > 1)
                 {
-                    first.MergeAndComplete(workers[^1].Aggregator, ParallelMergeFrom);
+                    first.MergeAndComplete(aggregators[^1], ParallelMergeFrom);
                 }
                 else
                 {
@@ -249,7 +279,8 @@ public sealed class DetectionPipeline : IDisposable
 
         public IFlowSource Source { get; } = source;
 
-        public MismatchAggregator Aggregator { get; } = aggregator;
+        /// <summary>Gets the aggregator the source is read into (a lane's, when sources share them).</summary>
+        public MismatchAggregator Aggregator { get; set; } = aggregator;
 
         public long Selected => Volatile.Read(ref _selected);
 

@@ -16,9 +16,10 @@ public sealed record DetectionPipelineOptions
     public AggregatorOptions Aggregation { get; init; } = AggregatorOptions.Default;
 
     /// <summary>
-    /// Gets how many sources are read at once (default: the processor count). Each source has an aggregator of its own;
-    /// their groups are merged at the end, so the rows are the same as with one. A live source (a socket) holds its slot
-    /// until cancelled: set this to at least the number of live sources.
+    /// Gets how many sources are read at once (default: the processor count). Each source has an aggregator of its own
+    /// (without windows, with more sources than this, each of this many lanes has one that its sources share); their
+    /// groups are merged at the end, so the rows are the same as with one. A live source (a socket) holds its slot until
+    /// cancelled: set this to at least the number of live sources.
     /// </summary>
     public int? MaxDegreeOfParallelism { get; init; }
 

@@ -34,6 +34,67 @@ public sealed class DetectionPipelineTests
     }
 
     [Fact]
+    public async Task A_slow_source_holds_only_its_lane_and_the_other_lane_reads_the_rest()
+    {
+        // Six sources, two lanes, no windows: the sources share the lanes' aggregators. The first source waits until the
+        // other five are read, which only happens if the second lane takes them one after another as it finishes each.
+        var parts = Enumerable.Range(0, 6).Select(i => PipelineTestData.Records(20261127 + i, 400)).ToList();
+        var (expected, _) = ReadInTurn(parts);
+        var othersDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var remaining = parts.Count - 1;
+        var sources = new List<IFlowSource>();
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var inner = PipelineTestData.Source($"part{i}", parts[i]);
+            var slow = i == 0;
+            sources.Add(FlowSource.Create(inner.Name, inner.Counters, async (sink, ct) =>
+            {
+                if (slow)
+                {
+                    await othersDone.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+                }
+
+                await inner.ReadAsync(sink, ct);
+                if (!slow && Interlocked.Decrement(ref remaining) == 0)
+                {
+                    othersDone.SetResult();
+                }
+            }));
+        }
+
+        var actual = new RowCollector();
+        using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { MaxDegreeOfParallelism = 2 }, actual);
+        var result = await pipeline.RunAsync(sources, TestContext.Current.CancellationToken);
+
+        Assert.Empty(result.Failures);
+        Assert.Equal(6, result.Counters.SourcesRead);
+        Assert.Equal(6 * 400L, result.Counters.Input.Read);
+        Assert.Equal(
+            PipelineTestData.Sorted(expected.Rows).Select(PipelineTestData.Describe),
+            PipelineTestData.Sorted(actual.Rows).Select(PipelineTestData.Describe));
+    }
+
+    [Fact]
+    public async Task With_windows_sources_beyond_the_lanes_keep_aggregators_of_their_own_so_none_is_late()
+    {
+        // Five sources over the same 500 seconds, one-minute windows, no lateness allowed. Each is in time order, so none
+        // of its records is late in an aggregator of its own; a shared aggregator would have seen later times first.
+        var parts = Enumerable.Range(0, 5).Select(i => PipelineTestData.Records(20261128 + i, 500)).ToList();
+        var options = new DetectionPipelineOptions
+        {
+            MaxDegreeOfParallelism = 2,
+            Aggregation = AggregatorOptions.Default with { Window = TimeSpan.FromMinutes(1), AllowedLateness = TimeSpan.Zero },
+        };
+        var actual = new RowCollector();
+        using var pipeline = new DetectionPipeline(options, actual);
+        var result = await pipeline.RunAsync(parts.Select((p, i) => PipelineTestData.Source($"part{i}", p)), TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, result.Counters.LateRecords);
+        Assert.Equal(result.Counters.RecordsSelected, actual.Rows.Sum(r => r.Count));
+        Assert.True(actual.Rows.Select(r => r.WindowStartMicroseconds).Distinct().Count() > 5, "the fixture must span several windows");
+    }
+
+    [Fact]
     public async Task Two_large_sources_merged_on_two_threads_give_one_aggregators_rows_and_count_every_removal()
     {
         // Over a thousand groups in each source: the last merge and the completion build rows on two threads and hand
