@@ -229,7 +229,7 @@ internal static class ZeekText
     public static NumberStatus TryParseCount(ReadOnlySpan<byte> line, int start, int end, out long value)
     {
         var length = end - start;
-        if ((uint)(length - 1) < 8 && (uint)start <= (uint)(line.Length - 8))
+        if ((uint)(length - 1) < 8 && start <= line.Length - 8)
         {
             if (TryParseDigits(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(line), start)), length, out var digits))
             {
@@ -282,7 +282,7 @@ internal static class ZeekText
     {
         if (Ssse3.IsSupported
             && (uint)(end - start - 7) <= 8
-            && (uint)start <= (uint)(line.Length - 16)
+            && start <= line.Length - 16
             && TryParseIPv4Block(ref Unsafe.Add(ref MemoryMarshal.GetReference(line), start), end - start, out var v4))
         {
             address = IPAddressValue.FromIPv4(v4);
