@@ -63,6 +63,98 @@ public sealed class ParserProperties
     }
 
     [Property(MaxTest = 20_000, Replay = Replay)]
+    public Property The_block_path_takes_every_colon_hex_IPv6_address_itself(ulong high, ulong low, byte zeroRun, byte style, byte after)
+    {
+        // Eight groups with a run of zero groups (often compressed to "::"), in either case and with or without leading
+        // zeros; the block path must read every one of them up to 32 characters, and give the core parser's value.
+        if (!System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            return true.Label("no 256-bit vectors: the block path is not used");
+        }
+
+        var groups = new ushort[8];
+        for (var g = 0; g < 8; g++)
+        {
+            groups[g] = (ushort)((g < 4 ? high : low) >> (16 * (3 - (g % 4))));
+        }
+
+        var runStart = zeroRun % 8;
+        var runLength = (zeroRun / 8) % (9 - runStart);
+        for (var g = runStart; g < runStart + runLength; g++)
+        {
+            groups[g] = 0;
+        }
+
+        string Group(ushort value) => (style % 3) switch
+        {
+            0 => value.ToString("x", System.Globalization.CultureInfo.InvariantCulture),
+            1 => value.ToString("X", System.Globalization.CultureInfo.InvariantCulture),
+            _ => value.ToString("x4", System.Globalization.CultureInfo.InvariantCulture),
+        };
+
+        var text = runLength >= 1 && style % 2 == 0
+            ? string.Join(':', groups[..runStart].Select(Group)) + "::" + string.Join(':', groups[(runStart + runLength)..].Select(Group))
+            : string.Join(':', groups.Select(Group));
+        var line = new byte[Math.Max(36, text.Length) + (after % 8)];
+        line.AsSpan().Fill((byte)"0.9\t:"[after % 5]);
+        Encoding.ASCII.GetBytes(text).CopyTo(line, 0);
+
+        var core = IPAddressValue.TryParse(line.AsSpan(0, text.Length), out var expected);
+        if (text.Length > 32)
+        {
+            // Longer than one block: the line path hands it to the general parser.
+            var parsed = ZeekText.TryParseAddress(line, 0, text.Length, out var address);
+            return (core && parsed && address == expected).Label($"'{text}': line path {parsed} {address}, core {core} {expected}");
+        }
+
+        var taken = ZeekText.TryParseIPv6Block(ref line[0], text.Length, out var h, out var l);
+        var bytes = new byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, h);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(8), l);
+        var ok = core && taken && IPAddressValue.FromBytes(bytes) == expected;
+        return ok.Label($"'{text}': block path {taken} {IPAddressValue.FromBytes(bytes)}, core {core} {expected}");
+    }
+
+    [Theory]
+    [InlineData("1::2:3:4:5:6:7:8")]
+    [InlineData("1:2:3:4:5:6:7::")]
+    [InlineData("::1:2:3:4:5:6:7")]
+    [InlineData("1:2:3:4:5:6:7:8::")]
+    [InlineData("1:2:3:4:5:6:7")]
+    [InlineData("1:2:3:4:5:6:7:8")]
+    [InlineData("1:2:3:4:5:6:7:8:9")]
+    [InlineData("12345::")]
+    [InlineData(":1::")]
+    [InlineData("::")]
+    [InlineData("FFFF:ffff:0:00:000:0000:aBcD:9")]
+    public void Group_counts_at_the_limits_read_as_the_core_parser_reads_them(string text)
+    {
+        var field = Encoding.ASCII.GetBytes(text);
+        var line = new byte[field.Length + 40];
+        field.CopyTo(line, 0);
+        line[field.Length] = (byte)'\t';
+        Assert.Equal(IPAddressValue.TryParse(field, out var core), ZeekText.TryParseAddress(line, 0, field.Length, out var address));
+        Assert.Equal(core, address);
+    }
+
+    private static Gen<string> ColonHexLike() =>
+        Gen.Choose(0, 12).SelectMany(n => Gen.ListOf(Gen.Elements("0", "1", "a", "F", "ff", "abc", "1234", "12345", "0000", ":", ":", "::", ":::", "g", "."), n))
+            .Select(parts => string.Concat(parts));
+
+    [Property(MaxTest = 50_000, Replay = Replay)]
+    public Property The_address_path_inside_a_line_reads_colon_hex_text_as_the_core_parser_does(byte after)
+        => Prop.ForAll(ColonHexLike().ToArbitrary(), text =>
+        {
+            var field = Encoding.ASCII.GetBytes(text);
+            var line = new byte[1 + field.Length + 36 + (after % 8)];
+            line.AsSpan().Fill((byte)"0.9\t:"[after % 5]);
+            field.CopyTo(line, 1);
+            var fast = ZeekText.TryParseAddress(line, 1, 1 + field.Length, out var a);
+            var core = IPAddressValue.TryParse(field, out var b);
+            return (fast == core && a == b).Label($"'{text}': line path {fast} {a}, core {core} {b}");
+        });
+
+    [Property(MaxTest = 20_000, Replay = Replay)]
     public Property Counts_parse_like_long_TryParse(NonNegativeInt n, bool big, byte junkAt)
     {
         var value = big ? (long)n.Get * 1_000_000_007L : n.Get;
