@@ -20,6 +20,8 @@ public sealed class GuardedLineTests
     [InlineData("::1\t2")]
     [InlineData("2001:db8::1\t443\tssl")]
     [InlineData("2001:db8:0:0:0:0:0:1")]
+    [InlineData("2001:db8:0:0:0:0:0:1\t443\ttcp\tssl\t1234")]
+    [InlineData("10.20.30.40\t443\ttcp\tssl\t1\t2\t3\t4\t5\t6\t7\t8\t9")]
     public void Fields_at_the_end_of_a_short_line_are_read_within_it(string text)
     {
         var bytes = Encoding.ASCII.GetBytes(text);
