@@ -60,19 +60,31 @@ public sealed partial class ZeekReaderState
         }
 
         if (!TryAddress(fields, schema.OrigH, "id.orig_h", out var source)
-            || !TryAddress(fields, schema.RespH, "id.resp_h", out var destination)
-            || !TryPort(fields, schema.OrigP, "id.orig_p", out var sourcePort)
-            || !TryPort(fields, schema.RespP, "id.resp_p", out var destinationPort))
+            || !TryAddress(fields, schema.RespH, "id.resp_h", out var destination))
+        {
+            return false;
+        }
+
+        // Both ports in one vector step when both are plain digits (the usual line); otherwise one by one, which also
+        // says what is wrong.
+        ushort? sourcePort;
+        ushort? destinationPort;
+        var (sourceStart, sourceEnd) = fields.Bounds(schema.OrigP);
+        var (destinationStart, destinationEnd) = fields.Bounds(schema.RespP);
+        if (ZeekText.TryParsePortPair(fields.Line, sourceStart, sourceEnd, destinationStart, destinationEnd, out var first, out var second))
+        {
+            sourcePort = first;
+            destinationPort = second;
+        }
+        else if (!TryPort(fields, schema.OrigP, "id.orig_p", out sourcePort) || !TryPort(fields, schema.RespP, "id.resp_p", out destinationPort))
         {
             return false;
         }
 
         long? bytes = null;
         long? packets = null;
-        if (!TryAddCount(fields, schema.OrigBytes, ref bytes)
-            || !TryAddCount(fields, schema.RespBytes, ref bytes)
-            || !TryAddCount(fields, schema.OrigPackets, ref packets)
-            || !TryAddCount(fields, schema.RespPackets, ref packets))
+        if (!TryAddCounts(fields, schema.OrigBytes, schema.RespBytes, ref bytes)
+            || !TryAddCounts(fields, schema.OrigPackets, schema.RespPackets, ref packets))
         {
             return false;
         }
@@ -160,6 +172,27 @@ public sealed partial class ZeekReaderState
             default:
                 return Reject(Reasons.BadPort, name, " is not a port number:", fields[column]);
         }
+    }
+
+    /// <summary>
+    /// The total of two count columns (orig and resp): both in one vector step when both are plain digits (the usual line),
+    /// otherwise one by one (<see cref="TryAddCount"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryAddCounts(in TsvFields fields, int column0, int column1, ref long? total)
+    {
+        if ((column0 != TsvSchema.NoColumn) & (column1 != TsvSchema.NoColumn))
+        {
+            var (start0, end0) = fields.Bounds(column0);
+            var (start1, end1) = fields.Bounds(column1);
+            if (ZeekText.TryParseDigitPair(fields.Line, start0, end0, start1, end1, out var value0, out var value1))
+            {
+                total = AddSaturating(total.GetValueOrDefault(), (long)value0 + value1);
+                return true;
+            }
+        }
+
+        return TryAddCount(fields, column0, ref total) && TryAddCount(fields, column1, ref total);
     }
 
     /// <summary>Adds a byte or packet count column to a total (a missing or unset column adds nothing; both unset leave null).</summary>

@@ -12,6 +12,8 @@ public sealed class GuardedLineTests
 {
     [Theory]
     [InlineData("1\t2")]
+    [InlineData("443\t53")]
+    [InlineData("12345678\t1\t87654321")]
     [InlineData("1234567")]
     [InlineData("12\t345")]
     [InlineData("1.2.3.4")]
@@ -28,9 +30,19 @@ public sealed class GuardedLineTests
         using var guarded = new GuardedBytes(bytes);
         var line = guarded.Span;
         var start = 0;
+        var previous = (Start: -1, End: -1);
         foreach (var field in text.Split('\t'))
         {
             var end = start + field.Length;
+            if (previous.Start >= 0 && ZeekText.TryParseDigitPair(line, previous.Start, previous.End, start, end, out var first, out var second))
+            {
+                Assert.Equal(NumberStatus.Ok, ZeekText.TryParseCount(bytes.AsSpan(previous.Start, previous.End - previous.Start), out var expectedFirst));
+                Assert.Equal(expectedFirst, first);
+                Assert.Equal(NumberStatus.Ok, ZeekText.TryParseCount(bytes.AsSpan(start, field.Length), out var expectedSecond));
+                Assert.Equal(expectedSecond, second);
+            }
+
+            previous = (start, end);
             var count = ZeekText.TryParseCount(line, start, end, out var value);
             Assert.Equal(ZeekText.TryParseCount(bytes.AsSpan(start, field.Length), out var expected), count);
             Assert.Equal(expected, value);

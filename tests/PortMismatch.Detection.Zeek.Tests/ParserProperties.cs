@@ -154,6 +154,39 @@ public sealed class ParserProperties
             return (fast == core && a == b).Label($"'{text}': line path {fast} {a}, core {core} {b}");
         });
 
+    [Property(MaxTest = 30_000, Replay = Replay)]
+    public Property Two_fields_in_one_vector_step_read_as_each_alone(NonNegativeInt a, NonNegativeInt b, byte digitsA, byte digitsB, byte junk, byte after)
+    {
+        // Fields of 1 to 10 digits (sometimes with a non-digit), a tab between, random bytes after: when the pair path
+        // answers, each value is the one-field parser's; it must answer for two plain fields of up to eight digits.
+        string Field(int n, byte digits, bool spoil)
+        {
+            var text = ((long)n % (long)Math.Pow(10, 1 + (digits % 10))).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(1 + (digits % 3), '0');
+            return spoil ? text.Insert(junk % (text.Length + 1), junk == 0 ? "x" : ((char)junk).ToString()) : text;
+        }
+
+        var first = Field(a.Get, digitsA, junk % 7 == 0);
+        var second = Field(b.Get, digitsB, junk % 7 == 1);
+        var text = first + "\t" + second;
+        var line = new byte[text.Length + (after % 12)];
+        line.AsSpan().Fill((byte)"0.9\t:"[after % 5]);
+        Encoding.Latin1.GetBytes(text).CopyTo(line, 0);
+        var start1 = first.Length + 1;
+
+        var taken = ZeekText.TryParseDigitPair(line, 0, first.Length, start1, text.Length, out var value0, out var value1);
+        var status0 = ZeekText.TryParseCount(line.AsSpan(0, first.Length), out var expected0);
+        var status1 = ZeekText.TryParseCount(line.AsSpan(start1, second.Length), out var expected1);
+        var plain = status0 == NumberStatus.Ok && status1 == NumberStatus.Ok && first.Length <= 8 && second.Length <= 8
+            && start1 + 8 <= line.Length && first.All(char.IsAsciiDigit) && second.All(char.IsAsciiDigit);
+        var ok = taken
+            ? status0 == NumberStatus.Ok && status1 == NumberStatus.Ok && value0 == expected0 && value1 == expected1
+            : !plain || !System.Runtime.Intrinsics.X86.Avx2.IsSupported;
+        var ports = ZeekText.TryParsePortPair(line, 0, first.Length, start1, text.Length, out var port0, out var port1);
+        ok &= ports ? taken && value0 <= ushort.MaxValue && value1 <= ushort.MaxValue && port0 == value0 && port1 == value1
+            : !taken || value0 > ushort.MaxValue || value1 > ushort.MaxValue;
+        return ok.Label($"'{first}' '{second}' + {line.Length - text.Length} bytes: pair {taken} {value0} {value1}, alone {status0} {expected0} {status1} {expected1}, ports {ports}");
+    }
+
     [Property(MaxTest = 20_000, Replay = Replay)]
     public Property Counts_parse_like_long_TryParse(NonNegativeInt n, bool big, byte junkAt)
     {

@@ -247,6 +247,55 @@ internal static class ZeekText
     public static NumberStatus TryParsePort(ReadOnlySpan<byte> line, int start, int end, out ushort port)
         => ToPort(TryParseCount(line, start, end, out var value), value, out port);
 
+    /// <summary>
+    /// Two ports, <c>line[start0..end0]</c> and <c>line[start1..end1]</c>, in one vector step (<see cref="TryParseDigitPair"/>)
+    /// when both are at most 65535; false says nothing about the fields: the caller parses them one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryParsePortPair(ReadOnlySpan<byte> line, int start0, int end0, int start1, int end1, out ushort port0, out ushort port1)
+    {
+        var ok = TryParseDigitPair(line, start0, end0, start1, end1, out var value0, out var value1) && (value0 | value1) <= ushort.MaxValue;
+        port0 = (ushort)value0;
+        port1 = (ushort)value1;
+        return ok;
+    }
+
+    /// <summary>
+    /// Two fields of plain digits, <c>line[start0..end0]</c> and <c>line[start1..end1]</c>, in one vector step: true only
+    /// when each is one to eight digits with eight bytes of the line readable from its start (the usual line); then the
+    /// values are those of <see cref="TryParseCount(ReadOnlySpan{byte}, int, int, out long)"/>. False says nothing about
+    /// the fields: the caller parses them one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryParseDigitPair(ReadOnlySpan<byte> line, int start0, int end0, int start1, int end1, out uint value0, out uint value1)
+    {
+        value0 = 0;
+        value1 = 0;
+        var length0 = end0 - start0;
+        var length1 = end1 - start1;
+        if (!Avx2.IsSupported || ((uint)(length0 - 1) >= 8) | ((uint)(length1 - 1) >= 8) | (start0 > line.Length - 8) | (start1 > line.Length - 8))
+        {
+            return false;
+        }
+
+        ref var at = ref MemoryMarshal.GetReference(line);
+        var words = Vector128.Create(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, start0)), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, start1)));
+
+        // Digits as 0-9, each field moved to the top of its 8-byte lane (the first digit highest; the zeros shifted in
+        // below read as leading zeros, the bytes past the field go out at the top), then pairs, fours and eights of them.
+        var digits = Avx2.ShiftLeftLogicalVariable((words.AsByte() - Vector128.Create((byte)'0')).AsUInt64(), Vector128.Create((ulong)(64 - (8 * length0)), (ulong)(64 - (8 * length1)))).AsByte();
+        if (!Vector128.LessThanOrEqualAll(digits, Vector128.Create((byte)9)))
+        {
+            return false;
+        }
+
+        var pairs = Ssse3.MultiplyAddAdjacent(digits, Vector128.Create((sbyte)10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
+        var fours = Sse2.MultiplyAddAdjacent(pairs, Vector128.Create((short)100, 1, 100, 1, 100, 1, 100, 1));
+        value0 = ((uint)fours.GetElement(0) * 10_000) + (uint)fours.GetElement(1);
+        value1 = ((uint)fours.GetElement(2) * 10_000) + (uint)fours.GetElement(3);
+        return true;
+    }
+
     /// <summary>Parses a port: decimal digits, at most 65535.</summary>
     public static NumberStatus TryParsePort(ReadOnlySpan<byte> text, out ushort port)
         => ToPort(TryParseCount(text, out var value), value, out port);
