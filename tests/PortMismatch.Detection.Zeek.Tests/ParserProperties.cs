@@ -223,6 +223,17 @@ public sealed class ParserProperties
     }
 
     [Property(MaxTest = 20_000, Replay = Replay)]
+    public Property The_ten_dot_six_path_takes_every_zeek_timestamp_itself(uint seconds, uint micros)
+    {
+        // Not only the same answer as the general parser (a fallback would give that too): the short path must read every
+        // ten-digit, six-decimal timestamp in range without handing it on.
+        var text = FormattableString.Invariant($"{1_000_000_000L + (seconds % 9_000_000_000L)}.{micros % 1_000_000:D6}");
+        var reference = long.Parse(text.Remove(10, 1), System.Globalization.CultureInfo.InvariantCulture);
+        var taken = ZeekText.TryParseTenDotSix(Encoding.ASCII.GetBytes(text), out var parsed);
+        return (taken == FlowTime.IsValid(reference) && (!taken || parsed == reference)).Label($"'{text}': {taken} {parsed}, expected {reference}");
+    }
+
+    [Property(MaxTest = 20_000, Replay = Replay)]
     public Property Zeek_timestamps_parse_like_seconds_and_micros(uint seconds, uint micros, byte junkAt, byte junk)
     {
         var text = FormattableString.Invariant($"{1_000_000_000L + (seconds % 9_000_000_000L)}.{micros % 1_000_000:D6}");
