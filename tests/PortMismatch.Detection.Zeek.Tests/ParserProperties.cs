@@ -31,17 +31,22 @@ public sealed class ParserProperties
 
     [Property(MaxTest = 50_000, Replay = Replay)]
     public Property The_address_path_inside_a_line_accepts_exactly_what_the_core_parser_accepts(byte after, bool quad)
-        => Prop.ForAll((quad ? DottedQuadLike() : AddressLike()).ToArbitrary(), text =>
-        {
-            // The block path reads 16 bytes from the field's start, past its end: what follows must not matter.
-            var field = Encoding.ASCII.GetBytes(text);
-            var line = new byte[1 + field.Length + (after % 20)];
-            line.AsSpan().Fill((byte)"0.9\t:"[after % 5]);
-            field.CopyTo(line, 1);
-            var fast = ZeekText.TryParseAddress(line, 1, 1 + field.Length, out var a);
-            var core = IPAddressValue.TryParse(field, out var b);
-            return (fast == core && a == b).Label($"'{text}' + {line.Length - field.Length - 1} bytes: line path {fast} {a}, core {core} {b}");
-        });
+        => Prop.ForAll((quad ? DottedQuadLike() : AddressLike()).ToArbitrary(), text => LinePathAgreesWithCore(text, after % 20, after));
+
+    /// <summary>
+    /// The line path reads <paramref name="text"/>, a field at offset 1 with <paramref name="trailing"/> filler bytes after
+    /// it, as the core parser reads the field alone. The block paths read past a field's end: what follows must not matter.
+    /// </summary>
+    private static Property LinePathAgreesWithCore(string text, int trailing, byte after)
+    {
+        var field = Encoding.ASCII.GetBytes(text);
+        var line = new byte[1 + field.Length + trailing];
+        line.AsSpan().Fill((byte)"0.9\t:"[after % 5]);
+        field.CopyTo(line, 1);
+        var fast = ZeekText.TryParseAddress(line, 1, 1 + field.Length, out var a);
+        var core = IPAddressValue.TryParse(field, out var b);
+        return (fast == core && a == b).Label($"'{text}' + {trailing} bytes: line path {fast} {a}, core {core} {b}");
+    }
 
     [Property(MaxTest = 20_000, Replay = Replay)]
     public Property The_block_path_takes_every_dotted_quad_itself(byte a, byte b, byte c, byte d, byte after)
@@ -143,16 +148,7 @@ public sealed class ParserProperties
 
     [Property(MaxTest = 50_000, Replay = Replay)]
     public Property The_address_path_inside_a_line_reads_colon_hex_text_as_the_core_parser_does(byte after)
-        => Prop.ForAll(ColonHexLike().ToArbitrary(), text =>
-        {
-            var field = Encoding.ASCII.GetBytes(text);
-            var line = new byte[1 + field.Length + 36 + (after % 8)];
-            line.AsSpan().Fill((byte)"0.9\t:"[after % 5]);
-            field.CopyTo(line, 1);
-            var fast = ZeekText.TryParseAddress(line, 1, 1 + field.Length, out var a);
-            var core = IPAddressValue.TryParse(field, out var b);
-            return (fast == core && a == b).Label($"'{text}': line path {fast} {a}, core {core} {b}");
-        });
+        => Prop.ForAll(ColonHexLike().ToArbitrary(), text => LinePathAgreesWithCore(text, 36 + (after % 8), after));
 
     [Property(MaxTest = 30_000, Replay = Replay)]
     public Property Two_fields_in_one_vector_step_read_as_each_alone(NonNegativeInt a, NonNegativeInt b, byte digitsA, byte digitsB, byte junk, byte after)
