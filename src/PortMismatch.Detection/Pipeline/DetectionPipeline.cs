@@ -116,10 +116,11 @@ public sealed class DetectionPipeline : IDisposable
                 }
 
                 var next = -1;
-                await Parallel.ForEachAsync(aggregators, parallel, async (lane, _) =>
+                await Parallel.ForEachAsync(aggregators, parallel, async (lane, laneToken) =>
                 {
+                    // The loop's token is cancelled when the other lane fails (an unexpected exception): take no more.
                     int i;
-                    while ((i = Interlocked.Increment(ref next)) < workers.Count)
+                    while (!laneToken.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < workers.Count)
                     {
                         workers[i].Aggregator = lane;
                         await ReadAsync(workers[i], run, cancellationToken).ConfigureAwait(false);

@@ -75,6 +75,43 @@ public sealed class DetectionPipelineTests
     }
 
     [Fact]
+    public async Task After_an_unexpected_failure_the_lanes_take_no_more_sources()
+    {
+        // Two lanes, eight sources. The first throws what is not an input error (a bug: the run fails); the second waits
+        // until then, and a while longer, so that the loop has seen the failure before it would take the next source.
+        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var read = 0;
+        var sources = new List<IFlowSource>
+        {
+            FlowSource.Create("bug", new InputCounters(), (_, _) =>
+            {
+                failed.SetResult();
+                throw new InvalidOperationException("a bug");
+            }),
+            FlowSource.Create("waits", new InputCounters(), async (_, ct) =>
+            {
+                await failed.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+                await Task.Delay(200, ct);
+            }),
+        };
+        for (var i = 0; i < 6; i++)
+        {
+            var inner = PipelineTestData.Source($"later{i}", PipelineTestData.Records(20261129 + i, 10));
+            sources.Add(FlowSource.Create(inner.Name, inner.Counters, async (sink, ct) =>
+            {
+                Interlocked.Increment(ref read);
+                await inner.ReadAsync(sink, ct);
+            }));
+        }
+
+        using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { MaxDegreeOfParallelism = 2 }, new RowCollector());
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.RunAsync(sources, TestContext.Current.CancellationToken));
+
+        Assert.Equal("a bug", error.Message);
+        Assert.Equal(0, Volatile.Read(ref read));
+    }
+
+    [Fact]
     public async Task With_windows_sources_beyond_the_lanes_keep_aggregators_of_their_own_so_none_is_late()
     {
         // Five sources over the same 500 seconds, one-minute windows, no lateness allowed. Each is in time order, so none
