@@ -81,12 +81,28 @@ public sealed class DetectionPipeline : IDisposable
     public async Task<DetectionResult> RunAsync(IEnumerable<IFlowSource> sources, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sources);
-        var workers = new List<Worker>();
+        var sourceList = new List<IFlowSource>();
         foreach (var source in sources)
         {
             ArgumentNullException.ThrowIfNull(source, nameof(sources));
-            workers.Add(new Worker(source, new MismatchAggregator(_evaluator, _rows, Options.Aggregation), Options.IdleWindowClose is not null));
+            sourceList.Add(source);
         }
+
+        // Without windows, more sources than the degree of parallelism share one aggregator per lane (below); each
+        // source's worker then starts with the first lane's and gets the lane's that reads it.
+        var degree = Options.MaxDegreeOfParallelism ?? Environment.ProcessorCount;
+        List<MismatchAggregator>? lanes = null;
+        if (Options.Aggregation.Window is null && sourceList.Count > degree)
+        {
+            lanes = [];
+            for (var i = 0; i < degree; i++)
+            {
+                lanes.Add(new MismatchAggregator(_evaluator, _rows, Options.Aggregation));
+            }
+        }
+
+        var workers = sourceList.ConvertAll(source => new Worker(
+            source, lanes?[0] ?? new MismatchAggregator(_evaluator, _rows, Options.Aggregation), Options.IdleWindowClose is not null));
 
         var run = new Run(workers, Options.AllowList.Count);
         lock (_lock)
@@ -101,20 +117,14 @@ public sealed class DetectionPipeline : IDisposable
 
         try
         {
-            var degree = Options.MaxDegreeOfParallelism ?? Environment.ProcessorCount;
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = degree };
             List<MismatchAggregator> aggregators;
-            if (Options.Aggregation.Window is null && workers.Count > degree)
+            if (lanes is not null)
             {
                 // Without windows a record's place in the order changes no row, so the sources share one aggregator per
                 // lane, and a lane that finishes a source takes the next: the parts of a split file then balance the cores
                 // (a core slowed by other work reads fewer parts) with no more aggregators to merge.
-                aggregators = [];
-                for (var i = 0; i < degree; i++)
-                {
-                    aggregators.Add(new MismatchAggregator(_evaluator, _rows, Options.Aggregation));
-                }
-
+                aggregators = lanes;
                 var next = -1;
                 await Parallel.ForEachAsync(aggregators, parallel, async (lane, laneToken) =>
                 {
