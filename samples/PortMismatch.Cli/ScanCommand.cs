@@ -9,7 +9,7 @@ namespace PortMismatch.Cli;
 
 /// <summary>
 /// <c>portmismatch scan</c>: the inputs are the sources of a <see cref="DetectionPipeline"/> (read in parallel, one per core;
-/// a large Zeek file is split into one part per core), which aggregates, merges and applies the allow-list; rows that still
+/// a large Zeek file is split into four parts per core), which aggregates, merges and applies the allow-list; rows that still
 /// share a key (partial rows, a window's rows of different inputs) are then combined, sorted and written.
 /// </summary>
 internal static class ScanCommand
@@ -110,9 +110,8 @@ internal static class ScanCommand
 
     /// <summary>
     /// The sources of one input: a large uncompressed Zeek file is read in parallel parts (<see cref="PartsPerCore"/> per
-    /// core; without a check
-    /// first when <paramref name="splits"/> collects the splits to check afterwards); anything else is one source that
-    /// detects its format (and gzip) from its first bytes.
+    /// core; without a check first when <paramref name="splits"/> collects the splits to check afterwards); anything else
+    /// is one source that detects its format (and gzip) from its first bytes.
     /// </summary>
     private static IEnumerable<IFlowSource> Sources(Input input, ScanOptions options, Run run, List<ZeekFileSplit>? splits)
     {

@@ -443,7 +443,7 @@ internal static class ZeekText
             }
 
             // Each character's value in its byte ('0'-'9': low nibble; letters: low nibble + 9), the group's digits then
-            // moved to the top bytes (the first digit highest after the byte swap) and their nibbles gathered.
+            // moved to the top bytes (the last digit in byte 3) and their nibbles gathered, the first digit highest.
             var word = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref text, first));
             var values = (word & 0x0F0F0F0Fu) + (9 * ((word >> 6) & 0x01010101u));
             values <<= 8 * (4 - digits);
