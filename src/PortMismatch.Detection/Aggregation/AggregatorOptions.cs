@@ -10,7 +10,7 @@ public sealed record AggregatorOptions
     public AppGrouping Grouping { get; init; } = AppGrouping.MismatchingValues;
 
     /// <summary>
-    /// Gets the most groups held at once, over all open windows (default 1,000,000, about 88 MB). When a new group would
+    /// Gets the most groups held at once, over all open windows (default 1,000,000, about 91 MB). When a new group would
     /// pass it, the oldest group is emitted early as a partial row (<see cref="MismatchRow.IsPartial"/>): no count is lost.
     /// </summary>
     public int MaxGroups { get; init; } = 1_000_000;

@@ -24,6 +24,7 @@ internal readonly record struct GroupKey(
     private static readonly ulong Seed1 = (ulong)Random.Shared.NextInt64() | 1;
     private static readonly ulong Seed2 = (ulong)Random.Shared.NextInt64() | 1;
     private static readonly ulong Seed3 = (ulong)Random.Shared.NextInt64() | 1;
+    private static readonly ulong Seed4 = (ulong)Random.Shared.NextInt64() | 1;
 
     /// <summary>
     /// A well-mixed 32-bit hash, seeded per process: full 64x64-bit products of the seeded key words, folded (the mixing
@@ -33,13 +34,18 @@ internal readonly record struct GroupKey(
     public uint Hash() => HashOf(SourceHigh, SourceLow, DestinationHigh, DestinationLow, App, Port, SourceKind, DestinationKind);
 
     /// <summary>The <see cref="Hash"/> of a key from its parts, for a caller that holds them in registers.</summary>
+    /// <remarks>
+    /// Each address word goes into a seeded product of its own before anything is combined: keys that differ only in
+    /// words that cancel out when combined unseeded (the high words of two IPv6 addresses, joined by XOR) would otherwise
+    /// collide whatever the seed, and a sender of spoofed flows could put any number of them in one probe sequence.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint HashOf(ulong sourceHigh, ulong sourceLow, ulong destinationHigh, ulong destinationLow, int app, ushort port, byte sourceKind, byte destinationKind)
     {
         var rest = (ulong)(uint)app | ((ulong)port << 32) | ((ulong)sourceKind << 48) | ((ulong)destinationKind << 56);
-        var addresses = Mix(sourceLow ^ Seed0, destinationLow ^ Seed1);
-        var others = Mix((sourceHigh ^ destinationHigh) ^ Seed2, rest ^ Seed3);
-        var h = Mix(addresses ^ Seed1, others ^ Seed0);
+        var low = Mix(sourceLow ^ Seed0, destinationLow ^ Seed1);
+        var high = Mix(sourceHigh ^ Seed2, destinationHigh ^ Seed3);
+        var h = Mix(low ^ rest, high ^ Seed4);
         return (uint)(h ^ (h >> 32));
     }
 
@@ -72,27 +78,32 @@ internal struct GroupStats
 /// Groups of one window. Entries are 64 bytes and live in an open-addressing table (linear probing); a tag byte per slot,
 /// in an array of its own, lets <see cref="Prefetch"/> find the slot a key most likely has from 16 tags at once, so that
 /// counting into a group touches one entry, one cache miss, started early. A ring of slot indices remembers creation
-/// order, so the oldest group can be emitted first when the aggregator reaches its bound. Removed entries become
-/// tombstones until the next rehash. At most 80 % of the slots are used, and the table never grows past what the group
-/// bound needs: at the bound a group costs at most (64 + 1) / 0.8 + 4 = 85.25 bytes.
+/// order, so the oldest group can be emitted first when the aggregator reaches its bound, and each slot knows its place
+/// in the ring. At most 80 % of the slots are used, and the table never grows past what the group bound needs: at the
+/// bound a group costs at most (64 + 1 + 4 + 4) / 0.8 = 91.25 bytes.
 /// </summary>
+/// <remarks>
+/// A removed group leaves no tombstone: the entries after it in its probe run move back into the gap (backward-shift
+/// deletion), so the table holds only live entries and empty slots. Past the group bound every new group first removes
+/// the oldest, and that must not cost a pass over the table: a removal costs the rest of its probe run (a few slots at
+/// 80 % load), and the table is rebuilt only when it grows.
+/// </remarks>
 internal sealed class GroupTable
 {
     private const byte Empty = 0;
     private const byte Live = 1;
-    private const byte Tombstone = 2;
 
     /// <summary>Tags past the last slot repeat the first ones, so that 16 tags can be read from any slot without wrapping.</summary>
     private const int TagPadding = 15;
 
     private readonly int _maxCapacity;
     private readonly uint _maxCount;
-    private unsafe Entry* _entries; // native, 64-byte aligned, zeroed (see Allocate); freed by Rehash and the finalizer
+    private unsafe Entry* _entries; // native, 64-byte aligned, zeroed (see Allocate); freed by Grow and the finalizer
     private int _capacity;
-    private byte[] _tags; // per slot its state (Empty, Tombstone) or, when live, TagOf(its hash); then TagPadding more (see SetTag)
-    private int[] _ring;
+    private byte[] _tags; // per slot Empty or, when live, TagOf(its hash); then TagPadding more (see SetTag)
+    private int[] _ring; // slots in creation order, from _ringHead, Count of them
+    private int[] _ringPlace; // per live slot, its index in _ring
     private int _ringHead;
-    private int _tombstones;
     private int _limit;
 
     public GroupTable(long windowStart, int maxGroups, uint maxCount)
@@ -109,6 +120,7 @@ internal sealed class GroupTable
         _capacity = capacity;
         _tags = new byte[capacity + TagPadding];
         _ring = new int[capacity];
+        _ringPlace = new int[capacity];
         _limit = LimitFor(capacity);
     }
 
@@ -133,6 +145,12 @@ internal sealed class GroupTable
     public int OpenIndex { get; set; }
 
     public int Count { get; private set; }
+
+    /// <summary>Gets how often the table was rebuilt (it grew); for the tests that bound the cost of a group past the bound.</summary>
+    internal int Rehashes { get; private set; }
+
+    /// <summary>Gets how many entries removals have moved back (see the remarks); for the same tests.</summary>
+    internal long EntriesShifted { get; private set; }
 
     /// <summary>
     /// Counts one record into its group if the group is at <paramref name="slot"/> (from <see cref="Prefetch"/>: any value
@@ -264,6 +282,20 @@ internal sealed class GroupTable
         return found;
     }
 
+    /// <summary>The sum over the groups of how far each is from its home slot (the probes a lookup takes, less one); for tests.</summary>
+    internal long ProbeDistanceTotal()
+    {
+        var total = 0L;
+        for (var i = 0; i < Count; i++)
+        {
+            var slot = _ring[RingIndex(i)];
+            var home = HomeOf(At(slot).Key.Hash(), _capacity);
+            total += slot >= home ? slot - home : slot + _capacity - home;
+        }
+
+        return total;
+    }
+
     /// <summary>Gets a group by age (0 = the oldest), below <see cref="Count"/>.</summary>
     public (GroupKey Key, GroupStats Stats) GroupAt(int i)
     {
@@ -278,12 +310,49 @@ internal sealed class GroupTable
         _ringHead = _ringHead + 1 == _ring.Length ? 0 : _ringHead + 1;
         ref var entry = ref At(slot);
         var result = (entry.Key, entry.Stats);
-        entry = default;
-        entry.State = Tombstone;
-        SetTag(slot, Tombstone);
-        _tombstones++;
         Count--;
+        Remove(slot);
         return result;
+    }
+
+    /// <summary>
+    /// Empties a slot without a tombstone: each later entry of the probe run that may live in the gap (its home slot is
+    /// not between the gap and itself) moves back into it, leaving a gap where it was, until an empty slot ends the run.
+    /// </summary>
+    private void Remove(int gap)
+    {
+        var capacity = _capacity;
+        var slot = gap;
+        while (true)
+        {
+            slot = slot + 1 == capacity ? 0 : slot + 1;
+            ref var entry = ref At(slot);
+            if (entry.State == Empty)
+            {
+                break;
+            }
+
+            var hash = entry.Key.Hash();
+            var home = HomeOf(hash, capacity);
+
+            // Whether home lies cyclically in (gap, slot]: then the entry's probe never passes the gap, and it stays.
+            var stays = gap <= slot ? gap < home && home <= slot : gap < home || home <= slot;
+            if (stays)
+            {
+                continue;
+            }
+
+            At(gap) = entry;
+            SetTag(gap, TagOf(hash));
+            var place = _ringPlace[slot];
+            _ring[place] = gap;
+            _ringPlace[gap] = place;
+            EntriesShifted++;
+            gap = slot;
+        }
+
+        At(gap) = default;
+        SetTag(gap, Empty);
     }
 
     /// <summary>Visits every group, oldest first.</summary>
@@ -304,13 +373,16 @@ internal sealed class GroupTable
         }
         Array.Clear(_tags);
         _ringHead = 0;
-        _tombstones = 0;
         Count = 0;
     }
 
     internal static int CapacityFor(int groups) => (int)Math.Min(Array.MaxLength, ((long)groups * 5 / 4) + 1);
 
     private static int LimitFor(int capacity) => (int)((long)capacity * 4 / 5);
+
+    /// <summary>The slot a hash's probe starts at: the high bits of the hash, scaled to the capacity.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int HomeOf(uint hash, int capacity) => (int)(((ulong)hash * (ulong)capacity) >> 32);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int RingIndex(int i)
@@ -330,7 +402,7 @@ internal sealed class GroupTable
     {
         var capacity = _capacity;
         var tag = Vector128.Create(TagOf(hash));
-        var start = (int)(((ulong)hash * (ulong)capacity) >> 32);
+        var start = HomeOf(hash, capacity);
         while (true)
         {
             // In range: start + 15 is below the tags' length. Bit i of each mask is slot start + i (modulo the capacity).
@@ -365,7 +437,7 @@ internal sealed class GroupTable
     /// cache line instead of straddling two, so a probe touches a line per slot and the prefetch of a slot brings all of it.
     /// Native, not a pinned array: a table that grows allocates twice its final size on the way, and on the pinned object
     /// heap that set off a blocking gen2 collection in the middle of a two-core 1M-line scan (both readers stopped,
-    /// about 1 ms, and a rehash of the merge target). Freed by <see cref="Rehash"/> (the old block, which nothing else
+    /// about 1 ms, and a rehash of the merge target). Freed by <see cref="Grow"/> (the old block, which nothing else
     /// refers to) and by the finalizer (the table is unreachable then).
     /// </summary>
     /// <remarks>
@@ -390,9 +462,9 @@ internal sealed class GroupTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe ref Entry At(int slot) => ref _entries[slot];
 
-    /// <summary>The tag of a live entry: the low byte of its hash (the slot comes from the high bits), above Tombstone.</summary>
+    /// <summary>The tag of a live entry: the low byte of its hash (the slot comes from the high bits), never Empty.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte TagOf(uint hash) => Math.Max((byte)hash, (byte)(Tombstone + 1));
+    private static byte TagOf(uint hash) => Math.Max((byte)hash, (byte)(Empty + 1));
 
     /// <summary>Sets a slot's tag and its copies past the last slot.</summary>
     private void SetTag(int slot, byte tag)
@@ -403,13 +475,12 @@ internal sealed class GroupTable
         }
     }
 
-    /// <summary>The slot of the key, or where to insert it (the first tombstone passed, else the empty slot that ended the probe).</summary>
+    /// <summary>The slot of the key, or where to insert it (the empty slot that ended the probe).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Find(in GroupKey key, uint hash, out bool found)
     {
         var capacity = _capacity;
-        var slot = (int)(((ulong)hash * (ulong)capacity) >> 32);
-        var insertAt = -1;
+        var slot = HomeOf(hash, capacity);
         while (true)
         {
             ref var entry = ref At(slot);
@@ -423,14 +494,10 @@ internal sealed class GroupTable
                     return slot;
                 }
             }
-            else if (entry.State == Empty)
+            else
             {
                 found = false;
-                return insertAt >= 0 ? insertAt : slot;
-            }
-            else if (insertAt < 0)
-            {
-                insertAt = slot;
+                return slot;
             }
 
             slot = slot + 1 == capacity ? 0 : slot + 1;
@@ -439,13 +506,11 @@ internal sealed class GroupTable
 
     private void Insert(int slot, in GroupKey key, uint hash, in GroupStats stats)
     {
-        if (At(slot).State == Tombstone)
+        // At the bound's capacity the aggregator never holds more groups than the limit (CapacityFor), so only a table
+        // that can still grow reaches it.
+        if (Count + 1 > _limit && _capacity < _maxCapacity)
         {
-            _tombstones--;
-        }
-        else if (Count + _tombstones + 1 > _limit)
-        {
-            Rehash();
+            Grow();
             slot = Find(key, hash, out _);
         }
 
@@ -454,16 +519,17 @@ internal sealed class GroupTable
         entry.SetStats(stats);
         entry.State = Live;
         SetTag(slot, TagOf(hash));
-        _ring[RingIndex(Count)] = slot;
+        var place = RingIndex(Count);
+        _ring[place] = slot;
+        _ringPlace[slot] = place;
         Count++;
     }
 
-    /// <summary>Grows (while below the bound's capacity) or just drops tombstones; keeps creation order.</summary>
-    private unsafe void Rehash()
+    /// <summary>Doubles the capacity (up to the bound's); keeps creation order.</summary>
+    private unsafe void Grow()
     {
-        var capacity = Count + 1 > LimitFor(_capacity) / 2 && _capacity < _maxCapacity
-            ? (int)Math.Min(_maxCapacity, (long)_capacity * 2)
-            : _capacity;
+        var capacity = (int)Math.Min(_maxCapacity, (long)_capacity * 2);
+        Rehashes++;
         var old = _entries;
         var oldRing = _ring;
         var oldHead = _ringHead;
@@ -472,8 +538,8 @@ internal sealed class GroupTable
         _capacity = capacity;
         _tags = new byte[capacity + TagPadding];
         _ring = new int[capacity];
+        _ringPlace = new int[capacity];
         _ringHead = 0;
-        _tombstones = 0;
         _limit = Math.Max(LimitFor(capacity), 1);
         Count = 0;
         for (var i = 0; i < count; i++)
@@ -486,6 +552,7 @@ internal sealed class GroupTable
             At(slot) = entry;
             SetTag(slot, TagOf(hash));
             _ring[i] = slot;
+            _ringPlace[slot] = i;
             Count++;
         }
 

@@ -91,6 +91,7 @@ public sealed class AggregatorTests
 
         var after = GC.GetTotalMemory(forceFullCollection: true) + aggregator.TableEntryBytes;
         var perGroup = (double)(after - before) / Groups;
+        TestContext.Current.TestOutputHelper?.WriteLine($"{perGroup:F2} bytes per group");
         Assert.Equal(Groups, aggregator.GroupCount);
         Assert.True(perGroup <= 96, $"{perGroup:F1} bytes per group");
         GC.KeepAlive(aggregator);
