@@ -35,7 +35,7 @@ internal static class CommandLine
           --quiet                                         no progress and no summary on standard error
 
         Options of listen: --ipfix <addr:port> and/or --syslog-udp <addr:port> (for example 0.0.0.0:4739, [::]:514),
-        --window (required), --idle-close <duration> (a window is also closed this long after its end by the wall clock,
+        --window (required), --idle-close <duration> (a window no record has reached for this long is closed anyway,
         default 1m, so that a quiet network still gets its rows), and --rules, --allow, --output, --out, --lateness, --group, --all-directions,
         --input-time-zone, --time-zone, --fail-on-findings, --quiet as for scan. Rows are written as they are emitted.
 

@@ -67,7 +67,7 @@ internal static class ListenCommand
             if (!options.Quiet)
             {
                 var on = string.Join(" and ", sources.Select(s => s.Name));
-                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"portmismatch: listening on {on}; rows are written as {options.Window} windows close (event time). Ctrl-C writes the open windows and stops.")).ConfigureAwait(false);
+                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"portmismatch: listening on {on}; rows are written as {options.Window} windows close (by event time, or after {options.IdleClose} without a record). Ctrl-C writes the open windows and stops.")).ConfigureAwait(false);
             }
 
             var result = await pipeline.RunAsync(sources, cancellationToken).ConfigureAwait(false);

@@ -62,6 +62,62 @@ public sealed class ListenTests : IDisposable
         Assert.Equal(expected, actual);
     }
 
+    [Fact]
+    public async Task A_replay_of_the_samples_at_a_bounded_rate_gives_the_rows_of_a_scan_with_no_late_row()
+    {
+        // The samples are from 2024. Sent over a couple of seconds, 10 ms apart, with a one-second idle close: windows are
+        // closed by the records' own times as in a scan, and the last ones by inactivity, never as if 2024 were long past.
+        var data = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data");
+        var ipfixFile = Path.Combine(data, "ipfix-export.ipfix");
+        var panosFile = Path.Combine(data, "panos-traffic.log");
+        var scanOut = Path.Combine(_temp, "scan.jsonl");
+        var (scanExit, _, _) = await Run(CancellationToken.None, "scan", ipfixFile, panosFile, "--window", "5m", "--output", "jsonl", "--out", scanOut, "--quiet");
+        Assert.Equal(0, scanExit);
+        var expected = File.ReadAllLines(scanOut);
+
+        var ipfixPort = LiveTestSupport.FreeUdpPort();
+        var syslogPort = LiveTestSupport.FreeUdpPort();
+        var listenOut = Path.Combine(_temp, "listen.jsonl");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var stderr = new StringWriter();
+        var listening = CommandLine.RunAsync(
+            ["listen", "--ipfix", $"127.0.0.1:{ipfixPort}", "--syslog-udp", $"127.0.0.1:{syslogPort}", "--window", "5m", "--idle-close", "1s", "--output", "jsonl", "--out", listenOut],
+            new StringWriter(),
+            stderr,
+            stop.Token);
+
+        var messages = LiveTestSupport.IpfixMessages(await File.ReadAllBytesAsync(ipfixFile, TestContext.Current.CancellationToken));
+        var lines = (await File.ReadAllLinesAsync(panosFile, TestContext.Current.CancellationToken)).Where(l => l.Length > 0).ToList();
+        using var sender = new UdpClient(AddressFamily.InterNetwork);
+        await LiveTestSupport.WaitUntilListening(stderr);
+        foreach (var message in messages)
+        {
+            await sender.SendAsync(message, new IPEndPoint(IPAddress.Loopback, ipfixPort), TestContext.Current.CancellationToken);
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        foreach (var line in lines)
+        {
+            await sender.SendAsync(Encoding.UTF8.GetBytes(line), new IPEndPoint(IPAddress.Loopback, syslogPort), TestContext.Current.CancellationToken);
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        // Give the collectors time to drain their sockets and the idle close (a second) time to write the last windows;
+        // what it has not written, the stop writes: the rows are the same either way.
+        await Task.Delay(2_000, TestContext.Current.CancellationToken);
+        await stop.CancelAsync();
+        var exit = await listening;
+
+        Assert.Equal(0, exit);
+        var summary = stderr.ToString();
+        Assert.Matches($@":{ipfixPort}: {messages.Count} datagrams, 0 dropped", summary);
+        Assert.Matches($@":{syslogPort}: {lines.Count} datagrams, 0 dropped", summary);
+        var actual = File.ReadAllLines(listenOut);
+        Assert.DoesNotContain(actual, line => line.Contains("\"late\":true", StringComparison.Ordinal) || line.Contains("\"partial\":true", StringComparison.Ordinal));
+        Assert.Equal(LiveTestSupport.Combine(expected), LiveTestSupport.Combine(actual));
+        Assert.Equal(expected.Length, actual.Length); // no key of a window split over rows
+    }
+
     [Theory]
     [InlineData("listen", "--window", "5m")]
     [InlineData("listen", "--ipfix", "127.0.0.1:4739")]

@@ -12,6 +12,7 @@ public sealed record AggregatorOptions
     /// <summary>
     /// Gets the most groups held at once, over all open windows (default 1,000,000, about 91 MB). When a new group would
     /// pass it, the oldest group is emitted early as a partial row (<see cref="MismatchRow.IsPartial"/>): no count is lost.
+    /// With windows it is the oldest group of the window farthest from event time that holds one.
     /// </summary>
     public int MaxGroups { get; init; } = 1_000_000;
 
@@ -32,10 +33,24 @@ public sealed record AggregatorOptions
 
     /// <summary>
     /// Gets how far event time may run past a window's end before the window is emitted (default zero). A record for a window
-    /// that was already emitted is a late record: it is emitted at once in a row of its own (<see cref="MismatchRow.IsLate"/>)
-    /// and counted in <see cref="MismatchAggregator.LateRecords"/>.
+    /// that was already emitted is a late record, counted in <see cref="MismatchAggregator.LateRecords"/>: it reopens that
+    /// window as a late table, whose rows (<see cref="MismatchRow.IsLate"/>) are emitted when the next window closes.
     /// </summary>
+    /// <remarks>
+    /// Event time is the latest record time, except that a record more than a window plus this lateness ahead of it moves
+    /// it only once a later record confirms the jump: one record with a wrong clock (the year 9999) cannot close the
+    /// windows that the other records are still filling.
+    /// </remarks>
     public TimeSpan AllowedLateness { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Gets the most windows open at once, late tables included (default 10,000; an open window without groups takes
+    /// about 1 KB). When a record would open one more, the open window farthest from event time is emitted early as
+    /// partial rows (<see cref="MismatchAggregator.WindowEvictions"/>); when the record's own window is the farthest, its
+    /// values become partial rows of their own. Records with wrong clocks, far ahead or far behind, thus lose their windows
+    /// before the windows around event time do. Only with <see cref="Window"/>.
+    /// </summary>
+    public int MaxOpenWindows { get; init; } = 10_000;
 
     /// <summary>The largest count one group holds before it is emitted as a partial row and starts again (tests lower it).</summary>
     internal uint MaxCountPerGroup { get; init; } = uint.MaxValue;
@@ -50,6 +65,11 @@ public sealed record AggregatorOptions
         if (MaxGroups < 1)
         {
             throw new ArgumentException($"MaxGroups is {MaxGroups}; it must be at least 1.", nameof(MaxGroups));
+        }
+
+        if (MaxOpenWindows < 1)
+        {
+            throw new ArgumentException($"MaxOpenWindows is {MaxOpenWindows}; it must be at least 1.", nameof(MaxOpenWindows));
         }
 
         if (MaxAppValues < 1)

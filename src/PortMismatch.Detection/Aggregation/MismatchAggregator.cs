@@ -25,13 +25,42 @@ public sealed class MismatchAggregator : IFlowRecordSink
 
     private static readonly ImmutableArray<Transport>[] TransportSets = CreateTransportSets();
 
+    /// <summary>The <see cref="_candidate"/> when there is none: no record's time is below every event time.</summary>
+    private const long NoCandidate = long.MinValue;
+
     private readonly MismatchEvaluator _evaluator;
     private readonly IMismatchRowSink _sink;
     private readonly AppInternTable _apps;
-    private readonly List<GroupTable> _open = [];
     private readonly long _window;
     private readonly long _lateness;
     private readonly int _maxGroups;
+    private readonly int _maxWindows;
+
+    /// <summary>
+    /// How far past event time a record may be and still move it alone: the window plus the lateness (unbounded without
+    /// windows, where event time closes nothing). A record further ahead becomes the <see cref="_candidate"/>.
+    /// </summary>
+    private readonly ulong _maxStep;
+
+    // Windows: each open window's table by its start; the starts in order (the first closes first); the starts of those
+    // that hold a group (the group bound evicts from the one farthest from event time); every open table by its
+    // OpenIndex, which is how a queued count names its table (so indices stay put while a table is open).
+    private readonly Dictionary<long, GroupTable> _windows = [];
+    private readonly SortedSet<long> _starts = [];
+    private readonly SortedSet<long> _filled = [];
+    private GroupTable?[] _tables = new GroupTable?[4];
+    private readonly Stack<int> _freeIndices = new();
+    private int _nextIndex;
+    private GroupTable? _lastTable; // with windows: the table the previous record reached, and its start
+    private long _lastStart;
+    private GroupTable? _ownLateRow;    // markers: the value becomes a row of its own, late or partial
+    private GroupTable? _ownPartialRow;
+
+    /// <summary>
+    /// A record time further than <see cref="_maxStep"/> past event time that no later record has confirmed yet (the
+    /// smallest such time), or <see cref="NoCandidate"/>.
+    /// </summary>
+    private long _candidate = NoCandidate;
     private readonly bool _allValues;
     private readonly Pending[] _pending = new Pending[PipelineDepth];
     private int _pendingHead;
@@ -68,6 +97,8 @@ public sealed class MismatchAggregator : IFlowRecordSink
         _window = (options.Window?.Ticks ?? 0) / TimeSpan.TicksPerMicrosecond;
         _lateness = options.AllowedLateness.Ticks / TimeSpan.TicksPerMicrosecond;
         _maxGroups = options.MaxGroups;
+        _maxWindows = options.MaxOpenWindows;
+        _maxStep = _window == 0 ? ulong.MaxValue : (ulong)SaturatingAdd(_window, _lateness);
         _allValues = options.Grouping == AppGrouping.AllValues;
         _appIdsByName = new ShortAppId[evaluator.NameCount];
     }
@@ -126,8 +157,24 @@ public sealed class MismatchAggregator : IFlowRecordSink
     /// <summary>Gets how often the app-value table was full and every group was emitted early to start it again.</summary>
     public long AppTableFlushes { get; private set; }
 
-    /// <summary>Gets the number of selected records that arrived after their window was emitted (each value emitted at once in a late row).</summary>
+    /// <summary>
+    /// Gets the number of selected records that arrived after their window was emitted. They are counted into a late table
+    /// for that window, whose rows (<see cref="MismatchRow.IsLate"/>) are emitted when the next window closes.
+    /// </summary>
     public long LateRecords { get; private set; }
+
+    /// <summary>Gets the number of windows open now (with <see cref="AggregatorOptions.Window"/>; late tables included).</summary>
+    public int OpenWindowCount => _window == 0 ? 0 : _windows.Count;
+
+    /// <summary>Gets how often a window was emitted early (partial rows) to stay within <see cref="AggregatorOptions.MaxOpenWindows"/>.</summary>
+    public long WindowEvictions { get; private set; }
+
+    /// <summary>
+    /// Gets the number of records whose time was too far past event time to move it alone (more than the window plus the
+    /// lateness): each waited for a later record to confirm it. A record no later one confirms (a clock years ahead, a
+    /// forged time) never moves event time, so it cannot make the other records late.
+    /// </summary>
+    public long EventTimeJumpsHeld { get; private set; }
 
     /// <summary>Gets the native memory the open and spare group tables' entries take (see <c>GroupTable.Allocate</c>).</summary>
     internal long TableEntryBytes
@@ -135,16 +182,25 @@ public sealed class MismatchAggregator : IFlowRecordSink
         get
         {
             var bytes = _spare?.EntryBytes ?? 0;
-            foreach (var table in _open)
+            foreach (var table in _tables)
             {
-                bytes += table.EntryBytes;
+                bytes += table?.EntryBytes ?? 0;
             }
 
             return bytes;
         }
     }
 
-    /// <summary>Gets the latest event time seen (Unix microseconds), or <see cref="long.MinValue"/> before the first record.</summary>
+    /// <summary>
+    /// Gets or sets the processing time (any unit that grows; the pipeline uses milliseconds) that is stamped on a window's
+    /// table when a record reaches it, for <see cref="CloseIdleWindows"/>. A clock sets it now and then: records read no clock.
+    /// </summary>
+    internal long ProcessingTime { get; set; }
+
+    /// <summary>
+    /// Gets the event time (Unix microseconds): the latest record time, except that a record more than the window plus the
+    /// lateness ahead of it moves it only once a later record confirms the jump. <see cref="long.MinValue"/> before that.
+    /// </summary>
     public long Watermark => _watermark;
 
     /// <summary>Evaluates a record and counts it into its groups when it is selected.</summary>
@@ -156,10 +212,18 @@ public sealed class MismatchAggregator : IFlowRecordSink
         var time = record.TimestampMicroseconds;
         if (time > _watermark)
         {
-            _watermark = time;
-            if (time >= _nextClose)
+            // Exact: time is above the watermark, so the difference fits in 64 unsigned bits.
+            if ((ulong)(time - _watermark) <= _maxStep)
             {
-                Advance(time);
+                _watermark = time;
+                if (time >= _nextClose)
+                {
+                    Advance(time);
+                }
+            }
+            else
+            {
+                Jump(time);
             }
         }
 
@@ -196,27 +260,24 @@ public sealed class MismatchAggregator : IFlowRecordSink
 
         var table = TableFor(record.TimestampMicroseconds);
         ValuesCounted++;
-        if (table.WindowStart == LateWindow)
+        if (table.WindowStart == OwnRowWindow)
         {
-            EmitLate(record, value, port, transport, rule);
-        }
-        else
-        {
-            ref var known = ref _appIdsByName[nameId];
-            if (known.Raw0 == raw0 && known.Raw1 == raw1 && known.Length == value.Length)
-            {
-                Enqueue(table, record, known.AppId, port, transport, rule);
-            }
-            else
-            {
-                CountNewSpelling(table, record, value, port, transport, rule, ref known, raw0, raw1);
-            }
-
-            RecordsSelected++; // CountSelected, without its test for the late marker
+            EmitOwnRow(table, record, value, port, transport, rule);
+            RecordsSelected++;
             return true;
         }
 
-        CountSelected(table);
+        ref var known = ref _appIdsByName[nameId];
+        if (known.Raw0 == raw0 && known.Raw1 == raw1 && known.Length == value.Length)
+        {
+            Enqueue(table, record, known.AppId, port, transport, rule);
+        }
+        else
+        {
+            CountNewSpelling(table, record, value, port, transport, rule, ref known, raw0, raw1);
+        }
+
+        RecordsSelected++;
         return true;
     }
 
@@ -258,7 +319,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
                 Count(table, record, value, port, transport, rule);
             }
 
-            CountSelected(table);
+            RecordsSelected++;
             return true;
         }
 
@@ -277,17 +338,8 @@ public sealed class MismatchAggregator : IFlowRecordSink
             return false;
         }
 
-        CountSelected(target);
-        return true;
-    }
-
-    private void CountSelected(GroupTable table)
-    {
         RecordsSelected++;
-        if (ReferenceEquals(table, _lateMarker))
-        {
-            LateRecords++;
-        }
+        return true;
     }
 
     /// <summary>Adds a record pushed by a reader (the same as <see cref="Add(in FlowRecord)"/>).</summary>
@@ -320,7 +372,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         // of this app table (when it is full) renumbers the apps and empties the map.
         var appIds = new int[other._apps.Count];
         var flushes = AppTableFlushes;
-        foreach (var table in other._open)
+        foreach (var table in other.OpenTablesInOrder())
         {
             foreach (var (key, stats) in table.Groups())
             {
@@ -338,19 +390,27 @@ public sealed class MismatchAggregator : IFlowRecordSink
                 }
 
                 var mine = key with { App = appId };
-                var target = _window == 0 ? TableFor(0) : OpenTable(table.WindowStart);
+                var target = _window == 0 ? OnlyTable() : WindowTable(table.WindowStart, table.IsLate);
+                if (target is null)
+                {
+                    // No room for its window (the farthest from event time, at the window bound): a partial row now.
+                    Emit(table.WindowStart, mine, stats, partial: true, late: table.IsLate);
+                    _earlyEmissions++;
+                    continue;
+                }
+
                 switch (target.Merge(mine, stats, _groupCount < _maxGroups, out var full))
                 {
                     case GroupTable.AddResult.Created:
-                        _groupCount++;
+                        GroupCreated(target);
                         break;
                     case GroupTable.AddResult.NoRoom:
                         EvictOldest();
                         _ = target.Merge(mine, stats, true, out _);
-                        _groupCount++;
+                        GroupCreated(target);
                         break;
                     case GroupTable.AddResult.Saturated:
-                        Emit(target.WindowStart, mine, full, partial: true);
+                        Emit(target.WindowStart, mine, full, partial: true, late: target.IsLate);
                         _earlyEmissions++;
                         break;
                 }
@@ -376,7 +436,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         Drain();
         other.Drain();
         if (ReferenceEquals(other, this) || !ReferenceEquals(other.Rules, Rules) || other.Options != Options || _window != 0
-            || _open.Count != 1 || other._open.Count != 1 || _open[0].Count < parallelFrom || other._open[0].Count < parallelFrom
+            || _onlyTable is null || other._onlyTable is null || _onlyTable.Count < parallelFrom || other._onlyTable.Count < parallelFrom
             || (long)_groupCount + other._groupCount > _maxGroups
             || (ulong)ValuesCounted + (ulong)other.ValuesCounted > Options.MaxCountPerGroup)
         {
@@ -385,8 +445,8 @@ public sealed class MismatchAggregator : IFlowRecordSink
             return;
         }
 
-        var mine = _open[0];
-        var theirs = other._open[0];
+        var mine = _onlyTable!;
+        var theirs = other._onlyTable!;
 
         // The app ids of each table in the other's (-1: not there), found before the threads start: lookups only.
         var toTheirs = new int[_apps.Count];
@@ -448,8 +508,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         theirs.Clear();
         TakeOver(other);
         _groupCount = merged.Length + added.Count(row => row is not null);
-        _open.RemoveAt(0);
-        NumberOpenTables();
+        Unregister(mine);
         _rowsEmitted += _groupCount;
         if (_sink is IMismatchRowBatchSink batch)
         {
@@ -477,8 +536,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
     /// <summary>The end of a merge: the other is left empty, its counters added to these, event time the later of both.</summary>
     private void TakeOver(MismatchAggregator other)
     {
-        other._open.Clear();
-        other.NumberOpenTables();
+        other.ForgetTables();
         other._groupCount = 0;
         other._apps.Clear();
         other.ForgetAppIds();
@@ -489,15 +547,23 @@ public sealed class MismatchAggregator : IFlowRecordSink
         _earlyEmissions += other._earlyEmissions;
         AppTableFlushes += other.AppTableFlushes;
         LateRecords += other.LateRecords;
+        WindowEvictions += other.WindowEvictions;
+        EventTimeJumpsHeld += other.EventTimeJumpsHeld;
         other.RecordsAdded = other.RecordsSelected = other.ValuesCounted = other._rowsEmitted = 0;
-        other._earlyEmissions = other.AppTableFlushes = other.LateRecords = 0;
+        other._earlyEmissions = other.AppTableFlushes = other.LateRecords = other.WindowEvictions = other.EventTimeJumpsHeld = 0;
+        if (other._candidate != NoCandidate && (_candidate == NoCandidate || other._candidate < _candidate))
+        {
+            _candidate = other._candidate; // the smaller unconfirmed jump of the two
+        }
+
+        other._candidate = NoCandidate;
         Advance(Math.Max(_watermark, other._watermark));
     }
 
     /// <summary>
     /// Moves event time forward without a record, closing (emitting) the windows whose end plus the allowed lateness it
-    /// passes. A live source on a quiet network calls this from a clock so that its windows still close; a record that
-    /// arrives later for a closed window is a late row, as always. Earlier times are ignored.
+    /// passes; the caller is trusted (no confirmation, as a record far ahead needs). A record that arrives later for a
+    /// closed window is late, as always. Earlier times are ignored.
     /// </summary>
     /// <param name="eventTimeMicroseconds">The event time reached (Unix microseconds).</param>
     public void AdvanceTo(long eventTimeMicroseconds)
@@ -508,13 +574,47 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
     }
 
+    /// <summary>
+    /// Closes (emits) every window, late tables included, that no record has reached since <see cref="ProcessingTime"/>
+    /// was <paramref name="lastActiveBefore"/> or earlier: a quiet source still gets its rows, whatever its records' times.
+    /// A record that arrives later for such a window opens it again; its rows add to the earlier ones. Event time is not changed.
+    /// </summary>
+    /// <param name="lastActiveBefore">The processing time before which a window's last record must have arrived.</param>
+    /// <returns>The number of windows closed.</returns>
+    internal int CloseIdleWindows(long lastActiveBefore)
+    {
+        if (_window == 0 || _windows.Count == 0)
+        {
+            return 0;
+        }
+
+        Drain();
+        var closed = 0;
+        for (var i = 0; i < _tables.Length; i++)
+        {
+            if (_tables[i] is { } table && table.LastActive < lastActiveBefore)
+            {
+                Close(table, partial: false);
+                closed++;
+            }
+        }
+
+        // _nextClose may now be earlier than the first open window's close: the next Advance finds that out, no harm.
+        return closed;
+    }
+
     /// <summary>Emits every group that is still open (end of input), oldest window first. The aggregator can be used again.</summary>
     public void Complete()
     {
         Drain();
-        while (_open.Count > 0)
+        if (_onlyTable is { } only)
         {
-            CloseOldestWindow();
+            Close(only, partial: false);
+        }
+
+        while (_starts.Count > 0)
+        {
+            Close(_windows[_starts.Min], partial: false);
         }
 
         _apps.Clear();
@@ -526,9 +626,9 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private void Count(GroupTable table, in FlowRecord record, ReadOnlySpan<byte> value, int port, Transport transport, int rule)
     {
         ValuesCounted++;
-        if (table.WindowStart == LateWindow)
+        if (table.WindowStart == OwnRowWindow)
         {
-            EmitLate(record, value, port, transport, rule);
+            EmitOwnRow(table, record, value, port, transport, rule);
             return;
         }
 
@@ -550,8 +650,6 @@ public sealed class MismatchAggregator : IFlowRecordSink
                 EmitLate(record, value, port, transport, rule, late: false);
                 return;
             }
-
-            table = TableFor(record.TimestampMicroseconds);
         }
         else
         {
@@ -606,7 +704,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         ref var pending = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pending), _pendingHead);
         _pendingHead = (_pendingHead + 1) & (PipelineDepth - 1);
         _pendingCount--;
-        var table = _onlyTable ?? _open[pending.Table];
+        var table = _onlyTable ?? _tables[pending.Table]!;
         if (!table.TryCount(pending.Key, pending.Slot, pending.Time, pending.Rule, pending.Transport))
         {
             ApplyNewOrFull(table, pending);
@@ -624,23 +722,23 @@ public sealed class MismatchAggregator : IFlowRecordSink
         switch (table.Add(pending.Key, hash, pending.Time, pending.Rule, pending.Transport, _groupCount < _maxGroups, out var full))
         {
             case GroupTable.AddResult.Created:
-                _groupCount++;
+                GroupCreated(table);
                 break;
             case GroupTable.AddResult.NoRoom:
                 EvictOldest();
                 _ = table.Add(pending.Key, hash, pending.Time, pending.Rule, pending.Transport, true, out _);
-                _groupCount++;
+                GroupCreated(table);
                 break;
             case GroupTable.AddResult.Saturated:
-                Emit(table.WindowStart, pending.Key, full, partial: true);
+                Emit(table.WindowStart, pending.Key, full, partial: true, late: table.IsLate);
                 _earlyEmissions++;
                 break;
         }
     }
 
     /// <summary>
-    /// A count waiting for its group's slot to arrive in cache. The table is named by its index in <see cref="_open"/>
-    /// (no object reference, so queuing a count needs no GC write barrier): the queue is drained before that list changes.
+    /// A count waiting for its group's slot to arrive in cache. The table is named by its index in <see cref="_tables"/>
+    /// (no object reference, so queuing a count needs no GC write barrier): the queue is drained before a table leaves it.
     /// </summary>
     private struct Pending
     {
@@ -655,11 +753,10 @@ public sealed class MismatchAggregator : IFlowRecordSink
     /// <summary>The id in the app table of one spelling of a rule-set app name, with that spelling's key words.</summary>
     private readonly record struct ShortAppId(ulong Raw0, ulong Raw1, int Length, int AppId);
 
-    private const long LateWindow = long.MinValue + 1;
+    /// <summary>The <see cref="GroupTable.WindowStart"/> of the markers that send a value to a row of its own.</summary>
+    private const long OwnRowWindow = long.MinValue + 1;
 
-    private GroupTable? _lateMarker;
-
-    /// <summary>The table for a record's time: the single table, its open window, or a marker for "late".</summary>
+    /// <summary>The table for a record's time: the single table, its window's (open, or late), or a marker (no room).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private GroupTable TableFor(long time) => _onlyTable ?? TableForWindow(time);
 
@@ -669,68 +766,260 @@ public sealed class MismatchAggregator : IFlowRecordSink
     {
         if (_window == 0)
         {
-            if (_open.Count == 0)
+            return OnlyTable();
+        }
+
+        // Most records fall in the window of the one before: no division, no lookup. Exact: when time is below the
+        // start the difference wraps to a value above any window.
+        if (_lastTable is { } last && (ulong)(time - _lastStart) < (ulong)_window)
+        {
+            last.LastActive = ProcessingTime;
+            if (last.IsLate)
             {
-                Drain();
-                _open.Add(RentTable(long.MinValue));
-                NumberOpenTables();
+                LateRecords++;
             }
 
-            return _open[0];
+            return last;
         }
 
-        var start = FloorToWindow(time);
-        if (start + _window + _lateness <= _watermark && !IsOpen(start))
-        {
-            return _lateMarker ??= new GroupTable(LateWindow, 1, 1);
-        }
-
-        return OpenTable(start);
+        return FindWindow(time);
     }
 
-    private GroupTable OpenTable(long start)
+    /// <summary>The table of a record's window: open, opened (late if event time has closed it), or a marker when there is no room.</summary>
+    private GroupTable FindWindow(long time)
     {
-        var index = 0;
-        while (index < _open.Count && _open[index].WindowStart < start)
+        var start = FloorToWindow(time);
+        if (!_windows.TryGetValue(start, out var table))
         {
-            index++;
+            var late = CloseTime(start) <= _watermark;
+            if (OpenWindow(start, late) is not { } opened)
+            {
+                if (late)
+                {
+                    LateRecords++;
+                    return _ownLateRow ??= new GroupTable(OwnRowWindow, 1, 1) { IsLate = true };
+                }
+
+                return _ownPartialRow ??= new GroupTable(OwnRowWindow, 1, 1);
+            }
+
+            table = opened;
         }
 
-        if (index < _open.Count && _open[index].WindowStart == start)
+        table.LastActive = ProcessingTime;
+        if (table.IsLate)
         {
-            return _open[index];
+            LateRecords++;
         }
 
-        var table = RentTable(start);
-        Drain();
-        _open.Insert(index, table);
-        NumberOpenTables();
-        _nextClose = Math.Min(_nextClose, CloseTime(start));
+        _lastTable = table;
+        _lastStart = start;
         return table;
     }
 
-    /// <summary>Tells each open table its index, by which queued counts name it (the queue is empty when this runs).</summary>
-    private void NumberOpenTables()
+    /// <summary>The one table without windows, made when the first record needs it.</summary>
+    private GroupTable OnlyTable()
     {
-        for (var i = 0; i < _open.Count; i++)
+        if (_onlyTable is null)
         {
-            _open[i].OpenIndex = i;
+            var table = RentTable(long.MinValue);
+            Register(table);
+            _onlyTable = table;
         }
 
-        _onlyTable = _window == 0 && _open.Count == 1 ? _open[0] : null;
+        return _onlyTable;
     }
 
-    private bool IsOpen(long start)
+    /// <summary>The table of a window, for a merge: open, or opened (late if either side had closed it); null when there is no room.</summary>
+    private GroupTable? WindowTable(long start, bool late)
+        => _windows.TryGetValue(start, out var table) ? table : OpenWindow(start, late || CloseTime(start) <= _watermark);
+
+    /// <summary>
+    /// Opens a window (a late table when <paramref name="late"/>: a window event time has closed, which late records reopen
+    /// and the next close emits again). At <see cref="AggregatorOptions.MaxOpenWindows"/> the window farthest from event
+    /// time is emitted early to make room, unless it is this one: then null, and its records become rows of their own.
+    /// </summary>
+    private GroupTable? OpenWindow(long start, bool late)
     {
-        foreach (var table in _open)
+        if (_windows.Count >= _maxWindows && !MakeRoomForWindow(start))
         {
-            if (table.WindowStart == start)
+            return null;
+        }
+
+        var table = RentTable(start);
+        table.IsLate = late;
+        table.LastActive = ProcessingTime;
+        Register(table);
+        _windows.Add(start, table);
+        _starts.Add(start);
+        if (!late && CloseTime(start) < _nextClose)
+        {
+            _nextClose = CloseTime(start);
+        }
+
+        return table;
+    }
+
+    /// <summary>
+    /// Emits the open window farthest from event time as partial rows, when the new window at <paramref name="start"/> is
+    /// nearer. Records far ahead of event time (a forged or broken clock) or far behind it open the farthest windows, so
+    /// those go first, and the windows that ordinary traffic fills, around event time, stay; among ordinary windows the
+    /// farthest is the oldest, the next to close anyway.
+    /// </summary>
+    private bool MakeRoomForWindow(long start)
+    {
+        var farthest = Farthest(_starts);
+        if (Distance(start) >= Distance(farthest))
+        {
+            return false;
+        }
+
+        var table = _windows[farthest];
+        WindowEvictions++;
+        Close(table, partial: true);
+        return true;
+    }
+
+    /// <summary>Of a set of window starts, the one farthest from event time (or, before there is one, from the jump waiting).</summary>
+    private long Farthest(SortedSet<long> starts)
+    {
+        var min = starts.Min;
+        var max = starts.Max;
+        return Distance(min) >= Distance(max) ? min : max;
+    }
+
+    private ulong Distance(long start)
+    {
+        var now = _watermark != long.MinValue ? _watermark : _candidate != NoCandidate ? _candidate : 0;
+        return start >= now ? (ulong)(start - now) : (ulong)(now - start);
+    }
+
+    /// <summary>Gives a table an index by which queued counts name it, kept while it is open.</summary>
+    private void Register(GroupTable table)
+    {
+        int index;
+        if (_freeIndices.Count > 0)
+        {
+            index = _freeIndices.Pop();
+        }
+        else
+        {
+            index = _nextIndex++;
+            if (index == _tables.Length)
             {
-                return true;
+                Array.Resize(ref _tables, _tables.Length * 2);
             }
         }
 
-        return false;
+        _tables[index] = table;
+        table.OpenIndex = index;
+    }
+
+    /// <summary>Removes a table from every index (no count may be queued for it: drain first).</summary>
+    private void Unregister(GroupTable table)
+    {
+        _tables[table.OpenIndex] = null;
+        _freeIndices.Push(table.OpenIndex);
+        if (ReferenceEquals(table, _onlyTable))
+        {
+            _onlyTable = null;
+            return;
+        }
+
+        _windows.Remove(table.WindowStart);
+        _starts.Remove(table.WindowStart);
+        _filled.Remove(table.WindowStart);
+        if (ReferenceEquals(table, _lastTable))
+        {
+            _lastTable = null;
+        }
+    }
+
+    /// <summary>Drops every table (their groups were moved or emitted): a merged aggregator starts empty.</summary>
+    private void ForgetTables()
+    {
+        _windows.Clear();
+        _starts.Clear();
+        _filled.Clear();
+        Array.Clear(_tables);
+        _freeIndices.Clear();
+        _nextIndex = 0;
+        _onlyTable = null;
+        _lastTable = null;
+        _nextClose = long.MaxValue;
+    }
+
+    /// <summary>The tables open now, oldest window first.</summary>
+    private List<GroupTable> OpenTablesInOrder()
+    {
+        var tables = new List<GroupTable>(_windows.Count + 1);
+        if (_onlyTable is { } only)
+        {
+            tables.Add(only);
+        }
+
+        foreach (var start in _starts)
+        {
+            tables.Add(_windows[start]);
+        }
+
+        return tables;
+    }
+
+    /// <summary>A group was created in <paramref name="table"/>: counted, and its window noted as holding groups.</summary>
+    private void GroupCreated(GroupTable table)
+    {
+        _groupCount++;
+        if (table.Count == 1 && !ReferenceEquals(table, _onlyTable))
+        {
+            _filled.Add(table.WindowStart);
+        }
+    }
+
+    /// <summary>
+    /// A record far past event time (more than a window plus the lateness). It moves event time only when a later record
+    /// confirms it, by reaching at least a step before it; until then it is the candidate, and of two the smaller is kept,
+    /// so that one far-future record cannot hold back or displace a real jump, and sparse records still move event time
+    /// (each confirms the one before). A candidate that event time has come near is forgotten: it no longer jumps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Jump(long time)
+    {
+        if (_candidate != NoCandidate && (_candidate <= _watermark || (ulong)(_candidate - _watermark) <= _maxStep))
+        {
+            _candidate = NoCandidate;
+        }
+
+        if (_candidate != NoCandidate && (time >= _candidate || (ulong)(_candidate - time) <= _maxStep))
+        {
+            // Confirmed: event time moves to the candidate, then on to this record's time unless that jumps again.
+            var confirmed = _candidate;
+            _candidate = NoCandidate;
+            MoveTo(confirmed);
+            if (time <= _watermark)
+            {
+                return;
+            }
+
+            if ((ulong)(time - _watermark) <= _maxStep)
+            {
+                MoveTo(time);
+                return;
+            }
+        }
+
+        // Held: the first jump, one well before the candidate (which may be the outlier), or a jump past the confirmed one.
+        _candidate = time;
+        EventTimeJumpsHeld++;
+    }
+
+    private void MoveTo(long time)
+    {
+        _watermark = time;
+        if (time >= _nextClose)
+        {
+            Advance(time);
+        }
     }
 
     private void Advance(long time)
@@ -741,70 +1030,88 @@ public sealed class MismatchAggregator : IFlowRecordSink
             _watermark = time;
         }
 
-        while (_window != 0 && _open.Count > 0 && CloseTime(_open[0].WindowStart) <= _watermark)
+        // Late tables sort first (their windows are older than every open one): the first close emits them too.
+        while (_starts.Count > 0 && CloseTime(_starts.Min) <= _watermark)
         {
-            CloseOldestWindow();
+            Close(_windows[_starts.Min], partial: false);
         }
 
-        _nextClose = _window != 0 && _open.Count > 0 ? CloseTime(_open[0].WindowStart) : long.MaxValue;
+        _nextClose = _starts.Count > 0 ? CloseTime(_starts.Min) : long.MaxValue;
     }
 
     private long CloseTime(long start) => SaturatingAdd(SaturatingAdd(start, _window), _lateness);
 
     private static long SaturatingAdd(long a, long b) => b > 0 && a > long.MaxValue - b ? long.MaxValue : a + b;
 
+    /// <summary>The start of the window holding <paramref name="time"/>; the first window begins at <see cref="long.MinValue"/>.</summary>
     private long FloorToWindow(long time)
     {
         var remainder = time % _window;
-        return remainder < 0 ? time - remainder - _window : time - remainder;
+        if (remainder >= 0)
+        {
+            return time - remainder;
+        }
+
+        // Below zero the window starts one window below time - remainder; near long.MinValue that does not exist.
+        var up = time - remainder;
+        return up < long.MinValue + _window ? long.MinValue : up - _window;
     }
 
-    private void CloseOldestWindow()
+    /// <summary>Emits a table's groups (oldest first) and removes it: a window closing, or emitted early (partial).</summary>
+    private void Close(GroupTable table, bool partial)
     {
         Drain();
-        var table = _open[0];
-        _open.RemoveAt(0);
-        NumberOpenTables();
+        Unregister(table);
         foreach (var (key, stats) in table.Groups())
         {
-            Emit(table.WindowStart, key, stats, partial: false);
+            Emit(table.WindowStart, key, stats, partial, table.IsLate);
+        }
+
+        if (partial)
+        {
+            _earlyEmissions += table.Count;
         }
 
         _groupCount -= table.Count;
         ReturnTable(table);
     }
 
+    /// <summary>
+    /// At the group bound: emits the oldest group of the window farthest from event time that holds one, as a partial row
+    /// (without windows, of the one table). So that groups in windows far ahead or behind go before those of the present.
+    /// </summary>
     private void EvictOldest()
     {
-        foreach (var table in _open)
+        var table = _onlyTable ?? _windows[Farthest(_filled)];
+        var (key, stats) = table.RemoveOldest();
+        _groupCount--;
+        if (table.Count == 0 && !ReferenceEquals(table, _onlyTable))
         {
-            if (table.Count > 0)
-            {
-                var (key, stats) = table.RemoveOldest();
-                _groupCount--;
-                Emit(table.WindowStart, key, stats, partial: true);
-                _earlyEmissions++;
-                return;
-            }
+            _filled.Remove(table.WindowStart);
         }
+
+        Emit(table.WindowStart, key, stats, partial: true, table.IsLate);
+        _earlyEmissions++;
     }
 
     private bool TryMakeRoomForApp(ReadOnlySpan<byte> value, out int appId)
     {
         Drain();
         AppTableFlushes++;
-        foreach (var table in _open)
+        foreach (var table in OpenTablesInOrder())
         {
             foreach (var (key, stats) in table.Groups())
             {
-                Emit(table.WindowStart, key, stats, partial: true);
+                Emit(table.WindowStart, key, stats, partial: true, table.IsLate);
                 _earlyEmissions++;
             }
 
+            // The table stays open (empty): callers hold it for the record in hand.
             _groupCount -= table.Count;
             table.Clear();
         }
 
+        _filled.Clear();
         _apps.Clear();
         ForgetAppIds();
         return _apps.TryIntern(value, out appId);
@@ -820,14 +1127,14 @@ public sealed class MismatchAggregator : IFlowRecordSink
         throw new InvalidOperationException("An app value is larger than MaxAppBytes.");
     }
 
-    private void Emit(long windowStart, in GroupKey key, in GroupStats stats, bool partial)
+    private void Emit(long windowStart, in GroupKey key, in GroupStats stats, bool partial, bool late = false)
     {
         _rowsEmitted++;
-        _sink.OnRow(RowOf(windowStart, key, stats, partial));
+        _sink.OnRow(RowOf(windowStart, key, stats, partial, late));
     }
 
     /// <summary>A group's row, its app named from this aggregator's app table (which the row's key's id belongs to).</summary>
-    private MismatchRow RowOf(long windowStart, in GroupKey key, in GroupStats stats, bool partial) => new(
+    private MismatchRow RowOf(long windowStart, in GroupKey key, in GroupStats stats, bool partial, bool late = false) => new(
         key.Source,
         key.Destination,
         _apps.GetString(key.App),
@@ -841,7 +1148,12 @@ public sealed class MismatchAggregator : IFlowRecordSink
         WindowStartMicroseconds = _window == 0 ? null : windowStart,
         WindowEndMicroseconds = _window == 0 ? null : SaturatingAdd(windowStart, _window),
         IsPartial = partial,
+        IsLate = late,
     };
+
+    /// <summary>A value whose window has no room (see <see cref="OpenWindow"/>): a row of its own, late or partial as its marker says.</summary>
+    private void EmitOwnRow(GroupTable marker, in FlowRecord record, ReadOnlySpan<byte> value, int port, Transport transport, int rule)
+        => EmitLate(record, value, port, transport, rule, late: marker.IsLate);
 
     /// <summary>A record that cannot join a group (late, or an app value beyond every bound) still becomes a row of its own.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -879,6 +1191,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         {
             _spare = null;
             spare.WindowStart = start;
+            spare.IsLate = false;
             return spare;
         }
 

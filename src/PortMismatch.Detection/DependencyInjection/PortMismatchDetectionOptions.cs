@@ -22,8 +22,8 @@ public sealed class PortMismatchDetectionOptions
     public TimeSpan AllowedLateness { get; set; }
 
     /// <summary>
-    /// Gets or sets how long after a window's end (plus the lateness) the wall clock closes it when no later record does
-    /// (see <see cref="DetectionPipelineOptions.IdleWindowClose"/>); <see langword="null"/> for event time only.
+    /// Gets or sets how long a window may go without a record before it is closed anyway (processing time; see
+    /// <see cref="DetectionPipelineOptions.IdleWindowClose"/>); <see langword="null"/> for event time only.
     /// </summary>
     public TimeSpan? IdleWindowClose { get; set; }
 
@@ -32,6 +32,9 @@ public sealed class PortMismatchDetectionOptions
 
     /// <summary>Gets or sets the most groups held in memory before the oldest is emitted early as a partial row.</summary>
     public int MaxGroups { get; set; } = AggregatorOptions.Default.MaxGroups;
+
+    /// <summary>Gets or sets the most windows open at once before the one farthest from event time is emitted early (see <see cref="AggregatorOptions.MaxOpenWindows"/>).</summary>
+    public int MaxOpenWindows { get; set; } = AggregatorOptions.Default.MaxOpenWindows;
 
     /// <summary>Gets or sets how many sources are read at once; <see langword="null"/> for the processor count.</summary>
     public int? MaxDegreeOfParallelism { get; set; }

@@ -55,6 +55,7 @@ public static class PortMismatchDetectionServiceCollectionExtensions
             AllowedLateness = options.AllowedLateness,
             Grouping = options.Grouping,
             MaxGroups = options.MaxGroups,
+            MaxOpenWindows = options.MaxOpenWindows,
         },
         MaxDegreeOfParallelism = options.MaxDegreeOfParallelism,
         IdleWindowClose = options.IdleWindowClose,
@@ -103,11 +104,12 @@ public static class PortMismatchDetectionServiceCollectionExtensions
                     AllowedLateness = options.AllowedLateness,
                     Grouping = options.Grouping,
                     MaxGroups = options.MaxGroups,
+                    MaxOpenWindows = options.MaxOpenWindows,
                 });
             }
             catch (ArgumentException e)
             {
-                failures.Add($"PortMismatchDetectionOptions (Window, AllowedLateness, Grouping, MaxGroups): {e.Message}");
+                failures.Add($"PortMismatchDetectionOptions (Window, AllowedLateness, Grouping, MaxGroups, MaxOpenWindows): {e.Message}");
             }
 
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -90,7 +90,10 @@ public sealed class MismatchRow
     /// </summary>
     public bool IsPartial { get; init; }
 
-    /// <summary>Gets whether the row holds a record that arrived after its window was emitted (count 1, its own row).</summary>
+    /// <summary>
+    /// Gets whether the row holds records that arrived after their window was emitted: it adds to that window's earlier
+    /// rows (late records of a window are counted together and emitted when the next window closes).
+    /// </summary>
     public bool IsLate { get; init; }
 
     /// <summary>Gets what was found and what was expected: <c>ssl on tcp/4444 from 10.1.0.13 to 192.0.2.66; expected ports 443, 8443</c>.</summary>

@@ -96,6 +96,12 @@ internal sealed class GroupTable
     /// <summary>Tags past the last slot repeat the first ones, so that 16 tags can be read from any slot without wrapping.</summary>
     private const int TagPadding = 15;
 
+    /// <summary>
+    /// Slots of a new table: small, as a window can hold a handful of groups and thousands of windows can be open (512
+    /// bytes of entries each); a busy table grows by doubling, a few rehashes more than from 64.
+    /// </summary>
+    private const int InitialCapacity = 8;
+
     private readonly int _maxCapacity;
     private readonly uint _maxCount;
     private unsafe Entry* _entries; // native, 64-byte aligned, zeroed (see Allocate); freed by Grow and the finalizer
@@ -111,7 +117,7 @@ internal sealed class GroupTable
         WindowStart = windowStart;
         _maxCapacity = CapacityFor(maxGroups);
         _maxCount = maxCount;
-        var capacity = Math.Min(64, _maxCapacity);
+        var capacity = Math.Min(InitialCapacity, _maxCapacity);
         unsafe
         {
             _entries = Allocate(capacity);
@@ -141,8 +147,14 @@ internal sealed class GroupTable
 
     public long WindowStart { get; set; }
 
-    /// <summary>Gets or sets the table's index among its aggregator's open windows.</summary>
+    /// <summary>Gets or sets the table's index among its aggregator's open tables, by which queued counts name it.</summary>
     public int OpenIndex { get; set; }
+
+    /// <summary>Gets or sets whether this is a late table: a window event time had closed, reopened by late records.</summary>
+    public bool IsLate { get; set; }
+
+    /// <summary>Gets or sets the aggregator's processing time when a record last reached this window (for the idle close).</summary>
+    public long LastActive { get; set; }
 
     public int Count { get; private set; }
 

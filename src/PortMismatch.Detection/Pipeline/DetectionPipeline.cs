@@ -74,6 +74,12 @@ public sealed class DetectionPipeline : IDisposable
     /// Reads every source, aggregates, filters and writes the rows. A source that fails (not its format, an I/O error) is
     /// reported in <see cref="DetectionResult.Failures"/> and the others go on.
     /// </summary>
+    /// <remarks>
+    /// When the output throws (a full disk, a closed pipe), on a source's thread, in the idle close or in the final merge,
+    /// the run is cancelled, every source stops, and this method throws that exception unchanged; it is not a source's
+    /// failure. No more rows reach the output. <see cref="GetCounters"/> still counts every record read, and the row the
+    /// output refused as emitted but not written.
+    /// </remarks>
     /// <param name="sources">The sources.</param>
     /// <param name="cancellationToken">Stops reading; the rows of what was read are still emitted.</param>
     /// <returns>The counters of this run and its failures.</returns>
@@ -101,10 +107,11 @@ public sealed class DetectionPipeline : IDisposable
             }
         }
 
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var run = new Run(stop, Options.AllowList.Count);
         var workers = sourceList.ConvertAll(source => new Worker(
-            source, lanes?[0] ?? new MismatchAggregator(_evaluator, _rows, Options.Aggregation), Options.IdleWindowClose is not null));
-
-        var run = new Run(workers, Options.AllowList.Count);
+            source, lanes?[0] ?? new MismatchAggregator(_evaluator, _rows, Options.Aggregation), run, Options.IdleWindowClose is not null));
+        run.Start(workers);
         lock (_lock)
         {
             if (_run is not null)
@@ -133,7 +140,7 @@ public sealed class DetectionPipeline : IDisposable
                     while (!laneToken.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < workers.Count)
                     {
                         workers[i].Aggregator = lane;
-                        await ReadAsync(workers[i], run, cancellationToken).ConfigureAwait(false);
+                        await ReadAsync(workers[i], run, stop.Token).ConfigureAwait(false);
                     }
                 }).ConfigureAwait(false);
             }
@@ -142,12 +149,13 @@ public sealed class DetectionPipeline : IDisposable
                 aggregators = workers.ConvertAll(worker => worker.Aggregator);
                 using (StartIdleClock(workers))
                 {
-                    await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, cancellationToken)).ConfigureAwait(false);
+                    await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, stop.Token)).ConfigureAwait(false);
                 }
             }
 
             // Merge and complete on this thread; the rows go through the same counted, locked path as the early ones.
-            if (aggregators.Count > 0)
+            // After the output failed nothing more is written: the aggregators are left as they are.
+            if (aggregators.Count > 0 && !run.Failed)
             {
                 // The last merge and the completion make their rows on two threads when both sides are large.
                 var first = aggregators[0];
@@ -170,17 +178,23 @@ public sealed class DetectionPipeline : IDisposable
                     run.LateRecords += first.LateRecords;
                 }
             }
-
-            return new DetectionResult(run.Snapshot(), run.Failures.ToArray(), cancellationToken.IsCancellationRequested);
+        }
+        catch (OperationCanceledException) when (run.Failed)
+        {
+            // The output's failure, passed through the aggregators as a cancellation: thrown below as it was.
         }
         finally
         {
+            await run.StoppedAsync().ConfigureAwait(false);
             lock (_lock)
             {
                 _totals = DetectionCounters.Sum(_totals, run.Snapshot());
                 _run = null;
             }
         }
+
+        run.ThrowIfFailed();
+        return new DetectionResult(run.Snapshot(), run.Failures.ToArray(), cancellationToken.IsCancellationRequested);
     }
 
     /// <summary>Gets the counters of every run so far, including the one in progress (its live values may lag by a record).</summary>
@@ -206,6 +220,10 @@ public sealed class DetectionPipeline : IDisposable
                 await worker.Source.ReadAsync(worker, cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (Exception) when (run.Failed)
+        {
+            // The output failed (the source may have passed the exception on as anything): not this source's failure.
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Cancelled: what was read is kept.
@@ -219,27 +237,42 @@ public sealed class DetectionPipeline : IDisposable
         run.Finish(worker, failure);
     }
 
-    /// <summary>With <see cref="DetectionPipelineOptions.IdleWindowClose"/>, moves every aggregator's event time to the wall clock minus that delay, once a second.</summary>
+    /// <summary>
+    /// With <see cref="DetectionPipelineOptions.IdleWindowClose"/>: a clock that stamps processing time on the aggregators
+    /// (records then note it on the windows they reach, without reading a clock) and closes the windows no record has
+    /// reached for that long. Event time is not touched: a replay of old records closes its windows as a scan would.
+    /// </summary>
     private Timer? StartIdleClock(List<Worker> workers)
     {
-        if (Options.IdleWindowClose is not { } idle)
+        if (Options.IdleWindowClose is not { } idle || workers.Count == 0)
         {
             return null;
         }
 
-        var delay = (long)(idle.Ticks / TimeSpan.TicksPerMicrosecond);
+        // A window's stamp is the clock's time at the tick before its last record, up to a period early: it is closed once
+        // the stamp is an idle period and a period old, so it was idle at least that long.
+        var period = (long)Math.Clamp(idle.TotalMilliseconds / 2, 100, 1000);
+        var idleMilliseconds = (long)Math.Min(idle.TotalMilliseconds, long.MaxValue / 4);
+        foreach (var worker in workers)
+        {
+            _ = worker.Tick(Environment.TickCount64, long.MinValue);
+        }
+
         return new Timer(
             _ =>
             {
-                var now = (DateTimeOffset.UtcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+                var now = Environment.TickCount64;
                 foreach (var worker in workers)
                 {
-                    worker.AdvanceTo(now - delay);
+                    if (!worker.Tick(now, now - idleMilliseconds - period + 1))
+                    {
+                        return;
+                    }
                 }
             },
             null,
-            TimeSpan.FromSeconds(1),
-            TimeSpan.FromSeconds(1));
+            TimeSpan.FromMilliseconds(period),
+            TimeSpan.FromMilliseconds(period));
     }
 
     private void CreateInstruments()
@@ -282,7 +315,7 @@ public sealed class DetectionPipeline : IDisposable
     }
 
     /// <summary>One source and its aggregator; counts selected records where the meter can see them.</summary>
-    private sealed class Worker(IFlowSource source, MismatchAggregator aggregator, bool synchronized) : IFlowRecordSink
+    private sealed class Worker(IFlowSource source, MismatchAggregator aggregator, Run run, bool synchronized) : IFlowRecordSink
     {
         private readonly object _lock = new();
         private long _selected;
@@ -305,18 +338,45 @@ public sealed class DetectionPipeline : IDisposable
 
             lock (_lock)
             {
+                // The idle clock may have left this aggregator half-way through a close that the output refused.
+                if (run.Failed)
+                {
+                    throw run.Stopped();
+                }
+
                 Count(record);
             }
         }
 
-        /// <summary>Moves event time forward from the idle clock (another thread), unless the source is done.</summary>
-        public void AdvanceTo(long time)
+        /// <summary>
+        /// From the idle clock (another thread), unless the source is done: stamps the processing time and closes the
+        /// windows idle since before <paramref name="closeBefore"/>. False once the run has failed: the clock stops.
+        /// </summary>
+        public bool Tick(long now, long closeBefore)
         {
             lock (_lock)
             {
-                if (!_done)
+                if (run.Failed)
                 {
-                    Aggregator.AdvanceTo(time);
+                    return false;
+                }
+
+                if (_done)
+                {
+                    return true;
+                }
+
+                try
+                {
+                    Aggregator.ProcessingTime = now;
+                    _ = Aggregator.CloseIdleWindows(closeBefore);
+                    return true;
+                }
+                catch (Exception e)
+                {
+                    // Never out of a timer's thread (that ends the process): the run ends with it instead.
+                    run.Fail(e);
+                    return false;
                 }
             }
         }
@@ -340,11 +400,14 @@ public sealed class DetectionPipeline : IDisposable
     }
 
     /// <summary>One run's state; every member is guarded by the pipeline's lock except the workers' own counts.</summary>
-    private sealed class Run(List<Worker> workers, int allowListCount)
+    private sealed class Run(CancellationTokenSource stop, int allowListCount)
     {
         private readonly InputCounters _finishedInput = new();
-        private readonly HashSet<Worker> _active = [.. workers];
+        private readonly HashSet<Worker> _active = [];
         private readonly object _sync = new();
+        private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
+        private Task _cancelling = Task.CompletedTask;
+        private volatile bool _failed;
 
         public List<SourceFailure> Failures { get; } = [];
 
@@ -359,6 +422,42 @@ public sealed class DetectionPipeline : IDisposable
         public long[] Filtered { get; } = new long[allowListCount];
 
         public long SourcesRead { get; private set; }
+
+        /// <summary>Gets whether the output failed (or the idle clock did): the run is being cancelled and will throw.</summary>
+        public bool Failed => _failed;
+
+        public void Start(List<Worker> workers)
+        {
+            lock (_sync)
+            {
+                _active.UnionWith(workers);
+            }
+        }
+
+        /// <summary>Records the first failure that ends the run and cancels it (the sources' callbacks run on the thread pool).</summary>
+        public void Fail(Exception error)
+        {
+            lock (_sync)
+            {
+                if (_failure is not null)
+                {
+                    return;
+                }
+
+                _failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error);
+                _failed = true;
+                _cancelling = stop.CancelAsync();
+            }
+        }
+
+        /// <summary>What is thrown on a reader's thread or through an aggregator after a failure: the sources stop as when cancelled.</summary>
+        public OperationCanceledException Stopped()
+            => new("The output failed; the detection run is stopping.", _failure?.SourceException, stop.Token);
+
+        public void ThrowIfFailed() => _failure?.Throw();
+
+        /// <summary>Waits for the cancellation's callbacks, so that the token source can be disposed.</summary>
+        public Task StoppedAsync() => _cancelling;
 
         public void Finish(Worker worker, Exception? failure)
         {
@@ -396,45 +495,75 @@ public sealed class DetectionPipeline : IDisposable
         }
     }
 
-    /// <summary>Counts the rows the aggregators emit, applies the allow-list and writes the rest, one thread at a time.</summary>
+    /// <summary>
+    /// Counts the rows the aggregators emit, applies the allow-list and writes the rest, one thread at a time. When the
+    /// output throws, the run fails with that exception, and this row and every later one end in a cancellation instead.
+    /// </summary>
     private sealed class RowCounter(DetectionPipeline pipeline, AllowList allowList, IMismatchRowSink output) : IMismatchRowBatchSink
     {
         public void OnRow(MismatchRow row)
         {
             ArgumentNullException.ThrowIfNull(row);
+            Run run;
             lock (pipeline._lock)
             {
-                Count(pipeline._run!, row);
+                run = pipeline._run!;
+                if (!run.Failed && TryCount(run, row))
+                {
+                    return;
+                }
             }
+
+            throw run.Stopped();
         }
 
         public void OnRows(ReadOnlySpan<MismatchRow?> rows)
         {
+            Run run;
             lock (pipeline._lock)
             {
-                var run = pipeline._run!;
+                run = pipeline._run!;
+                var failed = run.Failed;
                 foreach (var row in rows)
                 {
-                    if (row is not null)
+                    if (row is not null && !failed && !TryCount(run, row))
                     {
-                        Count(run, row);
+                        failed = true;
                     }
                 }
+
+                if (!failed)
+                {
+                    return;
+                }
             }
+
+            throw run.Stopped();
         }
 
-        private void Count(Run run, MismatchRow row)
+        /// <summary>Counts and writes a row; false when the output threw (the run has failed).</summary>
+        private bool TryCount(Run run, MismatchRow row)
         {
             run.Emitted++;
             var entry = allowList.IndexOfMatch(row);
             if (entry >= 0)
             {
                 run.Filtered[entry]++;
-                return;
+                return true;
+            }
+
+            try
+            {
+                output.OnRow(row);
+            }
+            catch (Exception e)
+            {
+                run.Fail(e);
+                return false;
             }
 
             run.Written++;
-            output.OnRow(row);
+            return true;
         }
     }
 }

@@ -24,11 +24,11 @@ public sealed record DetectionPipelineOptions
     public int? MaxDegreeOfParallelism { get; init; }
 
     /// <summary>
-    /// Gets how long after a window's end (plus the allowed lateness) by the wall clock it is closed even when no later
-    /// record arrives, or <see langword="null"/> (the default) to close windows on event time only. For live sources with
-    /// windows: a quiet network still gets its rows. Records are then counted under a lock (a few nanoseconds each).
-    /// Event time and the wall clock should roughly agree (exporters with synchronised clocks); a record that arrives
-    /// after its window was closed this way is emitted in a late row, not lost.
+    /// Gets how long a window may go without a record (by the processing clock, not the records' times) before it is
+    /// closed even though event time has not passed it, or <see langword="null"/> (the default) to close windows on event
+    /// time only. For live sources with windows: a quiet network still gets its rows, and a replay of old records gives the
+    /// rows a scan of them gives. Records are then counted under a lock (a few nanoseconds each); no record reads a clock.
+    /// A record that arrives after its window was closed this way opens it again, and its rows add to the earlier ones.
     /// </summary>
     public TimeSpan? IdleWindowClose { get; init; }
 }

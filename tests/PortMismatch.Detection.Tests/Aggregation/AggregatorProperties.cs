@@ -235,4 +235,97 @@ public sealed class AggregatorProperties
         return (inWindow && same && (aggregator.LateRecords == 0) == (lateRows == 0))
             .Label($"window {input.Minutes} min, lateness {input.LatenessSeconds} s: in window {inWindow}, same {same}, late rows {lateRows}");
     }
+
+    public static Arbitrary<(TestRecord[], TestRecord[], int, int, int, int)> BoundedWindowedBatches() => Arb.From(
+        from records in Gen.ArrayOf(Record())
+        from outliers in Gen.ArrayOf(from record in Record()
+                                     from far in Gen.Choose(0, 2)
+                                     from offset in Gen.Choose(0, 1_000_000)
+                                     select record with
+                                     {
+                                         TimestampMicroseconds = far switch
+                                         {
+                                             0 => 253_402_300_000_000_000L - (offset * 60_000_000L), // the year 9999
+                                             1 => 31_536_000_000_000L + (offset * 1_000_000L),        // 1971: late
+                                             _ => record.TimestampMicroseconds + (offset * 60_000_000L), // up to two years ahead
+                                         },
+                                     })
+        from minutes in Gen.Elements(1, 5, 60)
+        from lateness in Gen.Elements(0, 60, 3600)
+        from windows in Gen.Choose(1, 4)
+        from groups in Gen.Elements(1, 3, 8, 100_000)
+        select (records, outliers, minutes, lateness, windows, groups));
+
+    [Property(MaxTest = 1_000, Replay = Generators.Replay, Arbitrary = [typeof(AggregatorProperties)])]
+    public Property With_outliers_and_small_window_and_group_bounds_no_count_is_lost(
+        (TestRecord[] Records, TestRecord[] Outliers, int Minutes, int LatenessSeconds, int MaxWindows, int MaxGroups) input)
+    {
+        // The outliers are spread through the records; every value still lands in exactly one row of its own window.
+        var all = new List<TestRecord>(input.Records);
+        for (var i = 0; i < input.Outliers.Length; i++)
+        {
+            all.Insert((int)((long)i * 7919 % (all.Count + 1)), input.Outliers[i]);
+        }
+
+        var window = TimeSpan.FromMinutes(input.Minutes);
+        var (rows, aggregator) = Aggregate(all, AggregatorOptions.Default with
+        {
+            Window = window,
+            AllowedLateness = TimeSpan.FromSeconds(input.LatenessSeconds),
+            MaxOpenWindows = input.MaxWindows,
+            MaxGroups = input.MaxGroups,
+        });
+        var size = window.Ticks / 10;
+        var expected = all
+            .GroupBy(r => r.TimestampMicroseconds - (((r.TimestampMicroseconds % size) + size) % size))
+            .SelectMany(g => Reference(g, AppGrouping.MismatchingValues).Select(p => (Window: g.Key, p.Key, p.Value)))
+            .ToDictionary(x => (x.Window, x.Key), x => x.Value);
+        var actual = rows
+            .GroupBy(r => (r.WindowStartMicroseconds!.Value, new RowKey(Format(r.SourceAddress), Format(r.DestinationAddress), r.App, r.DestinationPort)))
+            .ToDictionary(g => g.Key, g => new RowStats(g.Sum(r => r.Count), g.Min(r => r.FirstTimeMicroseconds), g.Max(r => r.LastTimeMicroseconds)));
+        var same = actual.Count == expected.Count && actual.All(p => expected.TryGetValue(p.Key, out var e) && e == p.Value);
+        return (same
+                && aggregator.ValuesCounted == rows.Sum(r => r.Count)
+                && aggregator.EarlyEmissions == rows.Count(r => r.IsPartial)
+                && (aggregator.LateRecords == 0) == !rows.Any(r => r.IsLate)
+                && aggregator.GroupCount == 0 && aggregator.OpenWindowCount == 0)
+            .Label($"window {input.Minutes} min, lateness {input.LatenessSeconds} s, {input.MaxWindows} windows, {input.MaxGroups} groups: same {same}, "
+                   + $"rows sum {rows.Sum(r => r.Count)} of {aggregator.ValuesCounted}, early {aggregator.EarlyEmissions} vs {rows.Count(r => r.IsPartial)} partial");
+    }
+
+    public static Arbitrary<(TestRecord[], TestRecord, int, int, int)> OrderedWithOneOutlier() => Arb.From(
+        from records in Gen.ArrayOf(Record())
+        from outlier in Record()
+        from years in Gen.Choose(1, 7_900)
+        from at in Gen.Choose(0, 1_000)
+        from minutes in Gen.Elements(1, 5, 60)
+        from lateness in Gen.Elements(0, 60, 3600)
+        select (records, outlier with { TimestampMicroseconds = outlier.TimestampMicroseconds + (years * 31_557_600_000_000L) }, at, minutes, lateness));
+
+    [Property(MaxTest = 1_000, Replay = Generators.Replay, Arbitrary = [typeof(AggregatorProperties)])]
+    public Property One_record_years_ahead_changes_no_other_row((TestRecord[] Records, TestRecord Outlier, int At, int Minutes, int LatenessSeconds) input)
+    {
+        // Records in time order but for swaps of neighbours less than the lateness apart (gaps of any size: sparse and dense
+        // stretches); the outlier anywhere. The rows of the others must be those of a run without it, in the same order.
+        var lateness = input.LatenessSeconds * 1_000_000L;
+        var ordered = input.Records.OrderBy(r => r.TimestampMicroseconds).ToList();
+        for (var i = 1; i < ordered.Count; i += 3)
+        {
+            if (ordered[i].TimestampMicroseconds - ordered[i - 1].TimestampMicroseconds < lateness)
+            {
+                (ordered[i], ordered[i - 1]) = (ordered[i - 1], ordered[i]);
+            }
+        }
+
+        var options = AggregatorOptions.Default with { Window = TimeSpan.FromMinutes(input.Minutes), AllowedLateness = TimeSpan.FromSeconds(input.LatenessSeconds) };
+        static string Describe(MismatchRow r) => FormattableString.Invariant(
+            $"{r.WindowStartMicroseconds} {r.SourceAddress} {r.DestinationAddress} {r.App} {r.DestinationPort} {r.Count} {r.FirstTimeMicroseconds} {r.LastTimeMicroseconds} {r.IsLate} {r.IsPartial}");
+        var (expected, _) = Aggregate(ordered, options);
+        var withOutlier = new List<TestRecord>(ordered);
+        withOutlier.Insert(input.At % (ordered.Count + 1), input.Outlier);
+        var (actual, _) = Aggregate(withOutlier, options);
+        var others = actual.Where(r => r.FirstTimeMicroseconds != input.Outlier.TimestampMicroseconds).Select(Describe).ToList();
+        return others.SequenceEqual(expected.Select(Describe))
+            .Label($"window {input.Minutes} min, lateness {input.LatenessSeconds} s: {expected.Count} rows without the outlier, {others.Count} others with it");
+    }
 }

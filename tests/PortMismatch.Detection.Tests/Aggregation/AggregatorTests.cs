@@ -175,14 +175,21 @@ public sealed class AggregatorTests
         var first = Assert.Single(sink.Rows);
         Assert.Equal((2L, 10 * minute, 11 * minute), (first.Count, first.WindowStartMicroseconds!.Value, first.WindowEndMicroseconds!.Value));
 
-        aggregator.Add(Record(ssl, (10 * minute) + 9, 4444));                 // beyond the lateness: a late row
-        Assert.Equal(1, aggregator.LateRecords);
-        Assert.True(sink.Rows[^1].IsLate);
-        Assert.Equal(10 * minute, sink.Rows[^1].WindowStartMicroseconds);
+        aggregator.Add(Record(ssl, (10 * minute) + 9, 4444));                 // beyond the lateness: late, held in a late table
+        aggregator.Add(Record(ssl, (10 * minute) + 8, 4444));                 // and counted with the first
+        Assert.Equal(2, aggregator.LateRecords);
+        Assert.Single(sink.Rows);
+
+        aggregator.Add(Record(ssl, (12 * minute) + (30 * 1_000_000), 4444)); // closes 11 min, and the late table with it
+        Assert.Equal(3, sink.Rows.Count);
+        var late = sink.Rows.Single(r => r.IsLate);
+        Assert.Equal((2L, 10 * minute, (10 * minute) + 8, (10 * minute) + 9), (late.Count, late.WindowStartMicroseconds!.Value, late.FirstTimeMicroseconds, late.LastTimeMicroseconds));
+        Assert.False(late.IsPartial);
 
         aggregator.Complete();
-        Assert.Equal(3, sink.Rows.Count);
-        Assert.Equal(11 * minute, sink.Rows[^1].WindowStartMicroseconds);
+        Assert.Equal(4, sink.Rows.Count);
+        Assert.Equal(12 * minute, sink.Rows[^1].WindowStartMicroseconds);
+        Assert.Equal(aggregator.ValuesCounted, sink.Rows.Sum(r => r.Count));
     }
 
     [Fact]

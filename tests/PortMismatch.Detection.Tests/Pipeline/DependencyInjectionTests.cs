@@ -57,6 +57,14 @@ public sealed class DependencyInjectionTests
     }
 
     [Fact]
+    public void A_window_bound_below_one_fails_at_startup_naming_it()
+    {
+        using var provider = Provider(o => o.MaxOpenWindows = 0);
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("MaxOpenWindows is 0", string.Join("\n", e.Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Good_options_pass_startup_validation()
     {
         using var provider = Provider(o => o.Rules = "escu");
