@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -30,19 +31,23 @@ internal sealed class AppNameTable
         for (var id = 0; id < names.Count; id++)
         {
             var utf8 = Encoding.UTF8.GetBytes(names[id]);
-            if (Find(utf8) >= 0)
-            {
-                throw new ArgumentException($"The app name '{names[id]}' is listed twice.", nameof(names));
-            }
-
+            var folded = utf8.Length > ShortKeyLength ? FoldAll(utf8) : null;
             var (w0, w1) = Key(utf8);
             var slot = (int)Hash(w0, w1, utf8.Length) & _mask;
             while (_entries[slot].Id != 0)
             {
+                RuleWork.Count();
+                ref readonly var entry = ref _entries[slot];
+                if (entry.W0 == w0 && entry.W1 == w1 && entry.Length == utf8.Length
+                    && (folded is null || entry.Folded.AsSpan().SequenceEqual(folded)))
+                {
+                    throw new ArgumentException($"The app name '{names[id]}' is listed twice.", nameof(names));
+                }
+
                 slot = (slot + 1) & _mask;
             }
 
-            _entries[slot] = new Entry(w0, w1, utf8.Length, id + 1, utf8.Length > ShortKeyLength ? FoldAll(utf8) : null);
+            _entries[slot] = new Entry(w0, w1, utf8.Length, id + 1, folded);
         }
     }
 
@@ -77,11 +82,30 @@ internal sealed class AppNameTable
         }
     }
 
+    /// <summary>
+    /// The key words: <see cref="RawWords"/> folded; for a name longer than <see cref="ShortKeyLength"/>, the second word
+    /// also mixes in the bytes between the first and last eight, so that names differing only there (<c>custom-app-00001-internal</c>,
+    /// <c>custom-app-00002-internal</c>) do not all share one hash and make building the table quadratic.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static (ulong W0, ulong W1) Key(ReadOnlySpan<byte> s)
     {
         var (w0, w1) = RawWords(s);
-        return (FoldAscii(w0), FoldAscii(w1));
+        return s.Length <= ShortKeyLength ? (FoldAscii(w0), FoldAscii(w1)) : (FoldAscii(w0), FoldAscii(w1) ^ MiddleHash(s));
+    }
+
+    /// <summary>Mixes the folded words that cover bytes 8 to length - 8 of a value longer than 16 bytes (the last one overlapping).</summary>
+    private static ulong MiddleHash(ReadOnlySpan<byte> s)
+    {
+        ref var start = ref MemoryMarshal.GetReference(s);
+        var last = s.Length - 16;
+        ulong h = 0;
+        for (var i = 8; i < last; i += 8)
+        {
+            h = BitOperations.RotateLeft((h + FoldAscii(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, i)))) * 0x9E3779B97F4A7C15UL, 31);
+        }
+
+        return BitOperations.RotateLeft((h + FoldAscii(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, last)))) * 0xC2B2AE3D27D4EB4FUL, 29);
     }
 
     /// <summary>
