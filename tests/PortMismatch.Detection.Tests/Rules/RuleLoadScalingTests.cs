@@ -68,17 +68,24 @@ public sealed class RuleLoadScalingTests
         Assert.True(steps80 <= (2 * steps40) + 70_000, $"{shape}: {steps40:N0} steps for 40,000 items, {steps80:N0} for 80,000");
     }
 
-    [Fact]
-    public void Long_app_names_that_differ_only_in_the_middle_stay_distinct_and_match_ignoring_ascii_case()
+    [Theory]
+    [InlineData(8)] // few names share a key: looked up by their first and last eight bytes, as before
+    [InlineData(9)] // more: every long name's key mixes in its middle bytes
+    [InlineData(1000)]
+    public void Long_app_names_that_differ_only_in_the_middle_stay_distinct_and_match_ignoring_ascii_case(int count)
     {
-        var apps = Enumerable.Range(0, 1000).Select(i => string.Create(CultureInfo.InvariantCulture, $"custom-app-{i:D6}-internal")).ToArray();
+        var apps = Enumerable.Range(0, count).Select(i => string.Create(CultureInfo.InvariantCulture, $"custom-app-{i:D6}-internal")).Append("another-long-app-name").ToArray();
         var evaluator = new MismatchEvaluator(new RuleSet([new DetectionRule("r", "n", apps, PortSet.Of(443))]));
 
-        Assert.True(evaluator.TryMatch("CUSTOM-APP-000999-INTERNAL"u8, 80, Transport.Tcp, out var rule));
-        Assert.Equal(0, rule);
-        Assert.False(evaluator.TryMatch("custom-app-000999-internal"u8, 443, Transport.Tcp, out _));
-        Assert.False(evaluator.TryMatch("custom-app-001000-internal"u8, 80, Transport.Tcp, out _));
-        Assert.False(evaluator.TryMatch("custom-app-000999-internalx"u8, 80, Transport.Tcp, out _));
+        foreach (var app in apps)
+        {
+            Assert.True(evaluator.TryMatch(Encoding.UTF8.GetBytes(app.ToUpperInvariant()), 80, Transport.Tcp, out var rule), app);
+            Assert.Equal(0, rule);
+            Assert.False(evaluator.TryMatch(Encoding.UTF8.GetBytes(app), 443, Transport.Tcp, out _));
+        }
+
+        Assert.False(evaluator.TryMatch(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"custom-app-{count:D6}-internal")), 80, Transport.Tcp, out _));
+        Assert.False(evaluator.TryMatch("custom-app-000001-internalx"u8, 80, Transport.Tcp, out _));
     }
 
     [Fact]
