@@ -45,12 +45,13 @@ public sealed class AppValueTests
     [Fact]
     public void Array_elements_with_escapes_and_json_nul_stay_whole()
     {
-        // \\x2c is Zeek's escaped comma inside a JSON string; \u0000 unescapes to byte 0.
-        var line = """{"ts":1,"service":["a\\x2cb","n\u0000l","\u00e9,\u00e8"]}""";
+        // \\x2c is Zeek's escaped comma inside a JSON string; \u0000 unescapes to byte 0; \\xff is the byte that joins
+        // array elements, so these are joined with another.
+        var line = """{"ts":1,"service":["a\\x2cb","n\u0000l","\u00e9,\u00e8","x\\xffy"]}""";
 
         var values = Assert.Single(ReadValues(line));
 
-        Assert.Equal([[.. "a,b"u8], [(byte)'n', 0, (byte)'l'], [.. "é,è"u8]], values);
+        Assert.Equal([[.. "a,b"u8], [(byte)'n', 0, (byte)'l'], [.. "é,è"u8], [(byte)'x', 0xFF, (byte)'y']], values);
     }
 
     [Fact]
