@@ -10,6 +10,10 @@ public sealed partial class ZeekReaderState
     private const int MaxShortValueLength = 128;
     private const long MillisecondThreshold = 100_000_000_000; // integer timestamps this large are JSON::TS_MILLIS
 
+    // Joins the elements of an array service: the line is valid UTF-8 and an unescaped JSON string is too (an escaped lone
+    // surrogate makes the line invalid), and 0xFF never occurs in UTF-8, so it cannot split an element.
+    private const byte ArraySeparator = 0xFF;
+
     private static readonly JsonReaderOptions JsonOptions = new() { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
 
     private byte[]? _jsonService;
@@ -46,6 +50,8 @@ public sealed partial class ZeekReaderState
         public Transport Transport;
         public ReadOnlySpan<byte> Service;
         public ReadOnlySpan<byte> Speculative;
+        public byte ServiceSeparator;
+        public byte SpeculativeSeparator;
         public long? Bytes;
         public long? Packets;
         public bool IsOtherPath;
@@ -109,7 +115,7 @@ public sealed partial class ZeekReaderState
                 : Reject(Reasons.MissingTimestamp, "the record has no ts");
         }
 
-        if (!TryComposeApps(fields.Service, fields.Speculative, (byte)',', out var apps))
+        if (!TryComposeApps(fields.Service, fields.ServiceSeparator, fields.Speculative, fields.SpeculativeSeparator, out var apps))
         {
             return Reject(Reasons.BadService, "service cannot be split into values:", fields.Service);
         }
@@ -170,13 +176,14 @@ public sealed partial class ZeekReaderState
                 reader.Skip();
                 break;
             case JsonField.Service:
-                fields.Service = ReadSet(ref reader, ref _jsonService);
+                fields.Service = ReadSet(ref reader, ref _jsonService, out fields.ServiceSeparator);
                 break;
             case JsonField.SpeculativeService:
-                var speculative = ReadSet(ref reader, ref _jsonSpeculative);
+                var speculative = ReadSet(ref reader, ref _jsonSpeculative, out var separator);
                 if (Options.IncludeSpeculativeService)
                 {
                     fields.Speculative = speculative;
+                    fields.SpeculativeSeparator = separator;
                 }
 
                 break;
@@ -382,9 +389,13 @@ public sealed partial class ZeekReaderState
         Fail(ref fields, Reasons.BadNumber, "a byte or packet count", " is not a count:", ref reader, buffer);
     }
 
-    /// <summary>Reads <c>service</c>: a string (<c>"ssl,http"</c>) or, from some pipelines, an array of strings, joined with commas.</summary>
-    private ReadOnlySpan<byte> ReadSet(scoped ref Utf8JsonReader reader, ref byte[]? scratch)
+    /// <summary>
+    /// Reads <c>service</c>: a string (<c>"ssl,http"</c>, split on its commas) or, from some pipelines, an array of strings,
+    /// one value each: they are joined with <see cref="ArraySeparator"/>, which no unescaped JSON string holds.
+    /// </summary>
+    private ReadOnlySpan<byte> ReadSet(scoped ref Utf8JsonReader reader, ref byte[]? scratch, out byte separator)
     {
+        separator = (byte)',';
         if (reader.TokenType == JsonTokenType.String)
         {
             if (!reader.ValueIsEscaped)
@@ -403,6 +414,7 @@ public sealed partial class ZeekReaderState
         }
 
         // The array's text bounds the joined length, so one buffer of that size holds it.
+        separator = ArraySeparator;
         var joined = Scratch(ref scratch, MaxLineLength);
         var length = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -414,7 +426,7 @@ public sealed partial class ZeekReaderState
             }
 
             length += CopyText(in reader, joined[length..]);
-            joined[length++] = (byte)',';
+            joined[length++] = ArraySeparator;
         }
 
         return joined[..length];

@@ -108,7 +108,7 @@ public sealed partial class ZeekReaderState
         {
             apps = AppValues.Split(service, schema.SetSeparator);
         }
-        else if (TryComposeApps(service, speculative, schema.SetSeparator, out var composed))
+        else if (TryComposeApps(service, schema.SetSeparator, speculative, schema.SetSeparator, out var composed))
         {
             apps = composed;
         }

@@ -279,15 +279,15 @@ public sealed partial class ZeekReaderState
     }
 
     /// <summary>
-    /// Builds the app values from the raw <c>service</c> (and optionally <c>speculative_service</c>) text: split on the
-    /// set separator, removed analyzers (<c>-ftp</c>) dropped, <c>\xHH</c> escapes decoded. Points into the input when
-    /// nothing needs changing, else into a scratch buffer.
+    /// Builds the app values from the raw <c>service</c> (and optionally <c>speculative_service</c>) text: split on each
+    /// one's separator, removed analyzers (<c>-ftp</c>) dropped, <c>\xHH</c> escapes decoded. Points into the input when
+    /// nothing needs changing, else into a scratch buffer where the values are joined by a byte that none of them holds.
     /// </summary>
-    private bool TryComposeApps(ReadOnlySpan<byte> service, ReadOnlySpan<byte> speculative, byte setSeparator, out AppValues apps)
+    private bool TryComposeApps(ReadOnlySpan<byte> service, byte serviceSeparator, ReadOnlySpan<byte> speculative, byte speculativeSeparator, out AppValues apps)
     {
-        if (speculative.IsEmpty && IsPlainSet(service, setSeparator))
+        if (speculative.IsEmpty && IsPlainSet(service, serviceSeparator))
         {
-            apps = AppValues.Split(service, setSeparator);
+            apps = AppValues.Split(service, serviceSeparator);
             return true;
         }
 
@@ -297,27 +297,97 @@ public sealed partial class ZeekReaderState
             _appScratch = new byte[Math.Max(needed, 256)];
         }
 
+        // The service's separator almost always serves as the joiner; when a decoded value holds it (an escaped comma),
+        // the values are decoded once more to find a byte that none of them holds.
         var scratch = _appScratch.AsSpan();
-        for (var attempt = 0; attempt <= 256; attempt++)
+        var joiner = serviceSeparator;
+        var length = 0;
+        if (!(TryAppendSet(service, serviceSeparator, joiner, scratch, ref length, 0)
+            && TryAppendSet(speculative, speculativeSeparator, joiner, scratch, ref length, length)))
         {
-            // The joiner must not occur inside a decoded value; the set separator almost always qualifies.
-            var joiner = attempt == 0 ? setSeparator : (byte)(attempt - 1);
-            if (attempt > 0 && joiner == setSeparator)
+            Span<ulong> used = stackalloc ulong[4];
+            used.Clear();
+            MarkBytes(service, serviceSeparator, scratch, used);
+            MarkBytes(speculative, speculativeSeparator, scratch, used);
+            if (!TryFindUnused(used, out joiner))
+            {
+                // Every byte occurs in some value: the values cannot be joined, but a single one needs no joiner.
+                return TryTakeOnlyValue(service, serviceSeparator, speculative, speculativeSeparator, scratch, out apps);
+            }
+
+            length = 0;
+            _ = TryAppendSet(service, serviceSeparator, joiner, scratch, ref length, 0);
+            _ = TryAppendSet(speculative, speculativeSeparator, joiner, scratch, ref length, length);
+        }
+
+        apps = AppValues.Split(scratch[..length], joiner);
+        return true;
+    }
+
+    /// <summary>Marks in a 256-bit set the bytes of the decoded values that <see cref="TryAppendSet"/> would keep.</summary>
+    private static void MarkBytes(ReadOnlySpan<byte> set, byte setSeparator, Span<byte> scratch, Span<ulong> used)
+    {
+        foreach (var raw in AppValues.Split(set, setSeparator))
+        {
+            if (raw[0] == (byte)'-')
             {
                 continue;
             }
 
-            var length = 0;
-            if (TryAppendSet(service, setSeparator, joiner, scratch, ref length, 0)
-                && TryAppendSet(speculative, setSeparator, joiner, scratch, ref length, length))
+            foreach (var b in scratch[..ZeekText.Unescape(raw, scratch)])
             {
-                apps = AppValues.Split(scratch[..length], joiner);
+                used[b >> 6] |= 1UL << b;
+            }
+        }
+    }
+
+    private static bool TryFindUnused(ReadOnlySpan<ulong> used, out byte unused)
+    {
+        for (var word = 0; word < used.Length; word++)
+        {
+            if (used[word] != ulong.MaxValue)
+            {
+                unused = (byte)((word * 64) + System.Numerics.BitOperations.TrailingZeroCount(~used[word]));
                 return true;
             }
         }
 
-        apps = AppValues.None;
+        unused = 0;
         return false;
+    }
+
+    /// <summary>The values as one value taken whole, when every kept value (of both sets) is the same one; false otherwise.</summary>
+    private static bool TryTakeOnlyValue(ReadOnlySpan<byte> service, byte serviceSeparator, ReadOnlySpan<byte> speculative, byte speculativeSeparator, Span<byte> scratch, out AppValues apps)
+    {
+        var length = -1;
+        var same = IsOnlyValue(service, serviceSeparator, scratch, ref length) && IsOnlyValue(speculative, speculativeSeparator, scratch, ref length);
+        apps = same && length > 0 ? AppValues.FromValue(scratch[..length]) : AppValues.None;
+        return same;
+    }
+
+    /// <summary>Decodes the first kept value into <c>scratch[..length]</c> (length -1: none yet) and checks that the others equal it.</summary>
+    private static bool IsOnlyValue(ReadOnlySpan<byte> set, byte setSeparator, Span<byte> scratch, ref int length)
+    {
+        foreach (var raw in AppValues.Split(set, setSeparator))
+        {
+            if (raw[0] == (byte)'-')
+            {
+                continue;
+            }
+
+            var at = Math.Max(length, 0);
+            var written = ZeekText.Unescape(raw, scratch[at..]);
+            if (length < 0)
+            {
+                length = written;
+            }
+            else if (!scratch.Slice(at, written).SequenceEqual(scratch[..length]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsPlainSet(ReadOnlySpan<byte> set, byte setSeparator)

@@ -1170,7 +1170,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         _sink.OnRow(new MismatchRow(
             record.SourceAddress,
             record.DestinationAddress,
-            System.Text.Encoding.UTF8.GetString(value),
+            AppText.FromUtf8(value),
             port,
             1,
             time,

@@ -153,6 +153,7 @@ public static class RuleSetJson
             throw Error($"{at}.apps", $"rule '{TextEscaper.Escape(dto.Id)}' needs at least one app name");
         }
 
+        var apps = new HashSet<string>(dto.Apps.Count, AsciiCaseComparer.Instance);
         for (var a = 0; a < dto.Apps.Count; a++)
         {
             if (string.IsNullOrWhiteSpace(dto.Apps[a]))
@@ -160,12 +161,9 @@ public static class RuleSetJson
                 throw Error($"{at}.apps[{a}]", $"rule '{TextEscaper.Escape(dto.Id)}' has a blank app name");
             }
 
-            for (var b = 0; b < a; b++)
+            if (!apps.Add(dto.Apps[a]!))
             {
-                if (DetectionRule.AsciiEqualsIgnoreCase(dto.Apps[a]!, dto.Apps[b]!))
-                {
-                    throw Error($"{at}.apps[{a}]", $"rule '{TextEscaper.Escape(dto.Id)}' lists the app '{TextEscaper.Escape(dto.Apps[a])}' twice");
-                }
+                throw Error($"{at}.apps[{a}]", $"rule '{TextEscaper.Escape(dto.Id)}' lists the app '{TextEscaper.Escape(dto.Apps[a])}' twice");
             }
         }
 

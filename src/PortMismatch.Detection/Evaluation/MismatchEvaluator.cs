@@ -46,15 +46,17 @@ public sealed class MismatchEvaluator
         Rules = rules;
 
         var appIds = new List<string>();
+        var idOf = new Dictionary<string, int>(AsciiCaseComparer.Instance);
         var rulesByApp = new List<List<int>>();
         for (var r = 0; r < rules.Count; r++)
         {
             foreach (var app in rules[r].Apps)
             {
-                var id = appIds.FindIndex(known => DetectionRule.AsciiEqualsIgnoreCase(known, app));
-                if (id < 0)
+                RuleWork.Count();
+                if (!idOf.TryGetValue(app, out var id))
                 {
                     id = appIds.Count;
+                    idOf.Add(app, id);
                     appIds.Add(app);
                     rulesByApp.Add([]);
                 }
@@ -69,33 +71,57 @@ public sealed class MismatchEvaluator
         _ruleTransports = new Transport[rules.Count];
         var notExpected = new ulong[rules.Count][];
         _addressExemptions = new RuleExemption[rules.Count][];
+        // Rules without port exemptions and with equal expected ports share a bitmap, found by their port set without
+        // building it again: a pack of thousands of rules over a few port sets costs a few bitmaps.
+        var offsetOfPorts = new Dictionary<PortSet, int>();
         for (var r = 0; r < rules.Count; r++)
         {
-            var expected = PortBitmaps.Builder.NewBitmap();
-            PortBitmaps.Builder.Add(expected, rules[r].ExpectedPorts);
+            RuleWork.Count();
             var withAddresses = new List<RuleExemption>();
+            var portExemptions = false;
             foreach (var exemption in rules[r].Exemptions)
             {
                 if (exemption.NeedsAddresses)
                 {
                     withAddresses.Add(exemption);
                 }
-                else if (exemption.DestinationPorts is { } ports)
+                else
                 {
-                    PortBitmaps.Builder.Add(expected, ports);
+                    portExemptions |= exemption.DestinationPorts is not null;
                 }
             }
 
             _addressExemptions[r] = [.. withAddresses];
             _hasAddressExemptions |= withAddresses.Count > 0;
-            for (var w = 0; w < expected.Length; w++)
+            _ruleTransports[r] = rules[r].Transport ?? Transport.Unknown;
+            if (portExemptions || !offsetOfPorts.TryGetValue(rules[r].ExpectedPorts, out var offset))
             {
-                expected[w] = ~expected[w];
+                var expected = PortBitmaps.Builder.NewBitmap();
+                PortBitmaps.Builder.Add(expected, rules[r].ExpectedPorts);
+                foreach (var exemption in rules[r].Exemptions)
+                {
+                    if (!exemption.NeedsAddresses && exemption.DestinationPorts is { } ports)
+                    {
+                        PortBitmaps.Builder.Add(expected, ports);
+                    }
+                }
+
+                for (var w = 0; w < expected.Length; w++)
+                {
+                    expected[w] = ~expected[w];
+                }
+
+                offset = builder.Intern(expected);
+                if (!portExemptions)
+                {
+                    offsetOfPorts[rules[r].ExpectedPorts] = offset;
+                }
             }
 
-            notExpected[r] = expected;
-            _ruleTransports[r] = rules[r].Transport ?? Transport.Unknown;
-            _unexpectedPorts[r] = builder.Intern(expected);
+            _unexpectedPorts[r] = offset;
+
+            // The stored copy: rules with the same ports share one bitmap, so a file of many rules holds one per port set.
+            notExpected[r] = builder.Get(offset);
         }
 
         _rulesByApp = new int[appIds.Count][];
@@ -106,10 +132,13 @@ public sealed class MismatchEvaluator
             for (var t = 0; t < TransportCount; t++)
             {
                 // One applicable rule (or several with the same ports): its own bitmap; more: the union of theirs.
+                // (Each distinct bitmap is added once: an app claimed by thousands of rules costs one pass per port set.)
                 int offset = -1, first = -1;
                 ulong[]? union = null;
+                HashSet<int>? added = null;
                 foreach (var r in rulesByApp[id])
                 {
+                    RuleWork.Count();
                     if (!Applies(rules[r], (Transport)t) || _unexpectedPorts[r] == offset)
                     {
                         continue;
@@ -119,6 +148,12 @@ public sealed class MismatchEvaluator
                     {
                         first = r;
                         offset = _unexpectedPorts[r];
+                        continue;
+                    }
+
+                    added ??= [offset];
+                    if (!added.Add(_unexpectedPorts[r]))
+                    {
                         continue;
                     }
 

@@ -13,7 +13,7 @@ public sealed class MismatchRow
     /// <summary>Creates a row.</summary>
     /// <param name="sourceAddress">src_ip (<see cref="IPAddressValue.None"/> prints as <c>null</c>).</param>
     /// <param name="destinationAddress">dest_ip.</param>
-    /// <param name="app">The app value, exactly as the records carried it.</param>
+    /// <param name="app">The app value's text (see <see cref="App"/>).</param>
     /// <param name="destinationPort">dest_port (0 when the records had none).</param>
     /// <param name="count">The number of records.</param>
     /// <param name="firstTimeMicroseconds">min(_time), Unix microseconds.</param>
@@ -51,7 +51,12 @@ public sealed class MismatchRow
     /// <summary>Gets dest_ip.</summary>
     public IPAddressValue DestinationAddress { get; }
 
-    /// <summary>Gets the app value.</summary>
+    /// <summary>
+    /// Gets the app value's text. Rows from the aggregator print the value's bytes as Zeek's ASCII log writer prints a
+    /// string: well-formed UTF-8 as it is; a backslash, a control character below U+0020, DEL, and each byte that is not
+    /// part of well-formed UTF-8 as <c>\xHH</c> (lower-case hex). Every backslash starts such an escape, so the text is
+    /// exact: replacing each <c>\xHH</c> by its byte gives the value back, and two different values never share a text.
+    /// </summary>
     public string App { get; }
 
     /// <summary>Gets dest_port.</summary>

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 
 namespace PortMismatch.Detection.Internal;
 
@@ -58,7 +57,8 @@ internal sealed class AppInternTable
 
     public byte[] GetBytes(int id) => _values[id];
 
-    public string GetString(int id) => _strings[id] ??= Encoding.UTF8.GetString(_values[id]);
+    /// <summary>The value's text for rows (<see cref="AppText"/>: injective, so distinct values never share a row's app).</summary>
+    public string GetString(int id) => _strings[id] ??= AppText.FromUtf8(_values[id]);
 
     public void Clear()
     {

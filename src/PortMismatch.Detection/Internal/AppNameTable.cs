@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -14,8 +15,13 @@ internal sealed class AppNameTable
     /// <summary>Values up to this length are identified by their key words alone.</summary>
     internal const int ShortKeyLength = 16;
 
+    // Long names that share their first and last eight bytes and their length share a key, and probe one chain: up to
+    // this many may (a pack has pairs); more, and the key of every long name also mixes in its middle bytes.
+    private const int MaxSharedKey = 8;
+
     private readonly Entry[] _entries;
     private readonly int _mask;
+    private readonly bool _mixMiddle;
 
     public AppNameTable(IReadOnlyList<string> names)
     {
@@ -27,22 +33,39 @@ internal sealed class AppNameTable
 
         _entries = new Entry[capacity];
         _mask = capacity - 1;
+        var encoded = new byte[names.Count][];
+        var sharing = new Dictionary<(ulong, ulong, int), int>();
         for (var id = 0; id < names.Count; id++)
         {
-            var utf8 = Encoding.UTF8.GetBytes(names[id]);
-            if (Find(utf8) >= 0)
+            var utf8 = encoded[id] = Encoding.UTF8.GetBytes(names[id]);
+            if (utf8.Length > ShortKeyLength)
             {
-                throw new ArgumentException($"The app name '{names[id]}' is listed twice.", nameof(names));
+                var (w0, w1) = RawWords(utf8);
+                var key = (FoldAscii(w0), FoldAscii(w1), utf8.Length);
+                _mixMiddle |= (sharing[key] = sharing.GetValueOrDefault(key) + 1) > MaxSharedKey;
             }
+        }
 
+        for (var id = 0; id < names.Count; id++)
+        {
+            var utf8 = encoded[id];
+            var folded = utf8.Length > ShortKeyLength ? FoldAll(utf8) : null;
             var (w0, w1) = Key(utf8);
             var slot = (int)Hash(w0, w1, utf8.Length) & _mask;
             while (_entries[slot].Id != 0)
             {
+                RuleWork.Count();
+                ref readonly var entry = ref _entries[slot];
+                if (entry.W0 == w0 && entry.W1 == w1 && entry.Length == utf8.Length
+                    && (folded is null || entry.Folded.AsSpan().SequenceEqual(folded)))
+                {
+                    throw new ArgumentException($"The app name '{names[id]}' is listed twice.", nameof(names));
+                }
+
                 slot = (slot + 1) & _mask;
             }
 
-            _entries[slot] = new Entry(w0, w1, utf8.Length, id + 1, utf8.Length > ShortKeyLength ? FoldAll(utf8) : null);
+            _entries[slot] = new Entry(w0, w1, utf8.Length, id + 1, folded);
         }
     }
 
@@ -77,11 +100,31 @@ internal sealed class AppNameTable
         }
     }
 
+    /// <summary>
+    /// The key words: <see cref="RawWords"/> folded. When many long names would share a key (<see cref="MaxSharedKey"/>),
+    /// the second word of a name longer than <see cref="ShortKeyLength"/> also mixes in the bytes between its first and last
+    /// eight, so that names differing only there (<c>custom-app-000001-internal</c>, <c>custom-app-000002-internal</c>) do
+    /// not all probe one chain, which made building the table quadratic; other tables look long values up as before.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static (ulong W0, ulong W1) Key(ReadOnlySpan<byte> s)
+    private (ulong W0, ulong W1) Key(ReadOnlySpan<byte> s)
     {
         var (w0, w1) = RawWords(s);
-        return (FoldAscii(w0), FoldAscii(w1));
+        return _mixMiddle && s.Length > ShortKeyLength ? (FoldAscii(w0), FoldAscii(w1) ^ MiddleHash(s)) : (FoldAscii(w0), FoldAscii(w1));
+    }
+
+    /// <summary>Mixes the folded words that cover bytes 8 to length - 8 of a value longer than 16 bytes (the last one overlapping).</summary>
+    private static ulong MiddleHash(ReadOnlySpan<byte> s)
+    {
+        ref var start = ref MemoryMarshal.GetReference(s);
+        var last = s.Length - 16;
+        ulong h = 0;
+        for (var i = 8; i < last; i += 8)
+        {
+            h = BitOperations.RotateLeft((h + FoldAscii(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, i)))) * 0x9E3779B97F4A7C15UL, 31);
+        }
+
+        return BitOperations.RotateLeft((h + FoldAscii(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, last)))) * 0xC2B2AE3D27D4EB4FUL, 29);
     }
 
     /// <summary>

@@ -49,6 +49,9 @@ internal sealed class PortBitmaps
             return offset;
         }
 
+        /// <summary>Gets the bitmap stored at an offset that <see cref="Intern"/> returned.</summary>
+        public ulong[] Get(int offset) => _sets[offset / WordsPerSet];
+
         public PortBitmaps Build()
         {
             var words = new ulong[Math.Max(1, _sets.Count) * WordsPerSet];

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 
 namespace PortMismatch.Detection;
 
@@ -7,12 +8,26 @@ namespace PortMismatch.Detection;
 /// <c>windowStart,windowEnd</c> with <see cref="RowWriterOptions.IncludeWindow"/>), absent addresses as <c>null</c>, fields
 /// quoted per RFC 4180 when they hold a comma, a quote or a line break.
 /// </summary>
+/// <remarks>
+/// A spreadsheet runs a cell that starts with <c>=</c>, <c>+</c>, <c>-</c> or <c>@</c> as a formula (OWASP "CSV injection"),
+/// and app values come from the wire. So where a cell may start inside the app field (at its start, or after a <c>;</c>, tab,
+/// carriage return or line feed, which other delimiter settings read as cell or row ends) and, after any spaces, one of
+/// <c>= + - @</c>, their full-width forms, a tab, CR, LF, NUL or <c>'</c> follows, a <c>'</c> is written first: spreadsheets
+/// read the cell as text. Every other value, every ordinary app name among them, is written exactly as the search writes it.
+/// The added <c>'</c> is the one at such a cell start (a <c>'</c> of the value there got one too, so dropping one there gives
+/// the value back); <see cref="JsonLinesRowWriter"/> writes the value unchanged.
+/// </remarks>
 public sealed class CsvRowWriter : RowWriter
 {
     /// <summary>The header line's columns, in order.</summary>
     public const string Header = "src_ip,dest_ip,app,dest_port,count,firstTime,lastTime";
 
     private const int ShortApp = 64;
+
+    // What a field may hold only on the general path: what RFC 4180 quotes, and what ends a cell in other delimiter settings.
+    private static readonly SearchValues<char> Special = SearchValues.Create(",\"\r\n;\t");
+
+    private static readonly SearchValues<char> CellEnds = SearchValues.Create(";\t\r\n");
 
     /// <summary>Creates a writer over a stream with the default options.</summary>
     /// <param name="stream">The destination.</param>
@@ -105,7 +120,8 @@ public sealed class CsvRowWriter : RowWriter
     private bool TryWriteShortRow(IBufferWriter<byte> output, MismatchRow row)
     {
         var app = row.App;
-        if (Options.IncludeWindow || Options.NewLine != "\n" || app.Length > ShortApp || app.AsSpan().IndexOfAny(",\"\r\n") >= 0)
+        if (Options.IncludeWindow || Options.NewLine != "\n" || app.Length > ShortApp || app.AsSpan().IndexOfAny(Special) >= 0
+            || (app.Length > 0 && IsCellStartRisk(app[0])))
         {
             return false;
         }
@@ -134,8 +150,49 @@ public sealed class CsvRowWriter : RowWriter
         return true;
     }
 
+    /// <summary>
+    /// The value with a <c>'</c> before each place where a spreadsheet could start a formula (see the remarks of the class),
+    /// or the value itself when there is none.
+    /// </summary>
+    internal static string WithoutFormulaStarts(string value)
+    {
+        StringBuilder? text = null;
+        var copied = 0;
+        for (var start = 0; start <= value.Length; start = NextCellStart(value, start))
+        {
+            var at = start;
+            while (at < value.Length && value[at] == ' ')
+            {
+                at++;
+            }
+
+            if (at < value.Length && IsFormulaStart(value[at]))
+            {
+                text ??= new StringBuilder(value.Length + 4);
+                text.Append(value, copied, start - copied).Append('\'');
+                copied = start;
+            }
+        }
+
+        return text is null ? value : text.Append(value, copied, value.Length - copied).ToString();
+    }
+
+    /// <summary>The position after the next character that ends a cell in some delimiter setting, or past the end.</summary>
+    private static int NextCellStart(string value, int start)
+    {
+        var at = value.AsSpan(start).IndexOfAny(CellEnds);
+        return at < 0 ? value.Length + 1 : start + at + 1;
+    }
+
+    private static bool IsFormulaStart(char c) => c is '=' or '+' or '-' or '@' or '\t' or '\r' or '\n' or '\0' or '\'' or '"'
+        or '\uFF1D' or '\uFF0B' or '\uFF0D' or '\uFF20';
+
+    // A first character that may (after spaces) start a formula: the short path leaves such values to the general one.
+    private static bool IsCellStartRisk(char c) => c == ' ' || IsFormulaStart(c);
+
     private static void WriteField(IBufferWriter<byte> output, string value)
     {
+        value = WithoutFormulaStarts(value);
         if (value.AsSpan().IndexOfAny(",\"\r\n") < 0)
         {
             WriteText(output, value);

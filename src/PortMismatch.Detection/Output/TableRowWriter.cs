@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 
 namespace PortMismatch.Detection;
 
@@ -70,7 +72,7 @@ public sealed class TableRowWriter : RowWriter
             row.Count.ToString(inv),
             RowTime.Format(row.FirstTimeMicroseconds, Options.TimeZone),
             RowTime.Format(row.LastTimeMicroseconds, Options.TimeZone),
-            row.Rule?.Id ?? "-",
+            Printable(row.Rule?.Id ?? "-"),
         };
         if (Options.IncludeWindow)
         {
@@ -92,9 +94,47 @@ public sealed class TableRowWriter : RowWriter
         WriteText(output, Options.NewLine);
     }
 
-    /// <summary>App values come from the wire: control characters would move a terminal's cursor, so they are escaped.</summary>
-    private static string Printable(string value)
-        => value.AsSpan().IndexOfAnyInRange('\0', '\u001F') < 0 && !value.Contains('\u007F', StringComparison.Ordinal)
-            ? value
-            : string.Concat(value.Select(c => c < ' ' || c == '\u007F' ? $"\\x{(int)c:x2}" : c.ToString()));
+    /// <summary>
+    /// Input's text (the app, and the rule id, which comes from a rule file) made safe for a terminal: characters that could
+    /// move the cursor, start a control sequence, reorder the text or hide in it are shown as the <c>\xHH</c> escapes of their
+    /// UTF-8 bytes, the notation of <see cref="MismatchRow.App"/>. They are the controls (C0, DEL, C1: U+009B is a
+    /// one-character CSI), the format characters (the bidi embeddings, overrides, isolates and marks such as U+202E, the
+    /// zero-width characters, the byte-order mark, the tag characters), the line and paragraph separators, and code points
+    /// that are unassigned (a terminal may know them as something else); a lone surrogate shows as <c>\uXXXX</c>.
+    /// </summary>
+    internal static string Printable(string value)
+    {
+        if (!value.AsSpan().ContainsAnyExceptInRange(' ', '~'))
+        {
+            return value;
+        }
+
+        var text = new StringBuilder(value.Length + 16);
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = 0; i < value.Length;)
+        {
+            if (Rune.DecodeFromUtf16(value.AsSpan(i), out var rune, out var consumed) != OperationStatus.Done)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\\u{(int)value[i]:x4}");
+            }
+            else if (IsHidden(rune))
+            {
+                foreach (var b in utf8[..rune.EncodeToUtf8(utf8)])
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"\\x{b:x2}");
+                }
+            }
+            else
+            {
+                text.Append(value, i, consumed);
+            }
+
+            i += consumed;
+        }
+
+        return text.ToString();
+    }
+
+    private static bool IsHidden(Rune rune) => Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
+        or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.OtherNotAssigned;
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection;
 
@@ -30,6 +31,7 @@ public sealed class DetectionRule
         Name = string.IsNullOrWhiteSpace(name) ? throw Invalid(nameof(name), "needs a non-blank name") : name;
         ArgumentNullException.ThrowIfNull(apps);
         var list = ImmutableArray.CreateBuilder<string>();
+        var seen = new HashSet<string>(AsciiCaseComparer.Instance);
         foreach (var app in apps)
         {
             if (string.IsNullOrWhiteSpace(app))
@@ -37,12 +39,9 @@ public sealed class DetectionRule
                 throw Invalid(nameof(apps), "has a blank app name");
             }
 
-            foreach (var seen in list)
+            if (!seen.Add(app))
             {
-                if (AsciiEqualsIgnoreCase(seen, app))
-                {
-                    throw Invalid(nameof(apps), $"lists the app '{app}' twice");
-                }
+                throw Invalid(nameof(apps), $"lists the app '{app}' twice");
             }
 
             list.Add(app);
@@ -148,6 +147,7 @@ public sealed class DetectionRule
 
     internal static bool AsciiEqualsIgnoreCase(string a, string b)
     {
+        RuleWork.Count();
         if (a.Length != b.Length)
         {
             return false;

@@ -8,6 +8,10 @@ namespace PortMismatch.Detection;
 /// <summary>An immutable set of ports, kept as sorted, merged ranges.</summary>
 public sealed class PortSet : IReadOnlyCollection<PortRange>, IEquatable<PortSet>
 {
+    // Up to this many ranges are sorted (a few comparisons each); more are bucketed by first port, in time linear in their
+    // number plus the 65,536 ports, so that a rule file listing tens of thousands of ports loads in linear time.
+    private const int SortLimit = 256;
+
     private readonly ImmutableArray<PortRange> _ranges;
 
     private PortSet(ImmutableArray<PortRange> ranges) => _ranges = ranges;
@@ -46,10 +50,26 @@ public sealed class PortSet : IReadOnlyCollection<PortRange>, IEquatable<PortSet
     public static PortSet FromRanges(IEnumerable<PortRange> ranges)
     {
         ArgumentNullException.ThrowIfNull(ranges);
-        var sorted = ranges.OrderBy(r => r.First).ThenBy(r => r.Last).ToList();
-        var merged = ImmutableArray.CreateBuilder<PortRange>(sorted.Count);
-        foreach (var range in sorted)
+        var list = ranges.ToArray();
+        return list.Length switch
         {
+            0 => Empty,
+            <= SortLimit => new PortSet(MergeSorted(list)),
+            _ => new PortSet(MergeByFirstPort(list)),
+        };
+    }
+
+    private static ImmutableArray<PortRange> MergeSorted(PortRange[] ranges)
+    {
+        Array.Sort(ranges, static (a, b) =>
+        {
+            Internal.RuleWork.Count();
+            return a.First != b.First ? a.First.CompareTo(b.First) : a.Last.CompareTo(b.Last);
+        });
+        var merged = ImmutableArray.CreateBuilder<PortRange>(ranges.Length);
+        foreach (var range in ranges)
+        {
+            Internal.RuleWork.Count();
             if (merged.Count > 0 && range.First <= merged[^1].Last + 1)
             {
                 var last = merged[^1];
@@ -61,7 +81,45 @@ public sealed class PortSet : IReadOnlyCollection<PortRange>, IEquatable<PortSet
             }
         }
 
-        return merged.Count == 0 ? Empty : new PortSet(merged.ToImmutable());
+        return merged.DrainToImmutable();
+    }
+
+    private static ImmutableArray<PortRange> MergeByFirstPort(PortRange[] ranges)
+    {
+        // For each first port, the furthest last port of the ranges that start there (-1: none start there).
+        var furthest = new int[ushort.MaxValue + 1];
+        Array.Fill(furthest, -1);
+        foreach (var range in ranges)
+        {
+            Internal.RuleWork.Count();
+            furthest[range.First] = Math.Max(furthest[range.First], range.Last);
+        }
+
+        var merged = ImmutableArray.CreateBuilder<PortRange>();
+        int start = -1, end = -2;
+        for (var port = 0; port <= ushort.MaxValue; port++)
+        {
+            if (furthest[port] < 0)
+            {
+                continue;
+            }
+
+            if (port > end + 1)
+            {
+                if (start >= 0)
+                {
+                    merged.Add(new PortRange(start, end));
+                }
+
+                start = port;
+            }
+
+            end = Math.Max(end, furthest[port]);
+        }
+
+        Internal.RuleWork.Count(ushort.MaxValue + 1);
+        merged.Add(new PortRange(start, end));
+        return merged.DrainToImmutable();
     }
 
     /// <summary>Parses <c>80, 8000-8080</c>: ports and ranges separated by commas (spaces allowed around items).</summary>

@@ -41,7 +41,7 @@ public static class AggregationGenerators
                     from app in record.Apps
                     where app.Length > 0
                     where grouping == AppGrouping.AllValues || SplWhereOracle.Escu.IsSelectedValue(app, record.DestinationPort)
-                    select (Key: new RowKey(Format(record.Source), Format(record.Destination), app, record.DestinationPort ?? 0), record.TimestampMicroseconds);
+                    select (Key: new RowKey(Format(record.Source), Format(record.Destination), RowText(app), record.DestinationPort ?? 0), record.TimestampMicroseconds);
         return pairs.GroupBy(p => p.Key).ToDictionary(
             g => g.Key,
             g => new RowStats(g.Count(), g.Min(p => p.TimestampMicroseconds), g.Max(p => p.TimestampMicroseconds)));
@@ -51,6 +51,9 @@ public static class AggregationGenerators
     public static Dictionary<RowKey, RowStats> Totals(IEnumerable<MismatchRow> rows) => rows
         .GroupBy(r => new RowKey(Format(r.SourceAddress), Format(r.DestinationAddress), r.App, r.DestinationPort))
         .ToDictionary(g => g.Key, g => new RowStats(g.Sum(r => r.Count), g.Min(r => r.FirstTimeMicroseconds), g.Max(r => r.LastTimeMicroseconds)));
+
+    /// <summary>A value's text in rows (AppTextTests check that printing on its own; here it only names the groups).</summary>
+    public static string RowText(string app) => Internal.AppText.FromUtf8(System.Text.Encoding.UTF8.GetBytes(app));
 
     public static string Format(IPAddressValue address) => address.HasValue ? address.ToString() : "null";
 
