@@ -45,7 +45,8 @@ internal static class ScanCommand
             MaxDegreeOfParallelism = Environment.ProcessorCount,
         };
 
-        var (inputs, missing) = Inputs.Find(options.Paths, stderr);
+        var found = Inputs.Find(options.Paths, stderr, options.Quiet, cancellationToken);
+        var inputs = found.Inputs;
         var stopwatch = Stopwatch.StartNew();
 
         // A large Zeek file alone is split without reading it for header lines first (ZeekConnLog.SplitFile, which saves a
@@ -59,10 +60,10 @@ internal static class ScanCommand
         await WriteAsync(options, rows, stdout).ConfigureAwait(false);
         if (!options.Quiet)
         {
-            run.WriteSummary(inputs.Count, result.Counters, allowList, rows.Count, stopwatch.Elapsed);
+            run.WriteSummary(inputs.Count, result.Counters, found.NotRead, allowList, rows.Count, stopwatch.Elapsed);
         }
 
-        if (missing > 0 || run.UnreadableInputs > 0)
+        if (found.Missing > 0 || run.UnreadableInputs > 0)
         {
             return CommandLine.Failure;
         }
@@ -115,7 +116,7 @@ internal static class ScanCommand
     /// </summary>
     private static IEnumerable<IFlowSource> Sources(Input input, ScanOptions options, Run run, List<ZeekFileSplit>? splits)
     {
-        if (input.Path is { } path && input.Length >= 2 * SplitThreshold && options.Format is InputFormat.Auto or InputFormat.Zeek or InputFormat.ZeekJson)
+        if (input.Path is { } path && !input.IsStream && input.Length >= 2 * SplitThreshold && options.Format is InputFormat.Auto or InputFormat.Zeek or InputFormat.ZeekJson)
         {
             var head = new byte[512];
             int length;
@@ -162,7 +163,7 @@ internal static class ScanCommand
         Stream? stream = null;
         try
         {
-            stream = input.Open(run);
+            stream = await input.OpenAsync(run, cancellationToken).ConfigureAwait(false);
             var (content, format) = await Inputs.DetectAsync(stream, options.Format, cancellationToken).ConfigureAwait(false);
             if (format == InputFormat.Auto)
             {
@@ -440,7 +441,7 @@ internal static class ScanCommand
             }
         }
 
-        public void WriteSummary(int inputs, DetectionCounters counters, AllowList allowList, int rows, TimeSpan elapsed)
+        public void WriteSummary(int inputs, DetectionCounters counters, IReadOnlyDictionary<string, int> notRead, AllowList allowList, int rows, TimeSpan elapsed)
         {
             var inv = CultureInfo.InvariantCulture;
             var formats = string.Join(", ", _formats.OrderBy(f => f.Key).Select(f => $"{f.Value} {Name(f.Key)}"))
@@ -454,6 +455,11 @@ internal static class ScanCommand
             foreach (var (reason, count) in counters.Input.SkippedByReason.OrderByDescending(r => r.Value))
             {
                 stderr.WriteLine(string.Create(inv, $"  skipped  {count,10:N0}  {reason}"));
+            }
+
+            foreach (var line in NotReadReason.SummaryLines(notRead))
+            {
+                stderr.WriteLine(line);
             }
 
             stderr.WriteLine(string.Create(inv, $"  {counters.RecordsSelected:N0} of {counters.Input.Accepted:N0} records are mismatches; {rows:N0} rows{(counters.LateRecords > 0 ? $"; {counters.LateRecords:N0} late records" : string.Empty)}"));
