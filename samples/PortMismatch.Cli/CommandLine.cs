@@ -4,7 +4,7 @@ namespace PortMismatch.Cli;
 
 /// <summary>
 /// Parses the command line and runs a command. Exit codes: 0 success, 1 findings with --fail-on-findings, 2 usage error,
-/// or a failed input (unreadable, or too many rejected records).
+/// a failed input (unreadable, or too many rejected records) or a failed output.
 /// </summary>
 internal static class CommandLine
 {
@@ -47,7 +47,7 @@ internal static class CommandLine
 
         Folders: each file is read once (links and hard links to it are not read again); symbolic link loops, FIFOs, sockets
         and devices in a folder are not read (shown, and counted in the summary); a FIFO named on the command line is read
-        as a stream.
+        as a stream. An output that fails (a full disk, a closed pipe: "output closed") ends the run with exit code 2.
 
         With --output csv, standard output is exactly the search's CSV (src_ip,dest_ip,app,dest_port,count,firstTime,lastTime),
         sorted by src_ip, dest_ip, app, dest_port; diagnostics and the summary go to standard error.

@@ -49,31 +49,51 @@ internal static class ScanCommand
         var inputs = found.Inputs;
         var stopwatch = Stopwatch.StartNew();
 
-        // A large Zeek file alone is split without reading it for header lines first (ZeekConnLog.SplitFile, which saves a
-        // read of most of the file); when its parts did not read it as one reader would (a concatenated log with a new
-        // header before its last part), that run is discarded and the file is read again with the checked split.
-        var (run, result, kept, states) = await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: inputs.Count == 1, cancellationToken).ConfigureAwait(false)
-            ?? await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: false, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException("A scan without an unchecked split cannot need a second read.");
-
-        foreach (var state in states)
+        // Opened first, so that an output that cannot be created fails before the scan rather than after it.
+        await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var output = RowOutput.Open(options.OutputPath);
+        await using (output.ConfigureAwait(false))
         {
-            run.CheckRejections(state, options.MaxRejected);
-        }
+            // A large Zeek file alone is split without reading it for header lines first (ZeekConnLog.SplitFile, which saves a
+            // read of most of the file); when its parts did not read it as one reader would (a concatenated log with a new
+            // header before its last part), that run is discarded and the file is read again with the checked split.
+            var (run, result, kept, states) = await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: inputs.Count == 1, cancellationToken).ConfigureAwait(false)
+                ?? await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: false, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("A scan without an unchecked split cannot need a second read.");
 
-        var rows = Combine(Sort(kept.Rows), rules);
-        await WriteAsync(options, rows, stdout).ConfigureAwait(false);
-        if (!options.Quiet)
-        {
-            run.WriteSummary(inputs.Count, result.Counters, found.NotRead, allowList, rows.Count, stopwatch.Elapsed);
-        }
+            foreach (var state in states)
+            {
+                run.CheckRejections(state, options.MaxRejected);
+            }
 
-        if (found.Missing > 0 || run.FailedInputs > 0)
-        {
-            return CommandLine.Failure;
-        }
+            var rows = Combine(Sort(kept.Rows), rules);
+            try
+            {
+                Write(options, rows, output, cancellationToken);
+            }
+            catch (IOException) when (output.Failure is not null)
+            {
+                // Reported after the summary.
+            }
 
-        return options.FailOnFindings && rows.Count > 0 ? CommandLine.Findings : CommandLine.Success;
+            if (!options.Quiet)
+            {
+                run.WriteSummary(inputs.Count, result.Counters, found.NotRead, allowList, rows.Count, output.Failure is null, stopwatch.Elapsed);
+            }
+
+            if (output.Failure is not null)
+            {
+                await stderr.WriteLineAsync($"portmismatch: {output.Describe()}").ConfigureAwait(false);
+                return CommandLine.Failure;
+            }
+
+            if (found.Missing > 0 || run.FailedInputs > 0)
+            {
+                return CommandLine.Failure;
+            }
+
+            return options.FailOnFindings && rows.Count > 0 ? CommandLine.Findings : CommandLine.Success;
+        }
     }
 
     /// <summary>
@@ -238,25 +258,25 @@ internal static class ScanCommand
         return combined;
     }
 
-    private static async Task WriteAsync(ScanOptions options, List<MismatchRow> rows, TextWriter stdout)
+    /// <summary>Writes the rows; a write that fails throws its <see cref="IOException"/> (the output remembers it).</summary>
+    private static void Write(ScanOptions options, List<MismatchRow> rows, RowOutput output, CancellationToken cancellationToken)
     {
-        await stdout.FlushAsync().ConfigureAwait(false);
-        var stream = options.OutputPath is null ? Console.OpenStandardOutput() : File.Create(options.OutputPath);
-        var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = options.Window is not null };
+        var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = options.Window is not null, LeaveOpen = true };
         if (options.Output is OutputFormat.Csv or OutputFormat.JsonLines && rows.Count >= ParallelFrom && Environment.ProcessorCount > 1)
         {
-            await using (stream.ConfigureAwait(false))
-            {
-                WriteInPairs(stream, rows, options.Output, writerOptions);
-            }
-
+            WriteInPairs(output, rows, options.Output, writerOptions, cancellationToken);
             return;
         }
 
-        using var writer = CreateWriter(options.Output, stream, writerOptions);
-        foreach (var row in rows)
+        using var writer = CreateWriter(options.Output, output, writerOptions);
+        for (var i = 0; i < rows.Count; i++)
         {
-            writer.OnRow(row);
+            if ((i & 4095) == 4095)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            writer.OnRow(rows[i]);
         }
     }
 
@@ -265,12 +285,13 @@ internal static class ScanCommand
     /// first with the header), then both to the stream in order; memory stays at two chunks of text (formatting was a
     /// visible part of a large scan's serial tail).
     /// </summary>
-    private static void WriteInPairs(Stream stream, List<MismatchRow> rows, OutputFormat format, RowWriterOptions writerOptions)
+    private static void WriteInPairs(Stream stream, List<MismatchRow> rows, OutputFormat format, RowWriterOptions writerOptions, CancellationToken cancellationToken)
     {
         const int Chunk = 2048; // about 160 KiB of CSV a buffer: both stay in cache and stop growing after the first pair
         ArrayBufferWriter<byte>[] buffers = [new(256 * 1024), new(256 * 1024)];
         for (var start = 0; start < rows.Count; start += 2 * Chunk)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             Parallel.For(0, 2, k =>
             {
                 var buffer = buffers[k];
@@ -285,6 +306,8 @@ internal static class ScanCommand
             stream.Write(buffers[0].WrittenSpan);
             stream.Write(buffers[1].WrittenSpan);
         }
+
+        stream.Flush();
     }
 
     private static RowWriter CreateWriter(OutputFormat format, Stream stream, RowWriterOptions options) => format switch
@@ -450,7 +473,7 @@ internal static class ScanCommand
             Unreadable(state.Input.Name, why);
         }
 
-        public void WriteSummary(int inputs, DetectionCounters counters, IReadOnlyDictionary<string, int> notRead, AllowList allowList, int rows, TimeSpan elapsed)
+        public void WriteSummary(int inputs, DetectionCounters counters, IReadOnlyDictionary<string, int> notRead, AllowList allowList, int rows, bool written, TimeSpan elapsed)
         {
             var inv = CultureInfo.InvariantCulture;
             var formats = string.Join(", ", _formats.OrderBy(f => f.Key).Select(f => $"{f.Value} {Name(f.Key)}"))
@@ -472,7 +495,7 @@ internal static class ScanCommand
                 stderr.WriteLine(line);
             }
 
-            stderr.WriteLine(string.Create(inv, $"  {counters.RecordsSelected:N0} of {counters.Input.Accepted:N0} records are mismatches; {rows:N0} rows{(counters.LateRecords > 0 ? $"; {counters.LateRecords:N0} late records" : string.Empty)}"));
+            stderr.WriteLine(string.Create(inv, $"  {counters.RecordsSelected:N0} of {counters.Input.Accepted:N0} records are mismatches; {rows:N0} rows{(written ? string.Empty : ", not all written")}{(counters.LateRecords > 0 ? $"; {counters.LateRecords:N0} late records" : string.Empty)}"));
             for (var i = 0; i < allowList.Count; i++)
             {
                 stderr.WriteLine(string.Create(inv, $"  allow-list removed {counters.RowsFilteredByEntry[i]:N0} rows: {allowList[i]}"));
