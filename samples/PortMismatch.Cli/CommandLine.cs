@@ -36,8 +36,9 @@ internal static class CommandLine
           --time-zone <tz>                                time zone of firstTime / lastTime in the output (default UTC)
           --fail-on-findings                              exit with 1 when a row is printed
           --max-rejected <ratio>                          fail an input (exit 2) when more than this share of its records is
-                                                          rejected: 0.01 or 1% (rejected / read, per input; default: only
-                                                          an input whose records were all rejected fails)
+                                                          rejected: 0.01 or 1% (rejected / read, per input; an input without
+                                                          records never fails; default: only one whose records were all
+                                                          rejected fails)
           --quiet                                         no progress and no summary on standard error
 
         Options of listen: --ipfix <addr:port> and/or --syslog-udp <addr:port> (for example 0.0.0.0:4739, [::]:514),
