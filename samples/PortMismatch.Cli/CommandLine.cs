@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace PortMismatch.Cli;
 
-/// <summary>Parses the command line and runs a command. Exit codes: 0 success, 1 findings with --fail-on-findings, 2 usage or I/O error.</summary>
+/// <summary>
+/// Parses the command line and runs a command. Exit codes: 0 success, 1 findings with --fail-on-findings, 2 usage error,
+/// a failed input (unreadable, or too many rejected records) or a failed output.
+/// </summary>
 internal static class CommandLine
 {
     public const int Success = 0;
@@ -32,12 +35,20 @@ internal static class CommandLine
           --input-time-zone <tz>                          PAN-OS: time zone of yyyy/MM/dd HH:mm:ss times (default UTC)
           --time-zone <tz>                                time zone of firstTime / lastTime in the output (default UTC)
           --fail-on-findings                              exit with 1 when a row is printed
+          --max-rejected <ratio>                          fail an input (exit 2) when more than this share of its records is
+                                                          rejected: 0.01 or 1% (rejected / read, per input; an input without
+                                                          records never fails; default: only one whose records were all
+                                                          rejected fails)
           --quiet                                         no progress and no summary on standard error
 
         Options of listen: --ipfix <addr:port> and/or --syslog-udp <addr:port> (for example 0.0.0.0:4739, [::]:514),
         --window (required), --idle-close <duration> (a window no record has reached for this long is closed anyway,
         default 1m, so that a quiet network still gets its rows), and --rules, --allow, --output, --out, --lateness, --group, --all-directions,
         --input-time-zone, --time-zone, --fail-on-findings, --quiet as for scan. Rows are written as they are emitted.
+
+        Folders: each file is read once (links and hard links to it are not read again); symbolic link loops, FIFOs, sockets
+        and devices in a folder are not read (shown, and counted in the summary); a FIFO named on the command line is read
+        as a stream. An output that fails (a full disk, a closed pipe: "output closed") ends the run with exit code 2.
 
         With --output csv, standard output is exactly the search's CSV (src_ip,dest_ip,app,dest_port,count,firstTime,lastTime),
         sorted by src_ip, dest_ip, app, dest_port; diagnostics and the summary go to standard error.
@@ -186,6 +197,9 @@ internal static class CommandLine
                 case "--fail-on-findings":
                     options.FailOnFindings = true;
                     break;
+                case "--max-rejected" when command == "scan":
+                    options.MaxRejected = ParseRatio(arg, Value(args));
+                    break;
                 case "--quiet":
                 case "-q":
                     options.Quiet = true;
@@ -258,6 +272,21 @@ internal static class CommandLine
         throw new UsageException($"{option} {text}: use a duration such as 30s, 15m, 1h, 1d or 00:15:00.");
     }
 
+    internal static double ParseRatio(string option, string text)
+    {
+        var percent = text.EndsWith('%');
+        if (double.TryParse(percent ? text[..^1] : text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
+        {
+            value = percent ? value / 100 : value;
+            if (value is >= 0 and <= 1)
+            {
+                return value;
+            }
+        }
+
+        throw new UsageException($"{option} {text}: use a share of the records from 0 to 1, such as 0.01 or 1%.");
+    }
+
     private static System.Net.IPEndPoint ParseEndPoint(string option, string text)
         => System.Net.IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal)
             ? endpoint
@@ -322,6 +351,9 @@ internal sealed class ScanOptions
     public TimeZoneInfo? OutputTimeZone { get; set; }
 
     public bool FailOnFindings { get; set; }
+
+    /// <summary>Gets or sets the share of an input's records (rejected / read) above which the input fails; null: only all rejected fails.</summary>
+    public double? MaxRejected { get; set; }
 
     public bool Quiet { get; set; }
 

@@ -2,49 +2,64 @@ using System.IO.Compression;
 
 namespace PortMismatch.Cli;
 
-/// <summary>One input: a file or standard input.</summary>
-internal sealed record Input(string Name, string? Path, long Length, bool Explicit)
+/// <summary>
+/// One input: a file, or a stream (standard input, or a FIFO or device named on the command line, read as it comes and
+/// never split: <paramref name="IsStream"/>).
+/// </summary>
+internal sealed record Input(string Name, string? Path, long Length, bool Explicit, bool IsStream = false)
 {
-    public Stream Open(ScanCommand.Run run)
+    /// <summary>
+    /// Opens the input. A stream is opened on a thread of its own (opening a FIFO waits for a writer) and read through an
+    /// <see cref="InterruptibleStream"/>, so that cancellation stops a scan that waits for a writer or for bytes.
+    /// </summary>
+    public async Task<Stream> OpenAsync(ScanCommand.Run run, CancellationToken cancellationToken)
     {
-        Stream raw = Path is null ? Console.OpenStandardInput() : new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        return new CountingStream(raw, run);
+        if (Path is null)
+        {
+            return new CountingStream(new InterruptibleStream(Console.OpenStandardInput()), run);
+        }
+
+        if (!IsStream)
+        {
+            return new CountingStream(new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true), run);
+        }
+
+        var path = Path;
+        var opening = Task.Factory.StartNew(
+            () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        try
+        {
+            return new CountingStream(new InterruptibleStream(await opening.WaitAsync(cancellationToken).ConfigureAwait(false)), run);
+        }
+        catch (OperationCanceledException)
+        {
+            // The open may still succeed once a writer comes: close what it opens then.
+            _ = opening.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
+        }
     }
 }
 
 /// <summary>Finds inputs and tells their format from their first bytes.</summary>
 internal static class Inputs
 {
-    public static (List<Input> Inputs, int Missing) Find(List<string> paths, TextWriter stderr)
+    /// <summary>
+    /// Finds the inputs the command line names: files, folders (walked by <see cref="FolderWalk"/>: each file once, loops
+    /// and entries that are not regular files reported and left out), and <c>-</c> for standard input.
+    /// </summary>
+    public static FolderWalk Find(List<string> paths, TextWriter stderr, bool quiet, CancellationToken cancellationToken)
     {
-        var inputs = new List<Input>();
-        var missing = 0;
+        var walk = new FolderWalk(stderr, quiet);
         foreach (var path in paths)
         {
-            if (path == "-")
-            {
-                inputs.Add(new Input("stdin", null, -1, true));
-            }
-            else if (Directory.Exists(path))
-            {
-                foreach (var file in Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
-                             .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal))
-                {
-                    inputs.Add(new Input(file, file, new FileInfo(file).Length, false));
-                }
-            }
-            else if (File.Exists(path))
-            {
-                inputs.Add(new Input(path, path, new FileInfo(path).Length, true));
-            }
-            else
-            {
-                missing++;
-                stderr.WriteLine($"portmismatch: {path}: no such file or folder.");
-            }
+            cancellationToken.ThrowIfCancellationRequested();
+            walk.Add(path, cancellationToken);
         }
 
-        return (inputs, missing);
+        return walk;
     }
 
     /// <summary>Unwraps gzip (by its magic bytes) and detects the format; returns <see cref="InputFormat.Auto"/> when unknown.</summary>

@@ -47,13 +47,13 @@ internal static class ListenCommand
             }
 
             await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
-            var stream = options.OutputPath is null ? Console.OpenStandardOutput() : File.Create(options.OutputPath);
+            var output = RowOutput.Open(options.OutputPath);
             var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = true };
             using RowWriter writer = options.Output switch
             {
-                OutputFormat.Csv => new CsvRowWriter(stream, writerOptions),
-                OutputFormat.JsonLines => new JsonLinesRowWriter(stream, writerOptions),
-                _ => new TableRowWriter(stream, writerOptions),
+                OutputFormat.Csv => new CsvRowWriter(output, writerOptions),
+                OutputFormat.JsonLines => new JsonLinesRowWriter(output, writerOptions),
+                _ => new TableRowWriter(output, writerOptions),
             };
             var pipelineOptions = new DetectionPipelineOptions
             {
@@ -63,24 +63,40 @@ internal static class ListenCommand
                 MaxDegreeOfParallelism = sources.Count,
                 IdleWindowClose = options.IdleClose,
             };
-            using var pipeline = new DetectionPipeline(pipelineOptions, new FlushingSink(writer));
+
+            // An output that fails (a full disk, a closed pipe) stops the run; the summary is still written.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var pipeline = new DetectionPipeline(pipelineOptions, new FlushingSink(writer, output, stop));
             if (!options.Quiet)
             {
                 var on = string.Join(" and ", sources.Select(s => s.Name));
                 await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"portmismatch: listening on {on}; rows are written as {options.Window} windows close (by event time, or after {options.IdleClose} without a record). Ctrl-C writes the open windows and stops.")).ConfigureAwait(false);
             }
 
-            var result = await pipeline.RunAsync(sources, cancellationToken).ConfigureAwait(false);
-            writer.Flush();
+            DetectionResult? result = null;
+            try
+            {
+                result = await pipeline.RunAsync(sources, stop.Token).ConfigureAwait(false);
+                writer.Flush();
+            }
+            catch (IOException) when (output.Failure is not null)
+            {
+                // The output's failure, rethrown by the pipeline: reported below, after the summary.
+            }
+
+            var counters = result?.Counters ?? pipeline.GetCounters();
+
+            // A pipeline that does not stop on a failing output reports it as the failure of the source whose record closed a window.
+            var failures = result?.Failures.Where(f => !ReferenceEquals(f.Error, output.Failure)).ToList() ?? [];
             if (!options.Quiet)
             {
-                await stderr.WriteLineAsync($"portmismatch: stopped: {result.Counters}").ConfigureAwait(false);
-                foreach (var (reason, count) in result.Counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
+                await stderr.WriteLineAsync($"portmismatch: stopped: {counters}").ConfigureAwait(false);
+                foreach (var (reason, count) in counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
                 {
                     await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  rejected {count,10:N0}  {reason}")).ConfigureAwait(false);
                 }
 
-                foreach (var (reason, count) in result.Counters.Input.SkippedByReason.OrderByDescending(r => r.Value))
+                foreach (var (reason, count) in counters.Input.SkippedByReason.OrderByDescending(r => r.Value))
                 {
                     await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  skipped  {count,10:N0}  {reason}")).ConfigureAwait(false);
                 }
@@ -95,18 +111,24 @@ internal static class ListenCommand
                     await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {syslog.LocalEndPoint}: {syslog.DatagramsReceived:N0} datagrams, {syslog.DatagramsDroppedBySocket?.ToString("N0", CultureInfo.InvariantCulture) ?? "unknown"} dropped by the socket")).ConfigureAwait(false);
                 }
 
-                foreach (var failure in result.Failures)
+                foreach (var failure in failures)
                 {
                     await stderr.WriteLineAsync($"portmismatch: {failure}").ConfigureAwait(false);
                 }
             }
 
-            if (result.Failures.Count > 0)
+            if (output.Failure is not null)
+            {
+                await stderr.WriteLineAsync($"portmismatch: {output.Describe()}").ConfigureAwait(false);
+                return CommandLine.Failure;
+            }
+
+            if (failures.Count > 0)
             {
                 return CommandLine.Failure;
             }
 
-            return options.FailOnFindings && result.Counters.RowsWritten > 0 ? CommandLine.Findings : CommandLine.Success;
+            return options.FailOnFindings && counters.RowsWritten > 0 ? CommandLine.Findings : CommandLine.Success;
         }
         finally
         {
@@ -115,13 +137,25 @@ internal static class ListenCommand
         }
     }
 
-    /// <summary>Writes each row at once: a live run's rows must not wait in a buffer.</summary>
-    private sealed class FlushingSink(RowWriter writer) : IMismatchRowSink
+    /// <summary>
+    /// Writes each row at once (a live run's rows must not wait in a buffer). When the output fails, stops the run and
+    /// rethrows; the output then drops what comes after, so the rows the pipeline still emits while it stops do not throw.
+    /// </summary>
+    private sealed class FlushingSink(RowWriter writer, RowOutput output, CancellationTokenSource stop) : IMismatchRowSink
     {
         public void OnRow(MismatchRow row)
         {
-            writer.OnRow(row);
-            writer.Flush();
+            try
+            {
+                writer.OnRow(row);
+                writer.Flush();
+            }
+            catch (IOException) when (output.Failure is not null)
+            {
+                // Cancelled on the thread pool: this thread holds the pipeline's output lock.
+                _ = stop.CancelAsync();
+                throw;
+            }
         }
     }
 }

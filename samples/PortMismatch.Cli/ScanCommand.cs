@@ -45,45 +45,75 @@ internal static class ScanCommand
             MaxDegreeOfParallelism = Environment.ProcessorCount,
         };
 
-        var (inputs, missing) = Inputs.Find(options.Paths, stderr);
+        var found = Inputs.Find(options.Paths, stderr, options.Quiet, cancellationToken);
+        var inputs = found.Inputs;
         var stopwatch = Stopwatch.StartNew();
 
-        // A large Zeek file alone is split without reading it for header lines first (ZeekConnLog.SplitFile, which saves a
-        // read of most of the file); when its parts did not read it as one reader would (a concatenated log with a new
-        // header before its last part), that run is discarded and the file is read again with the checked split.
-        var (run, result, kept) = await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: inputs.Count == 1, cancellationToken).ConfigureAwait(false)
-            ?? await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: false, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException("A scan without an unchecked split cannot need a second read.");
-
-        var rows = Combine(Sort(kept.Rows), rules);
-        await WriteAsync(options, rows, stdout).ConfigureAwait(false);
-        if (!options.Quiet)
+        // Opened first, so that an output that cannot be created fails before the scan rather than after it.
+        await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var output = RowOutput.Open(options.OutputPath);
+        await using (output.ConfigureAwait(false))
         {
-            run.WriteSummary(inputs.Count, result.Counters, allowList, rows.Count, stopwatch.Elapsed);
-        }
+            // A large Zeek file alone is split without reading it for header lines first (ZeekConnLog.SplitFile, which saves a
+            // read of most of the file); when its parts did not read it as one reader would (a concatenated log with a new
+            // header before its last part), that run is discarded and the file is read again with the checked split.
+            var (run, result, kept, states) = await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: inputs.Count == 1, cancellationToken).ConfigureAwait(false)
+                ?? await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: false, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("A scan without an unchecked split cannot need a second read.");
 
-        if (missing > 0 || run.UnreadableInputs > 0)
-        {
-            return CommandLine.Failure;
-        }
+            foreach (var state in states)
+            {
+                run.CheckRejections(state, options.MaxRejected);
+            }
 
-        return options.FailOnFindings && rows.Count > 0 ? CommandLine.Findings : CommandLine.Success;
+            var rows = Combine(Sort(kept.Rows), rules);
+            try
+            {
+                Write(options, rows, output, cancellationToken);
+            }
+            catch (IOException) when (output.Failure is not null)
+            {
+                // Reported after the summary.
+            }
+
+            if (!options.Quiet)
+            {
+                run.WriteSummary(inputs.Count, result.Counters, found.NotRead, allowList, rows.Count, output.Failure is null, stopwatch.Elapsed);
+            }
+
+            if (output.Failure is not null)
+            {
+                await stderr.WriteLineAsync($"portmismatch: {output.Describe()}").ConfigureAwait(false);
+                return CommandLine.Failure;
+            }
+
+            if (found.Missing > 0 || run.FailedInputs > 0)
+            {
+                return CommandLine.Failure;
+            }
+
+            return options.FailOnFindings && rows.Count > 0 ? CommandLine.Findings : CommandLine.Success;
+        }
     }
 
     /// <summary>
     /// Reads the inputs through one pipeline run; null when an unchecked split (<paramref name="optimistic"/>) did not read
     /// its file as one reader would, and everything it produced was dropped (its diagnostics were held back until then).
     /// </summary>
-    private static async Task<(Run Run, DetectionResult Result, RowList Kept)?> ScanAsync(
+    private static async Task<(Run Run, DetectionResult Result, RowList Kept, List<InputState> States)?> ScanAsync(
         List<Input> inputs, ScanOptions options, DetectionPipelineOptions pipelineOptions, TextWriter stderr, bool optimistic, CancellationToken cancellationToken)
     {
         var run = new Run(options, stderr);
         var kept = new RowList();
         var sources = new List<IFlowSource>();
         var splits = new List<ZeekFileSplit>();
+        var states = new List<InputState>(inputs.Count);
         foreach (var input in inputs)
         {
-            sources.AddRange(Sources(input, options, run, optimistic ? splits : null));
+            var state = new InputState(input);
+            state.Sources.AddRange(Sources(state, options, run, optimistic ? splits : null));
+            sources.AddRange(state.Sources);
+            states.Add(state);
         }
 
         DetectionResult result;
@@ -102,10 +132,11 @@ internal static class ScanCommand
         run.ReleaseDiagnostics();
         foreach (var failure in result.Failures)
         {
+            states.Find(state => state.Sources.Exists(source => source.Name == failure.SourceName))?.Fail();
             run.Unreadable(failure.SourceName, failure.Error.Message);
         }
 
-        return (run, result, kept);
+        return (run, result, kept, states);
     }
 
     /// <summary>
@@ -113,9 +144,10 @@ internal static class ScanCommand
     /// core; without a check first when <paramref name="splits"/> collects the splits to check afterwards); anything else
     /// is one source that detects its format (and gzip) from its first bytes.
     /// </summary>
-    private static IEnumerable<IFlowSource> Sources(Input input, ScanOptions options, Run run, List<ZeekFileSplit>? splits)
+    private static IEnumerable<IFlowSource> Sources(InputState state, ScanOptions options, Run run, List<ZeekFileSplit>? splits)
     {
-        if (input.Path is { } path && input.Length >= 2 * SplitThreshold && options.Format is InputFormat.Auto or InputFormat.Zeek or InputFormat.ZeekJson)
+        var input = state.Input;
+        if (input.Path is { } path && !input.IsStream && input.Length >= 2 * SplitThreshold && options.Format is InputFormat.Auto or InputFormat.Zeek or InputFormat.ZeekJson)
         {
             var head = new byte[512];
             int length;
@@ -140,14 +172,14 @@ internal static class ScanCommand
                     run.HoldDiagnostics = parts.Count > 1; // until the parts are known to have read the file as one
                 }
 
+                state.Format = format;
                 run.AddFormat(format);
                 run.AddSplit(parts.Count);
                 return parts.Select(part => CountBytes(part, input.Length / parts.Count, run));
             }
         }
 
-        var counters = new InputCounters();
-        return [FlowSource.Create(input.Name, counters, (sink, ct) => ReadAsync(input, options, sink, counters, run, ct))];
+        return [new InputSource(state, options, run)];
     }
 
     /// <summary>A part of a split file: its share of the file's bytes counts toward progress when it is done.</summary>
@@ -156,49 +188,6 @@ internal static class ScanCommand
         await part.ReadAsync(sink, ct).ConfigureAwait(false);
         run.AddBytes(bytes);
     });
-
-    private static async Task ReadAsync(Input input, ScanOptions options, IFlowRecordSink sink, InputCounters counters, Run run, CancellationToken cancellationToken)
-    {
-        Stream? stream = null;
-        try
-        {
-            stream = input.Open(run);
-            var (content, format) = await Inputs.DetectAsync(stream, options.Format, cancellationToken).ConfigureAwait(false);
-            if (format == InputFormat.Auto)
-            {
-                run.Unrecognized(input);
-                return;
-            }
-
-            var diagnostics = run.Diagnostics;
-            var read = format switch
-            {
-                InputFormat.Zeek or InputFormat.ZeekJson => await ZeekConnLog.ReadStreamAsync(
-                    content, sink, new ZeekReaderState(ZeekReaderOptions.Default, input.Name, diagnostics), cancellationToken).ConfigureAwait(false),
-                InputFormat.PanOs => await PanOsTrafficInput.ReadStreamAsync(
-                    content, sink, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone }, diagnostics, input.Name, cancellationToken).ConfigureAwait(false),
-                _ => await IpfixReader.ReadStreamAsync(
-                    content, sink, new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections }, diagnostics, input.Name), cancellationToken).ConfigureAwait(false),
-            };
-            counters.Add(read);
-            run.AddFormat(format);
-        }
-        catch (InputFormatException e)
-        {
-            run.Unreadable(input.Name, e.Message);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
-        {
-            run.Unreadable(input.Name, e.Message);
-        }
-        finally
-        {
-            if (stream is not null)
-            {
-                await stream.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
 
     /// <summary>
     /// Sorts rows by <see cref="MismatchRowComparer"/>; many rows in two halves on two cores at once, then merged (the
@@ -269,25 +258,25 @@ internal static class ScanCommand
         return combined;
     }
 
-    private static async Task WriteAsync(ScanOptions options, List<MismatchRow> rows, TextWriter stdout)
+    /// <summary>Writes the rows; a write that fails throws its <see cref="IOException"/> (the output remembers it).</summary>
+    private static void Write(ScanOptions options, List<MismatchRow> rows, RowOutput output, CancellationToken cancellationToken)
     {
-        await stdout.FlushAsync().ConfigureAwait(false);
-        var stream = options.OutputPath is null ? Console.OpenStandardOutput() : File.Create(options.OutputPath);
-        var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = options.Window is not null };
+        var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = options.Window is not null, LeaveOpen = true };
         if (options.Output is OutputFormat.Csv or OutputFormat.JsonLines && rows.Count >= ParallelFrom && Environment.ProcessorCount > 1)
         {
-            await using (stream.ConfigureAwait(false))
-            {
-                WriteInPairs(stream, rows, options.Output, writerOptions);
-            }
-
+            WriteInPairs(output, rows, options.Output, writerOptions, cancellationToken);
             return;
         }
 
-        using var writer = CreateWriter(options.Output, stream, writerOptions);
-        foreach (var row in rows)
+        using var writer = CreateWriter(options.Output, output, writerOptions);
+        for (var i = 0; i < rows.Count; i++)
         {
-            writer.OnRow(row);
+            if ((i & 4095) == 4095)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            writer.OnRow(rows[i]);
         }
     }
 
@@ -296,12 +285,13 @@ internal static class ScanCommand
     /// first with the header), then both to the stream in order; memory stays at two chunks of text (formatting was a
     /// visible part of a large scan's serial tail).
     /// </summary>
-    private static void WriteInPairs(Stream stream, List<MismatchRow> rows, OutputFormat format, RowWriterOptions writerOptions)
+    private static void WriteInPairs(Stream stream, List<MismatchRow> rows, OutputFormat format, RowWriterOptions writerOptions, CancellationToken cancellationToken)
     {
         const int Chunk = 2048; // about 160 KiB of CSV a buffer: both stay in cache and stop growing after the first pair
         ArrayBufferWriter<byte>[] buffers = [new(256 * 1024), new(256 * 1024)];
         for (var start = 0; start < rows.Count; start += 2 * Chunk)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             Parallel.For(0, 2, k =>
             {
                 var buffer = buffers[k];
@@ -316,6 +306,8 @@ internal static class ScanCommand
             stream.Write(buffers[0].WrittenSpan);
             stream.Write(buffers[1].WrittenSpan);
         }
+
+        stream.Flush();
     }
 
     private static RowWriter CreateWriter(OutputFormat format, Stream stream, RowWriterOptions options) => format switch
@@ -348,8 +340,10 @@ internal static class ScanCommand
         private long _bytesRead;
         private int _splitFiles;
         private int _splitParts;
+        private int _empty;
 
-        public int UnreadableInputs { get; private set; }
+        /// <summary>Gets the inputs that failed: unreadable, not recognized though named, or with too many rejected records.</summary>
+        public int FailedInputs { get; private set; }
 
         public long BytesRead => Interlocked.Read(ref _bytesRead);
 
@@ -422,7 +416,7 @@ internal static class ScanCommand
             {
                 if (input.Explicit)
                 {
-                    UnreadableInputs++;
+                    FailedInputs++;
                 }
 
                 Progress.ClearLine(stderr);
@@ -434,16 +428,56 @@ internal static class ScanCommand
         {
             lock (_lock)
             {
-                UnreadableInputs++;
+                FailedInputs++;
                 Progress.ClearLine(stderr);
                 stderr.WriteLine($"portmismatch: {name}: {message}");
             }
         }
 
-        public void WriteSummary(int inputs, DetectionCounters counters, AllowList allowList, int rows, TimeSpan elapsed)
+        public void AddEmpty()
+        {
+            lock (_lock)
+            {
+                _empty++;
+            }
+        }
+
+        /// <summary>
+        /// Fails an input (read to its end) whose records were all rejected, or more of them than <paramref name="maxRejected"/>
+        /// (rejected / read; an input without records has none): a wrong --format, or a broken log, must not pass for a
+        /// clean one. One line, even with --quiet.
+        /// </summary>
+        public void CheckRejections(InputState state, double? maxRejected)
+        {
+            if (state.Failed)
+            {
+                return;
+            }
+
+            var counters = state.Counters();
+            string why;
+            if (counters.Rejected > 0 && counters.Accepted == 0)
+            {
+                why = string.Create(CultureInfo.InvariantCulture, $"all {counters.Rejected:N0} records were rejected{Reasons(counters)}; read as {Name(state.Format)}, is that its format? (--format)");
+            }
+            else if (maxRejected is { } max && counters.Read > 0 && (double)counters.Rejected / counters.Read > max)
+            {
+                why = string.Create(CultureInfo.InvariantCulture, $"{counters.Rejected:N0} of {counters.Read:N0} records were rejected ({(double)counters.Rejected / counters.Read:P1}){Reasons(counters)}, more than --max-rejected {max:0.####} allows");
+            }
+            else
+            {
+                return;
+            }
+
+            state.Fail();
+            Unreadable(state.Input.Name, why);
+        }
+
+        public void WriteSummary(int inputs, DetectionCounters counters, IReadOnlyDictionary<string, int> notRead, AllowList allowList, int rows, bool written, TimeSpan elapsed)
         {
             var inv = CultureInfo.InvariantCulture;
             var formats = string.Join(", ", _formats.OrderBy(f => f.Key).Select(f => $"{f.Value} {Name(f.Key)}"))
+                + (_empty > 0 ? string.Create(inv, $"{(_formats.Count > 0 ? ", " : string.Empty)}{_empty} empty") : string.Empty)
                 + (_splitFiles > 0 ? string.Create(inv, $"; {_splitFiles} file{(_splitFiles == 1 ? string.Empty : "s")} read in {_splitParts} parts") : string.Empty);
             stderr.WriteLine(string.Create(inv, $"portmismatch: {inputs} input{(inputs == 1 ? string.Empty : "s")} ({formats}) in {elapsed.TotalSeconds:F2} s: {counters.Input}"));
             foreach (var (reason, count) in counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
@@ -456,15 +490,26 @@ internal static class ScanCommand
                 stderr.WriteLine(string.Create(inv, $"  skipped  {count,10:N0}  {reason}"));
             }
 
-            stderr.WriteLine(string.Create(inv, $"  {counters.RecordsSelected:N0} of {counters.Input.Accepted:N0} records are mismatches; {rows:N0} rows{(counters.LateRecords > 0 ? $"; {counters.LateRecords:N0} late records" : string.Empty)}"));
+            foreach (var line in NotReadReason.SummaryLines(notRead))
+            {
+                stderr.WriteLine(line);
+            }
+
+            stderr.WriteLine(string.Create(inv, $"  {counters.RecordsSelected:N0} of {counters.Input.Accepted:N0} records are mismatches; {rows:N0} rows{(written ? string.Empty : ", not all written")}{(counters.LateRecords > 0 ? $"; {counters.LateRecords:N0} late records" : string.Empty)}"));
             for (var i = 0; i < allowList.Count; i++)
             {
                 stderr.WriteLine(string.Create(inv, $"  allow-list removed {counters.RowsFilteredByEntry[i]:N0} rows: {allowList[i]}"));
             }
         }
 
-        private static string Name(InputFormat format) => format switch
+        private static string Reasons(InputCounters counters)
+            => counters.RejectedByReason.Count == 0
+                ? string.Empty
+                : " (" + string.Join(", ", counters.RejectedByReason.OrderByDescending(r => r.Value).Take(3).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key} {r.Value:N0}"))) + ")";
+
+        private static string Name(InputFormat? format) => format switch
         {
+            null => "an unknown format",
             InputFormat.Zeek or InputFormat.ZeekJson => "Zeek",
             InputFormat.PanOs => "PAN-OS",
             InputFormat.Pcap => "capture",

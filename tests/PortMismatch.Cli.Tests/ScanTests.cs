@@ -320,7 +320,7 @@ public sealed class ScanTests : IDisposable
         Assert.Equal(expected, actual);
     }
 
-    private static string ZeekLog(params string[] records)
+    internal static string ZeekLog(params string[] records)
     {
         var text = new StringBuilder();
         text.Append("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#open\t2023-11-14-22-13-20\n");

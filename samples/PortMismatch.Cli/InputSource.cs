@@ -1,0 +1,148 @@
+using PortMismatch.Detection.Ipfix;
+using PortMismatch.Detection.PanOs;
+using PortMismatch.Detection.Zeek;
+
+namespace PortMismatch.Cli;
+
+/// <summary>One input of a scan and what became of it: its sources (one, or the parts of a split file), its format, whether it failed.</summary>
+internal sealed class InputState(Input input)
+{
+    private volatile bool _failed;
+
+    public Input Input { get; } = input;
+
+    public List<IFlowSource> Sources { get; } = [];
+
+    /// <summary>Gets or sets the format it was read as, once known.</summary>
+    public InputFormat? Format { get; set; }
+
+    /// <summary>Gets whether it could not be read to its end (or at all); it is then reported once, by that failure.</summary>
+    public bool Failed => _failed;
+
+    public void Fail() => _failed = true;
+
+    /// <summary>The sum of its sources' counters.</summary>
+    public InputCounters Counters()
+    {
+        var sum = new InputCounters();
+        foreach (var source in Sources)
+        {
+            sum.Add(source.Counters);
+        }
+
+        return sum;
+    }
+}
+
+/// <summary>
+/// An input read as one source: opens it, detects its format and reads it. Its <see cref="Counters"/> are the reader's
+/// own from the moment the format is known, so they are live (progress, the pipeline's meter) and keep what was read
+/// when the input fails part-way (a corrupt gzip member, an I/O error): the pipeline adds a source's counters when it ends,
+/// however it ends.
+/// </summary>
+internal sealed class InputSource(InputState state, ScanOptions options, ScanCommand.Run run) : IFlowSource
+{
+    private InputCounters _counters = new();
+
+    public string Name => state.Input.Name;
+
+    public InputCounters Counters => Volatile.Read(ref _counters);
+
+    public async Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
+    {
+        var input = state.Input;
+        if (input.Length == 0 && !input.IsStream)
+        {
+            // An empty file (a rotated log of a quiet hour): nothing to read, nothing wrong.
+            run.AddEmpty();
+            return;
+        }
+
+        Stream? stream = null;
+        try
+        {
+            stream = await input.OpenAsync(run, cancellationToken).ConfigureAwait(false);
+            var (content, format) = await Inputs.DetectAsync(stream, options.Format, cancellationToken).ConfigureAwait(false);
+            if (format == InputFormat.Auto)
+            {
+                if (input.Explicit)
+                {
+                    state.Fail();
+                }
+
+                run.Unrecognized(input);
+                return;
+            }
+
+            state.Format = format;
+            run.AddFormat(format);
+            var diagnostics = run.Diagnostics;
+            switch (format)
+            {
+                case InputFormat.Zeek or InputFormat.ZeekJson:
+                    var zeek = new ZeekReaderState(ZeekReaderOptions.Default, input.Name, diagnostics);
+                    Volatile.Write(ref _counters, zeek.Counters);
+                    await ZeekConnLog.ReadStreamAsync(content, sink, zeek, cancellationToken).ConfigureAwait(false);
+                    break;
+                case InputFormat.PanOs:
+                    var counting = new PanOsCounting(sink, diagnostics);
+                    Volatile.Write(ref _counters, counting.Counters);
+                    var read = await PanOsTrafficInput.ReadStreamAsync(
+                        content, counting, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone }, counting.OnDiagnostic, input.Name, cancellationToken).ConfigureAwait(false);
+                    Volatile.Write(ref _counters, read);
+                    break;
+                default:
+                    var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections }, diagnostics, input.Name);
+                    Volatile.Write(ref _counters, decoder.Counters);
+                    await IpfixReader.ReadStreamAsync(content, sink, decoder, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is InputFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            state.Fail();
+            run.Unreadable(input.Name, e.Message);
+        }
+        finally
+        {
+            if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    public override string ToString() => Name;
+
+    /// <summary>
+    /// Counts a PAN-OS read as it goes: <see cref="PanOsTrafficInput.ReadStreamAsync"/> returns its counters only when it
+    /// ends well. Accepted records are those that reach the sink; the reader reports every rejected and skipped line to the
+    /// diagnostics callback with its reason, so the counts are the reader's own, live.
+    /// </summary>
+    private sealed class PanOsCounting(IFlowRecordSink sink, Action<InputDiagnostic> diagnostics) : IFlowRecordSink
+    {
+        public InputCounters Counters { get; } = new();
+
+        public void OnRecord(in FlowRecord record)
+        {
+            Counters.CountRead();
+            Counters.CountAccepted();
+            sink.OnRecord(record);
+        }
+
+        public void OnDiagnostic(InputDiagnostic diagnostic)
+        {
+            Counters.CountRead();
+            if (diagnostic.Outcome == RecordOutcome.Rejected)
+            {
+                Counters.CountRejected(diagnostic.Reason);
+            }
+            else
+            {
+                Counters.CountSkipped(diagnostic.Reason);
+            }
+
+            diagnostics(diagnostic);
+        }
+    }
+}
