@@ -245,7 +245,7 @@ public sealed partial class IpfixDecoder
         domain.Templates.Remove(template.Id);
         AddTemplateBytes(domain, -TemplateCost(template.FieldCount));
         template.Release(_templateArrays);
-        (domain.Lost ??= new LostTemplates(Math.Max(domain.Templates.Count + 1, 8))).Add(template.Id, loss);
+        (domain.Lost ??= new LostTemplates(LostTemplates.MaxCapacity)).Add(template.Id, loss);
         if (loss == TemplateLoss.Expired)
         {
             Statistics.TemplatesExpired++;
