@@ -98,22 +98,29 @@ internal sealed class UdpReceiver : IDisposable
     /// </summary>
     private void Drain(DatagramHandler handle, byte[] buffer)
     {
-        var budget = 2 * ((long)_socket.ReceiveBufferSize + MaxDatagram);
-        while (budget > 0 && _socket.Poll(0, SelectMode.SelectRead))
+        try
         {
-            int received;
-            try
+            var budget = 2 * ((long)_socket.ReceiveBufferSize + MaxDatagram);
+            while (budget > 0 && _socket.Poll(0, SelectMode.SelectRead))
             {
-                received = _socket.ReceiveFrom(buffer.AsSpan(0, MaxDatagram), SocketFlags.None, Remote);
-            }
-            catch (SocketException e) when (IsTransient(e))
-            {
-                budget -= QueuedDatagramOverhead;
-                continue;
-            }
+                int received;
+                try
+                {
+                    received = _socket.ReceiveFrom(buffer.AsSpan(0, MaxDatagram), SocketFlags.None, Remote);
+                }
+                catch (SocketException e) when (IsTransient(e))
+                {
+                    budget -= QueuedDatagramOverhead;
+                    continue;
+                }
 
-            Handle(handle, buffer, received);
-            budget -= received + QueuedDatagramOverhead;
+                Handle(handle, buffer, received);
+                budget -= received + QueuedDatagramOverhead;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed while stopping (a host disposing its services): nothing more can be read.
         }
     }
 
