@@ -99,11 +99,7 @@ public sealed partial class IpfixDecoder
             return domain;
         }
 
-        if (!_exporters.TryGetValue(key.Exporter, out var exporter))
-        {
-            exporter = null;
-        }
-
+        _ = _exporters.TryGetValue(key.Exporter, out var exporter);
         var perExporter = key.Exporter.HasValue ? _options.MaxDomainsPerExporter : int.MaxValue;
         if (_options.MaxDomains <= 0 || perExporter <= 0)
         {
