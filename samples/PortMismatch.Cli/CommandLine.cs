@@ -43,7 +43,8 @@ internal static class CommandLine
 
         Options of listen: --ipfix <addr:port> and/or --syslog-udp <addr:port> (for example 0.0.0.0:4739, [::]:514),
         --window (required), --idle-close <duration> (a window no record has reached for this long is closed anyway,
-        default 1m, so that a quiet network still gets its rows), and --rules, --allow, --output, --out, --lateness, --group, --all-directions,
+        default 1m, so that a quiet network still gets its rows), --max-clock-skew <duration> (records dated further ahead
+        of the clock are rejected as time-in-future, default 5m), and --rules, --allow, --output, --out, --lateness, --group, --all-directions,
         --input-time-zone, --time-zone, --fail-on-findings, --quiet as for scan. Rows are written as they are emitted.
 
         Folders: each file is read once (links and hard links to it are not read again); symbolic link loops, FIFOs, sockets
@@ -193,6 +194,9 @@ internal static class CommandLine
                     break;
                 case "--syslog-udp" when command == "listen":
                     options.SyslogListen = ParseEndPoint(arg, Value(args));
+                    break;
+                case "--max-clock-skew" when command == "listen":
+                    options.MaxClockSkew = ParseDuration(arg, Value(args));
                     break;
                 case "--fail-on-findings":
                     options.FailOnFindings = true;
@@ -362,6 +366,8 @@ internal sealed class ScanOptions
     public TimeSpan IdleClose { get; set; } = TimeSpan.FromMinutes(1);
 
     public System.Net.IPEndPoint? SyslogListen { get; set; }
+
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
     public RuleSet LoadRules() => RuleSets.Parse(Rules);
 }

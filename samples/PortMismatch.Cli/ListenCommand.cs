@@ -36,13 +36,13 @@ internal static class ListenCommand
         {
             if (options.IpfixListen is { } ipfixEndPoint)
             {
-                ipfix = new IpfixUdpCollector(ipfixEndPoint, new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections }, Report));
+                ipfix = new IpfixUdpCollector(ipfixEndPoint, new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections, MaxClockSkew = options.MaxClockSkew }, Report));
                 sources.Add(ipfix);
             }
 
             if (options.SyslogListen is { } syslogEndPoint)
             {
-                syslog = new PanOsSyslogUdpCollector(syslogEndPoint, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone }, Report);
+                syslog = new PanOsSyslogUdpCollector(syslogEndPoint, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone, MaxClockSkew = options.MaxClockSkew }, Report);
                 sources.Add(syslog);
             }
 

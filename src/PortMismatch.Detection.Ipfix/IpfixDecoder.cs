@@ -19,7 +19,7 @@ namespace PortMismatch.Detection.Ipfix;
 /// <c>options-record</c>); a set or message that cannot be split into records counts as one record (<c>no-template</c>,
 /// <c>bad-set-length</c>, <c>truncated-message</c>, ...).
 /// </remarks>
-public sealed class IpfixDecoder
+public sealed partial class IpfixDecoder
 {
     private const int IpfixHeaderLength = 16;
     private const int V9HeaderLength = 20;
@@ -30,10 +30,11 @@ public sealed class IpfixDecoder
     private readonly IpfixReaderOptions _options;
     private readonly MismatchEvaluator _directionEvaluator;
     private readonly Action<InputDiagnostic>? _diagnostics;
-    private readonly Dictionary<DomainKey, DomainState> _domains = [];
     private readonly byte[] _appScratch = new byte[128];
     private readonly ReversePairing? _pairing;
     private readonly bool _rulesExpectEphemeralPorts;
+    private readonly long _maxClockSkew;
+    private readonly long _templateLifetime;
 
     private DomainState? _currentDomain;
     private int _currentTemplateId;
@@ -46,9 +47,7 @@ public sealed class IpfixDecoder
     private long _recordsInMessage;
     private bool _sequenceKnown;
     private long _pendingBytes;
-    private long _templateBytes;
     private TemplateField[] _largeFields = [];
-    private long _applicationNameBytes;
 
     /// <summary>Creates a decoder.</summary>
     /// <param name="options">The options, or <see langword="null"/> for <see cref="IpfixReaderOptions.Default"/>.</param>
@@ -60,6 +59,8 @@ public sealed class IpfixDecoder
         _directionEvaluator = new MismatchEvaluator(_options.DirectionRules);
         _diagnostics = diagnostics;
         InputName = inputName;
+        _maxClockSkew = Microseconds(_options.MaxClockSkew);
+        _templateLifetime = Microseconds(_options.TemplateLifetime);
         foreach (var rule in _options.DirectionRules)
         {
             foreach (var range in rule.ExpectedPorts.Ranges)
@@ -93,9 +94,6 @@ public sealed class IpfixDecoder
         Direction = _currentDirection,
         ByteOffset = _currentOffset,
     };
-
-    /// <summary>Gets the number of (exporter, domain) scopes with state.</summary>
-    public int DomainCount => _domains.Count;
 
     /// <summary>The octets a template is counted as, besides its fields, against <see cref="IpfixReaderOptions.MaxTemplateBytes"/>.</summary>
     public const int TemplateOverheadBytes = 256;
@@ -134,15 +132,6 @@ public sealed class IpfixDecoder
     {
         ArgumentNullException.ThrowIfNull(sink);
         return DecodeAt(data, exporter, ref sink, 0);
-    }
-
-    /// <summary>Forgets all templates, sequence numbers and learned names (counters are kept); buffered sets are counted first.</summary>
-    public void Reset()
-    {
-        Flush();
-        _domains.Clear();
-        _templateBytes = 0;
-        _applicationNameBytes = 0;
     }
 
     /// <summary>
@@ -338,24 +327,6 @@ public sealed class IpfixDecoder
         domain.HasSequence = true;
         domain.NextSequence = unchecked(sequence + 1);
         DecodeSets(packet, V9HeaderLength, domain, ref sink);
-    }
-
-    private DomainState? GetDomain(DomainKey key, long byteOffset)
-    {
-        if (_domains.TryGetValue(key, out var domain))
-        {
-            return domain;
-        }
-
-        if (_domains.Count >= _options.MaxDomains)
-        {
-            RejectUnit("too-many-domains", byteOffset, $"more than {_options.MaxDomains} (exporter, domain) scopes; domain {key.DomainId} of {key.Exporter} not kept");
-            return null;
-        }
-
-        domain = new DomainState(key);
-        _domains.Add(key, domain);
-        return domain;
     }
 
     private void DecodeSets<TSink>(ReadOnlySpan<byte> message, int position, DomainState domain, ref TSink sink)
@@ -572,35 +543,38 @@ public sealed class IpfixDecoder
 
         if (domain.Templates.TryGetValue(templateId, out var existing) && existing.SameLayout(options, scopeCount, fields))
         {
-            // A periodic re-send: nothing to learn, nothing to allocate.
+            // A periodic re-send: nothing to learn, nothing to allocate; over UDP it renews the template's lifetime.
+            existing.RefreshedAt = _clock;
             Skip("template", at, $"template {templateId} (unchanged)");
             return;
         }
 
         var cost = TemplateCost(fields.Length);
-        var freed = existing is null ? 0 : TemplateCost(existing.Fields.Length);
+        var freed = existing is null ? 0 : TemplateCost(existing.FieldCount);
         if (existing is null && domain.Templates.Count >= _options.MaxTemplatesPerDomain)
         {
             Reject("too-many-templates", at, $"template {templateId} not kept: the domain already has {_options.MaxTemplatesPerDomain}");
             return;
         }
 
-        if (_templateBytes - freed + cost > _options.MaxTemplateBytes)
-        {
-            // Checked before the template is built: a flood past the budget allocates nothing.
-            Reject("too-many-templates", at, $"template {templateId} not kept: the templates of all domains would pass MaxTemplateBytes ({_options.MaxTemplateBytes})");
-            return;
-        }
-
-        var template = new Template(templateId, options, fields.ToArray(), scopeCount);
-        if (!template.IsVariableLength && template.FixedLength == 0)
+        if (!HasOctets(fields))
         {
             Reject("bad-template", at, $"template {templateId} describes records of zero octets");
             return;
         }
 
+        // Room is made before the template is built: a flood that cannot be kept allocates nothing.
+        if (MakeRoomForTemplates(domain, cost - freed) is { } budget)
+        {
+            Reject("too-many-templates", at, $"template {templateId} of domain {domain.Key.DomainId} of {domain.Key.Exporter} not kept: it would pass {budget}");
+            return;
+        }
+
+        var template = new Template(templateId, options, fields, scopeCount, _templateArrays) { RefreshedAt = _clock };
         domain.Templates[templateId] = template;
-        _templateBytes += cost - freed;
+        existing?.Release(_templateArrays);
+        domain.Lost?.Remove(templateId);
+        AddTemplateBytes(domain, cost - freed);
 
         Statistics.TemplatesLearned++;
         Skip("template", at, $"{(options ? "options template" : "template")} {templateId}");
@@ -625,6 +599,22 @@ public sealed class IpfixDecoder
     }
 
     private static long TemplateCost(int fieldCount) => TemplateOverheadBytes + ((long)TemplateFieldBytes * fieldCount);
+
+    /// <summary>Gets whether a template's records have at least one octet (a variable-length field counts): others are rejected.</summary>
+    private static bool HasOctets(ReadOnlySpan<TemplateField> fields)
+    {
+        foreach (var field in fields)
+        {
+            if (field.Length != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static long Microseconds(TimeSpan span) => span <= TimeSpan.Zero ? 0 : span.Ticks / TimeSpan.TicksPerMicrosecond;
 
     /// <summary>Decodes the buffered data sets that were waiting for <paramref name="templateId"/>, in arrival order.</summary>
     private void ReplayPending<TSink>(DomainState domain, ushort templateId, ref TSink sink)
@@ -653,27 +643,21 @@ public sealed class IpfixDecoder
 
     private void Withdraw(DomainState domain, ushort templateId, bool options, long at)
     {
+        if (_live)
+        {
+            // RFC 7011 section 8.4: withdrawals must not be sent over UDP and must be ignored there (any sender could spoof one).
+            Skip("template", at, $"withdrawal of template {templateId} ignored: withdrawals are not valid over UDP (RFC 7011 section 8.4)");
+            return;
+        }
+
         if (templateId == (options ? 3 : 2))
         {
-            // All (options) templates of the domain (RFC 7011 section 8.1).
-            List<ushort>? ids = null;
+            // All (options) templates of the domain (RFC 7011 section 8.1); removing while enumerating is allowed for Dictionary.
             foreach (var (id, t) in domain.Templates)
             {
                 if (t.IsOptions == options)
                 {
-                    (ids ??= []).Add(id);
-                }
-            }
-
-            if (ids is not null)
-            {
-                foreach (var id in ids)
-                {
-                    if (domain.Templates.Remove(id, out var removed))
-                    {
-                        _templateBytes -= TemplateCost(removed.Fields.Length);
-                        Statistics.TemplatesWithdrawn++;
-                    }
+                    Withdrawn(domain, id);
                 }
             }
         }
@@ -682,19 +666,34 @@ public sealed class IpfixDecoder
             Reject("bad-template-id", at, $"withdrawal of template id {templateId}");
             return;
         }
-        else if (domain.Templates.Remove(templateId, out var removed))
+        else
         {
-            _templateBytes -= TemplateCost(removed.Fields.Length);
-            Statistics.TemplatesWithdrawn++;
+            Withdrawn(domain, templateId);
         }
 
         Skip("template", at, $"withdrawal of template {templateId}");
     }
 
+    private void Withdrawn(DomainState domain, ushort templateId)
+    {
+        if (domain.Templates.Remove(templateId, out var removed))
+        {
+            AddTemplateBytes(domain, -TemplateCost(removed.FieldCount));
+            removed.Release(_templateArrays);
+            Statistics.TemplatesWithdrawn++;
+        }
+    }
+
     private void DecodeDataSet<TSink>(ReadOnlySpan<byte> body, int bodyOffset, ushort setId, DomainState domain, ref TSink sink)
         where TSink : IFlowRecordSink
     {
-        if (!domain.Templates.TryGetValue(setId, out var template))
+        if (domain.Templates.TryGetValue(setId, out var template) && _live && _clock - template.RefreshedAt > _templateLifetime)
+        {
+            Lose(domain, template, TemplateLoss.Expired); // not re-sent in time: it must not decode (RFC 3954)
+            template = null;
+        }
+
+        if (template is null)
         {
             Statistics.SetsWithoutTemplate++;
             _sequenceKnown = false;
@@ -708,7 +707,7 @@ public sealed class IpfixDecoder
 
             if (body.ContainsAnyExcept((byte)0))
             {
-                SkipUnit("no-template", _messageOffset + bodyOffset - 4, $"data set {setId} arrived before its template");
+                SkipWithoutTemplate(domain, setId, _messageOffset + bodyOffset - 4);
             }
 
             return;
@@ -807,6 +806,23 @@ public sealed class IpfixDecoder
         }
     }
 
+    /// <summary>Skips a data set without a template, saying why when its template expired or was evicted.</summary>
+    private void SkipWithoutTemplate(DomainState domain, ushort setId, long at)
+    {
+        switch (domain.Lost?.Find(setId) ?? TemplateLoss.None)
+        {
+            case TemplateLoss.Expired:
+                SkipUnit("template-expired", at, $"data set {setId} of domain {domain.Key.DomainId} of {domain.Key.Exporter}: its template was not re-sent within TemplateLifetime ({_options.TemplateLifetime}) and expired; it is decoded again once the exporter re-sends the template");
+                break;
+            case TemplateLoss.Evicted:
+                SkipUnit("template-evicted", at, $"data set {setId} of domain {domain.Key.DomainId} of {domain.Key.Exporter}: its template was evicted to keep the collector's state within its budgets (many exporters, domains or templates); it is decoded again once the exporter re-sends the template");
+                break;
+            default:
+                SkipUnit("no-template", at, $"data set {setId} of domain {domain.Key.DomainId} of {domain.Key.Exporter} arrived before its template");
+                break;
+        }
+    }
+
     private void LearnFromOptionsRecord(ReadOnlySpan<byte> record, ReadOnlySpan<int> slots, DomainState domain, int offset)
     {
         Counters.CountRead();
@@ -821,27 +837,27 @@ public sealed class IpfixDecoder
                 {
                     if (!name.SequenceEqual(known))
                     {
-                        if (_applicationNameBytes - known.Length + name.Length > _options.MaxApplicationNameBytes)
+                        if (!MakeRoomForNames(domain, name.Length - known.Length))
                         {
                             Statistics.ApplicationNamesDropped++;
                         }
                         else
                         {
                             domain.ApplicationNames[key] = name.ToArray();
-                            _applicationNameBytes += name.Length - known.Length;
+                            AddNameBytes(domain, name.Length - known.Length);
                             Statistics.ApplicationNamesLearned++;
                         }
                     }
                 }
                 else if (domain.ApplicationNames.Count >= _options.MaxApplicationNamesPerDomain
-                    || _applicationNameBytes + ApplicationNameOverheadBytes + name.Length > _options.MaxApplicationNameBytes)
+                    || !MakeRoomForNames(domain, ApplicationNameOverheadBytes + name.Length))
                 {
                     Statistics.ApplicationNamesDropped++;
                 }
                 else
                 {
                     domain.ApplicationNames.Add(key, name.ToArray());
-                    _applicationNameBytes += ApplicationNameOverheadBytes + name.Length;
+                    AddNameBytes(domain, ApplicationNameOverheadBytes + name.Length);
                     Statistics.ApplicationNamesLearned++;
                 }
             }
@@ -908,6 +924,12 @@ public sealed class IpfixDecoder
         if (!FlowTime.IsValid(time))
         {
             Reject("bad-timestamp", _messageOffset + offset, $"the flow start time of template {template.Id} is out of range");
+            return;
+        }
+
+        if (time > _notAfter)
+        {
+            Reject("time-in-future", _messageOffset + offset, $"a flow of template {template.Id} from {domain.Key.Exporter} (domain {domain.Key.DomainId}) starts at {FlowTime.ToDateTimeOffset(time):O}, more than MaxClockSkew ({_options.MaxClockSkew}) after the collector's clock ({FlowTime.ToDateTimeOffset(_wallClock):O})");
             return;
         }
 

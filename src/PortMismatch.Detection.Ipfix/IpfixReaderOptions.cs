@@ -45,10 +45,21 @@ public sealed record IpfixReaderOptions
     /// <summary>Gets the largest message (IPFIX) or datagram (v9) accepted, in octets (default 65535).</summary>
     public int MaxMessageSize { get; init; } = 65535;
 
-    /// <summary>Gets how many (exporter, observation domain) scopes are kept (default 1024); messages of further scopes are rejected.</summary>
+    /// <summary>
+    /// Gets how many (exporter, observation domain) scopes are kept, over all exporters (default 1024). A new scope beyond it
+    /// evicts the least recently used one (its later data sets are skipped as <c>template-evicted</c> until its exporter
+    /// re-sends its templates), so that a new exporter always gets in.
+    /// </summary>
     public int MaxDomains { get; init; } = 1024;
 
-    /// <summary>Gets how many templates one (exporter, domain) may define (default 1024); further template ids are rejected.</summary>
+    /// <summary>
+    /// Gets how many observation domains one exporter address may hold (default 256, a quarter of <see cref="MaxDomains"/>).
+    /// A new domain beyond it evicts the least recently used domain of the same address, never another exporter's. Inputs
+    /// without an exporter address (files, streams) are bound by <see cref="MaxDomains"/> only.
+    /// </summary>
+    public int MaxDomainsPerExporter { get; init; } = 256;
+
+    /// <summary>Gets how many templates one (exporter, domain) may define (default 1024); further template ids are rejected (<c>too-many-templates</c>).</summary>
     public int MaxTemplatesPerDomain { get; init; } = 1024;
 
     /// <summary>Gets the largest field count of one template (default 512); longer templates are rejected.</summary>
@@ -61,15 +72,50 @@ public sealed record IpfixReaderOptions
     /// Gets the most memory the templates of all (exporter, domain) scopes may hold, in octets (default 16 MiB), each template
     /// counted as <see cref="IpfixDecoder.TemplateOverheadBytes"/> plus <see cref="IpfixDecoder.TemplateFieldBytes"/> per
     /// field. The per-domain caps alone allow <see cref="MaxDomains"/> x <see cref="MaxTemplatesPerDomain"/> x
-    /// <see cref="MaxFieldsPerTemplate"/> fields (gigabytes from spoofed exporters); a template beyond this budget is
-    /// rejected (<c>too-many-templates</c>) until withdrawals or <see cref="IpfixDecoder.Reset"/> free room.
+    /// <see cref="MaxFieldsPerTemplate"/> fields (gigabytes from spoofed exporters); a template beyond this budget
+    /// evicts the least recently used (exporter, domain) scope other than its own; when there is none, it is rejected
+    /// (<c>too-many-templates</c>).
     /// </summary>
     public long MaxTemplateBytes { get; init; } = 16L << 20;
 
     /// <summary>
+    /// Gets the most template memory one exporter address may hold, in octets, counted as for <see cref="MaxTemplateBytes"/>
+    /// (default 4 MiB, a quarter of it: one address can never push out the templates of the others). A template beyond it
+    /// evicts that address's least recently used other domain; when there is none, it is rejected (<c>too-many-templates</c>).
+    /// </summary>
+    public long MaxTemplateBytesPerExporter { get; init; } = 4L << 20;
+
+    /// <summary>
     /// Gets the most memory the application names learned from options records of all scopes may hold, in octets (default
     /// 4 MiB), each name counted as its length plus <see cref="IpfixDecoder.ApplicationNameOverheadBytes"/>. A name beyond
-    /// it is not kept (<see cref="IpfixStatistics.ApplicationNamesDropped"/>); records then show the id as <c>engine:selector</c>.
+    /// it evicts the least recently used (exporter, domain) scope other than its own; when there is none, it is not kept
+    /// (<see cref="IpfixStatistics.ApplicationNamesDropped"/>) and records show the id as <c>engine:selector</c>.
     /// </summary>
     public long MaxApplicationNameBytes { get; init; } = 4L << 20;
+
+    /// <summary>
+    /// Gets the most memory the application names of one exporter address may hold, counted as for
+    /// <see cref="MaxApplicationNameBytes"/> (default 1 MiB, a quarter of it). A name beyond it evicts that address's least
+    /// recently used other domain; when there is none, the name is not kept.
+    /// </summary>
+    public long MaxApplicationNameBytesPerExporter { get; init; } = 1L << 20;
+
+    /// <summary>
+    /// Gets how long a template received over UDP stays valid without being re-sent (default 90 minutes), and how long an
+    /// (exporter, domain) scope is kept without any message. RFC 7011 section 8.4 lets a collector expire templates that are
+    /// not refreshed, at least three times the exporter's refresh interval after they were last received; 90 minutes is
+    /// three times a 30-minute interval (Cisco ASA's default for its NetFlow templates). Data of an expired template is
+    /// skipped as <c>template-expired</c> until the template is re-sent. Applies to <see cref="IpfixUdpCollector"/> only:
+    /// files have no clock to age by.
+    /// </summary>
+    public TimeSpan TemplateLifetime { get; init; } = TimeSpan.FromMinutes(90);
+
+    /// <summary>
+    /// Gets how far a record's start time may lie ahead of the collector's clock (default 5 minutes); a later record is
+    /// rejected as <c>time-in-future</c>, so that one record dated 9999 cannot move event time for everyone. Five minutes
+    /// covers exporters whose clocks drift without NTP (the tolerance Kerberos uses by default) while keeping how far a
+    /// spoofed record can push event time small next to a window. Applies to <see cref="IpfixUdpCollector"/> only: a file
+    /// may be read long before or after it was written.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 }

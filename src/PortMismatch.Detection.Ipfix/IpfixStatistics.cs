@@ -12,6 +12,15 @@ public sealed class IpfixStatistics
     /// <summary>Gets the number of templates withdrawn.</summary>
     public long TemplatesWithdrawn { get; internal set; }
 
+    /// <summary>Gets the number of templates that expired: not re-sent within <see cref="IpfixReaderOptions.TemplateLifetime"/> (UDP).</summary>
+    public long TemplatesExpired { get; internal set; }
+
+    /// <summary>Gets the number of templates evicted, with their domain, to keep the state within its budgets.</summary>
+    public long TemplatesEvicted { get; internal set; }
+
+    /// <summary>Gets the number of (exporter, domain) scopes dropped: least recently used under a budget, or idle for a template lifetime (UDP).</summary>
+    public long DomainsEvicted { get; internal set; }
+
     /// <summary>Gets the number of data sets whose template was not (yet) known.</summary>
     public long SetsWithoutTemplate { get; internal set; }
 

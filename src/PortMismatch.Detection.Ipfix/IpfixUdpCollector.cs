@@ -7,21 +7,29 @@ namespace PortMismatch.Detection.Ipfix;
 /// <summary>
 /// Receives IPFIX / NetFlow v9 datagrams on a UDP socket bound to the address the caller names (IPFIX's port is 4739,
 /// NetFlow v9 commonly 2055) and decodes them with one <see cref="IpfixDecoder"/>, templates scoped by the sender's
-/// address. One pooled receive buffer, no allocation per datagram or record in steady state. Not thread-safe: run one
-/// <see cref="RunAsync"/> at a time.
+/// address, with the rules of UDP transport: templates expire after <see cref="IpfixReaderOptions.TemplateLifetime"/>
+/// without a re-send, withdrawals are ignored (RFC 7011 section 8.4), and records dated more than
+/// <see cref="IpfixReaderOptions.MaxClockSkew"/> ahead of the clock are rejected (<c>time-in-future</c>). On stop, the
+/// datagrams already queued in the socket are decoded too. One pooled receive buffer, no allocation per datagram or record
+/// in steady state. Not thread-safe: run one <see cref="RunAsync"/> at a time.
 /// </summary>
 public sealed class IpfixUdpCollector : IFlowSource, IDisposable
 {
     private readonly UdpReceiver _receiver;
+    private readonly TimeProvider _time;
+    private readonly long _started;
 
     /// <summary>Creates the collector and binds its socket.</summary>
     /// <param name="endpoint">The local address and port to listen on (port 0 picks a free port).</param>
     /// <param name="decoder">The decoder, or <see langword="null"/> for a new default one.</param>
     /// <param name="receiveBufferSize">The socket receive buffer in octets (default 4 MiB) so that bursts are not dropped.</param>
-    public IpfixUdpCollector(IPEndPoint endpoint, IpfixDecoder? decoder = null, int receiveBufferSize = 4 << 20)
+    /// <param name="timeProvider">The clock that dates receipt, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    public IpfixUdpCollector(IPEndPoint endpoint, IpfixDecoder? decoder = null, int receiveBufferSize = 4 << 20, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         Decoder = decoder ?? new IpfixDecoder();
+        _time = timeProvider ?? TimeProvider.System;
+        _started = _time.GetTimestamp();
         _receiver = new UdpReceiver(endpoint, receiveBufferSize);
         LocalEndPoint = _receiver.LocalEndPoint;
         Decoder.InputName ??= $"udp://{LocalEndPoint}";
@@ -46,7 +54,11 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
     /// </summary>
     public long? DatagramsDroppedBySocket => _receiver.DatagramsDroppedBySocket;
 
-    /// <summary>Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <summary>
+    /// Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then decodes those already
+    /// queued in the socket, so that every datagram sent before the stop is decoded or counted in
+    /// <see cref="DatagramsDroppedBySocket"/>.
+    /// </summary>
     /// <param name="sink">Receives the accepted records, on the receiving thread.</param>
     /// <param name="cancellationToken">Stops the collector.</param>
     /// <returns>The decoder's counters when stopped.</returns>
@@ -83,6 +95,9 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
             AddressFamily.InterNetworkV6 => IPAddressValue.FromBytes(address.Slice(8, 16)),
             _ => IPAddressValue.None,
         };
-        Decoder.DecodeAt(datagram, exporter, ref sink, _receiver.BytesReceived); // offsets count the octets of all datagrams so far
+        // Offsets count the octets of all datagrams so far; ages are measured from the collector's creation (monotonic).
+        var wallClock = FlowTime.FromDateTimeOffset(_time.GetUtcNow());
+        var clock = _time.GetElapsedTime(_started).Ticks / TimeSpan.TicksPerMicrosecond;
+        Decoder.DecodeDatagram(datagram, exporter, ref sink, _receiver.BytesReceived, wallClock, clock);
     }
 }

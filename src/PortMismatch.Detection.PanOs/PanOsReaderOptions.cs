@@ -44,4 +44,14 @@ public sealed record PanOsReaderOptions
     /// <see cref="PanOsSubtypes.End"/> to count each session once.
     /// </summary>
     public PanOsSubtypes Subtypes { get; init; } = PanOsSubtypes.All;
+
+    /// <summary>
+    /// Gets how far a log's Generated Time may lie ahead of the receiving clock (default 5 minutes); a later log is rejected
+    /// as <c>time-in-future</c>, so that one log dated 9999 cannot move event time for everyone. Five minutes covers
+    /// firewalls whose clocks drift without NTP (the tolerance Kerberos uses by default) while keeping how far a spoofed
+    /// datagram can push event time small next to a window; a firewall east of UTC read with too western a
+    /// <see cref="TimeZone"/> shows up as these rejections rather than as rows shifted by hours. Applies to <see cref="PanOsSyslogUdpCollector"/> only: files are read long
+    /// after they were written. Must not be negative.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 }

@@ -8,23 +8,32 @@ namespace PortMismatch.Detection.PanOs;
 /// <summary>
 /// Receives PAN-OS TRAFFIC logs sent as syslog over UDP (RFC 5426: one message per datagram; a datagram holding several
 /// LF-separated or RFC 6587 octet-counted messages is also read) and pushes each flow to a sink. Line numbers in
-/// diagnostics count messages since the start; byte offsets count the octets of all datagrams. Datagrams the kernel
-/// dropped because the socket buffer was full are in <see cref="DatagramsDroppedBySocket"/> (Linux).
+/// diagnostics count messages since the start; byte offsets count the octets of all datagrams. Logs dated more than
+/// <see cref="PanOsReaderOptions.MaxClockSkew"/> ahead of the clock are rejected (<c>time-in-future</c>). Datagrams the kernel
+/// dropped because the socket buffer was full are in <see cref="DatagramsDroppedBySocket"/> (Linux); on stop, those already
+/// queued in the socket are decoded too.
 /// </summary>
 public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
 {
     private readonly UdpReceiver _receiver;
     private readonly TrafficDecoder _decoder;
+    private readonly TimeProvider _time;
+    private readonly long _maxClockSkew;
 
     /// <summary>Binds a UDP socket to <paramref name="endpoint"/> (port 0 picks a free port; see <see cref="LocalEndPoint"/>).</summary>
     /// <param name="endpoint">Where to listen, for example <c>0.0.0.0:514</c>.</param>
-    /// <param name="options">Reader options (time zone of the log's local times, subtypes, line cap); <see langword="null"/> for the defaults.</param>
+    /// <param name="options">Reader options (time zone of the log's local times, subtypes, line cap, clock skew); <see langword="null"/> for the defaults.</param>
     /// <param name="diagnostics">Receives rejected and skipped messages, or <see langword="null"/>.</param>
     /// <param name="receiveBufferSize">The socket receive buffer in bytes (the kernel may cap it).</param>
+    /// <param name="timeProvider">The clock that dates receipt, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="SocketException">The endpoint cannot be bound.</exception>
-    public PanOsSyslogUdpCollector(IPEndPoint endpoint, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, int receiveBufferSize = 4 << 20)
+    public PanOsSyslogUdpCollector(IPEndPoint endpoint, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, int receiveBufferSize = 4 << 20, TimeProvider? timeProvider = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(receiveBufferSize);
+        options ??= PanOsReaderOptions.Default;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxClockSkew, TimeSpan.Zero, nameof(options));
+        _time = timeProvider ?? TimeProvider.System;
+        _maxClockSkew = options.MaxClockSkew.Ticks / TimeSpan.TicksPerMicrosecond;
         _receiver = new UdpReceiver(endpoint, receiveBufferSize);
         LocalEndPoint = _receiver.LocalEndPoint;
         Name = $"syslog-udp://{LocalEndPoint}";
@@ -49,7 +58,11 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     /// <summary>Gets the datagrams the kernel dropped for this socket (its buffer was full), or <see langword="null"/> where the platform does not say.</summary>
     public long? DatagramsDroppedBySocket => _receiver.DatagramsDroppedBySocket;
 
-    /// <summary>Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then returns normally.</summary>
+    /// <summary>
+    /// Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then decodes those already
+    /// queued in the socket (so that every datagram sent before the stop is decoded or counted in
+    /// <see cref="DatagramsDroppedBySocket"/>) and returns normally.
+    /// </summary>
     /// <param name="sink">Where records go.</param>
     /// <param name="cancellationToken">Stops the collector.</param>
     /// <returns>A task that completes when the collector stops.</returns>
@@ -66,6 +79,8 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     {
         // Each datagram is complete: a message cannot continue in the next one, and the next one is the next line.
         var unterminated = !datagram.IsEmpty && datagram[^1] != (byte)'\n';
+        var now = FlowTime.FromDateTimeOffset(_time.GetUtcNow());
+        _decoder.NotAfter = now > long.MaxValue - _maxClockSkew ? long.MaxValue : now + _maxClockSkew;
         while (true)
         {
             var status = _decoder.NextFrame(datagram, isFinal: true, out var frame, out var advance);

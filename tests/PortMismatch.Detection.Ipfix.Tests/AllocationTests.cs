@@ -66,4 +66,32 @@ public sealed class AllocationTests
         Assert.True(decoder.Counters.SkippedByReason["reply-flow"] > 0);
         Assert.True(decoder.Counters.IsBalanced);
     }
+
+    [Fact]
+    public void The_collectors_path_allocates_nothing_per_record_with_its_clock_sweeps_and_skew_check()
+    {
+        // DecodeDatagram is what IpfixUdpCollector calls: lifetimes, periodic sweeps of domains and templates, and the
+        // time-in-future check run on every datagram; two exporters share the state.
+        var message = Mixed();
+        var decoder = new IpfixDecoder();
+        var sink = new EvaluatingSink(new MismatchEvaluator(RuleSet.Escu));
+        var first = IPAddressValue.Parse("192.0.2.1");
+        var second = IPAddressValue.Parse("192.0.2.2");
+        const long Now = 1_700_000_100L * 1_000_000;
+        decoder.DecodeDatagram(message, first, ref sink, 0, Now, 0); // warm-up: learns templates, names, counter keys
+        decoder.DecodeDatagram(message, second, ref sink, 0, Now, 0);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 1; i <= 2000; i++)
+        {
+            var clock = i * 10_000_000L; // ten seconds a datagram: a sweep every sixth one, 5.5 hours in all
+            decoder.DecodeDatagram(message, (i & 1) == 0 ? first : second, ref sink, 0, Now + clock, clock);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.True(sink.Records > 2000 * 150, $"{sink.Records} records");
+        Assert.Equal(0, decoder.Statistics.TemplatesExpired);
+        Assert.True(decoder.Counters.IsBalanced);
+    }
 }

@@ -214,7 +214,7 @@ public sealed class DecoderTests
     }
 
     [Fact]
-    public void Caps_on_templates_domains_and_fields_are_counted_rejections()
+    public void Caps_on_templates_and_fields_are_counted_rejections_and_a_new_domain_past_MaxDomains_evicts_the_oldest()
     {
         var options = IpfixReaderOptions.Default with { MaxTemplatesPerDomain = 2, MaxDomains = 1, MaxFieldsPerTemplate = 8 };
         var (decoder, sink, _) = New(options);
@@ -224,9 +224,15 @@ public sealed class DecoderTests
 
         Assert.Equal(1, decoder.Counters.RejectedByReason["too-many-templates"]);
         Assert.Equal(1, decoder.Counters.RejectedByReason["too-many-fields"]);
-        Assert.Equal(1, decoder.Counters.RejectedByReason["too-many-domains"]);
         Assert.Equal(1, decoder.DomainCount);
+        Assert.Equal((1, 2), (decoder.Statistics.DomainsEvicted, decoder.Statistics.TemplatesEvicted));
         Assert.True(decoder.Counters.IsBalanced);
+
+        // Only a cap of zero refuses a domain.
+        var (closed, closedSink, _) = New(options with { MaxDomains = 0 });
+        closed.Decode(new IpfixBuilder().Template(256, V4Fields).Build(), IPAddressValue.None, closedSink);
+        Assert.Equal(1, closed.Counters.RejectedByReason["too-many-domains"]);
+        Assert.True(closed.Counters.IsBalanced);
     }
 
     [Fact]

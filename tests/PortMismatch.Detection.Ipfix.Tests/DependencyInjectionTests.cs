@@ -41,11 +41,16 @@ public sealed class DependencyInjectionTests
     public void AddIpfix_without_an_endpoint_or_files_fails_startup_validation()
     {
         var services = new ServiceCollection();
-        services.AddPortMismatchDetection().AddIpfix(o => o.ReceiveBufferSize = 0);
+        services.AddPortMismatchDetection().AddIpfix(o =>
+        {
+            o.ReceiveBufferSize = 0;
+            o.MaxClockSkew = TimeSpan.FromMinutes(-1);
+        });
         using var provider = services.BuildServiceProvider();
         var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains(e.Failures, f => f.Contains("set ListenEndPoint", StringComparison.Ordinal));
         Assert.Contains(e.Failures, f => f.StartsWith("IpfixSourceOptions.ReceiveBufferSize is 0", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.StartsWith("IpfixSourceOptions.MaxClockSkew is -00:01:00", StringComparison.Ordinal));
     }
 
     private sealed class NoRows : IMismatchRowSink

@@ -14,32 +14,33 @@ public sealed class StateBudgetTests
     private static readonly long FlowTemplateCost = IpfixDecoder.TemplateOverheadBytes + (IpfixDecoder.TemplateFieldBytes * Flow.Length);
 
     [Fact]
-    public void Templates_past_MaxTemplateBytes_are_rejected_and_withdrawals_and_Reset_free_room()
+    public void Templates_past_MaxTemplateBytes_evict_the_least_recently_used_other_domain_or_are_rejected()
     {
         var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { MaxTemplateBytes = (2 * FlowTemplateCost) + IpfixDecoder.TemplateFieldBytes });
         var sink = new CollectingSink();
 
+        // One domain alone past the budget: nothing else to evict, so the third template is rejected.
         decoder.Decode(new IpfixBuilder().Template(256, Flow).Template(257, Flow).Template(258, Flow).Build(), IPAddressValue.None, sink);
 
         Assert.Equal(2, decoder.Statistics.TemplatesLearned);
         Assert.Equal(2 * FlowTemplateCost, decoder.TemplateBytes);
         Assert.Equal(1, decoder.Counters.RejectedByReason["too-many-templates"]);
 
-        // Another domain is bound by the same budget; a withdrawal frees the room of its template.
-        decoder.Decode(new IpfixBuilder(domain: 2).Template(300, Flow).Build(), IPAddressValue.None, sink);
-        Assert.Equal(2, decoder.Counters.RejectedByReason["too-many-templates"]);
-        decoder.Decode(new IpfixBuilder(sequence: 0).Withdraw(257).Build(), IPAddressValue.None, sink);
-        Assert.Equal(FlowTemplateCost, decoder.TemplateBytes);
+        // Another domain is bound by the same budget: it evicts the least recently used domain (whole) to get in.
         decoder.Decode(new IpfixBuilder(domain: 2).Template(300, Flow).Data(300, Cat(Ip("10.0.0.1"), Ip("10.0.0.2"), U16(50000), U16(8080), U8(6))).Build(), IPAddressValue.None, sink);
         Assert.Single(sink.Records);
-        Assert.Equal(2 * FlowTemplateCost, decoder.TemplateBytes);
+        Assert.Equal(FlowTemplateCost, decoder.TemplateBytes);
+        Assert.Equal((1, 2), (decoder.Statistics.DomainsEvicted, decoder.Statistics.TemplatesEvicted));
 
-        // A changed template replaces the old one's cost, it does not add to it.
+        // A withdrawal frees the room of its template; a changed template replaces the old one's cost, it does not add to it.
         decoder.Decode(new IpfixBuilder(domain: 2, sequence: 1).Template(300, [.. Flow, (6, 1)]).Build(), IPAddressValue.None, sink);
-        Assert.Equal((2 * FlowTemplateCost) + IpfixDecoder.TemplateFieldBytes, decoder.TemplateBytes);
-
-        decoder.Reset();
+        Assert.Equal(FlowTemplateCost + IpfixDecoder.TemplateFieldBytes, decoder.TemplateBytes);
+        decoder.Decode(new IpfixBuilder(domain: 2, sequence: 1).Withdraw(300).Build(), IPAddressValue.None, sink);
         Assert.Equal(0, decoder.TemplateBytes);
+
+        decoder.Decode(new IpfixBuilder(domain: 3).Template(256, Flow).Build(), IPAddressValue.None, sink);
+        decoder.Reset();
+        Assert.Equal((0, 0), (decoder.TemplateBytes, decoder.DomainCount));
         Assert.True(decoder.Counters.IsBalanced, decoder.Counters.ToString());
     }
 

@@ -65,4 +65,117 @@ public sealed class UdpCollectorTests
             Assert.NotNull(collector.DatagramsDroppedBySocket);
         }
     }
+
+    /// <summary>Blocks the receive loop on its first record until released, so that datagrams queue up in the socket.</summary>
+    private sealed class GateSink : IFlowRecordSink, IDisposable
+    {
+        private readonly ManualResetEventSlim _entered = new();
+        private readonly ManualResetEventSlim _release = new();
+        private long _count;
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void OnRecord(in FlowRecord record)
+        {
+            if (Interlocked.Increment(ref _count) == 1)
+            {
+                _entered.Set();
+                _release.Wait(TimeSpan.FromSeconds(30));
+            }
+        }
+
+        public bool WaitEntered() => _entered.Wait(TimeSpan.FromSeconds(10));
+
+        public void Release() => _release.Set();
+
+        public void Dispose()
+        {
+            _entered.Dispose();
+            _release.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Stopping_decodes_the_datagrams_already_queued_so_that_received_plus_dropped_equals_sent()
+    {
+        // Issue #16 item 11: a stop used to leave the socket's queue unread, neither decoded nor counted.
+        Assert.True(OperatingSystem.IsLinux(), "socket drops are read from /proc/net/udp: this test needs Linux");
+        const int Burst = 3000;
+        const int RecordsEach = 10;
+        var records = Enumerable.Range(0, RecordsEach).SelectMany(i => DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50000 + i, 443)).ToArray();
+        var first = new IpfixBuilder().Template(256, DecoderTests.V4Fields).Data(256, records).Build();
+        var data = new IpfixBuilder().Data(256, records).Build();
+        using var collector = new IpfixUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), receiveBufferSize: 256 * 1024);
+        using var sink = new GateSink();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var running = collector.RunAsync(sink, stop.Token);
+        using var sender = new UdpClient(AddressFamily.InterNetwork);
+        sender.Connect(collector.LocalEndPoint);
+
+        await sender.SendAsync(first, TestContext.Current.CancellationToken);
+        Assert.True(sink.WaitEntered(), "the first datagram was not decoded");
+        for (var i = 0; i < Burst; i++)
+        {
+            await sender.SendAsync(data, TestContext.Current.CancellationToken); // queued (or dropped) while the loop is held
+        }
+
+        await stop.CancelAsync();
+        sink.Release();
+        var counters = await running;
+        var dropped = collector.DatagramsDroppedBySocket!.Value;
+
+        TestReport.WriteLine($"stop after a burst: {Burst + 1:N0} sent, {collector.DatagramsReceived:N0} received (the rest of the queue read after the stop), {dropped:N0} dropped by the full socket buffer");
+        Assert.Equal(Burst + 1, collector.DatagramsReceived + dropped);
+        Assert.True(collector.DatagramsReceived > 1, "nothing was read after the stop");
+        Assert.Equal(collector.DatagramsReceived * RecordsEach, sink.Count);
+        Assert.Equal(sink.Count, counters.Accepted);
+        Assert.True(counters.IsBalanced, counters.ToString());
+    }
+
+    [Fact]
+    public async Task Records_dated_ahead_of_the_clock_are_rejected_and_templates_age_by_the_collectors_clock()
+    {
+        // Issue #16 items 3 and 5: the collector's clock (injected here) dates receipt for the skew check and the lifetime.
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        var nowMs = (ulong)clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var diagnostics = new List<InputDiagnostic>();
+        var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { MaxClockSkew = TimeSpan.FromMinutes(5) }, d => { lock (diagnostics) { diagnostics.Add(d); } });
+        using var collector = new IpfixUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), decoder, timeProvider: clock);
+        var sink = new CountingSink();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var running = collector.RunAsync(sink, stop.Token);
+        using var sender = new UdpClient(AddressFamily.InterNetwork);
+        sender.Connect(collector.LocalEndPoint);
+
+        async Task SendAndWait(byte[] datagram)
+        {
+            var expected = collector.DatagramsReceived + 1;
+            await sender.SendAsync(datagram, TestContext.Current.CancellationToken);
+            var deadline = Stopwatch.StartNew();
+            while (collector.DatagramsReceived < expected && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(2, TestContext.Current.CancellationToken);
+            }
+        }
+
+        await SendAndWait(new IpfixBuilder().Template(256, DecoderTests.V4Fields)
+            .Data(256, Bytes.Cat(
+                DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50000, 443, startMs: nowMs - 1000),
+                DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50001, 443, startMs: nowMs + (10 * 60_000))))
+            .Build());
+        clock.Advance(TimeSpan.FromHours(2)); // past the template lifetime (90 minutes): the template expired
+        await SendAndWait(new IpfixBuilder().Data(256, DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50002, 443, startMs: nowMs)).Build());
+
+        await stop.CancelAsync();
+        var counters = await running;
+
+        Assert.Equal(1, sink.Count);
+        Assert.Equal(1, counters.RejectedByReason["time-in-future"]);
+        Assert.Equal(1, counters.SkippedByReason["template-expired"]);
+        Assert.True(counters.IsBalanced, counters.ToString());
+        var future = Assert.Single(diagnostics, d => d.Reason == "time-in-future");
+        Assert.StartsWith("udp://127.0.0.1:", future.InputName, StringComparison.Ordinal);
+        Assert.Contains("from 127.0.0.1", future.Message, StringComparison.Ordinal);
+        Assert.Contains("2023-11-14T22:23:20", future.Message, StringComparison.Ordinal); // the record's time, 10 minutes ahead
+    }
 }

@@ -77,6 +77,127 @@ public sealed class SyslogUdpCollectorTests
         Assert.StartsWith("syslog-udp://127.0.0.1:", source.Name, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Stopping_decodes_the_datagrams_already_queued_so_that_received_plus_dropped_equals_sent()
+    {
+        // Issue #16 item 11: a stop used to leave the socket's queue unread, neither decoded nor counted.
+        Assert.True(OperatingSystem.IsLinux(), "socket drops are read from /proc/net/udp: this test needs Linux");
+        const int Burst = 3000;
+        var message = Encoding.UTF8.GetBytes($"<14>Nov 26 10:00:00 fw1 {new TrafficLine().With(app: "dns", destPort: "5353")}\n");
+        using var collector = new PanOsSyslogUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), receiveBufferSize: 256 * 1024);
+        using var sink = new GateSink();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var running = collector.ReadAsync(sink, stop.Token);
+        using var sender = new UdpClient(AddressFamily.InterNetwork);
+        sender.Connect(collector.LocalEndPoint);
+
+        await sender.SendAsync(message, TestContext.Current.CancellationToken);
+        Assert.True(sink.WaitEntered(), "the first datagram was not decoded");
+        for (var i = 0; i < Burst; i++)
+        {
+            await sender.SendAsync(message, TestContext.Current.CancellationToken); // queued (or dropped) while the loop is held
+        }
+
+        await stop.CancelAsync();
+        sink.Release();
+        await running;
+        var dropped = collector.DatagramsDroppedBySocket!.Value;
+
+        Assert.Equal(Burst + 1, collector.DatagramsReceived + dropped);
+        Assert.True(collector.DatagramsReceived > 1, "nothing was read after the stop");
+        Assert.Equal(collector.DatagramsReceived, sink.Count);
+        Assert.Equal(collector.DatagramsReceived, collector.Counters.Accepted);
+        Assert.True(collector.Counters.IsBalanced, collector.Counters.ToString());
+    }
+
+    [Fact]
+    public async Task Logs_dated_more_than_MaxClockSkew_ahead_of_the_clock_are_rejected_with_the_source_and_time()
+    {
+        // Issue #16 item 3 (live part): one log dated 9999 must not move event time for everyone.
+        var clock = new ManualClock(new DateTimeOffset(2024, 6, 1, 12, 0, 0, TimeSpan.Zero));
+        var diagnostics = new List<InputDiagnostic>();
+        var options = PanOsReaderOptions.Default with { MaxClockSkew = TimeSpan.FromMinutes(5) };
+        using var collector = new PanOsSyslogUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), options, d => { lock (diagnostics) { diagnostics.Add(d); } }, timeProvider: clock);
+        var records = new List<(string App, int? Port)>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var running = collector.ReadAsync(new Sink(records), stop.Token);
+        using var sender = new UdpClient(AddressFamily.InterNetwork);
+        sender.Connect(collector.LocalEndPoint);
+        string[] generated = ["2024/06/01 11:59:00", "2024/06/01 12:04:59", "2024/06/01 12:05:01", "9999/12/31 23:59:59", "2024-06-01T14:00:00+02:00"];
+        foreach (var time in generated)
+        {
+            var line = new TrafficLine().With(app: "dns", destPort: "53").Set(6, time);
+            await sender.SendAsync(Encoding.UTF8.GetBytes($"<14>Jun  1 12:00:00 fw-edge {line}\n"), TestContext.Current.CancellationToken);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (collector.Counters.Read < generated.Length && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        await stop.CancelAsync();
+        await running;
+
+        Assert.Equal(3, collector.Counters.Accepted); // 1 minute behind, 4:59 ahead, and 14:00+02:00 (= 12:00Z)
+        Assert.Equal(2, collector.Counters.RejectedByReason["time-in-future"]);
+        Assert.True(collector.Counters.IsBalanced, collector.Counters.ToString());
+        var far = Assert.Single(diagnostics, d => d.Message.Contains("9999", StringComparison.Ordinal));
+        Assert.Equal("time-in-future", far.Reason);
+        Assert.Equal(RecordOutcome.Rejected, far.Outcome);
+        Assert.Equal(4, far.LineNumber);
+        Assert.StartsWith("syslog-udp://127.0.0.1:", far.InputName, StringComparison.Ordinal);
+        Assert.Contains("fw-edge", far.Message, StringComparison.Ordinal);
+        Assert.Contains("9999-12-31T23:59:59", far.Message, StringComparison.Ordinal);
+
+        // The same log from a file is not checked: a file may be read on a machine whose clock is behind the firewall's.
+        var file = new PanOsTrafficReader(Encoding.UTF8.GetBytes($"{new TrafficLine().Set(6, "9999/12/31 23:59:59")}\n"));
+        Assert.True(file.TryRead(out _));
+    }
+
+    [Fact]
+    public void AddPanOs_refuses_a_negative_clock_skew()
+    {
+        var services = new ServiceCollection();
+        services.AddPortMismatchDetection().AddPanOs(o =>
+        {
+            o.SyslogUdpEndPoint = "127.0.0.1:0";
+            o.MaxClockSkew = TimeSpan.FromMinutes(-1);
+        });
+        using var provider = services.BuildServiceProvider();
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains(e.Failures, f => f.StartsWith("PanOsSourceOptions.MaxClockSkew is -00:01:00", StringComparison.Ordinal));
+    }
+
+    /// <summary>Blocks the receive loop on its first record until released, so that datagrams queue up in the socket.</summary>
+    private sealed class GateSink : IFlowRecordSink, IDisposable
+    {
+        private readonly ManualResetEventSlim _entered = new();
+        private readonly ManualResetEventSlim _release = new();
+        private long _count;
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void OnRecord(in FlowRecord record)
+        {
+            if (Interlocked.Increment(ref _count) == 1)
+            {
+                _entered.Set();
+                _release.Wait(TimeSpan.FromSeconds(30));
+            }
+        }
+
+        public bool WaitEntered() => _entered.Wait(TimeSpan.FromSeconds(10));
+
+        public void Release() => _release.Set();
+
+        public void Dispose()
+        {
+            _entered.Dispose();
+            _release.Dispose();
+        }
+    }
+
     private sealed class Sink(List<(string App, int? Port)> records) : IFlowRecordSink
     {
         public void OnRecord(in FlowRecord record)

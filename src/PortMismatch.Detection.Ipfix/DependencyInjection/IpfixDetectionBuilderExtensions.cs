@@ -12,7 +12,8 @@ public static class IpfixDetectionBuilderExtensions
     /// <summary>
     /// Registers one <see cref="IFlowSource"/> that reads <see cref="IpfixSourceOptions.Files"/> and then runs a UDP collector on
     /// <see cref="IpfixSourceOptions.ListenEndPoint"/> until the run is cancelled; rejected records go to <see cref="InputDiagnosticLog"/>.
-    /// The options are validated when the host starts. Idempotent: calling it again only adds <paramref name="configure"/>.
+    /// The collector's clock is the registered <see cref="TimeProvider"/>, or <see cref="TimeProvider.System"/>. The options are
+    /// validated when the host starts. Idempotent: calling it again only adds <paramref name="configure"/>.
     /// </summary>
     /// <param name="builder">The detection builder.</param>
     /// <param name="configure">Sets the options.</param>
@@ -23,7 +24,7 @@ public static class IpfixDetectionBuilderExtensions
         builder.Services.AddOptions<IpfixSourceOptions>().Configure(configure ?? (static _ => { })).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IpfixSourceOptions>, Validator>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IFlowSource, IpfixSource>(static provider => IpfixSource.Create(
-            provider.GetRequiredService<IOptions<IpfixSourceOptions>>().Value, provider.GetRequiredService<InputDiagnosticLog>())));
+            provider.GetRequiredService<IOptions<IpfixSourceOptions>>().Value, provider.GetRequiredService<InputDiagnosticLog>(), provider.GetService<TimeProvider>())));
         return builder;
     }
 
@@ -34,10 +35,10 @@ public static class IpfixDetectionBuilderExtensions
 
         public InputCounters Counters => inner.Counters;
 
-        public static IpfixSource Create(IpfixSourceOptions options, InputDiagnosticLog log)
+        public static IpfixSource Create(IpfixSourceOptions options, InputDiagnosticLog log, TimeProvider? timeProvider)
         {
             var parts = new List<IFlowSource>();
-            var readerOptions = IpfixReaderOptions.Default with { IncludeReplies = options.IncludeReplies };
+            var readerOptions = IpfixReaderOptions.Default with { IncludeReplies = options.IncludeReplies, MaxClockSkew = options.MaxClockSkew };
             foreach (var file in options.Files)
             {
                 parts.Add(IpfixReader.FileSource(file, new IpfixDecoder(readerOptions, log.Report, file)));
@@ -46,7 +47,7 @@ public static class IpfixDetectionBuilderExtensions
             IpfixUdpCollector? collector = null;
             if (options.ListenEndPoint is { } listen)
             {
-                collector = new IpfixUdpCollector(IPEndPoint.Parse(listen), new IpfixDecoder(readerOptions, log.Report), options.ReceiveBufferSize);
+                collector = new IpfixUdpCollector(IPEndPoint.Parse(listen), new IpfixDecoder(readerOptions, log.Report), options.ReceiveBufferSize, timeProvider);
                 parts.Add(collector);
             }
 
@@ -71,6 +72,11 @@ public static class IpfixDetectionBuilderExtensions
             if (options.ReceiveBufferSize <= 0)
             {
                 failures.Add($"IpfixSourceOptions.ReceiveBufferSize is {options.ReceiveBufferSize}; it must be positive.");
+            }
+
+            if (options.MaxClockSkew < TimeSpan.Zero)
+            {
+                failures.Add($"IpfixSourceOptions.MaxClockSkew is {options.MaxClockSkew}; it must not be negative.");
             }
 
             foreach (var file in options.Files)

@@ -12,6 +12,12 @@ public sealed class IpfixSourceOptions
     /// <summary>Gets or sets whether reply-direction records are evaluated too (see <see cref="IpfixReaderOptions.IncludeReplies"/>).</summary>
     public bool IncludeReplies { get; set; }
 
+    /// <summary>
+    /// Gets or sets how far a received record's start time may lie ahead of the clock before it is rejected as
+    /// <c>time-in-future</c> (default 5 minutes; see <see cref="IpfixReaderOptions.MaxClockSkew"/>). Files are not checked.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = IpfixReaderOptions.Default.MaxClockSkew;
+
     /// <summary>Gets the export files or captures to read before listening.</summary>
     public IList<string> Files { get; } = [];
 }

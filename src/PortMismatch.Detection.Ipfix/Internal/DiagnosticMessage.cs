@@ -24,6 +24,8 @@ internal ref struct DiagnosticMessage
 
     public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
 
+    public void AppendFormatted<T>(T value, string? format) => _inner.AppendFormatted(value, format);
+
     public void AppendFormatted(string? value) => _inner.AppendFormatted(value);
 
     public string ToStringAndClear() => Enabled ? _inner.ToStringAndClear() : string.Empty;

@@ -34,12 +34,21 @@ internal readonly record struct ApplicationIdKey(byte Engine, ulong High, ulong 
     }
 }
 
-/// <summary>What the decoder remembers per (exporter, domain): templates, sequence numbers, learned names. All bounded.</summary>
+/// <summary>
+/// What the decoder remembers per (exporter, domain): templates, sequence numbers, learned names, and its place in the two
+/// least-recently-used lists (all domains; the domains of its exporter) that eviction takes from. All bounded.
+/// </summary>
 internal sealed class DomainState
 {
-    public DomainState(DomainKey key) => Key = key;
+    public DomainState(DomainKey key, ExporterState exporter)
+    {
+        Key = key;
+        Exporter = exporter;
+    }
 
     public DomainKey Key { get; }
+
+    public ExporterState Exporter { get; }
 
     public Dictionary<ushort, Template> Templates { get; } = [];
 
@@ -48,12 +57,119 @@ internal sealed class DomainState
     /// <summary>Gets or sets the data sets that arrived before their template (only with MaxPendingBytes &gt; 0).</summary>
     public List<PendingSet>? Pending { get; set; }
 
+    /// <summary>Gets or sets the template ids this domain lost (expired or evicted), or <see langword="null"/> if none.</summary>
+    public LostTemplates? Lost { get; set; }
+
     public bool HasSequence { get; set; }
 
     public uint NextSequence { get; set; }
 
     /// <summary>Gets or sets systemInitTimeMilliseconds learned from an options record (IPFIX), or -1.</summary>
     public long SystemInitTimeMilliseconds { get; set; } = -1;
+
+    /// <summary>Gets or sets the collector's monotonic clock (microseconds) at the domain's last message; 0 without a clock.</summary>
+    public long LastSeen { get; set; }
+
+    /// <summary>Gets or sets the memory its templates are counted as.</summary>
+    public long TemplateBytes { get; set; }
+
+    /// <summary>Gets or sets the memory its learned names are counted as.</summary>
+    public long NameBytes { get; set; }
+
+    // Links of the list of all domains and of the list of its exporter's domains, newest first.
+    public DomainState? Newer { get; set; }
+
+    public DomainState? Older { get; set; }
+
+    public DomainState? NewerOfExporter { get; set; }
+
+    public DomainState? OlderOfExporter { get; set; }
+}
+
+/// <summary>
+/// One exporter address: what its domains hold together (its budgets are per address, so that one sender cannot push out
+/// the others) and its domains, newest first.
+/// </summary>
+internal sealed class ExporterState(IPAddressValue address)
+{
+    public IPAddressValue Address { get; } = address;
+
+    /// <summary>Gets whether the address is unknown (files and streams): such an input is bound by the global budgets only.</summary>
+    public bool IsUnknown => !Address.HasValue;
+
+    public int DomainCount { get; set; }
+
+    public long TemplateBytes { get; set; }
+
+    public long NameBytes { get; set; }
+
+    public DomainState? Newest { get; set; }
+
+    public DomainState? Oldest { get; set; }
+}
+
+/// <summary>Why a template went away without a withdrawal; its later data sets are skipped with this reason.</summary>
+internal enum TemplateLoss : byte
+{
+    None,
+
+    /// <summary>Not re-sent within the template lifetime, or its domain was idle that long (UDP).</summary>
+    Expired,
+
+    /// <summary>Evicted to make room under a memory budget.</summary>
+    Evicted,
+}
+
+/// <summary>
+/// The last template ids a domain lost (at most <see cref="MaxCapacity"/>), with the reason, so that data arriving for them
+/// is reported as expired or evicted rather than as never announced. Fixed size: a domain that loses more forgets the
+/// oldest (their data is then <c>no-template</c>, still counted).
+/// </summary>
+internal sealed class LostTemplates(int capacity)
+{
+    public const int MaxCapacity = 64;
+
+    private readonly ushort[] _ids = new ushort[Math.Clamp(capacity, 1, MaxCapacity)];
+    private readonly TemplateLoss[] _losses = new TemplateLoss[Math.Clamp(capacity, 1, MaxCapacity)];
+    private int _next;
+
+    public void Add(ushort id, TemplateLoss loss)
+    {
+        var at = IndexOf(id);
+        if (at < 0)
+        {
+            at = _next;
+            _next = (_next + 1) % _ids.Length;
+        }
+
+        _ids[at] = id;
+        _losses[at] = loss;
+    }
+
+    public TemplateLoss Find(ushort id) => IndexOf(id) is var at and >= 0 ? _losses[at] : TemplateLoss.None;
+
+    /// <summary>Forgets <paramref name="id"/>: its template was announced again.</summary>
+    public void Remove(ushort id)
+    {
+        if (IndexOf(id) is var at and >= 0)
+        {
+            _losses[at] = TemplateLoss.None;
+        }
+    }
+
+    /// <summary>Finds the slot of a lost id (slots of forgotten ids hold <see cref="TemplateLoss.None"/>); -1 if none.</summary>
+    private int IndexOf(ushort id)
+    {
+        for (var i = 0; i < _ids.Length; i++)
+        {
+            if (_ids[i] == id && _losses[i] != TemplateLoss.None)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 }
 
 /// <summary>A data set kept until its template arrives, with the header values its times depend on.</summary>

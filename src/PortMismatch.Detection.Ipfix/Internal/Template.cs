@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -12,11 +13,18 @@ internal sealed class Template
 {
     public const ushort VariableLength = 65535;
 
-    public Template(ushort id, bool isOptions, TemplateField[] fields, int scopeFieldCount)
+    private readonly TemplateField[] _fields;
+    private readonly int _fieldCount;
+    private readonly int[]? _fixedSlots;
+
+    /// <summary>Builds a template in arrays rented from <paramref name="arrays"/>; <see cref="Release"/> gives them back.</summary>
+    public Template(ushort id, bool isOptions, ReadOnlySpan<TemplateField> fields, int scopeFieldCount, TemplateArrays arrays)
     {
         Id = id;
         IsOptions = isOptions;
-        Fields = fields;
+        _fields = arrays.RentFields(fields.Length);
+        _fieldCount = fields.Length;
+        fields.CopyTo(_fields);
         ScopeFieldCount = scopeFieldCount;
         var length = 0;
         var variable = false;
@@ -51,11 +59,11 @@ internal sealed class Template
         MinimumLength = minimum;
         if (!variable)
         {
-            FixedSlots = new int[(int)FieldRole.Count];
+            _fixedSlots = arrays.RentSlots();
             var offset = 0;
             foreach (var f in fields)
             {
-                FieldSlots.Set(FixedSlots, f.Role, offset, f.Length);
+                FieldSlots.Set(_fixedSlots, f.Role, offset, f.Length);
                 offset += f.Length;
             }
         }
@@ -65,7 +73,9 @@ internal sealed class Template
 
     public bool IsOptions { get; }
 
-    public TemplateField[] Fields { get; }
+    public ReadOnlySpan<TemplateField> Fields => _fields.AsSpan(0, _fieldCount);
+
+    public int FieldCount => _fieldCount;
 
     public int ScopeFieldCount { get; }
 
@@ -82,11 +92,55 @@ internal sealed class Template
     /// <summary>Gets whether the template carries an address or a port: records of other templates are not flows.</summary>
     public bool IsFlow { get; }
 
-    public int[]? FixedSlots { get; }
+    /// <summary>Gets the field slots of a fixed-length template (see <see cref="FieldSlots"/>); empty for variable-length ones.</summary>
+    public ReadOnlySpan<int> FixedSlots => _fixedSlots.AsSpan(0, _fixedSlots is null ? 0 : (int)FieldRole.Count);
+
+    /// <summary>Gets or sets the collector's monotonic clock (microseconds) when the template was last received; 0 without a clock.</summary>
+    public long RefreshedAt { get; set; }
 
     /// <summary>Gets whether a template record describes this same layout (a periodic re-send).</summary>
     public bool SameLayout(bool isOptions, int scopeFieldCount, ReadOnlySpan<TemplateField> fields)
         => isOptions == IsOptions && scopeFieldCount == ScopeFieldCount && fields.SequenceEqual(Fields);
+
+    /// <summary>Gives the template's arrays back; the template must not be used afterwards.</summary>
+    public void Release(TemplateArrays arrays) => arrays.Return(_fields, _fixedSlots);
+}
+
+/// <summary>
+/// Recycles the arrays of templates that were replaced, withdrawn, expired or evicted. Floods from spoofed senders churn
+/// the template table (each new sender evicts the least recently used); without recycling every template they send is
+/// garbage that lives until evicted, and the collections that follow cost more than decoding. Bounded: at most
+/// <see cref="ArraysPerSize"/> arrays of each power-of-two size up to <see cref="MaxPooledFields"/> fields are kept.
+/// </summary>
+internal sealed class TemplateArrays
+{
+    public const int MaxPooledFields = 1024;
+    public const int ArraysPerSize = 64;
+
+    private readonly ArrayPool<TemplateField> _fields = ArrayPool<TemplateField>.Create(MaxPooledFields, ArraysPerSize);
+    private readonly Stack<int[]> _slots = new();
+
+    public TemplateField[] RentFields(int count) => _fields.Rent(count);
+
+    public int[] RentSlots()
+    {
+        if (_slots.TryPop(out var slots))
+        {
+            Array.Clear(slots);
+            return slots;
+        }
+
+        return new int[(int)FieldRole.Count];
+    }
+
+    public void Return(TemplateField[] fields, int[]? slots)
+    {
+        _fields.Return(fields);
+        if (slots is not null && _slots.Count < ArraysPerSize * 4)
+        {
+            _slots.Push(slots);
+        }
+    }
 }
 
 /// <summary>One field specifier of a template, with the role the decoder gives it.</summary>

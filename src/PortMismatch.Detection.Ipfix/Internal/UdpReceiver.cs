@@ -9,11 +9,16 @@ internal delegate void DatagramHandler(ReadOnlySpan<byte> datagram);
 
 /// <summary>
 /// The UDP socket and receive loop the collectors of both packages share (linked into PortMismatch.Detection.PanOs): binds,
-/// receives into one pooled buffer until cancelled, counts datagrams and bytes, and reads the kernel's drop counter.
+/// receives into one pooled buffer until cancelled, then reads what the kernel had already queued, counts datagrams and
+/// bytes, and reads the kernel's drop counter. Every datagram sent to the socket before the stop is thus handled or counted
+/// as dropped.
 /// </summary>
 internal sealed class UdpReceiver : IDisposable
 {
     private const int MaxDatagram = 65_535;
+
+    // What a queued datagram costs the kernel's receive buffer at least besides its payload (Linux charges the whole sk_buff).
+    private const int QueuedDatagramOverhead = 256;
 
     private readonly Socket _socket;
 
@@ -47,7 +52,10 @@ internal sealed class UdpReceiver : IDisposable
 
     public long? DatagramsDroppedBySocket => OperatingSystem.IsLinux() ? SocketDrops.Read(LocalEndPoint) : null;
 
-    /// <summary>Receives datagrams until <paramref name="cancellationToken"/> is cancelled, then returns normally.</summary>
+    /// <summary>
+    /// Receives datagrams until <paramref name="cancellationToken"/> is cancelled, then handles the datagrams already queued
+    /// in the socket (at most a receive buffer's worth, so that a sender that goes on cannot delay the stop) and returns normally.
+    /// </summary>
     public async Task RunAsync(DatagramHandler handle, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
@@ -64,15 +72,15 @@ internal sealed class UdpReceiver : IDisposable
                 {
                     break;
                 }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
+                catch (SocketException e) when (IsTransient(e))
                 {
-                    continue; // ICMP port unreachable echoes (Windows) or an oversized datagram: not fatal for a collector
+                    continue;
                 }
 
-                DatagramsReceived++;
-                handle(buffer.AsSpan(0, received));
-                BytesReceived += received;
+                Handle(handle, buffer, received);
             }
+
+            Drain(handle, buffer);
         }
         finally
         {
@@ -81,4 +89,48 @@ internal sealed class UdpReceiver : IDisposable
     }
 
     public void Dispose() => _socket.Dispose();
+
+    /// <summary>
+    /// Handles the datagrams queued when the loop stopped. The queue holds at most the socket's receive buffer (the value
+    /// the kernel reports, which is what it enforces) and one datagram past it, and each datagram costs it more than its
+    /// payload: reading twice that many octets, counting an overhead per datagram, empties what was queued at the stop while
+    /// a sender that goes on cannot keep the collector from stopping.
+    /// </summary>
+    private void Drain(DatagramHandler handle, byte[] buffer)
+    {
+        try
+        {
+            var budget = 2 * ((long)_socket.ReceiveBufferSize + MaxDatagram);
+            while (budget > 0 && _socket.Poll(0, SelectMode.SelectRead))
+            {
+                int received;
+                try
+                {
+                    received = _socket.ReceiveFrom(buffer.AsSpan(0, MaxDatagram), SocketFlags.None, Remote);
+                }
+                catch (SocketException e) when (IsTransient(e))
+                {
+                    budget -= QueuedDatagramOverhead;
+                    continue;
+                }
+
+                Handle(handle, buffer, received);
+                budget -= received + QueuedDatagramOverhead;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed while stopping (a host disposing its services): nothing more can be read.
+        }
+    }
+
+    private void Handle(DatagramHandler handle, byte[] buffer, int received)
+    {
+        DatagramsReceived++;
+        handle(buffer.AsSpan(0, received));
+        BytesReceived += received;
+    }
+
+    /// <summary>ICMP port unreachable echoes (Windows) or an oversized datagram: not fatal for a collector.</summary>
+    private static bool IsTransient(SocketException e) => e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize;
 }

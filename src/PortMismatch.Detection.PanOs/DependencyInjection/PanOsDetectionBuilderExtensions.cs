@@ -12,7 +12,8 @@ public static class PanOsDetectionBuilderExtensions
     /// <summary>
     /// Registers one <see cref="IFlowSource"/> that reads <see cref="PanOsSourceOptions.Files"/> and then runs a syslog UDP
     /// collector on <see cref="PanOsSourceOptions.SyslogUdpEndPoint"/> until the run is cancelled; rejected lines go to
-    /// <see cref="InputDiagnosticLog"/>. The options are validated when the host starts. Idempotent: calling it again only
+    /// <see cref="InputDiagnosticLog"/>. The collector's clock is the registered <see cref="TimeProvider"/>, or
+    /// <see cref="TimeProvider.System"/>. The options are validated when the host starts. Idempotent: calling it again only
     /// adds <paramref name="configure"/>.
     /// </summary>
     /// <param name="builder">The detection builder.</param>
@@ -24,7 +25,7 @@ public static class PanOsDetectionBuilderExtensions
         builder.Services.AddOptions<PanOsSourceOptions>().Configure(configure ?? (static _ => { })).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PanOsSourceOptions>, Validator>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IFlowSource, PanOsSource>(static provider => PanOsSource.Create(
-            provider.GetRequiredService<IOptions<PanOsSourceOptions>>().Value, provider.GetRequiredService<InputDiagnosticLog>())));
+            provider.GetRequiredService<IOptions<PanOsSourceOptions>>().Value, provider.GetRequiredService<InputDiagnosticLog>(), provider.GetService<TimeProvider>())));
         return builder;
     }
 
@@ -34,14 +35,14 @@ public static class PanOsDetectionBuilderExtensions
 
         public InputCounters Counters => inner.Counters;
 
-        public static PanOsSource Create(PanOsSourceOptions options, InputDiagnosticLog log)
+        public static PanOsSource Create(PanOsSourceOptions options, InputDiagnosticLog log, TimeProvider? timeProvider)
         {
-            var readerOptions = PanOsReaderOptions.Default with { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone) };
+            var readerOptions = PanOsReaderOptions.Default with { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone), MaxClockSkew = options.MaxClockSkew };
             var parts = options.Files.Select(file => PanOsTrafficInput.FileSource(file, readerOptions, log.Report)).ToList();
             PanOsSyslogUdpCollector? collector = null;
             if (options.SyslogUdpEndPoint is { } listen)
             {
-                collector = new PanOsSyslogUdpCollector(IPEndPoint.Parse(listen), readerOptions, log.Report, options.ReceiveBufferSize);
+                collector = new PanOsSyslogUdpCollector(IPEndPoint.Parse(listen), readerOptions, log.Report, options.ReceiveBufferSize, timeProvider);
                 parts.Add(collector);
             }
 
@@ -66,6 +67,11 @@ public static class PanOsDetectionBuilderExtensions
             if (options.ReceiveBufferSize <= 0)
             {
                 failures.Add($"PanOsSourceOptions.ReceiveBufferSize is {options.ReceiveBufferSize}; it must be positive.");
+            }
+
+            if (options.MaxClockSkew < TimeSpan.Zero)
+            {
+                failures.Add($"PanOsSourceOptions.MaxClockSkew is {options.MaxClockSkew}; it must not be negative.");
             }
 
             if (!TimeZoneInfo.TryFindSystemTimeZoneById(options.TimeZone ?? string.Empty, out _))

@@ -12,6 +12,12 @@ public sealed class PanOsSourceOptions
     /// <summary>Gets or sets the time zone of the firewall's local times (an IANA or Windows id; default UTC).</summary>
     public string TimeZone { get; set; } = "UTC";
 
+    /// <summary>
+    /// Gets or sets how far a received log's Generated Time may lie ahead of the clock before it is rejected as
+    /// <c>time-in-future</c> (default 5 minutes; see <see cref="PanOsReaderOptions.MaxClockSkew"/>). Files are not checked.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = PanOsReaderOptions.Default.MaxClockSkew;
+
     /// <summary>Gets the PAN-OS log files to read before listening.</summary>
     public IList<string> Files { get; } = [];
 }

@@ -16,6 +16,7 @@ internal static class Reasons
     public const string PortOutOfRange = "port-out-of-range";
     public const string BadTimestamp = "bad-timestamp";
     public const string BadNumber = "bad-number";
+    public const string TimeInFuture = "time-in-future";
 
     // Skipped: well-formed, but not a flow this reader yields.
     public const string NotATrafficLog = "not-a-traffic-log";

@@ -58,6 +58,12 @@ internal sealed class TrafficDecoder
 
     public InputCounters Counters { get; }
 
+    /// <summary>
+    /// Gets or sets the latest Generated Time accepted, in Unix microseconds; a later log is rejected as <c>time-in-future</c>.
+    /// A live source sets it from its clock for each datagram; files leave it at <see cref="long.MaxValue"/>.
+    /// </summary>
+    public long NotAfter { get; set; } = long.MaxValue;
+
     public string? InputName { get; }
 
     /// <summary>Gets the 1-based line of the frame that <c>NextFrame</c> last looked at.</summary>
@@ -357,6 +363,11 @@ internal sealed class TrafficDecoder
         if (!_time.TryParse(generated, out var micros))
         {
             return Reject(Reasons.BadTimestamp, lineNumber, byteOffset, "Generated Time (field 6) is not a time", generated);
+        }
+
+        if (micros > NotAfter)
+        {
+            return RejectInFuture(micros, frame[host], lineNumber, byteOffset, generated);
         }
 
         if (!TryAddress(csv, 7, out var source))
@@ -740,6 +751,19 @@ internal sealed class TrafficDecoder
     {
         Counters.CountRejected(reason);
         Report(RecordOutcome.Rejected, reason, lineNumber, byteOffset, message, argument, quoted);
+        return false;
+    }
+
+    private bool RejectInFuture(long micros, ReadOnlySpan<byte> host, long lineNumber, long byteOffset, ReadOnlySpan<byte> generated)
+    {
+        Counters.CountRejected(Reasons.TimeInFuture);
+        if (_diagnostics is not null)
+        {
+            var from = host.IsEmpty ? string.Empty : $" from host \"{InputText.Escape(host)}\"";
+            var message = string.Create(CultureInfo.InvariantCulture, $"Generated Time (field 6) \"{InputText.Escape(generated)}\"{from} is {FlowTime.ToDateTimeOffset(micros):O}, more than the allowed clock skew ahead of the receiving clock (latest accepted {FlowTime.ToDateTimeOffset(NotAfter):O})");
+            _diagnostics(new InputDiagnostic(RecordOutcome.Rejected, Reasons.TimeInFuture, message, InputName, lineNumber, byteOffset));
+        }
+
         return false;
     }
 
