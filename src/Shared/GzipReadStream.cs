@@ -308,7 +308,7 @@ internal sealed class GzipReadStream : ReadOnlyStream
         }
         catch (InvalidDataException) when (!_inflaterSawEnd)
         {
-            throw Fail($"the compressed data of the gzip member at byte {_memberStart} is corrupt (found in bytes {_chunkStart} to {_chunkEnd})", _chunkStart);
+            throw Fail($"the compressed data of the gzip member at byte {_memberStart} is corrupt (detected at byte {_chunkStart}, in the bytes {_chunkStart} to {_chunkEnd} given to the inflater)", _chunkStart);
         }
         catch (InvalidDataException)
         {
