@@ -7,8 +7,9 @@ namespace PortMismatch.Detection.PanOs;
 
 /// <summary>
 /// Streams PAN-OS TRAFFIC logs from a <see cref="PipeReader"/>, a <see cref="Stream"/> or a file, each plain or gzip
-/// (recognised by the magic bytes <c>1f 8b</c>, whatever the name), into an <see cref="IFlowRecordSink"/>, with the framing, mapping and diagnostics of <see cref="PanOsTrafficReader"/>. Memory is
-/// bounded by <see cref="PanOsReaderOptions.MaxLineLength"/> whatever the input.
+/// (recognised by the magic bytes <c>1f 8b</c>, whatever the name), into an <see cref="IFlowRecordSink"/>, with the
+/// framing, mapping and diagnostics of <see cref="PanOsTrafficReader"/>. Memory is bounded by
+/// <see cref="PanOsReaderOptions.MaxLineLength"/> whatever the input.
 /// </summary>
 public static class PanOsTrafficInput
 {

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Globalization;
 using System.IO.Compression;
 using System.IO.Hashing;
 
@@ -62,6 +61,7 @@ internal sealed class GzipReadStream : ReadOnlyStream
     private long _chunkStart;  // the last chunk given to the inflater, as offsets in the compressed input
     private long _chunkEnd;
     private bool _inflaterSawEnd;
+    private int _membersRead;
     private Exception? _failure;
 
     /// <summary>Creates the stream.</summary>
@@ -83,9 +83,6 @@ internal sealed class GzipReadStream : ReadOnlyStream
         Body,
         Done,
     }
-
-    /// <summary>Gets the number of members read to their trailer so far.</summary>
-    public int MembersRead { get; private set; }
 
     public override int Read(Span<byte> buffer)
     {
@@ -125,25 +122,6 @@ internal sealed class GzipReadStream : ReadOnlyStream
         }
 
         base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        if (_inflater is not null)
-        {
-            await _inflater.DisposeAsync().ConfigureAwait(false);
-            _inflater = null;
-        }
-
-        await _deflateInput.DisposeAsync().ConfigureAwait(false);
-        ReturnBuffer();
-        if (!_leaveOpen)
-        {
-            await _source.DisposeAsync().ConfigureAwait(false);
-        }
-
-        await base.DisposeAsync().ConfigureAwait(false);
-        GC.SuppressFinalize(this);
     }
 
     private void ReturnBuffer()
@@ -205,7 +183,7 @@ internal sealed class GzipReadStream : ReadOnlyStream
 
         if (_buffer[_pos] != 0x1F || (available >= 2 && _buffer[_pos + 1] != 0x8B))
         {
-            throw Fail(MembersRead == 0
+            throw Fail(_membersRead == 0
                 ? $"the input does not start with the gzip magic bytes 1f 8b (byte {_memberStart})"
                 : $"unexpected data after the last gzip member at byte {_memberStart}: {Quote(_pos)}", _memberStart);
         }
@@ -355,7 +333,7 @@ internal sealed class GzipReadStream : ReadOnlyStream
         if (trailer >= 0)
         {
             _pos = trailer + TrailerLength;
-            MembersRead++;
+            _membersRead++;
             return;
         }
 
