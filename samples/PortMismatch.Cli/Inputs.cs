@@ -1,4 +1,4 @@
-using System.IO.Compression;
+using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Cli;
 
@@ -62,16 +62,15 @@ internal static class Inputs
         return walk;
     }
 
-    /// <summary>Unwraps gzip (by its magic bytes) and detects the format; returns <see cref="InputFormat.Auto"/> when unknown.</summary>
+    /// <summary>
+    /// Unwraps gzip (by its magic bytes; damaged gzip data ends the read with a <see cref="CompressedInputException"/>) and
+    /// detects the format; returns <see cref="InputFormat.Auto"/> when unknown.
+    /// </summary>
     public static async Task<(Stream Content, InputFormat Format)> DetectAsync(Stream stream, InputFormat requested, CancellationToken cancellationToken)
     {
-        var (content, head) = await PeekAsync(stream, cancellationToken).ConfigureAwait(false);
-        if (head.Length >= 2 && head[0] == 0x1F && head[1] == 0x8B)
-        {
-            (content, head) = await PeekAsync(new GZipStream(content, CompressionMode.Decompress), cancellationToken).ConfigureAwait(false);
-        }
-
-        return (content, requested != InputFormat.Auto ? requested : Detect(head));
+        var content = await CompressedInput.OpenAsync(stream, static (message, byteOffset) => new CompressedInputException(message, byteOffset), cancellationToken).ConfigureAwait(false);
+        var (peeked, head) = await PeekAsync(content, cancellationToken).ConfigureAwait(false);
+        return (peeked, requested != InputFormat.Auto ? requested : Detect(head));
     }
 
     internal static InputFormat Detect(ReadOnlySpan<byte> head)

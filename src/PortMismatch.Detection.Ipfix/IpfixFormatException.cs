@@ -8,9 +8,17 @@ public enum IpfixFormatError
 
     /// <summary>A pcap or pcapng file header is damaged or uses an unsupported link type.</summary>
     BadCapture = 1,
+
+    /// <summary>
+    /// The input starts with the gzip magic bytes but its gzip data is damaged: cut short (at a flush point, inside a
+    /// block, a header or a trailer), a CRC-32 or length mismatch, corrupt compressed data, a bad header, or bytes after the
+    /// last member. The exception's byte offset is in the compressed input; the records decompressed before the damage
+    /// have been read (<c>corrupt-compressed-input</c>).
+    /// </summary>
+    CorruptCompressedInput = 2,
 }
 
-/// <summary>Thrown when an input cannot be read at all. Malformed messages, sets and records are never thrown: they are reported.</summary>
+/// <summary>Thrown when an input cannot be read (further): an unknown format, a damaged capture header or damaged gzip data. Malformed messages, sets and records are never thrown: they are reported.</summary>
 public sealed class IpfixFormatException : InputFormatException
 {
     /// <summary>Creates the exception.</summary>
@@ -28,6 +36,7 @@ public sealed class IpfixFormatException : InputFormatException
     public override string ReasonCode => Reason switch
     {
         IpfixFormatError.BadCapture => "bad-capture",
+        IpfixFormatError.CorruptCompressedInput => "corrupt-compressed-input",
         _ => "unknown-format",
     };
 }

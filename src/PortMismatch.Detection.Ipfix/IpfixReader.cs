@@ -1,6 +1,6 @@
-using System.IO.Compression;
 using System.Buffers;
 using System.IO.Pipelines;
+using PortMismatch.Detection.Internal;
 using PortMismatch.Detection.Ipfix.Internal;
 
 namespace PortMismatch.Detection.Ipfix;
@@ -18,38 +18,33 @@ public static class IpfixReader
     /// <param name="decoder">The decoder (its options, diagnostics callback, input name and state), or <see langword="null"/> for a new default one.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The decoder's counters.</returns>
-    /// <exception cref="IpfixFormatException">The input is not in a format this reader knows, or its capture header is damaged.</exception>
+    /// <exception cref="IpfixFormatException">The input is not in a format this reader knows, its capture header is damaged,
+    /// or its gzip data is damaged (<see cref="IpfixFormatError.CorruptCompressedInput"/>; the records before the damage have been read).</exception>
     public static async Task<InputCounters> ReadAsync(PipeReader reader, IFlowRecordSink sink, IpfixDecoder? decoder = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(sink);
-        decoder ??= new IpfixDecoder();
+        return await ReadCoreAsync(reader, sink, decoder ?? new IpfixDecoder(), compressed: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<InputCounters> ReadCoreAsync(PipeReader reader, IFlowRecordSink sink, IpfixDecoder decoder, bool compressed, CancellationToken cancellationToken)
+    {
         var format = await DetectAsync(reader, cancellationToken).ConfigureAwait(false);
         switch (format)
         {
             case InputFormat.Empty:
                 return decoder.Counters;
+            case InputFormat.Gzip when compressed:
+                throw new IpfixFormatException(IpfixFormatError.UnknownFormat, "the decompressed input is gzip again; gzip inside gzip is not read", decoder.InputName, 0);
             case InputFormat.Gzip:
-                var compressed = reader.AsStream(leaveOpen: true);
-                await using (compressed.ConfigureAwait(false))
+                var inner = CompressedInput.Decompress(reader, (message, byteOffset) => new IpfixFormatException(IpfixFormatError.CorruptCompressedInput, message, decoder.InputName, byteOffset));
+                try
                 {
-                    var gzip = new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true);
-                    await using (gzip.ConfigureAwait(false))
-                    {
-                        var inner = PipeReader.Create(gzip, new StreamPipeReaderOptions(leaveOpen: true));
-                        try
-                        {
-                            return await ReadAsync(inner, sink, decoder, cancellationToken).ConfigureAwait(false);
-                        }
-                        catch (InvalidDataException e)
-                        {
-                            throw new IpfixFormatException(IpfixFormatError.UnknownFormat, "the gzip data is damaged: " + e.Message, decoder.InputName, -1);
-                        }
-                        finally
-                        {
-                            await inner.CompleteAsync().ConfigureAwait(false);
-                        }
-                    }
+                    return await ReadCoreAsync(inner, sink, decoder, compressed: true, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await inner.CompleteAsync().ConfigureAwait(false);
                 }
 
             case InputFormat.Unknown:
@@ -80,7 +75,7 @@ public static class IpfixReader
     /// <param name="decoder">The decoder, or <see langword="null"/> for a new default one.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The decoder's counters.</returns>
-    /// <exception cref="IpfixFormatException">The input is not in a format this reader knows.</exception>
+    /// <exception cref="IpfixFormatException">The input is not in a format this reader knows, its capture header is damaged, or its gzip data is damaged.</exception>
     public static async Task<InputCounters> ReadStreamAsync(Stream stream, IFlowRecordSink sink, IpfixDecoder? decoder = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -101,7 +96,7 @@ public static class IpfixReader
     /// <param name="decoder">The decoder, or <see langword="null"/> for a new default one.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The decoder's counters.</returns>
-    /// <exception cref="IpfixFormatException">The input is not in a format this reader knows.</exception>
+    /// <exception cref="IpfixFormatException">The input is not in a format this reader knows, its capture header is damaged, or its gzip data is damaged.</exception>
     public static async Task<InputCounters> ReadFileAsync(string path, IFlowRecordSink sink, IpfixDecoder? decoder = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

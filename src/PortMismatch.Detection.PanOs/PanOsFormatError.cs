@@ -3,6 +3,11 @@ namespace PortMismatch.Detection.PanOs;
 /// <summary>Why a PAN-OS input could not be read at all (see <see cref="PanOsFormatException"/>).</summary>
 public enum PanOsFormatError
 {
-    /// <summary>The input starts with the gzip magic bytes but is not a valid gzip stream (<c>corrupt-compressed-input</c>).</summary>
+    /// <summary>
+    /// The input starts with the gzip magic bytes but its gzip data is damaged: cut short (at a flush point, inside a
+    /// block, a header or a trailer), a CRC-32 or length mismatch, corrupt compressed data, a bad header, or bytes after the
+    /// last member. The exception's byte offset is in the compressed input; the records decompressed before the damage
+    /// have been read (<c>corrupt-compressed-input</c>).
+    /// </summary>
     CorruptCompressedInput = 1,
 }

@@ -1,20 +1,24 @@
 using System.Buffers;
-using System.IO.Compression;
 using System.IO.Pipelines;
+using PortMismatch.Detection.Internal;
 using PortMismatch.Detection.PanOs.Internal;
 
 namespace PortMismatch.Detection.PanOs;
 
 /// <summary>
-/// Streams PAN-OS TRAFFIC logs from a <see cref="PipeReader"/>, a <see cref="Stream"/> or a file (plain or gzip) into an
-/// <see cref="IFlowRecordSink"/>, with the framing, mapping and diagnostics of <see cref="PanOsTrafficReader"/>. Memory is
-/// bounded by <see cref="PanOsReaderOptions.MaxLineLength"/> whatever the input.
+/// Streams PAN-OS TRAFFIC logs from a <see cref="PipeReader"/>, a <see cref="Stream"/> or a file, each plain or gzip
+/// (recognised by the magic bytes <c>1f 8b</c>, whatever the name), into an <see cref="IFlowRecordSink"/>, with the
+/// framing, mapping and diagnostics of <see cref="PanOsTrafficReader"/>. Memory is bounded by
+/// <see cref="PanOsReaderOptions.MaxLineLength"/> whatever the input.
 /// </summary>
 public static class PanOsTrafficInput
 {
     private const int FileBufferSize = 64 * 1024;
 
-    /// <summary>Reads a pipe to its end, pushing each accepted record to <paramref name="sink"/>. The pipe is not completed.</summary>
+    /// <summary>
+    /// Reads a pipe to its end, pushing each accepted record to <paramref name="sink"/>; gzip input is decompressed
+    /// (concatenated members in turn). The pipe is not completed.
+    /// </summary>
     /// <param name="reader">The input.</param>
     /// <param name="sink">Receives the accepted records.</param>
     /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
@@ -22,6 +26,7 @@ public static class PanOsTrafficInput
     /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Stops the read.</param>
     /// <returns>The counts of the read.</returns>
+    /// <exception cref="PanOsFormatException">The input is gzip and damaged (the records before the damage have been read).</exception>
     /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
     public static async Task<InputCounters> ReadPipeAsync(
         PipeReader reader,
@@ -33,7 +38,21 @@ public static class PanOsTrafficInput
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(sink);
-        return await ReadPipeCoreAsync(reader, sink, new TrafficDecoder(options, diagnostics, inputName), cancellationToken).ConfigureAwait(false);
+        var decoder = new TrafficDecoder(options, diagnostics, inputName);
+        if (!await CompressedInput.StartsWithGzipAsync(reader, cancellationToken).ConfigureAwait(false))
+        {
+            return await ReadPipeCoreAsync(reader, sink, decoder, cancellationToken).ConfigureAwait(false);
+        }
+
+        var content = CompressedInput.Decompress(reader, GzipError(inputName));
+        try
+        {
+            return await ReadPipeCoreAsync(content, sink, decoder, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await content.CompleteAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -68,14 +87,17 @@ public static class PanOsTrafficInput
         }
     }
 
-    /// <summary>Reads a stream to its end (the stream is left open).</summary>
-    /// <param name="stream">The input; not decompressed (see <see cref="ReadFileAsync"/> for gzip).</param>
+    /// <summary>
+    /// Reads a stream to its end (the stream is left open); gzip input is decompressed (concatenated members in turn).
+    /// </summary>
+    /// <param name="stream">The input.</param>
     /// <param name="sink">Receives the accepted records.</param>
     /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
     /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
     /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Stops the read.</param>
     /// <returns>The counts of the read.</returns>
+    /// <exception cref="PanOsFormatException">The input is gzip and damaged (the records before the damage have been read).</exception>
     /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
     public static async Task<InputCounters> ReadStreamAsync(
         Stream stream,
@@ -92,14 +114,18 @@ public static class PanOsTrafficInput
 
     private static async Task<InputCounters> ReadStreamCoreAsync(Stream stream, IFlowRecordSink sink, TrafficDecoder decoder, CancellationToken cancellationToken)
     {
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));
-        try
+        var content = await CompressedInput.OpenAsync(stream, GzipError(decoder.InputName), cancellationToken).ConfigureAwait(false);
+        await using (content.ConfigureAwait(false))
         {
-            return await ReadPipeCoreAsync(reader, sink, decoder, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            await reader.CompleteAsync().ConfigureAwait(false);
+            var reader = PipeReader.Create(content, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));
+            try
+            {
+                return await ReadPipeCoreAsync(reader, sink, decoder, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await reader.CompleteAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -113,7 +139,7 @@ public static class PanOsTrafficInput
     /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Stops the read.</param>
     /// <returns>The counts of the read; diagnostics name the input by <paramref name="path"/>.</returns>
-    /// <exception cref="PanOsFormatException">The file is gzip but corrupt.</exception>
+    /// <exception cref="PanOsFormatException">The file is gzip and damaged (the records before the damage have been read).</exception>
     /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
     public static async Task<InputCounters> ReadFileAsync(
         string path,
@@ -132,34 +158,12 @@ public static class PanOsTrafficInput
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
         await using (file.ConfigureAwait(false))
         {
-            var magic = new byte[2];
-            var length = await file.ReadAtLeastAsync(magic, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            file.Position = 0;
-            if (length < 2 || magic[0] != 0x1F || magic[1] != 0x8B)
-            {
-                return await ReadStreamCoreAsync(file, sink, decoder, cancellationToken).ConfigureAwait(false);
-            }
-
-            var gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
-            await using (gzip.ConfigureAwait(false))
-            {
-                try
-                {
-                    return await ReadStreamCoreAsync(gzip, sink, decoder, cancellationToken).ConfigureAwait(false);
-                }
-                catch (InvalidDataException e)
-                {
-                    throw new PanOsFormatException(
-                        PanOsFormatError.CorruptCompressedInput,
-                        $"the gzip stream is corrupt: {e.Message}",
-                        path,
-                        0,
-                        -1,
-                        e);
-                }
-            }
+            return await ReadStreamCoreAsync(file, sink, decoder, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static CompressedInputError GzipError(string? inputName)
+        => (message, byteOffset) => new PanOsFormatException(PanOsFormatError.CorruptCompressedInput, message, inputName, 0, byteOffset);
 
     // Decodes frames until the buffer needs more data; returns where the unread input starts.
     private static SequencePosition Process(TrafficDecoder decoder, ReadOnlySequence<byte> buffer, bool isFinal, IFlowRecordSink sink)

@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.IO.Compression;
 using System.IO.Pipelines;
+using PortMismatch.Detection.Internal;
 using PortMismatch.Detection.Zeek.Internal;
 
 namespace PortMismatch.Detection.Zeek;
@@ -14,35 +14,42 @@ public static class ZeekConnLog
 {
     private const int FileBufferSize = 64 * 1024;
 
-    /// <summary>Reads an input from a pipe until it completes.</summary>
+    /// <summary>
+    /// Reads an input from a pipe until it completes, decompressing it when it starts with the gzip magic bytes
+    /// (<c>1f 8b</c>); concatenated gzip members are read in turn.
+    /// </summary>
     /// <param name="input">The pipe to read; it is completed when this method ends.</param>
     /// <param name="sink">Receives each accepted record.</param>
     /// <param name="state">The input's state (options, name, diagnostics callback); its counters are returned.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The counters of <paramref name="state"/>.</returns>
-    /// <exception cref="ZeekFormatException">The input is not Zeek output, or a header cannot be used.</exception>
+    /// <exception cref="ZeekFormatException">The input is not Zeek output, a header cannot be used, or the gzip input is
+    /// damaged (<see cref="ZeekFormatError.CorruptCompressedInput"/>; the records before the damage have been read).</exception>
     public static async ValueTask<InputCounters> ReadAsync(PipeReader input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(state);
+        bool gzip;
+        try
+        {
+            gzip = await CompressedInput.StartsWithGzipAsync(input, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            await input.CompleteAsync(exception).ConfigureAwait(false);
+            throw;
+        }
+
+        if (!gzip)
+        {
+            return await ReadPipeAsync(input, sink, state, cancellationToken).ConfigureAwait(false);
+        }
+
         Exception? failure = null;
         try
         {
-            while (true)
-            {
-                var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-                var buffer = result.Buffer;
-
-                // Handle what arrived before looking at IsCompleted: the last read can carry data.
-                var consumed = ReadBlock(buffer, state, sink, result.IsCompleted);
-                input.AdvanceTo(consumed, buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    break;
-                }
-            }
+            return await ReadPipeAsync(CompressedInput.Decompress(input, GzipError(state)), sink, state, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -53,8 +60,6 @@ public static class ZeekConnLog
         {
             await input.CompleteAsync(failure).ConfigureAwait(false);
         }
-
-        return state.Counters;
     }
 
     /// <summary>
@@ -66,27 +71,17 @@ public static class ZeekConnLog
     /// <param name="state">The input's state (options, name, diagnostics callback); its counters are returned.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The counters of <paramref name="state"/>.</returns>
-    /// <exception cref="ZeekFormatException">The input is not Zeek output, or a header cannot be used.</exception>
+    /// <exception cref="ZeekFormatException">The input is not Zeek output, a header cannot be used, or the gzip input is
+    /// damaged (<see cref="ZeekFormatError.CorruptCompressedInput"/>; the records before the damage have been read).</exception>
     public static async ValueTask<InputCounters> ReadStreamAsync(Stream input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(state);
-        var magic = new byte[2];
-        var read = await input.ReadAtLeastAsync(magic, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        var source = new PrefixedStream(magic, read, input);
-        await using (source.ConfigureAwait(false))
+        var content = await CompressedInput.OpenAsync(input, GzipError(state), cancellationToken).ConfigureAwait(false);
+        await using (content.ConfigureAwait(false))
         {
-            if (read == 2 && magic[0] == 0x1F && magic[1] == 0x8B)
-            {
-                var gzip = new GZipStream(source, CompressionMode.Decompress, leaveOpen: true);
-                await using (gzip.ConfigureAwait(false))
-                {
-                    return await ReadPipeAsync(gzip, sink, state, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            return await ReadPipeAsync(source, sink, state, cancellationToken).ConfigureAwait(false);
+            return await ReadStreamPipeAsync(content, sink, state, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -229,11 +224,48 @@ public static class ZeekConnLog
         return new ZeekFileSplit(sources, [.. watched]);
     }
 
-    private static ValueTask<InputCounters> ReadPipeAsync(Stream input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken)
+    private static ValueTask<InputCounters> ReadStreamPipeAsync(Stream input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken)
     {
         var pipe = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));
-        return ReadAsync(pipe, sink, state, cancellationToken);
+        return ReadPipeAsync(pipe, sink, state, cancellationToken);
     }
+
+    // Reads a pipe of uncompressed content to its end and completes it.
+    private static async ValueTask<InputCounters> ReadPipeAsync(PipeReader input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken)
+    {
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var buffer = result.Buffer;
+
+                // Handle what arrived before looking at IsCompleted: the last read can carry data.
+                var consumed = ReadBlock(buffer, state, sink, result.IsCompleted);
+                input.AdvanceTo(consumed, buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    break;
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            failure = exception;
+            throw;
+        }
+        finally
+        {
+            await input.CompleteAsync(failure).ConfigureAwait(false);
+        }
+
+        return state.Counters;
+    }
+
+    private static CompressedInputError GzipError(ZeekReaderState state)
+        => (message, byteOffset) => new ZeekFormatException(ZeekFormatError.CorruptCompressedInput, $"{state.InputName ?? "input"}: {message}", state.InputName, 0, byteOffset);
 
     private static SequencePosition ReadBlock(ReadOnlySequence<byte> buffer, ZeekReaderState state, IFlowRecordSink sink, bool isFinalBlock)
     {

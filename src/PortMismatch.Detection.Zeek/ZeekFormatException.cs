@@ -1,8 +1,9 @@
 namespace PortMismatch.Detection.Zeek;
 
 /// <summary>
-/// A Zeek input that cannot be read at all: not Zeek output, or a header the conn.log mapping cannot use. Thrown once,
-/// at the offending line; malformed single records are never thrown but reported as <see cref="InputDiagnostic"/>s.
+/// A Zeek input that cannot be read (further): not Zeek output, a header the conn.log mapping cannot use, or damaged gzip
+/// data. Thrown once, at the offending line (or compressed byte); malformed single records are never thrown but reported
+/// as <see cref="InputDiagnostic"/>s.
 /// </summary>
 public sealed class ZeekFormatException : InputFormatException
 {
@@ -11,7 +12,7 @@ public sealed class ZeekFormatException : InputFormatException
     /// <param name="message">What is wrong; quoted input must be escaped and length-capped.</param>
     /// <param name="inputName">The input's name, or <see langword="null"/>.</param>
     /// <param name="lineNumber">The 1-based line, or 0.</param>
-    /// <param name="byteOffset">The byte offset of the line from the start of the input, or -1.</param>
+    /// <param name="byteOffset">The byte offset of the line from the start of the input (for damaged gzip data: of the damage in the compressed input), or -1.</param>
     public ZeekFormatException(ZeekFormatError error, string message, string? inputName, long lineNumber, long byteOffset)
         : base(message, inputName, lineNumber, byteOffset)
     {
@@ -28,6 +29,7 @@ public sealed class ZeekFormatException : InputFormatException
         ZeekFormatError.MissingHeader => "missing-header",
         ZeekFormatError.MissingColumns => "missing-columns",
         ZeekFormatError.InvalidHeader => "invalid-header",
+        ZeekFormatError.CorruptCompressedInput => "corrupt-compressed-input",
         _ => "unknown",
     };
 }

@@ -1,6 +1,8 @@
+using System.IO.Pipelines;
 using System.Text;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
+using PortMismatch.Detection.TestSupport;
 using PortMismatch.Detection.Zeek;
 
 namespace PortMismatch.Detection.Adversarial.Tests;
@@ -9,7 +11,9 @@ namespace PortMismatch.Detection.Adversarial.Tests;
 /// Seeded mutations of valid inputs (bit flips, byte overwrites, truncations, duplicated and spliced chunks, huge
 /// lengths, lines without end) through every reader, the evaluator and the aggregator. Nothing but the reader's
 /// documented exception type may escape, every record read must have an outcome, and the bytes allocated per input are
-/// bounded. The seed of a failing input is in the assertion message; replay it with <see cref="Mutate"/>.
+/// bounded. The same mutations, and damage at the gzip level, also go through each adapter's stream, pipe and file
+/// paths, plain and gzip (<see cref="SurviveEveryPath"/>). The seed of a failing input is in the assertion message;
+/// replay it with <see cref="Mutate"/> or <see cref="MutateGzip"/>.
 /// </summary>
 public sealed class MutationTests
 {
@@ -238,6 +242,161 @@ public sealed class MutationTests
                 }
             }
         }
+    }
+
+    private const int MutationsPerPathReader = 6_000;
+
+    /// <summary>How a mutation reaches an adapter: the bytes, whether they are gzip, and what the read must end with.</summary>
+    public enum Damage
+    {
+        /// <summary>Mutated plain bytes: any documented outcome.</summary>
+        Plain,
+
+        /// <summary>Mutated gzip bytes: any documented outcome.</summary>
+        Gzip,
+
+        /// <summary>Valid gzip framing (members split at random) of mutated content: never a gzip error.</summary>
+        ValidGzipFraming,
+
+        /// <summary>A valid one-member gzip file cut short: a gzip error at the byte where it ends.</summary>
+        GzipCut,
+    }
+
+    /// <summary>Makes the gzip-level mutation number <paramref name="index"/> of <paramref name="content"/>; deterministic.</summary>
+    public static (byte[] Bytes, Damage Damage) MutateGzip(byte[] content, byte[] other, int index)
+    {
+        var random = new Random(Seed + index);
+        var whole = GzipCases.Member(content);
+        switch (random.Next(5))
+        {
+            case 0: // the generic mutations on the compressed bytes
+                return (Mutate(whole, other, index), Damage.Gzip);
+            case 1: // cut short: anywhere after the magic bytes
+                return (whole[..(2 + random.Next(whole.Length - 2))], Damage.GzipCut);
+            case 2: // bytes after the last member
+                var after = Mutate(other, content, index);
+                return ([.. whole, .. after.AsSpan(0, Math.Min(after.Length, 1 + random.Next(64)))], Damage.Gzip);
+            case 3: // one trailer or header byte changed
+                var damaged = (byte[])whole.Clone();
+                damaged[random.Next(2) == 0 ? damaged.Length - 1 - random.Next(8) : random.Next(10)] ^= (byte)(1 + random.Next(255));
+                return (damaged, Damage.Gzip);
+            default: // valid framing of mutated content, in up to four members
+                var mutated = Mutate(content, other, index);
+                var cuts = Enumerable.Range(0, random.Next(4)).Select(_ => random.Next(mutated.Length + 1)).Append(0).Append(mutated.Length).Distinct().Order().ToArray();
+                var members = new List<byte[]>();
+                for (var k = 0; k + 1 < cuts.Length; k++)
+                {
+                    members.Add(GzipCases.Member(mutated[cuts[k]..cuts[k + 1]]));
+                }
+
+                return (GzipCases.Concat([.. members]), Damage.ValidGzipFraming);
+        }
+    }
+
+    /// <summary>One read of an adapter, by the path a mutation is sent down, with the counters it left.</summary>
+    private sealed record PathReader(Func<Stream, Task> Stream, Func<PipeReader, Task> Pipe, Func<string, IFlowSource> File, Func<InputCounters?> Counters);
+
+    /// <summary>
+    /// Sends mutations through the stream (in random pieces), pipe and file-source paths of an adapter, plain and gzip:
+    /// only the documented exception may escape (a gzip error at an offset within the input; a cut gzip file exactly at
+    /// its end), records before it are counted, and every count adds up.
+    /// </summary>
+    private static async Task SurviveEveryPath(string reader, byte[] valid, byte[] other, Func<IFlowRecordSink, PathReader> make)
+    {
+        var directory = Directory.CreateTempSubdirectory("mutations-").FullName;
+        try
+        {
+            for (var i = 0; i < MutationsPerPathReader; i++)
+            {
+                var (input, damage) = i % 3 == 0 ? (Mutate(valid, other, i), Damage.Plain) : MutateGzip(valid, other, i);
+                var sink = new GzipChecks.CountingSink();
+                var read = make(sink);
+                var path = (i / 3) % 3;
+                var where = $"{reader}, {damage} via {(path == 0 ? "stream" : path == 1 ? "pipe" : "file")}, mutation {i} (seed {Seed} + {i})";
+                IFlowSource? file = null;
+                try
+                {
+                    switch (path)
+                    {
+                        case 0:
+                            await read.Stream(new ChunkedStream(input, Seed + i, maxPiece: 1 + (i % 5000)));
+                            break;
+                        case 1:
+                            await read.Pipe(await GzipChecks.PipeOfAsync(input, Seed + i));
+                            break;
+                        default:
+                            var name = Path.Combine(directory, "input");
+                            await File.WriteAllBytesAsync(name, input);
+                            file = read.File(name);
+                            await file.ReadAsync(sink, TestContext.Current.CancellationToken);
+                            break;
+                    }
+
+                    Assert.True(damage != Damage.GzipCut, $"{where}: a cut gzip file of {input.Length} bytes was read as complete");
+                }
+                catch (InputFormatException e)
+                {
+                    var gzip = e.ReasonCode == GzipChecks.Reason;
+                    Assert.True(!gzip || (e.ByteOffset >= 0 && e.ByteOffset <= input.Length), $"{where}: offset {e.ByteOffset} of {input.Length}: {e.Message}");
+                    Assert.True(damage != Damage.ValidGzipFraming || !gzip, $"{where}: valid gzip refused: {e.Message}");
+                    Assert.True(damage != Damage.GzipCut || (gzip && e.ByteOffset == input.Length), $"{where}: {e.ReasonCode} at {e.ByteOffset}, expected the end {input.Length}: {e.Message}");
+                }
+                catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+                {
+                    Assert.Fail($"{where}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
+                }
+
+                if ((file?.Counters ?? read.Counters()) is { } counters)
+                {
+                    Assert.True(counters.IsBalanced, $"{where}: {counters}");
+                    Assert.True(counters.Accepted == sink.Records, $"{where}: {counters.Accepted} accepted, {sink.Records} delivered");
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public Task Zeek_stream_pipe_and_file_paths_plain_and_gzip_survive_mutations()
+        => SurviveEveryPath("Zeek", Sample("conn.log", 40), Sample("panos-traffic.log", 5), sink =>
+        {
+            var state = new ZeekReaderState(ZeekReaderOptions.Default, "fuzz", _ => { });
+            return new PathReader(
+                s => ZeekConnLog.ReadStreamAsync(s, sink, state).AsTask(),
+                p => ZeekConnLog.ReadAsync(p, sink, state).AsTask(),
+                path => ZeekConnLog.FileSource(path, ZeekReaderOptions.Default, _ => { }),
+                () => state.Counters);
+        });
+
+    [Fact]
+    public Task PanOs_stream_pipe_and_file_paths_plain_and_gzip_survive_mutations()
+        => SurviveEveryPath("PAN-OS", Sample("panos-traffic.log", 12), Sample("conn.log", 12), sink =>
+        {
+            // The stream and pipe reads return their counters only when they end well (their file source keeps them live).
+            InputCounters? counters = null;
+            return new PathReader(
+                async s => counters = await PanOsTrafficInput.ReadStreamAsync(s, sink, PanOsReaderOptions.Default, _ => { }, "fuzz"),
+                async p => counters = await PanOsTrafficInput.ReadPipeAsync(p, sink, PanOsReaderOptions.Default, _ => { }, "fuzz"),
+                path => PanOsTrafficInput.FileSource(path, PanOsReaderOptions.Default, _ => { }),
+                () => counters);
+        });
+
+    [Fact]
+    public Task Ipfix_stream_pipe_and_file_paths_plain_and_gzip_survive_mutations()
+    {
+        var valid = Sample("ipfix-export.ipfix");
+        return SurviveEveryPath("IPFIX", valid, valid, sink =>
+        {
+            var decoder = new IpfixDecoder(IpfixReaderOptions.Default, _ => { }, "fuzz");
+            return new PathReader(
+                s => IpfixReader.ReadStreamAsync(s, sink, decoder),
+                p => IpfixReader.ReadAsync(p, sink, decoder),
+                path => IpfixReader.FileSource(path, new IpfixDecoder(IpfixReaderOptions.Default, _ => { })),
+                () => decoder.Counters);
+        });
     }
 
     private sealed class NullRows : IMismatchRowSink

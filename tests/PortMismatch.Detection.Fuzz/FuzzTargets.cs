@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.IO.Pipelines;
+using PortMismatch.Detection.TestSupport;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
 using PortMismatch.Detection.Zeek;
@@ -62,6 +64,12 @@ public static class FuzzTargets
                 break;
             case "allowlist-json":
                 AllowListFile(data);
+                break;
+            case "zeek-stream":
+                ZeekStreamAndPipe(data);
+                break;
+            case "gzip":
+                Gzip(data);
                 break;
             default:
                 throw new ArgumentException($"unknown target '{target}'; one of: {string.Join(", ", Names)}", nameof(target));
@@ -197,6 +205,107 @@ public static class FuzzTargets
 
         pipeline.Complete();
         Check(decoder.Counters, pipeline.Records);
+    }
+
+    private static void ZeekStreamAndPipe(byte[] data)
+    {
+        // The async paths: a stream that returns the bytes in pieces (gzip sniffing, line framing across reads), then a pipe.
+        var options = ZeekReaderOptions.Default with { MaxLineLength = 4096 };
+        var streamed = new Pipeline(Escu);
+        var state = new ZeekReaderState(options, "fuzz");
+        try
+        {
+            _ = ZeekConnLog.ReadStreamAsync(Pieces(data), streamed, state).AsTask().GetAwaiter().GetResult();
+        }
+        catch (ZeekFormatException e)
+        {
+            CheckGzipOffset(e, data);
+        }
+
+        streamed.Complete();
+        Check(state.Counters, streamed.Records);
+
+        var piped = new Pipeline(Escu);
+        var pipeState = new ZeekReaderState(options, "fuzz");
+        try
+        {
+            _ = ZeekConnLog.ReadAsync(PipeOf(data), piped, pipeState).AsTask().GetAwaiter().GetResult();
+        }
+        catch (ZeekFormatException e)
+        {
+            CheckGzipOffset(e, data);
+        }
+
+        piped.Complete();
+        Check(pipeState.Counters, piped.Records);
+    }
+
+    private static void Gzip(byte[] data)
+    {
+        // The same (compressed) bytes through every adapter's stream path, and PAN-OS's pipe path.
+        ZeekStreamAndPipe(data);
+
+        var panos = new Pipeline(Escu);
+        try
+        {
+            var counters = PanOsTrafficInput.ReadStreamAsync(Pieces(data), panos, PanOsReaderOptions.Default with { MaxLineLength = 8192 }, null, "fuzz").GetAwaiter().GetResult();
+            panos.Complete();
+            Check(counters, panos.Records);
+        }
+        catch (PanOsFormatException e)
+        {
+            CheckGzipOffset(e, data);
+        }
+
+        var piped = new Pipeline(Escu);
+        try
+        {
+            var counters = PanOsTrafficInput.ReadPipeAsync(PipeOf(data), piped, PanOsReaderOptions.Default with { MaxLineLength = 8192 }, null, "fuzz").GetAwaiter().GetResult();
+            piped.Complete();
+            Check(counters, piped.Records);
+        }
+        catch (PanOsFormatException e)
+        {
+            CheckGzipOffset(e, data);
+        }
+
+        var ipfix = new Pipeline(Escu);
+        var decoder = new IpfixDecoder(Tight, null, "fuzz");
+        try
+        {
+            _ = IpfixReader.ReadStreamAsync(Pieces(data), ipfix, decoder).GetAwaiter().GetResult();
+        }
+        catch (IpfixFormatException e)
+        {
+            CheckGzipOffset(e, data);
+        }
+
+        ipfix.Complete();
+        Check(decoder.Counters, ipfix.Records);
+    }
+
+    // The bytes in pieces of 1 to 1,000 bytes, chosen from the input's length so that a replay reads them alike.
+    private static ChunkedStream Pieces(byte[] data) => new(data, seed: data.Length, maxPiece: 1 + (data.Length % 1000));
+
+    private static PipeReader PipeOf(byte[] data)
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0));
+        for (var at = 0; at < data.Length; at += 777)
+        {
+            _ = pipe.Writer.WriteAsync(data.AsMemory(at, Math.Min(777, data.Length - at))).AsTask().GetAwaiter().GetResult();
+        }
+
+        pipe.Writer.Complete();
+        return pipe.Reader;
+    }
+
+    // A gzip error names the place of the damage in the compressed input: within it.
+    private static void CheckGzipOffset(InputFormatException e, byte[] data)
+    {
+        if (e.ReasonCode == "corrupt-compressed-input" && (e.ByteOffset < 0 || e.ByteOffset > data.Length))
+        {
+            throw new FuzzInvariantException($"a gzip error at byte {e.ByteOffset} of {data.Length}: {e.Message}");
+        }
     }
 
     private static void Rules(byte[] data)

@@ -1,4 +1,5 @@
 using System.Text;
+using PortMismatch.Detection.TestSupport;
 using static PortMismatch.Detection.Fuzz.Wire;
 
 namespace PortMismatch.Detection.Fuzz;
@@ -23,6 +24,8 @@ public static class Seeds
         "pcap" => Captures(),
         "rules-json" => RulesJson(),
         "allowlist-json" => AllowListJson(),
+        "zeek-stream" => [.. ZeekTsv(), .. ZeekJson(), .. ZeekTsv().Select(seed => (seed.Item1 + ".gz", GzipCases.Member(seed.Item2)))],
+        "gzip" => Gzip(),
         _ => throw new ArgumentException($"unknown target '{target}'", nameof(target)),
     };
 
@@ -134,6 +137,24 @@ public static class Seeds
             ("raw.pcap", Pcap(101, false, EthernetIPv4Udp(v9[1].Item2, "192.0.2.12", "192.0.2.10", 2055)[14..])),
             ("ethernet.pcapng", PcapNg(1, EthernetIPv4Udp(plain, "192.0.2.9", "192.0.2.10", 4739), EthernetIPv4Udp(ipfix[2].Item2, "192.0.2.9", "192.0.2.10", 4739))),
         ];
+    }
+
+    // The seeds of the readers behind the gzip target, compressed in the shapes gzip writers make: one member, members
+    // concatenated (cat a.gz b.gz) with an empty one, every optional header field, a sync flush inside, stored blocks.
+    private static List<(string, byte[])> Gzip()
+    {
+        var seeds = new List<(string, byte[])>();
+        foreach (var (name, content) in (List<(string, byte[])>)[ZeekTsv()[0], ZeekJson()[0], PanOs()[0], Ipfix()[0], Captures()[0]])
+        {
+            var half = content.Length / 2;
+            seeds.Add((name + ".gz", GzipCases.Member(content)));
+            seeds.Add((name + ".members.gz", GzipCases.Concat(GzipCases.Member(content[..half]), GzipCases.Member([]), GzipCases.Member(content[half..]))));
+            seeds.Add((name + ".headers.gz", GzipCases.Member(content, extra: [(byte)'A', (byte)'p', 0, 0], fileName: "conn.log", comment: "c", headerCrc: true)));
+            seeds.Add((name + ".flushed.gz", GzipCases.Member(content[..half], content[half..], fullFlush: false)));
+            seeds.Add((name + ".stored.gz", GzipCases.Member(content, level: System.IO.Compression.CompressionLevel.NoCompression)));
+        }
+
+        return seeds;
     }
 
     private static List<(string, byte[])> RulesJson() =>

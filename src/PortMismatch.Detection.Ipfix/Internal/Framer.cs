@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection.Ipfix.Internal;
 
@@ -52,7 +53,7 @@ internal sealed class Framer
         head.Clear();
         buffer.Slice(0, Math.Min(4, buffer.Length)).CopyTo(head);
         var magic = BinaryPrimitives.ReadUInt32LittleEndian(head);
-        if (head[0] == 0x1F && head[1] == 0x8B)
+        if (CompressedInput.IsGzip(head))
         {
             return InputFormat.Gzip;
         }

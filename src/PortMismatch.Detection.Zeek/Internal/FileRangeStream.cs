@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection.Zeek.Internal;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.Win32.SafeHandles;
+using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection.Zeek.Internal;
 
@@ -35,7 +36,7 @@ internal static class FileSplitter
         }
 
         var head = new byte[(int)Math.Min(length, HeadBytes)];
-        if (ReadFully(file, head, 0) < head.Length || head is [0x1F, 0x8B, ..])
+        if (ReadFully(file, head, 0) < head.Length || CompressedInput.IsGzip(head))
         {
             return null;
         }

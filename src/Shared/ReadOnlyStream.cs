@@ -1,6 +1,6 @@
-namespace PortMismatch.Detection.Zeek.Internal;
+namespace PortMismatch.Detection.Internal;
 
-/// <summary>What the reader's forward-only input streams share: no seeking, no writing, array reads as span reads.</summary>
+/// <summary>What the readers' forward-only input streams share: no seeking, no writing, array reads as span reads.</summary>
 internal abstract class ReadOnlyStream : Stream
 {
     public override bool CanRead => true;

@@ -1,4 +1,4 @@
-namespace PortMismatch.Detection.Zeek.Internal;
+namespace PortMismatch.Detection.Internal;
 
 /// <summary>A read-only stream that yields a few bytes already read from another stream, then the rest of it (to sniff gzip magic on unseekable input).</summary>
 internal sealed class PrefixedStream(byte[] prefix, int prefixLength, Stream inner) : ReadOnlyStream
