@@ -62,15 +62,30 @@ internal static class Inputs
         return walk;
     }
 
+    /// <summary>How many bytes of the content the format is told from.</summary>
+    public const int HeadLength = 512;
+
+    private static readonly CompressedInputError GzipError = static (message, byteOffset) => new CompressedInputException(message, byteOffset);
+
     /// <summary>
     /// Unwraps gzip (by its magic bytes; damaged gzip data ends the read with a <see cref="CompressedInputException"/>) and
-    /// detects the format; returns <see cref="InputFormat.Auto"/> when unknown.
+    /// detects the format from the first <see cref="HeadLength"/> bytes of the content, read once and replayed by the
+    /// returned stream; returns <see cref="InputFormat.Auto"/> when unknown.
     /// </summary>
     public static async Task<(Stream Content, InputFormat Format)> DetectAsync(Stream stream, InputFormat requested, CancellationToken cancellationToken)
     {
-        var content = await CompressedInput.OpenAsync(stream, static (message, byteOffset) => new CompressedInputException(message, byteOffset), cancellationToken).ConfigureAwait(false);
-        var (peeked, head) = await PeekAsync(content, cancellationToken).ConfigureAwait(false);
-        return (peeked, requested != InputFormat.Auto ? requested : Detect(head));
+        // The first read that brings two bytes tells gzip from the rest, so that a pipe of gzip is not waited on for more.
+        var head = new byte[HeadLength];
+        var length = await stream.ReadAtLeastAsync(head, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (CompressedInput.IsGzip(head.AsSpan(0, length)))
+        {
+            stream = new GzipReadStream(new PrefixedStream(head, length, stream), GzipError, leaveOpen: false);
+            head = new byte[HeadLength];
+            length = 0;
+        }
+
+        length += await stream.ReadAtLeastAsync(head.AsMemory(length), head.Length - length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        return (new PrefixedStream(head, length, stream), requested != InputFormat.Auto ? requested : Detect(head.AsSpan(0, length)));
     }
 
     internal static InputFormat Detect(ReadOnlySpan<byte> head)
@@ -119,92 +134,6 @@ internal static class Inputs
 
         return InputFormat.Auto;
     }
-
-    private static async Task<(Stream Content, byte[] Head)> PeekAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        var head = new byte[512];
-        var length = 0;
-        while (length < head.Length)
-        {
-            var read = await stream.ReadAsync(head.AsMemory(length), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                break;
-            }
-
-            length += read;
-        }
-
-        Array.Resize(ref head, length);
-        return (new PrefixedStream(head, stream), head);
-    }
-}
-
-/// <summary>The members every forward-only read stream here shares: no seeking, no writing, the inner stream owned.</summary>
-internal abstract class ReadOnlyStream(Stream inner) : Stream
-{
-    protected Stream Inner { get; } = inner;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            Inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-}
-
-/// <summary>A stream that replays bytes already read from the start of another.</summary>
-internal sealed class PrefixedStream(byte[] prefix, Stream inner) : ReadOnlyStream(inner)
-{
-    private int _position;
-
-    public override int Read(Span<byte> buffer)
-    {
-        if (_position < prefix.Length)
-        {
-            var n = Math.Min(buffer.Length, prefix.Length - _position);
-            prefix.AsSpan(_position, n).CopyTo(buffer);
-            _position += n;
-            return n;
-        }
-
-        return Inner.Read(buffer);
-    }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        => _position < prefix.Length ? new ValueTask<int>(Read(buffer.Span)) : Inner.ReadAsync(buffer, cancellationToken);
 }
 
 /// <summary>Counts the bytes read from a file for the progress bar.</summary>

@@ -1,3 +1,5 @@
+using PortMismatch.Detection.Internal;
+
 namespace PortMismatch.Cli;
 
 /// <summary>

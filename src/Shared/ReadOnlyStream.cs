@@ -1,8 +1,22 @@
 namespace PortMismatch.Detection.Internal;
 
-/// <summary>What the readers' forward-only input streams share: no seeking, no writing, array reads as span reads.</summary>
+/// <summary>
+/// What the readers' forward-only input streams share: no seeking, no writing, array reads as span reads, and an inner
+/// stream that a wrapping stream may own (disposed with it).
+/// </summary>
 internal abstract class ReadOnlyStream : Stream
 {
+    private readonly Stream? _inner;
+
+    /// <summary>A stream that reads from no other stream it owns.</summary>
+    protected ReadOnlyStream()
+    {
+    }
+
+    /// <summary>A stream over <paramref name="inner"/>, which it owns: disposing this stream disposes it.</summary>
+    /// <param name="inner">The stream read from.</param>
+    protected ReadOnlyStream(Stream inner) => _inner = inner;
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -16,6 +30,9 @@ internal abstract class ReadOnlyStream : Stream
         get => throw new NotSupportedException();
         set => throw new NotSupportedException();
     }
+
+    /// <summary>Gets the owned inner stream (only for a stream made with one).</summary>
+    protected Stream Inner => _inner ?? throw new InvalidOperationException("This stream has no inner stream of its own.");
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -35,4 +52,14 @@ internal abstract class ReadOnlyStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner?.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 }
