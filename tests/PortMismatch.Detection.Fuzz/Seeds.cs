@@ -150,7 +150,7 @@ public static class Seeds
             seeds.Add((name + ".gz", GzipCases.Member(content)));
             seeds.Add((name + ".members.gz", GzipCases.Concat(GzipCases.Member(content[..half]), GzipCases.Member([]), GzipCases.Member(content[half..]))));
             seeds.Add((name + ".headers.gz", GzipCases.Member(content, extra: [(byte)'A', (byte)'p', 0, 0], fileName: "conn.log", comment: "c", headerCrc: true)));
-            seeds.Add((name + ".flushed.gz", GzipCases.Member(content[..half], content[half..], fullFlush: false)));
+            seeds.Add((name + ".flushed.gz", GzipCases.Member(content[..half], content[half..], fullFlush: false, out _)));
             seeds.Add((name + ".stored.gz", GzipCases.Member(content, level: System.IO.Compression.CompressionLevel.NoCompression)));
         }
 

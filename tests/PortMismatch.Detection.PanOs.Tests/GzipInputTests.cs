@@ -52,7 +52,7 @@ public sealed class GzipInputTests : IDisposable
     [Fact]
     public async Task A_gzip_stream_cut_at_a_flush_point_reports_the_byte_where_it_ends_after_its_records()
     {
-        var gzip = Case("cut-at-sync-flush");
+        var gzip = Case("cut-at-flush");
         var sink = new CollectingSink();
 
         var e = await Assert.ThrowsAsync<PanOsFormatException>(() => PanOsTrafficInput.ReadStreamAsync(new MemoryStream(gzip.Bytes), sink, inputName: "s", cancellationToken: TestContext.Current.CancellationToken));

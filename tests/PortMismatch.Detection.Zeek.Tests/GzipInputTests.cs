@@ -65,7 +65,7 @@ public sealed class GzipInputTests : IDisposable
     [Fact]
     public async Task A_file_cut_at_a_flush_point_reports_the_byte_where_the_stream_ends()
     {
-        var gzip = Case("cut-at-sync-flush");
+        var gzip = Case("cut-at-flush");
         var path = Path.Combine(_directory, "cut.log.gz");
         await File.WriteAllBytesAsync(path, gzip.Bytes, TestContext.Current.CancellationToken);
         var sink = new CollectingSink();

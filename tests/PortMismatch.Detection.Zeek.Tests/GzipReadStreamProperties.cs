@@ -67,7 +67,7 @@ public sealed class GzipReadStreamProperties
     {
         0 => GzipCases.Member(content, extra: [1, 2, 3], fileName: "n", comment: "c", headerCrc: true),
         1 => GzipCases.Member(content, level: CompressionLevel.NoCompression),
-        2 when content.Length > 1 => GzipCases.Member(content[..(content.Length / 2)], content[(content.Length / 2)..], fullFlush: random.Next(2) == 0),
+        2 when content.Length > 1 => GzipCases.Member(content[..(content.Length / 2)], content[(content.Length / 2)..], fullFlush: random.Next(2) == 0, out _),
         3 => GzipCases.Member(content, level: CompressionLevel.Fastest),
         _ => GzipCases.Member(content),
     };

@@ -23,7 +23,7 @@ public static class GzipCases
     /// <summary>The names of the damaged cases.</summary>
     public static readonly string[] DamagedNames =
     [
-        "cut-at-sync-flush", "cut-at-full-flush", "cut-mid-block", "cut-before-trailer", "cut-inside-trailer", "crc-mismatch",
+        "cut-at-flush", "cut-mid-block", "cut-before-trailer", "cut-inside-trailer", "crc-mismatch",
         "isize-mismatch", "trailing-garbage", "trailing-zeros", "header-cut-short", "file-name-cut-short", "bad-header-flags",
         "bad-method", "bad-header-crc", "second-member-cut", "corrupt-deflate-block",
     ];
@@ -51,9 +51,9 @@ public static class GzipCases
             case "all-header-fields":
                 return GzipCase.Valid(name, Member(all, extra: [(byte)'A', (byte)'p', 2, 0, 0x13, 0x37], fileName: "conn.00:00:00-01:00:00.log", comment: "rotated", headerCrc: true), total);
             case "sync-flush-inside":
-                return GzipCase.Valid(name, Member(first, second, fullFlush: false), total);
+                return GzipCase.Valid(name, Member(first, second, fullFlush: false, out _), total);
             case "full-flush-inside":
-                return GzipCase.Valid(name, Member(first, second, fullFlush: true), total);
+                return GzipCase.Valid(name, Member(first, second, fullFlush: true, out _), total);
             case "stored-blocks":
                 return GzipCase.Valid(name, Member(all, level: CompressionLevel.NoCompression), total);
             case "empty-file":
@@ -68,18 +68,13 @@ public static class GzipCases
         var cutHeader = (byte[])header.Clone();
         switch (name)
         {
-            case "cut-at-sync-flush":
+            case "cut-at-flush":
             {
-                // One deflater, flushed after the first part (Z_SYNC_FLUSH: an empty stored block, 00 00 ff ff), cut there.
+                // One deflater, flushed after the first part (an empty stored block, 00 00 ff ff), cut there. A sync and a
+                // full flush write the same bytes up to that point (they differ in what the deflater writes after it), so
+                // this one cut stands for both.
                 var synced = DeflateWithSyncFlush(first, second, out var flushEnd);
                 var bytes = Concat(header, synced[..flushEnd]);
-                return GzipCase.Damaged(name, bytes, bytes.Length, firstRecords, firstRecords);
-            }
-
-            case "cut-at-full-flush":
-            {
-                // Z_FULL_FLUSH: what follows does not refer to what came before; cut right after the flush.
-                var bytes = Concat(header, flushed);
                 return GzipCase.Damaged(name, bytes, bytes.Length, firstRecords, firstRecords);
             }
 
@@ -187,11 +182,36 @@ public static class GzipCases
         return Concat([.. header], Deflate(content, flush: false, level), Trailer(content));
     }
 
-    /// <summary>A gzip member of two parts with a flush between them (sync: one deflater; full: the second part compressed on its own).</summary>
-    public static byte[] Member(byte[] first, byte[] second, bool fullFlush)
+    /// <summary>
+    /// A gzip member of two parts with a flush between them. Both flushes end the block of the first part and write an empty
+    /// stored block (<c>00 00 ff ff</c>, byte-aligned). A sync flush (Z_SYNC_FLUSH, what <see cref="DeflateStream.Flush"/>
+    /// does) keeps the deflater's history, so the second part's data may copy strings of the first; a full flush
+    /// (Z_FULL_FLUSH) also resets it, so that inflating can start at the flush point. DeflateStream cannot ask zlib for
+    /// a full flush, so the second part is compressed by a fresh deflater, which is what a reset deflater writes: no
+    /// string of it refers to the first part.
+    /// </summary>
+    /// <param name="first">The content before the flush.</param>
+    /// <param name="second">The content after it.</param>
+    /// <param name="fullFlush">A full flush (else a sync flush).</param>
+    /// <param name="flushEnd">The offset in the member where the flush's empty stored block ends.</param>
+    /// <returns>The member.</returns>
+    public static byte[] Member(byte[] first, byte[] second, bool fullFlush, out int flushEnd)
     {
-        var body = fullFlush ? Concat(Deflate(first, flush: true), Deflate(second, flush: false)) : DeflateWithSyncFlush(first, second, out _);
-        return Concat(Header(), body, Trailer(Concat(first, second)));
+        byte[] body;
+        if (fullFlush)
+        {
+            var flushed = Deflate(first, flush: true);
+            flushEnd = flushed.Length;
+            body = Concat(flushed, Deflate(second, flush: false));
+        }
+        else
+        {
+            body = DeflateWithSyncFlush(first, second, out flushEnd);
+        }
+
+        var header = Header();
+        flushEnd += header.Length;
+        return Concat(header, body, Trailer(Concat(first, second)));
     }
 
     /// <summary>The CRC-32 of RFC 1952, bit by bit.</summary>
