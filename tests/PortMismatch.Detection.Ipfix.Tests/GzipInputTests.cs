@@ -1,27 +1,43 @@
+using System.IO.Pipelines;
 using PortMismatch.Detection.TestSupport;
 
 namespace PortMismatch.Detection.Ipfix.Tests;
 
 /// <summary>
-/// Gzip on every path of the IPFIX adapter (file, stream, pipe, file source in a pipeline): damaged gzip is an
-/// <see cref="IpfixFormatException"/> (<c>corrupt-compressed-input</c>, no longer <c>unknown-format</c>) with the offset of
-/// the damage, after the records before it; valid gzip of every shape is read whole.
+/// Gzip on every path of the IPFIX adapter (<see cref="AdapterGzipTests"/>): errors are <see cref="IpfixFormatException"/>
+/// (<c>corrupt-compressed-input</c>, no longer <c>unknown-format</c>).
 /// </summary>
-public sealed class GzipInputTests : IDisposable
+public sealed class GzipInputTests : AdapterGzipTests
 {
     private const int RecordsPerMessage = 10;
     private const int FirstMessages = 30;
     private const int SecondMessages = 50;
-    private readonly string _directory = Directory.CreateTempSubdirectory("ipfix-gzip-").FullName;
 
-    public static TheoryData<string> Damaged => [.. GzipCases.DamagedNames];
-
-    public static TheoryData<string> Valid => [.. GzipCases.ValidNames];
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private static GzipCase Case(string name)
+    protected override GzipCase Case(string name)
         => GzipCases.Make(name, Messages(0, FirstMessages), FirstMessages * RecordsPerMessage, Messages(FirstMessages, SecondMessages), SecondMessages * RecordsPerMessage);
+
+    protected override GzipRead ReadFile(string path)
+    {
+        var decoder = new IpfixDecoder();
+        return new(sink => IpfixReader.ReadFileAsync(path, sink, decoder, Ct), () => decoder.Counters);
+    }
+
+    protected override GzipRead ReadStream(Stream input, string inputName)
+    {
+        var decoder = new IpfixDecoder(inputName: inputName);
+        return new(sink => IpfixReader.ReadStreamAsync(input, sink, decoder, Ct), () => decoder.Counters);
+    }
+
+    protected override GzipRead ReadPipe(PipeReader input, string inputName)
+    {
+        var decoder = new IpfixDecoder(inputName: inputName);
+        return new(sink => IpfixReader.ReadAsync(input, sink, decoder, Ct), () => decoder.Counters);
+    }
+
+    protected override IFlowSource FileSource(string path) => IpfixReader.FileSource(path);
+
+    protected override void AssertCorruptCompressedInput(InputFormatException error)
+        => Assert.Equal(IpfixFormatError.CorruptCompressedInput, Assert.IsType<IpfixFormatException>(error).Reason);
 
     // RFC 5655 file content: messages of a template and RecordsPerMessage data records each.
     private static byte[] Messages(int first, int count)
@@ -41,39 +57,14 @@ public sealed class GzipInputTests : IDisposable
         return [.. file];
     }
 
-    [Theory]
-    [MemberData(nameof(Damaged))]
-    public Task Damaged_gzip_is_a_typed_error_with_its_offset_on_every_path_after_the_records_before_it(string name) => CheckEveryPath(Case(name));
-
-    [Theory]
-    [MemberData(nameof(Valid))]
-    public Task Valid_gzip_of_every_shape_is_read_whole_on_every_path(string name) => CheckEveryPath(Case(name));
-
-    private async Task CheckEveryPath(GzipCase gzip)
-    {
-        var ct = TestContext.Current.CancellationToken;
-        var path = Path.Combine(_directory, $"{gzip.Name}.ipfix.gz");
-        await File.WriteAllBytesAsync(path, gzip.Bytes, ct);
-
-        var fileDecoder = new IpfixDecoder();
-        await GzipChecks.ExpectAsync(gzip, "file", sink => IpfixReader.ReadFileAsync(path, sink, fileDecoder, ct), () => fileDecoder.Counters, path);
-        var streamDecoder = new IpfixDecoder(inputName: "stream");
-        await GzipChecks.ExpectAsync(gzip, "stream", sink => IpfixReader.ReadStreamAsync(new ChunkedStream(gzip.Bytes, seed: 7), sink, streamDecoder, ct), () => streamDecoder.Counters, "stream");
-        var pipeDecoder = new IpfixDecoder(inputName: "pipe");
-        var pipe = await GzipChecks.PipeOfAsync(gzip.Bytes, seed: 8);
-        await GzipChecks.ExpectAsync(gzip, "pipe", sink => IpfixReader.ReadAsync(pipe, sink, pipeDecoder, ct), () => pipeDecoder.Counters, "pipe");
-        await GzipChecks.ExpectInPipelineAsync(gzip, IpfixReader.FileSource(path));
-    }
-
     [Fact]
     public async Task A_gzip_file_with_bytes_after_its_last_member_is_refused_where_they_start()
     {
         var gzip = Case("trailing-garbage");
-        var path = Path.Combine(_directory, "padded.ipfix.gz");
-        await File.WriteAllBytesAsync(path, gzip.Bytes, TestContext.Current.CancellationToken);
+        var path = await WriteAsync("padded.ipfix.gz", gzip.Bytes);
         var sink = new CollectingSink();
 
-        var e = await Assert.ThrowsAsync<IpfixFormatException>(() => IpfixReader.ReadFileAsync(path, sink, null, TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<IpfixFormatException>(() => IpfixReader.ReadFileAsync(path, sink, null, Ct));
 
         Assert.Equal(IpfixFormatError.CorruptCompressedInput, e.Reason);
         Assert.Equal(gzip.Offset, e.ByteOffset);
@@ -86,7 +77,7 @@ public sealed class GzipInputTests : IDisposable
     {
         var twice = GzipCases.Member(GzipCases.Member(Messages(0, 1)));
 
-        var e = await Assert.ThrowsAsync<IpfixFormatException>(() => IpfixReader.ReadStreamAsync(new MemoryStream(twice), new CollectingSink(), null, TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<IpfixFormatException>(() => IpfixReader.ReadStreamAsync(new MemoryStream(twice), new CollectingSink(), null, Ct));
 
         Assert.Equal(IpfixFormatError.UnknownFormat, e.Reason);
     }

@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace PortMismatch.Detection.PanOs.Tests;
 
-/// <summary>Cuts input into pieces: sequences of many segments and streams that return a few bytes per read.</summary>
+/// <summary>Cuts input into sequences of many segments (streams that return a few bytes per read: <c>ChunkedStream</c> in tests/Shared).</summary>
 public static class Chunking
 {
     public static ReadOnlySequence<byte> ToSequence(byte[] data, Random random, int maxSegment)
@@ -44,51 +44,4 @@ public static class Chunking
             Next = next;
         }
     }
-}
-
-/// <summary>A read-only stream that returns at most a random few bytes per read, to split frames at every possible place.</summary>
-public sealed class TricklingStream(byte[] data, int seed, int maxRead) : Stream
-{
-    private readonly Random _random = new(seed);
-    private int _position;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => data.Length;
-
-    public override long Position
-    {
-        get => _position;
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        var n = Math.Min(Math.Min(buffer.Length, data.Length - _position), _random.Next(1, maxRead + 1));
-        data.AsSpan(_position, n).CopyTo(buffer);
-        _position += n;
-        return n;
-    }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        => ValueTask.FromResult(Read(buffer.Span));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => Task.FromResult(Read(buffer.AsSpan(offset, count)));
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using PortMismatch.Detection.TestSupport;
 
 namespace PortMismatch.Detection.PanOs.Tests;
 
@@ -29,7 +30,7 @@ public sealed class StreamingProperties
 
         var sink = new CollectingSink();
         var streamDiagnostics = new List<InputDiagnostic>();
-        var counters = PanOsTrafficInput.ReadStreamAsync(new TricklingStream(input, seed, maxChunk), sink, options, streamDiagnostics.Add, "test.log")
+        var counters = PanOsTrafficInput.ReadStreamAsync(new ChunkedStream(input, seed, maxChunk), sink, options, streamDiagnostics.Add, "test.log")
             .GetAwaiter().GetResult();
 
         static string Describe(IEnumerable<InputDiagnostic> diagnostics) => string.Join("\n", diagnostics.Select(d => d.ToString()));
