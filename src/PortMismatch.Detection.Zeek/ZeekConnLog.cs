@@ -92,7 +92,8 @@ public static class ZeekConnLog
     /// <param name="diagnostics">Receives each rejected or skipped record (input name = <paramref name="path"/>), or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The counters.</returns>
-    /// <exception cref="ZeekFormatException">The file is not Zeek output, or a header cannot be used.</exception>
+    /// <exception cref="ZeekFormatException">The file is not Zeek output, a header cannot be used, or the file is gzip and
+    /// damaged (<see cref="ZeekFormatError.CorruptCompressedInput"/>; the records before the damage have been read).</exception>
     public static async ValueTask<InputCounters> ReadFileAsync(
         string path,
         IFlowRecordSink sink,

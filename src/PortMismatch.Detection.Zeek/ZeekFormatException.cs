@@ -12,7 +12,7 @@ public sealed class ZeekFormatException : InputFormatException
     /// <param name="message">What is wrong; quoted input must be escaped and length-capped.</param>
     /// <param name="inputName">The input's name, or <see langword="null"/>.</param>
     /// <param name="lineNumber">The 1-based line, or 0.</param>
-    /// <param name="byteOffset">The byte offset of the line from the start of the input (for damaged gzip data: of the damage in the compressed input), or -1.</param>
+    /// <param name="byteOffset">The byte offset of the line from the start of the input (for damaged gzip data: in the compressed input, see <see cref="ZeekFormatError.CorruptCompressedInput"/>), or -1.</param>
     public ZeekFormatException(ZeekFormatError error, string message, string? inputName, long lineNumber, long byteOffset)
         : base(message, inputName, lineNumber, byteOffset)
     {

@@ -17,7 +17,7 @@ internal delegate Exception CompressedInputError(string message, long byteOffset
 /// for every damage (a CRC-32 or length mismatch, a bad header). Headers and trailers are read here, the deflate data by a
 /// raw <see cref="DeflateStream"/> (native zlib), and the CRC-32 by <see cref="Crc32"/> (vectorized): about as fast as
 /// GZipStream, whose zlib computes the same CRC. Everything decompressed before the damage has been returned when the
-/// adapter's exception is thrown, with the offset in the compressed input; every read after that throws it again.
+/// adapter's exception is thrown, with an offset in the compressed input; every read after that throws it again.
 /// </summary>
 /// <remarks>
 /// A raw DeflateStream reads its input in chunks and does not say where in the last chunk the deflate data ended. It asks
@@ -28,6 +28,17 @@ internal delegate Exception CompressedInputError(string message, long byteOffset
 /// eight zero bytes, and whose deflate data may end in zeros too), has its end known exactly. Only deflate data made to
 /// hold its own member's CRC-32 and length near its end, followed by what looks like a gzip header, can be misread: as
 /// the members it was made to look like, as a crafted gzip file can say anything anyway.
+/// <para>
+/// The offset of an error is exact for an input that ends too early (the end of the input), a bad header field (the
+/// field), a CRC-32 or length that does not match (the trailer's field) and bytes after the last member (where they
+/// start), with one exception: when no place after the deflate data is followed by the end or a gzip header, the first
+/// place that holds the member's CRC-32 and length is taken, and deflate data that ends in bytes equal to the start of
+/// its own trailer (an empty member's deflate data longer than 17 bytes ending in zero bytes, which no gzip writer
+/// makes) moves that place, and the offsets after it, earlier by as many bytes, never later. For corrupt deflate data
+/// the offset is the start of the chunk (up to 8 KiB) in which the inflater found the data invalid: the damage lies
+/// before the end of that chunk, and may lie before the offset, as damaged deflate data can decode into wrong bytes for
+/// a while before it becomes invalid.
+/// </para>
 /// </remarks>
 internal sealed class GzipReadStream : ReadOnlyStream
 {
