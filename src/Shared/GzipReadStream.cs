@@ -15,9 +15,10 @@ internal delegate Exception CompressedInputError(string message, long byteOffset
 /// input: a stream cut at a flush point, inside a block, inside a header or a trailer, bytes after the last member (all
 /// read as a clean end by GZipStream), and it names what is wrong where GZipStream says "unsupported compression method"
 /// for every damage (a CRC-32 or length mismatch, a bad header). Headers and trailers are read here, the deflate data by a
-/// raw <see cref="DeflateStream"/> (native zlib), and the CRC-32 by <see cref="Crc32"/> (vectorized): about as fast as
-/// GZipStream, whose zlib computes the same CRC. Everything decompressed before the damage has been returned when the
-/// adapter's exception is thrown, with an offset in the compressed input; every read after that throws it again.
+/// raw <see cref="DeflateStream"/> (native zlib), and the CRC-32 by <see cref="Crc32"/> (vectorized): the work GZipStream
+/// does too, whose zlib computes the same CRC (GzipReadBenchmarks compares the two). Everything decompressed before the
+/// damage has been returned when the adapter's exception is thrown, with an offset in the compressed input; every read
+/// after that throws it again.
 /// </summary>
 /// <remarks>
 /// A raw DeflateStream reads its input in chunks and does not say where in the last chunk the deflate data ended. It asks
@@ -92,9 +93,11 @@ internal sealed class GzipReadStream : ReadOnlyStream
     {
         Header,
         Body,
+        Trailer,
         Done,
     }
 
+    // Both forms inflate straight into the caller's buffer; headers and trailers are read by the same code, synchronously here.
     public override int Read(Span<byte> buffer)
     {
         if (buffer.IsEmpty)
@@ -102,21 +105,29 @@ internal sealed class GzipReadStream : ReadOnlyStream
             return 0;
         }
 
-        var rented = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length, BufferSize));
-        try
+        while (Completed(ToDeflateDataAsync(async: false, CancellationToken.None)))
         {
-            var n = Completed(ReadCoreAsync(rented.AsMemory(0, Math.Min(buffer.Length, rented.Length)), async: false, CancellationToken.None));
-            rented.AsSpan(0, n).CopyTo(buffer);
-            return n;
+            int n;
+            try
+            {
+                n = _inflater!.Read(buffer);
+            }
+            catch (InvalidDataException)
+            {
+                n = InflaterFailed();
+            }
+
+            if (Inflated(buffer, n))
+            {
+                return n;
+            }
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+
+        return 0;
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        => buffer.IsEmpty ? new ValueTask<int>(0) : ReadCoreAsync(buffer, async: true, cancellationToken);
+        => buffer.IsEmpty ? new ValueTask<int>(0) : ReadCoreAsync(buffer, cancellationToken);
 
     protected override void Dispose(bool disposing)
     {
@@ -144,7 +155,31 @@ internal sealed class GzipReadStream : ReadOnlyStream
         }
     }
 
-    private async ValueTask<int> ReadCoreAsync(Memory<byte> destination, bool async, CancellationToken cancellationToken)
+    private async ValueTask<int> ReadCoreAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        while (await ToDeflateDataAsync(async: true, cancellationToken).ConfigureAwait(false))
+        {
+            int n;
+            try
+            {
+                n = await _inflater!.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidDataException)
+            {
+                n = InflaterFailed();
+            }
+
+            if (Inflated(destination.Span, n))
+            {
+                return n;
+            }
+        }
+
+        return 0;
+    }
+
+    // Reads trailers and headers until the deflate data of a member is next; false at the clean end of the input.
+    private async ValueTask<bool> ToDeflateDataAsync(bool async, CancellationToken cancellationToken)
     {
         if (_failure is not null)
         {
@@ -156,27 +191,23 @@ internal sealed class GzipReadStream : ReadOnlyStream
         {
             switch (_state)
             {
+                case State.Body:
+                    return true;
+                case State.Trailer:
+                    await ReadTrailerAsync(async, cancellationToken).ConfigureAwait(false);
+                    _state = State.Header;
+                    break;
                 case State.Header:
                     if (!await ReadHeaderAsync(async, cancellationToken).ConfigureAwait(false))
                     {
                         _state = State.Done;
-                        return 0;
+                        return false;
                     }
 
                     _state = State.Body;
                     break;
-                case State.Body:
-                    var n = await InflateAsync(destination, async, cancellationToken).ConfigureAwait(false);
-                    if (n > 0)
-                    {
-                        return n;
-                    }
-
-                    await ReadTrailerAsync(async, cancellationToken).ConfigureAwait(false);
-                    _state = State.Header;
-                    break;
                 default:
-                    return 0;
+                    return false;
             }
         }
     }
@@ -286,29 +317,20 @@ internal sealed class GzipReadStream : ReadOnlyStream
         _inflater = new DeflateStream(_deflateInput, CompressionMode.Decompress, leaveOpen: true);
     }
 
-    private async ValueTask<int> InflateAsync(Memory<byte> destination, bool async, CancellationToken cancellationToken)
-    {
-        int n;
-        try
-        {
-            n = async
-                ? await _inflater!.ReadAsync(destination, cancellationToken).ConfigureAwait(false)
-                : _inflater!.Read(destination.Span);
-        }
-        catch (InvalidDataException) when (!_inflaterSawEnd)
-        {
-            throw Fail($"the compressed data of the gzip member at byte {_memberStart} is corrupt (detected at byte {_chunkStart}, in the bytes {_chunkStart} to {_chunkEnd} given to the inflater)", _chunkStart);
-        }
-        catch (InvalidDataException)
-        {
-            n = 0; // a host that sets System.IO.Compression.UseStrictValidation gets this for a cut stream: reported below
-        }
+    // The inflater threw: corrupt deflate data, unless it had asked for more input and there was none (a host that sets
+    // System.IO.Compression.UseStrictValidation gets this for a cut stream, which Inflated reports).
+    private int InflaterFailed() => _inflaterSawEnd
+        ? 0
+        : throw Fail($"the compressed data of the gzip member at byte {_memberStart} is corrupt (detected at byte {_chunkStart}, in the bytes {_chunkStart} to {_chunkEnd} given to the inflater)", _chunkStart);
 
+    // Takes the n bytes the inflater wrote into output; at the end of the deflate data (n = 0) the trailer is next.
+    private bool Inflated(ReadOnlySpan<byte> output, int n)
+    {
         if (n > 0)
         {
-            _crc.Append(destination.Span[..n]);
+            _crc.Append(output[..n]);
             _memberSize += n;
-            return n;
+            return true;
         }
 
         if (_inflaterSawEnd)
@@ -317,7 +339,8 @@ internal sealed class GzipReadStream : ReadOnlyStream
             throw Fail($"the gzip stream ends before its trailer at byte {Offset(_end)} (cut inside the compressed data of the member at byte {_memberStart})", Offset(_end));
         }
 
-        return 0;
+        _state = State.Trailer;
+        return false;
     }
 
     // The deflate data has ended somewhere in the last chunk given to the inflater: find the trailer that follows it.

@@ -99,6 +99,38 @@ public sealed class GzipReadStreamEdgeTests
         CheckEveryWay(deflate, [], "member");
     }
 
+    [Fact]
+    public async Task A_sync_read_fills_the_callers_buffer_as_an_async_read_does()
+    {
+        // Highly compressible content: one 8 KiB chunk of input inflates to more than any buffer below.
+        var content = new byte[4 << 20];
+        var file = GzipCases.Member(content);
+        foreach (var size in new[] { 100, 64 * 1024, 1 << 20 })
+        {
+            var buffer = new byte[size];
+            var syncReads = new List<int>();
+            var asyncReads = new List<int>();
+            using (var gzip = new GzipReadStream(new MemoryStream(file), Error, leaveOpen: false))
+            {
+                for (int n; (n = gzip.Read(buffer.AsSpan())) > 0;)
+                {
+                    syncReads.Add(n);
+                }
+            }
+
+            using (var gzip = new GzipReadStream(new MemoryStream(file), Error, leaveOpen: false))
+            {
+                for (int n; (n = await gzip.ReadAsync(buffer, TestContext.Current.CancellationToken)) > 0;)
+                {
+                    asyncReads.Add(n);
+                }
+            }
+
+            Assert.Equal(content.Length, syncReads.Sum());
+            Assert.True(asyncReads.SequenceEqual(syncReads), $"reads of {size}: sync [{string.Join(", ", syncReads.Take(5))}, ...], async [{string.Join(", ", asyncReads.Take(5))}, ...]");
+        }
+    }
+
     private static void CheckEveryWay(byte[] deflate, byte[] content, string after)
     {
         var second = GzipCases.Member("second member\n"u8.ToArray());
