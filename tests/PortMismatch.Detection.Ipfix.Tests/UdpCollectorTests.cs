@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using PortMismatch.Detection.TestSupport;
 
 namespace PortMismatch.Detection.Ipfix.Tests;
 
@@ -63,35 +64,6 @@ public sealed class UdpCollectorTests
         if (OperatingSystem.IsLinux())
         {
             Assert.NotNull(collector.DatagramsDroppedBySocket);
-        }
-    }
-
-    /// <summary>Blocks the receive loop on its first record until released, so that datagrams queue up in the socket.</summary>
-    private sealed class GateSink : IFlowRecordSink, IDisposable
-    {
-        private readonly ManualResetEventSlim _entered = new();
-        private readonly ManualResetEventSlim _release = new();
-        private long _count;
-
-        public long Count => Interlocked.Read(ref _count);
-
-        public void OnRecord(in FlowRecord record)
-        {
-            if (Interlocked.Increment(ref _count) == 1)
-            {
-                _entered.Set();
-                _release.Wait(TimeSpan.FromSeconds(30));
-            }
-        }
-
-        public bool WaitEntered() => _entered.Wait(TimeSpan.FromSeconds(10));
-
-        public void Release() => _release.Set();
-
-        public void Dispose()
-        {
-            _entered.Dispose();
-            _release.Dispose();
         }
     }
 

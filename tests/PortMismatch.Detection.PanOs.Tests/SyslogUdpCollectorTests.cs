@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using PortMismatch.Detection.TestSupport;
 
 namespace PortMismatch.Detection.PanOs.Tests;
 
@@ -167,35 +168,6 @@ public sealed class SyslogUdpCollectorTests
         using var provider = services.BuildServiceProvider();
         var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains(e.Failures, f => f.StartsWith("PanOsSourceOptions.MaxClockSkew is -00:01:00", StringComparison.Ordinal));
-    }
-
-    /// <summary>Blocks the receive loop on its first record until released, so that datagrams queue up in the socket.</summary>
-    private sealed class GateSink : IFlowRecordSink, IDisposable
-    {
-        private readonly ManualResetEventSlim _entered = new();
-        private readonly ManualResetEventSlim _release = new();
-        private long _count;
-
-        public long Count => Interlocked.Read(ref _count);
-
-        public void OnRecord(in FlowRecord record)
-        {
-            if (Interlocked.Increment(ref _count) == 1)
-            {
-                _entered.Set();
-                _release.Wait(TimeSpan.FromSeconds(30));
-            }
-        }
-
-        public bool WaitEntered() => _entered.Wait(TimeSpan.FromSeconds(10));
-
-        public void Release() => _release.Set();
-
-        public void Dispose()
-        {
-            _entered.Dispose();
-            _release.Dispose();
-        }
     }
 
     private sealed class Sink(List<(string App, int? Port)> records) : IFlowRecordSink
