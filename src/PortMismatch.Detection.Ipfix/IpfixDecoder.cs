@@ -53,9 +53,15 @@ public sealed partial class IpfixDecoder
     /// <param name="options">The options, or <see langword="null"/> for <see cref="IpfixReaderOptions.Default"/>.</param>
     /// <param name="diagnostics">Receives each rejected or skipped record, or <see langword="null"/>.</param>
     /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="IpfixReaderOptions.MaxClockSkew"/> is negative.</exception>
     public IpfixDecoder(IpfixReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, string? inputName = null)
     {
         _options = options ?? IpfixReaderOptions.Default;
+        if (_options.MaxClockSkew < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.MaxClockSkew, $"IpfixReaderOptions.MaxClockSkew is {_options.MaxClockSkew}; it must not be negative.");
+        }
+
         _directionEvaluator = new MismatchEvaluator(_options.DirectionRules);
         _diagnostics = diagnostics;
         InputName = inputName;

@@ -115,7 +115,8 @@ public sealed record IpfixReaderOptions
     /// rejected as <c>time-in-future</c>, so that one record dated 9999 cannot move event time for everyone. Five minutes
     /// covers exporters whose clocks drift without NTP (the tolerance Kerberos uses by default) while keeping how far a
     /// spoofed record can push event time small next to a window. Applies to <see cref="IpfixUdpCollector"/> only: a file
-    /// may be read long before or after it was written.
+    /// may be read long before or after it was written. Must not be negative (<see cref="IpfixDecoder"/>'s constructor
+    /// throws <see cref="ArgumentOutOfRangeException"/>).
     /// </summary>
     public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 }

@@ -51,7 +51,7 @@ public sealed record PanOsReaderOptions
     /// firewalls whose clocks drift without NTP (the tolerance Kerberos uses by default) while keeping how far a spoofed
     /// datagram can push event time small next to a window; a firewall east of UTC read with too western a
     /// <see cref="TimeZone"/> shows up as these rejections rather than as rows shifted by hours. Applies to <see cref="PanOsSyslogUdpCollector"/> only: files are read long
-    /// after they were written. Must not be negative.
+    /// after they were written. Must not be negative (readers and the collector throw <see cref="ArgumentOutOfRangeException"/>).
     /// </summary>
     public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 }

@@ -26,12 +26,13 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     /// <param name="diagnostics">Receives rejected and skipped messages, or <see langword="null"/>.</param>
     /// <param name="receiveBufferSize">The socket receive buffer in bytes (the kernel may cap it).</param>
     /// <param name="timeProvider">The clock that dates receipt, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="receiveBufferSize"/> is not positive, or an option is out of range (<see cref="PanOsReaderOptions.MaxClockSkew"/> negative, <see cref="PanOsReaderOptions.MaxLineLength"/>).</exception>
     /// <exception cref="SocketException">The endpoint cannot be bound.</exception>
     public PanOsSyslogUdpCollector(IPEndPoint endpoint, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, int receiveBufferSize = 4 << 20, TimeProvider? timeProvider = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(receiveBufferSize);
         options ??= PanOsReaderOptions.Default;
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxClockSkew, TimeSpan.Zero, nameof(options));
+        TrafficDecoder.ValidateClockSkew(options); // before the socket is bound
         _time = timeProvider ?? TimeProvider.System;
         _maxClockSkew = options.MaxClockSkew.Ticks / TimeSpan.TicksPerMicrosecond;
         _receiver = new UdpReceiver(endpoint, receiveBufferSize);

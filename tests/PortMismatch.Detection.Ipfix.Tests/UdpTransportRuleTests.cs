@@ -128,4 +128,14 @@ public sealed class UdpTransportRuleTests
         var file = new IpfixDecoder();
         Assert.Equal(4, file.Decode(message, Exporter, sink));
     }
+
+    [Fact]
+    public void A_negative_MaxClockSkew_is_refused_when_the_decoder_is_made_as_the_PanOs_collector_refuses_it()
+    {
+        // Before, the decoder took a negative skew as 0 without a word, while PanOsSyslogUdpCollector threw.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new IpfixDecoder(IpfixReaderOptions.Default with { MaxClockSkew = TimeSpan.FromMinutes(-1) }));
+        Assert.Equal("options", e.ParamName);
+        Assert.StartsWith("IpfixReaderOptions.MaxClockSkew is -00:01:00; it must not be negative.", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, new IpfixDecoder(IpfixReaderOptions.Default with { MaxClockSkew = TimeSpan.Zero }).DomainCount);
+    }
 }

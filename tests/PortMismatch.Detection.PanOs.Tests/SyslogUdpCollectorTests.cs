@@ -170,6 +170,23 @@ public sealed class SyslogUdpCollectorTests
         Assert.Contains(e.Failures, f => f.StartsWith("PanOsSourceOptions.MaxClockSkew is -00:01:00", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_negative_MaxClockSkew_is_refused_by_the_collector_and_the_readers_as_by_the_IPFIX_decoder()
+    {
+        // Before, the collector threw with a message that did not name the option, and the readers took it silently.
+        var options = PanOsReaderOptions.Default with { MaxClockSkew = TimeSpan.FromMinutes(-1) };
+        var thrown = new[]
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => new PanOsSyslogUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), options)),
+            Assert.Throws<ArgumentOutOfRangeException>(() => { _ = new PanOsTrafficReader("x\n"u8, options, null, null); }),
+        };
+        Assert.All(thrown, e =>
+        {
+            Assert.Equal("options", e.ParamName);
+            Assert.StartsWith("PanOsReaderOptions.MaxClockSkew is -00:01:00; it must not be negative.", e.Message, StringComparison.Ordinal);
+        });
+    }
+
     private sealed class Sink(List<(string App, int? Port)> records) : IFlowRecordSink
     {
         public void OnRecord(in FlowRecord record)

@@ -47,6 +47,7 @@ internal sealed class TrafficDecoder
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxLineLength, PanOsReaderOptions.MinMaxLineLength, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxLineLength, PanOsReaderOptions.MaxMaxLineLength, nameof(options));
         ArgumentNullException.ThrowIfNull(options.TimeZone, nameof(options));
+        ValidateClockSkew(options);
         _maxLength = options.MaxLineLength;
         _useNatDestination = options.UseNatDestination;
         _subtypes = options.Subtypes;
@@ -57,6 +58,15 @@ internal sealed class TrafficDecoder
     }
 
     public InputCounters Counters { get; }
+
+    /// <summary>Refuses a negative <see cref="PanOsReaderOptions.MaxClockSkew"/> (as the IPFIX decoder does), for files too.</summary>
+    public static void ValidateClockSkew(PanOsReaderOptions options)
+    {
+        if (options.MaxClockSkew < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxClockSkew, $"PanOsReaderOptions.MaxClockSkew is {options.MaxClockSkew}; it must not be negative.");
+        }
+    }
 
     /// <summary>
     /// Gets or sets the latest Generated Time accepted, in Unix microseconds; a later log is rejected as <c>time-in-future</c>.
