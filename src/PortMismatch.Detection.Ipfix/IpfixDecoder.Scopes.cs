@@ -332,6 +332,12 @@ public sealed partial class IpfixDecoder
     private void Sweep()
     {
         var lifetime = _templateLifetime;
+        if (lifetime == long.MaxValue)
+        {
+            _nextSweep = long.MaxValue; // Timeout.InfiniteTimeSpan: nothing ages
+            return;
+        }
+
         _nextSweep = _clock + Math.Clamp(lifetime / 8, 1_000_000, 60_000_000);
         var horizon = _clock - lifetime;
         while (_oldestDomain is { } oldest && oldest.LastSeen < horizon)

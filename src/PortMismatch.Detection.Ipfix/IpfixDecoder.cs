@@ -53,7 +53,10 @@ public sealed partial class IpfixDecoder
     /// <param name="options">The options, or <see langword="null"/> for <see cref="IpfixReaderOptions.Default"/>.</param>
     /// <param name="diagnostics">Receives each rejected or skipped record, or <see langword="null"/>.</param>
     /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="IpfixReaderOptions.MaxClockSkew"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <see cref="IpfixReaderOptions.MaxClockSkew"/> is negative, or <see cref="IpfixReaderOptions.TemplateLifetime"/> is zero
+    /// or negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).
+    /// </exception>
     public IpfixDecoder(IpfixReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, string? inputName = null)
     {
         _options = options ?? IpfixReaderOptions.Default;
@@ -62,11 +65,17 @@ public sealed partial class IpfixDecoder
             throw new ArgumentOutOfRangeException(nameof(options), _options.MaxClockSkew, $"IpfixReaderOptions.MaxClockSkew is {_options.MaxClockSkew}; it must not be negative.");
         }
 
+        if (_options.TemplateLifetime <= TimeSpan.Zero && _options.TemplateLifetime != Timeout.InfiniteTimeSpan)
+        {
+            // Zero would make every template of an earlier datagram expire: IPFIX over UDP switched off without a word.
+            throw new ArgumentOutOfRangeException(nameof(options), _options.TemplateLifetime, $"IpfixReaderOptions.TemplateLifetime is {_options.TemplateLifetime}; it must be positive, or Timeout.InfiniteTimeSpan for templates that never expire.");
+        }
+
         _directionEvaluator = new MismatchEvaluator(_options.DirectionRules);
         _diagnostics = diagnostics;
         InputName = inputName;
         _maxClockSkew = Microseconds(_options.MaxClockSkew);
-        _templateLifetime = Microseconds(_options.TemplateLifetime);
+        _templateLifetime = _options.TemplateLifetime == Timeout.InfiniteTimeSpan ? long.MaxValue : Math.Max(1, Microseconds(_options.TemplateLifetime));
         foreach (var rule in _options.DirectionRules)
         {
             foreach (var range in rule.ExpectedPorts.Ranges)

@@ -106,7 +106,8 @@ public sealed record IpfixReaderOptions
     /// not refreshed, at least three times the exporter's refresh interval after they were last received; 90 minutes is
     /// three times a 30-minute interval (Cisco ASA's default for its NetFlow templates). Data of an expired template is
     /// skipped as <c>template-expired</c> until the template is re-sent. Applies to <see cref="IpfixUdpCollector"/> only:
-    /// files have no clock to age by.
+    /// files have no clock to age by. Must be positive, or <see cref="Timeout.InfiniteTimeSpan"/> for templates and domains
+    /// that never age (<see cref="IpfixDecoder"/>'s constructor throws <see cref="ArgumentOutOfRangeException"/> otherwise).
     /// </summary>
     public TimeSpan TemplateLifetime { get; init; } = TimeSpan.FromMinutes(90);
 
