@@ -20,7 +20,7 @@ public sealed partial class IpfixDecoder
     private readonly TemplateArrays _templateArrays = new();
 
     // Domains evicted with templates, so that their data is reported with the reason when they come back; the last
-    // 4 x MaxDomains of them (a few hundred octets each at most).
+    // 4 x MaxDomains of them, each with at most 64 lost ids (LostTemplates: under 300 octets; 1.2 MB at the defaults).
     private readonly Dictionary<DomainKey, (LostTemplates Lost, long Generation)> _evicted = [];
     private readonly Queue<(DomainKey Key, long Generation)> _evictedOrder = new();
     private long _evictedGeneration;
@@ -241,7 +241,7 @@ public sealed partial class IpfixDecoder
         domain.Templates.Remove(template.Id);
         AddTemplateBytes(domain, -TemplateCost(template.FieldCount));
         template.Release(_templateArrays);
-        (domain.Lost ??= new LostTemplates(LostTemplates.MaxCapacity)).Add(template.Id, loss);
+        (domain.Lost ??= new LostTemplates(domain.Templates.Count + 1)).Add(template.Id, loss);
         if (loss == TemplateLoss.Expired)
         {
             Statistics.TemplatesExpired++;
