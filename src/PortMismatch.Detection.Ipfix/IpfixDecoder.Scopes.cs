@@ -255,16 +255,7 @@ public sealed partial class IpfixDecoder
     /// <summary>Removes a whole domain (its templates, names, sequence state and buffered sets), remembering its template ids.</summary>
     private void Evict(DomainState domain, TemplateLoss loss)
     {
-        if (domain.Pending is { Count: > 0 } pending)
-        {
-            foreach (var set in pending)
-            {
-                _pendingBytes -= set.Body.Length;
-                SkipUnit("no-template", set.MessageOffset + set.BodyOffset - 4, $"data set {set.SetId} waited for its template when its domain {domain.Key.DomainId} of {domain.Key.Exporter} was dropped");
-            }
-
-            pending.Clear();
-        }
+        DropPending(domain, PendingDrop.DomainDropped);
 
         if (domain.Templates.Count > 0)
         {

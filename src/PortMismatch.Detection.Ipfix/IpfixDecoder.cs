@@ -46,7 +46,6 @@ public sealed partial class IpfixDecoder
     private int _version;
     private long _recordsInMessage;
     private bool _sequenceKnown;
-    private long _pendingBytes;
     private TemplateField[] _largeFields = [];
 
     /// <summary>Creates a decoder.</summary>
@@ -147,35 +146,6 @@ public sealed partial class IpfixDecoder
     {
         ArgumentNullException.ThrowIfNull(sink);
         return DecodeAt(data, exporter, ref sink, 0);
-    }
-
-    /// <summary>
-    /// Counts the data sets still buffered for a template that never came (<see cref="IpfixReaderOptions.MaxPendingBytes"/>)
-    /// as <c>no-template</c> and drops them. The readers call it at the end of their input.
-    /// </summary>
-    public void Flush()
-    {
-        if (_pendingBytes == 0)
-        {
-            return;
-        }
-
-        foreach (var domain in _domains.Values)
-        {
-            if (domain.Pending is null)
-            {
-                continue;
-            }
-
-            foreach (var set in domain.Pending)
-            {
-                SkipUnit("no-template", set.MessageOffset + set.BodyOffset - 4, $"data set {set.SetId} still waits for its template");
-            }
-
-            domain.Pending.Clear();
-        }
-
-        _pendingBytes = 0;
     }
 
     internal long DecodeAt<TSink>(ReadOnlySpan<byte> data, IPAddressValue exporter, ref TSink sink, long byteOffset)
@@ -631,31 +601,6 @@ public sealed partial class IpfixDecoder
 
     private static long Microseconds(TimeSpan span) => span <= TimeSpan.Zero ? 0 : span.Ticks / TimeSpan.TicksPerMicrosecond;
 
-    /// <summary>Decodes the buffered data sets that were waiting for <paramref name="templateId"/>, in arrival order.</summary>
-    private void ReplayPending<TSink>(DomainState domain, ushort templateId, ref TSink sink)
-        where TSink : IFlowRecordSink
-    {
-        var pending = domain.Pending!;
-        var (exportSeconds, sysUpTime, messageOffset, records, sequenceKnown) = (_exportSeconds, _sysUpTimeMilliseconds, _messageOffset, _recordsInMessage, _sequenceKnown);
-        for (var i = 0; i < pending.Count;)
-        {
-            var set = pending[i];
-            if (set.SetId != templateId)
-            {
-                i++;
-                continue;
-            }
-
-            pending.RemoveAt(i);
-            _pendingBytes -= set.Body.Length;
-            (_exportSeconds, _sysUpTimeMilliseconds, _messageOffset) = (set.ExportSeconds, set.SysUpTimeMilliseconds, set.MessageOffset);
-            DecodeDataSet(set.Body, set.BodyOffset, set.SetId, domain, ref sink);
-            Statistics.SetsReplayed++;
-        }
-
-        (_exportSeconds, _sysUpTimeMilliseconds, _messageOffset, _recordsInMessage, _sequenceKnown) = (exportSeconds, sysUpTime, messageOffset, records, sequenceKnown);
-    }
-
     private void Withdraw(DomainState domain, ushort templateId, bool options, long at)
     {
         if (_live)
@@ -712,12 +657,9 @@ public sealed partial class IpfixDecoder
         {
             Statistics.SetsWithoutTemplate++;
             _sequenceKnown = false;
-            if (body.Length > 0 && _pendingBytes + body.Length <= _options.MaxPendingBytes)
+            if (body.Length > 0 && _options.MaxPendingBytes > 0 && TryKeepPending(domain, setId, body, bodyOffset))
             {
-                // Kept until its template arrives (bounded); counted then, or by Flush.
-                (domain.Pending ??= []).Add(new PendingSet(setId, body.ToArray(), bodyOffset, _exportSeconds, _sysUpTimeMilliseconds, _messageOffset));
-                _pendingBytes += body.Length;
-                return;
+                return; // kept until its template arrives (bounded); counted then, or when dropped
             }
 
             if (body.ContainsAnyExcept((byte)0))

@@ -35,12 +35,29 @@ public sealed record IpfixReaderOptions
     /// <summary>Gets how far apart two start times may be for the records to be one conversation (default 2 minutes).</summary>
     public TimeSpan ReversePairingWindow { get; init; } = TimeSpan.FromMinutes(2);
 
+    private readonly int? _maxPendingBytesPerExporter;
+
     /// <summary>
     /// Gets how many octets of data sets that arrive before their template are kept, across all domains, to be decoded
-    /// when the template comes (default 0: not kept, counted as <c>no-template</c> at once). Sets still waiting at the end
-    /// of an input are counted as <c>no-template</c> by <see cref="IpfixDecoder.Flush"/>.
+    /// when the template comes (default 0: not kept, counted as <c>no-template</c> at once). One exporter address holds at
+    /// most <see cref="MaxPendingBytesPerExporter"/> of it; when it is full, the sets of the domain that has waited longest
+    /// for its template are dropped (counted as <c>no-template</c>) to make room, so that a new exporter's early data gets
+    /// in. Sets still waiting at the end of an input are counted as <c>no-template</c> by <see cref="IpfixDecoder.Flush"/>.
     /// </summary>
     public int MaxPendingBytes { get; init; }
+
+    /// <summary>
+    /// Gets how many octets of early data sets (see <see cref="MaxPendingBytes"/>) one exporter address may hold (default a
+    /// quarter of <see cref="MaxPendingBytes"/>, as the other per-address budgets are of their totals): one sender, spoofed
+    /// or not, cannot fill the buffer and turn every other exporter's early data into <c>no-template</c>. Further early
+    /// sets from an address at its share are counted as <c>no-template</c> at once. Inputs without an exporter address
+    /// (files, streams) are bound by <see cref="MaxPendingBytes"/> only.
+    /// </summary>
+    public int MaxPendingBytesPerExporter
+    {
+        get => _maxPendingBytesPerExporter ?? (MaxPendingBytes / 4);
+        init => _maxPendingBytesPerExporter = value;
+    }
 
     /// <summary>Gets the largest message (IPFIX) or datagram (v9) accepted, in octets (default 65535).</summary>
     public int MaxMessageSize { get; init; } = 65535;

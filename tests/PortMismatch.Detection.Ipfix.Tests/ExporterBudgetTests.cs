@@ -205,6 +205,61 @@ public sealed class ExporterBudgetTests
     }
 
     [Fact]
+    public void Early_data_from_one_address_fills_only_its_share_of_MaxPendingBytes_and_another_exporters_early_data_waits_and_decodes()
+    {
+        // Before: one pool for all exporters that never aged: one (spoofed) address filled it and every other exporter's
+        // data sent before its template was no-template.
+        var options = IpfixReaderOptions.Default with { MaxPendingBytes = 4096 };
+        var decoder = new IpfixDecoder(options);
+        var sink = new ExporterSink(decoder);
+        const int Flood = 200; // 37 octets each: 7,400 octets
+        for (var i = 0; i < Flood; i++)
+        {
+            decoder.Decode(DataOnly(1, 1, (uint)i), Attacker, sink);
+        }
+
+        var kept = options.MaxPendingBytesPerExporter / 37;
+        Assert.Equal(1024, options.MaxPendingBytesPerExporter);
+        Assert.Equal(kept * 37, decoder.PendingBytes);
+        Assert.Equal(Flood - kept, decoder.Counters.SkippedByReason["no-template"]); // at once, not kept
+
+        decoder.Decode(DataOnly(1, 3, 0), Legitimate, sink); // before its template: waits
+        decoder.Decode(TemplateAndData(1, 2), Legitimate, sink);
+
+        Assert.Equal(5, sink.Of(Legitimate));
+        Assert.Equal(1, decoder.Statistics.SetsReplayed);
+        decoder.Flush();
+        Assert.Equal(Flood, decoder.Counters.SkippedByReason["no-template"]);
+        Assert.Equal(0, decoder.PendingBytes);
+        Assert.True(decoder.Counters.IsBalanced, decoder.Counters.ToString());
+    }
+
+    [Fact]
+    public void When_spoofed_addresses_fill_MaxPendingBytes_a_new_exporters_early_data_pushes_out_the_longest_waiting_and_decodes()
+    {
+        var options = IpfixReaderOptions.Default with { MaxPendingBytes = 4096 };
+        var decoder = new IpfixDecoder(options);
+        var sink = new ExporterSink(decoder);
+        for (uint a = 0; a < 8; a++)
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                decoder.Decode(DataOnly(1, 1, (uint)i), IPAddressValue.FromIPv4(0x0A00_0000u + a), sink);
+            }
+        }
+
+        Assert.True(decoder.PendingBytes + (3 * 37) > options.MaxPendingBytes, $"{decoder.PendingBytes} octets pending: the legitimate set would fit without a drop");
+        decoder.Decode(DataOnly(1, 3, 0), Legitimate, sink);
+        decoder.Decode(TemplateAndData(1, 2), Legitimate, sink);
+
+        Assert.Equal(5, sink.Of(Legitimate));
+        Assert.InRange(decoder.PendingBytes, 0, options.MaxPendingBytes);
+        decoder.Flush();
+        Assert.Equal(8 * 30, decoder.Counters.SkippedByReason["no-template"]); // every spoofed set, dropped or flushed
+        Assert.True(decoder.Counters.IsBalanced, decoder.Counters.ToString());
+    }
+
+    [Fact]
     public void Files_without_an_exporter_address_are_bound_by_the_global_budgets_only()
     {
         // An RFC 5655 file from a mediator may carry many domains: they are one (unknown) exporter, not capped per address.

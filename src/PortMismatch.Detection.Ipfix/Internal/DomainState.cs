@@ -84,6 +84,11 @@ internal sealed class DomainState
     public DomainState? NewerOfExporter { get; set; }
 
     public DomainState? OlderOfExporter { get; set; }
+
+    // Links of the list of domains with pending sets, in the order their first set came.
+    public DomainState? NewerPending { get; set; }
+
+    public DomainState? OlderPending { get; set; }
 }
 
 /// <summary>
@@ -102,6 +107,9 @@ internal sealed class ExporterState(IPAddressValue address)
     public long TemplateBytes { get; set; }
 
     public long NameBytes { get; set; }
+
+    /// <summary>Gets or sets the octets of its domains' data sets that wait for their templates.</summary>
+    public long PendingBytes { get; set; }
 
     public DomainState? Newest { get; set; }
 
