@@ -108,7 +108,7 @@ public sealed class UdpCollectorTests
     public async Task Records_dated_ahead_of_the_clock_are_rejected_and_templates_age_by_the_collectors_clock()
     {
         // Issue #16 items 3 and 5: the collector's clock (injected here) dates receipt for the skew check and the lifetime.
-        var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000)) { ReadDelay = TimeSpan.FromMilliseconds(50) };
         var nowMs = (ulong)clock.GetUtcNow().ToUnixTimeMilliseconds();
         var diagnostics = new List<InputDiagnostic>();
         var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { MaxClockSkew = TimeSpan.FromMinutes(5) }, d => { lock (diagnostics) { diagnostics.Add(d); } });
@@ -119,24 +119,30 @@ public sealed class UdpCollectorTests
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         sender.Connect(collector.LocalEndPoint);
 
-        async Task SendAndWait(byte[] datagram)
+        // Waits until the decoder has counted the datagram's records: only then has it read the clock for it (the receive
+        // count goes up before the datagram is decoded, so waiting on it let the test move the clock too early).
+        async Task SendAndWait(byte[] datagram, long records)
         {
-            var expected = collector.DatagramsReceived + 1;
+            var expected = collector.Decoder.Counters.Read + records;
             await sender.SendAsync(datagram, TestContext.Current.CancellationToken);
             var deadline = Stopwatch.StartNew();
-            while (collector.DatagramsReceived < expected && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            while (collector.Decoder.Counters.Read < expected && deadline.Elapsed < TimeSpan.FromSeconds(10))
             {
                 await Task.Delay(2, TestContext.Current.CancellationToken);
             }
+
+            Assert.True(collector.Decoder.Counters.Read >= expected, $"the collector decoded {collector.Decoder.Counters.Read} records, not {expected}, within 10 s of the send ({collector.DatagramsReceived} datagrams received)");
         }
 
-        await SendAndWait(new IpfixBuilder().Template(256, DecoderTests.V4Fields)
-            .Data(256, Bytes.Cat(
-                DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50000, 443, startMs: nowMs - 1000),
-                DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50001, 443, startMs: nowMs + (10 * 60_000))))
-            .Build());
+        await SendAndWait(
+            new IpfixBuilder().Template(256, DecoderTests.V4Fields)
+                .Data(256, Bytes.Cat(
+                    DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50000, 443, startMs: nowMs - 1000),
+                    DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50001, 443, startMs: nowMs + (10 * 60_000))))
+                .Build(),
+            records: 3); // the template and two data records
         clock.Advance(TimeSpan.FromHours(2)); // past the template lifetime (90 minutes): the template expired
-        await SendAndWait(new IpfixBuilder().Data(256, DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50002, 443, startMs: nowMs)).Build());
+        await SendAndWait(new IpfixBuilder().Data(256, DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50002, 443, startMs: nowMs)).Build(), records: 1);
 
         await stop.CancelAsync();
         var counters = await running;

@@ -11,8 +11,22 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
     /// <inheritdoc/>
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
+    /// <summary>
+    /// Gets how long <see cref="GetUtcNow"/> sleeps before it reads the clock (default none): a slow reader, so that a test
+    /// that moves the clock before the code under test has read it fails every time rather than now and then.
+    /// </summary>
+    public TimeSpan ReadDelay { get; init; }
+
     /// <inheritdoc/>
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+    public override DateTimeOffset GetUtcNow()
+    {
+        if (ReadDelay > TimeSpan.Zero)
+        {
+            Thread.Sleep(ReadDelay);
+        }
+
+        return new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+    }
 
     /// <inheritdoc/>
     public override long GetTimestamp() => Interlocked.Read(ref _ticks);
