@@ -11,7 +11,7 @@ namespace PortMismatch.Detection.PanOs;
 /// diagnostics count messages since the start; byte offsets count the octets of all datagrams. Logs dated more than
 /// <see cref="PanOsReaderOptions.MaxClockSkew"/> ahead of the clock are rejected (<c>time-in-future</c>). Datagrams the kernel
 /// dropped because the socket buffer was full are in <see cref="DatagramsDroppedBySocket"/> (Linux); on stop, those already
-/// queued in the socket are decoded too.
+/// in the socket's queue are decoded too.
 /// </summary>
 public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
 {
@@ -60,9 +60,11 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     public long? DatagramsDroppedBySocket => _receiver.DatagramsDroppedBySocket;
 
     /// <summary>
-    /// Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then decodes those already
-    /// queued in the socket (so that every datagram sent before the stop is decoded or counted in
-    /// <see cref="DatagramsDroppedBySocket"/>) and returns normally.
+    /// Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then decodes those already in
+    /// the socket's queue (at most twice a receive buffer's worth, so that a sender that goes on cannot delay the stop) and
+    /// returns normally: every datagram that reached the queue before the stop is decoded, and every one the full queue
+    /// refused is counted in <see cref="DatagramsDroppedBySocket"/>. (A datagram the kernel dropped before the socket, in a
+    /// per-CPU backlog, is in neither.)
     /// </summary>
     /// <param name="sink">Where records go.</param>
     /// <param name="cancellationToken">Stops the collector.</param>

@@ -79,32 +79,41 @@ public sealed class SyslogUdpCollectorTests
     }
 
     [Fact]
-    public async Task Stopping_decodes_the_datagrams_already_queued_so_that_received_plus_dropped_equals_sent()
+    public async Task Stopping_decodes_every_datagram_that_reached_the_socket_queue_and_leaves_none_queued()
     {
         // Issue #16 item 11: a stop used to leave the socket's queue unread, neither decoded nor counted.
-        Assert.True(OperatingSystem.IsLinux(), "socket drops are read from /proc/net/udp: this test needs Linux");
+        Assert.True(OperatingSystem.IsLinux(), "the socket's queue and drops are read from /proc/net/udp: this test needs Linux");
+        var cancellationToken = TestContext.Current.CancellationToken;
         const int Burst = 3000;
         var message = Encoding.UTF8.GetBytes($"<14>Nov 26 10:00:00 fw1 {new TrafficLine().With(app: "dns", destPort: "5353")}\n");
         using var collector = new PanOsSyslogUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), receiveBufferSize: 256 * 1024);
         using var sink = new GateSink();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var running = collector.ReadAsync(sink, stop.Token);
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         sender.Connect(collector.LocalEndPoint);
+        var backlogDropsBefore = UdpSocketQueue.BacklogDrops();
 
-        await sender.SendAsync(message, TestContext.Current.CancellationToken);
+        await sender.SendAsync(message, cancellationToken);
         Assert.True(sink.WaitEntered(), "the first datagram was not decoded");
         for (var i = 0; i < Burst; i++)
         {
-            await sender.SendAsync(message, TestContext.Current.CancellationToken); // queued (or dropped) while the loop is held
+            await sender.SendAsync(message, cancellationToken); // queued (or dropped) while the loop is held
         }
 
+        // Every datagram sent is in the socket's queue or dropped once its queue and drops stop changing.
+        var settled = await UdpSocketQueue.WaitUntilSettledAsync(collector.LocalEndPoint, cancellationToken);
         await stop.CancelAsync();
         sink.Release();
         await running;
+        var left = UdpSocketQueue.Read(collector.LocalEndPoint);
         var dropped = collector.DatagramsDroppedBySocket!.Value;
+        var neverQueued = Burst + 1 - (collector.DatagramsReceived + dropped);
 
-        Assert.Equal(Burst + 1, collector.DatagramsReceived + dropped);
+        Assert.True(settled.QueuedBytes > 0, "nothing was queued while the loop was held");
+        Assert.Equal(0, left.QueuedBytes); // every datagram that reached the queue was read
+        Assert.Equal(settled.Drops, dropped);
+        Assert.InRange(neverQueued, 0, UdpSocketQueue.BacklogDrops() - backlogDropsBefore); // what the backlog dropped never reached the socket
         Assert.True(collector.DatagramsReceived > 1, "nothing was read after the stop");
         Assert.Equal(collector.DatagramsReceived, sink.Count);
         Assert.Equal(collector.DatagramsReceived, collector.Counters.Accepted);
