@@ -116,6 +116,63 @@ public sealed class UdpCollectorTests
     }
 
     [Fact]
+    public async Task The_drain_on_stop_ends_within_its_budget_while_a_sender_keeps_sending()
+    {
+        // A sender that goes on must not keep the collector from stopping: after the stop the receiver reads at most
+        // 2 x (receive buffer + 64 KiB) octets, each datagram counted as its size plus 256.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        const int ReceiveBuffer = 256 * 1024;
+        const long MaxSends = 2_000_000; // the sender's bound, whatever happens
+        var record = DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50000, 443);
+        var first = new IpfixBuilder().Template(256, DecoderTests.V4Fields).Data(256, record).Build();
+        var data = new IpfixBuilder().Data(256, record).Build();
+        using var collector = new IpfixUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), receiveBufferSize: ReceiveBuffer);
+        using var sink = new GateSink { SpinPerRecord = 1000 }; // slower than the sender: the queue never empties by itself
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var running = collector.RunAsync(sink, stop.Token);
+        using var sender = new UdpClient(AddressFamily.InterNetwork);
+        sender.Connect(collector.LocalEndPoint);
+        sender.Send(first);
+        Assert.True(sink.WaitEntered(), "the first datagram was not decoded");
+
+        long sent = 0;
+        var sending = true;
+        var flood = Task.Run(() =>
+        {
+            while (Volatile.Read(ref sending) && sent < MaxSends)
+            {
+                sender.Send(data);
+                Interlocked.Increment(ref sent);
+            }
+        }, cancellationToken);
+        var deadline = Stopwatch.StartNew();
+        while (Interlocked.Read(ref sent) < 10_000 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(2, cancellationToken);
+        }
+
+        var sentAtStop = Interlocked.Read(ref sent);
+        Assert.True(sentAtStop >= 10_000, $"the sender sent {sentAtStop} datagrams in 10 s");
+        await stop.CancelAsync();
+        sink.Release();
+        await running;
+        var sentAtReturn = Interlocked.Read(ref sent);
+        Volatile.Write(ref sending, false);
+        await flood;
+
+        // The kernel's receive buffer, as the receiver reads it (Linux doubles what was asked).
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = ReceiveBuffer };
+        var budget = 2 * ((long)probe.ReceiveBufferSize + 65_535);
+        var afterStop = collector.DatagramsReceived - 1; // the first was decoded before the stop
+        var bound = (budget + data.Length + 255) / (data.Length + 256);
+        TestReport.WriteLine($"drain while a sender floods: {afterStop:N0} datagrams of {data.Length} octets read after the stop (bound {bound:N0}: budget {budget:N0} octets); {sentAtReturn - sentAtStop:N0} sent meanwhile, {Interlocked.Read(ref sent):N0} in all");
+        Assert.InRange(afterStop, 1, bound);
+        Assert.True(sentAtReturn > sentAtStop, "the sender did not send while the collector stopped");
+        Assert.True(sentAtReturn < MaxSends, "the sender had stopped before the collector did");
+        Assert.Equal(collector.DatagramsReceived, sink.Count);
+    }
+
+    [Fact]
     public async Task Records_dated_ahead_of_the_clock_are_rejected_and_templates_age_by_the_collectors_clock()
     {
         // Issue #16 items 3 and 5: the collector's clock (injected here) dates receipt for the skew check and the lifetime.

@@ -13,6 +13,12 @@ public sealed class GateSink : IFlowRecordSink, IDisposable
     /// <summary>Gets the records received, the held one included.</summary>
     public long Count => Interlocked.Read(ref _count);
 
+    /// <summary>
+    /// Gets how many <see cref="Thread.SpinWait"/> iterations each record after the first costs (default 0): a slow
+    /// consumer, so that a sender that goes on keeps the socket's queue from emptying.
+    /// </summary>
+    public int SpinPerRecord { get; init; }
+
     /// <inheritdoc/>
     public void OnRecord(in FlowRecord record)
     {
@@ -20,6 +26,10 @@ public sealed class GateSink : IFlowRecordSink, IDisposable
         {
             _entered.Set();
             _release.Wait(TimeSpan.FromSeconds(30));
+        }
+        else if (SpinPerRecord > 0)
+        {
+            Thread.SpinWait(SpinPerRecord);
         }
     }
 
