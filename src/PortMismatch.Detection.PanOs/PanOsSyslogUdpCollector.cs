@@ -83,6 +83,7 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
         // Each datagram is complete: a message cannot continue in the next one, and the next one is the next line.
         var unterminated = !datagram.IsEmpty && datagram[^1] != (byte)'\n';
         var now = FlowTime.FromDateTimeOffset(_time.GetUtcNow());
+        _decoder.ReceivedAt = now;
         _decoder.NotAfter = now > long.MaxValue - _maxClockSkew ? long.MaxValue : now + _maxClockSkew;
         while (true)
         {

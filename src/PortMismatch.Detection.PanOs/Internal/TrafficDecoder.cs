@@ -24,6 +24,8 @@ internal sealed class TrafficDecoder
 
     private readonly FieldRange[] _fields = new FieldRange[FieldsKept];
     private readonly PanOsTime _time;
+    private readonly TimeZoneInfo _zone;
+    private TimeZoneHints? _zoneHints;
     private readonly Action<InputDiagnostic>? _diagnostics;
     private readonly int _maxLength;
     private readonly bool _useNatDestination;
@@ -52,6 +54,7 @@ internal sealed class TrafficDecoder
         _useNatDestination = options.UseNatDestination;
         _subtypes = options.Subtypes;
         _time = new PanOsTime(options.TimeZone);
+        _zone = options.TimeZone;
         _diagnostics = diagnostics;
         InputName = inputName;
         Counters = new InputCounters();
@@ -73,6 +76,9 @@ internal sealed class TrafficDecoder
     /// A live source sets it from its clock for each datagram; files leave it at <see cref="long.MaxValue"/>.
     /// </summary>
     public long NotAfter { get; set; } = long.MaxValue;
+
+    /// <summary>Gets or sets the receiving clock (Unix microseconds) that <see cref="NotAfter"/> was set from; live sources only.</summary>
+    public long ReceivedAt { get; set; }
 
     public string? InputName { get; }
 
@@ -770,7 +776,14 @@ internal sealed class TrafficDecoder
         if (_diagnostics is not null)
         {
             var from = host.IsEmpty ? string.Empty : $" from host \"{InputText.Escape(host)}\"";
-            var message = string.Create(CultureInfo.InvariantCulture, $"Generated Time (field 6) \"{InputText.Escape(generated)}\"{from} is {FlowTime.ToDateTimeOffset(micros):O}, more than the allowed clock skew ahead of the receiving clock (latest accepted {FlowTime.ToDateTimeOffset(NotAfter):O})");
+            var hint = string.Empty;
+            if (PanOsTime.IsWithoutOffset(generated))
+            {
+                var quarters = (_zoneHints ??= new TimeZoneHints()).Observe(host, micros - ReceivedAt, ReceivedAt);
+                hint = quarters == 0 ? hint : TimeZoneHints.Describe(quarters, _zone, micros);
+            }
+
+            var message = string.Create(CultureInfo.InvariantCulture, $"Generated Time (field 6) \"{InputText.Escape(generated)}\"{from} is {FlowTime.ToDateTimeOffset(micros):O}, more than the allowed clock skew ahead of the receiving clock (latest accepted {FlowTime.ToDateTimeOffset(NotAfter):O}){hint}");
             _diagnostics(new InputDiagnostic(RecordOutcome.Rejected, Reasons.TimeInFuture, message, InputName, lineNumber, byteOffset));
         }
 
