@@ -97,8 +97,9 @@ public sealed record IpfixReaderOptions
 
     /// <summary>
     /// Gets the most template memory one exporter address may hold, in octets, counted as for <see cref="MaxTemplateBytes"/>
-    /// (default 4 MiB, a quarter of it: one address can never push out the templates of the others). A template beyond it
-    /// evicts that address's least recently used other domain; when there is none, it is rejected (<c>too-many-templates</c>).
+    /// (default 4 MiB, a quarter of it: one address can push out at most that much of the other exporters' templates). A
+    /// template beyond it evicts that address's least recently used other domain; when there is none, it is rejected
+    /// (<c>too-many-templates</c>).
     /// </summary>
     public long MaxTemplateBytesPerExporter { get; init; } = 4L << 20;
 

@@ -55,11 +55,11 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
     public long? DatagramsDroppedBySocket => _receiver.DatagramsDroppedBySocket;
 
     /// <summary>
-    /// Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then decodes those already in
-    /// the socket's queue (at most twice a receive buffer's worth, so that a sender that goes on cannot delay the stop):
-    /// every datagram that reached the queue before the stop is decoded, and every one the full queue refused is counted in
-    /// <see cref="DatagramsDroppedBySocket"/>. (A datagram the kernel dropped before the socket, in a per-CPU backlog, is in
-    /// neither.)
+    /// Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then decodes those
+    /// already in the socket's queue (at most 2 x (receive buffer + 64 KiB) octets, each datagram counted as its size
+    /// plus 256, so that a sender that goes on cannot delay the stop): every datagram that reached the queue before the
+    /// stop is decoded, and every one the full queue refused is counted in <see cref="DatagramsDroppedBySocket"/>. (A
+    /// datagram the kernel dropped before the socket, in a per-CPU backlog, is in neither.)
     /// </summary>
     /// <param name="sink">Receives the accepted records, on the receiving thread.</param>
     /// <param name="cancellationToken">Stops the collector.</param>

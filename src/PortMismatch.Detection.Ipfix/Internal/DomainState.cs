@@ -92,8 +92,8 @@ internal sealed class DomainState
 }
 
 /// <summary>
-/// One exporter address: what its domains hold together (its budgets are per address, so that one sender cannot push out
-/// the others) and its domains, newest first.
+/// One exporter address: what its domains hold together (its budgets are per address, so that one sender can push out at
+/// most its share of the others' state) and its domains, newest first.
 /// </summary>
 internal sealed class ExporterState(IPAddressValue address)
 {

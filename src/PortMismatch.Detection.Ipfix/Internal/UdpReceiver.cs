@@ -56,8 +56,8 @@ internal sealed class UdpReceiver : IDisposable
 
     /// <summary>
     /// Receives datagrams until <paramref name="cancellationToken"/> is cancelled, then handles the datagrams already queued
-    /// in the socket (see <see cref="Drain"/>: at most twice a receive buffer's worth, so that a sender that goes on cannot
-    /// delay the stop) and returns normally.
+    /// in the socket (see <see cref="Drain"/>: at most 2 x (receive buffer + 64 KiB) octets, each datagram counted as its
+    /// size plus 256, so that a sender that goes on cannot delay the stop) and returns normally.
     /// </summary>
     public async Task RunAsync(DatagramHandler handle, CancellationToken cancellationToken)
     {

@@ -7,9 +7,9 @@ namespace PortMismatch.Detection.PanOs.Internal;
 /// Notices a firewall whose local times are read in the wrong zone. PAN-OS writes <c>yyyy/MM/dd HH:mm:ss</c> in the
 /// firewall's local time, read in <see cref="PanOsReaderOptions.TimeZone"/> (UTC by default): a firewall east of that zone
 /// has every live log rejected as <c>time-in-future</c>, by an offset of whole quarter-hours (less the forwarding delay).
-/// When the last <see cref="Streak"/> rejections of one syslog host are all the same quarter-hour multiple ahead (within
-/// <see cref="Tolerance"/>), the next diagnostic of that host names the likely zone offset and the option, at most once an
-/// hour of the receiving clock per host.
+/// When <see cref="Streak"/> rejections of one syslog host in a row are the same quarter-hour multiple ahead (within
+/// <see cref="Tolerance"/>), the diagnostic of the last of them names the likely zone offset and the option, at most once
+/// an hour of the receiving clock per host (the streak goes on counting meanwhile).
 /// </summary>
 /// <remarks>
 /// Only rejected logs are looked at (nothing is added to the path of accepted ones). Host names come from the datagrams,
