@@ -110,6 +110,7 @@ public sealed partial class IpfixDecoder
     /// <summary>Counts the buffered sets of <paramref name="domain"/> as <c>no-template</c> and drops them.</summary>
     private void DropPending(DomainState domain, PendingDrop why)
     {
+        UnlinkPending(domain); // first, so that Flush's loop ends whatever the list holds
         if (domain.Pending is not { Count: > 0 } pending)
         {
             return;
@@ -135,7 +136,6 @@ public sealed partial class IpfixDecoder
         }
 
         pending.Clear();
-        UnlinkPending(domain);
     }
 
     private void AddPendingBytes(DomainState domain, long delta)

@@ -25,11 +25,11 @@ internal sealed class TrafficDecoder
     private readonly FieldRange[] _fields = new FieldRange[FieldsKept];
     private readonly PanOsTime _time;
     private readonly TimeZoneInfo _zone;
-    private TimeZoneHints? _zoneHints;
     private readonly Action<InputDiagnostic>? _diagnostics;
     private readonly int _maxLength;
     private readonly bool _useNatDestination;
     private readonly PanOsSubtypes _subtypes;
+    private TimeZoneHints? _zoneHints;
     private byte[]? _frameScratch;
     private byte[]? _valueScratch;
 
