@@ -20,7 +20,7 @@ public sealed partial class IpfixDecoder
     private readonly TemplateArrays _templateArrays = new();
 
     // Domains evicted with templates, so that their data is reported with the reason when they come back; the last
-    // 4 x MaxDomains of them (a few hundred octets each at most).
+    // 4 x MaxDomains of them, each with at most 64 lost ids (LostTemplates: under 300 octets; 1.2 MB at the defaults).
     private readonly Dictionary<DomainKey, (LostTemplates Lost, long Generation)> _evicted = [];
     private readonly Queue<(DomainKey Key, long Generation)> _evictedOrder = new();
     private long _evictedGeneration;
@@ -241,7 +241,7 @@ public sealed partial class IpfixDecoder
         domain.Templates.Remove(template.Id);
         AddTemplateBytes(domain, -TemplateCost(template.FieldCount));
         template.Release(_templateArrays);
-        (domain.Lost ??= new LostTemplates(LostTemplates.MaxCapacity)).Add(template.Id, loss);
+        (domain.Lost ??= new LostTemplates(domain.Templates.Count + 1)).Add(template.Id, loss);
         if (loss == TemplateLoss.Expired)
         {
             Statistics.TemplatesExpired++;
@@ -255,16 +255,7 @@ public sealed partial class IpfixDecoder
     /// <summary>Removes a whole domain (its templates, names, sequence state and buffered sets), remembering its template ids.</summary>
     private void Evict(DomainState domain, TemplateLoss loss)
     {
-        if (domain.Pending is { Count: > 0 } pending)
-        {
-            foreach (var set in pending)
-            {
-                _pendingBytes -= set.Body.Length;
-                SkipUnit("no-template", set.MessageOffset + set.BodyOffset - 4, $"data set {set.SetId} waited for its template when its domain {domain.Key.DomainId} of {domain.Key.Exporter} was dropped");
-            }
-
-            pending.Clear();
-        }
+        DropPending(domain, PendingDrop.DomainDropped);
 
         if (domain.Templates.Count > 0)
         {
@@ -332,6 +323,12 @@ public sealed partial class IpfixDecoder
     private void Sweep()
     {
         var lifetime = _templateLifetime;
+        if (lifetime == long.MaxValue)
+        {
+            _nextSweep = long.MaxValue; // Timeout.InfiniteTimeSpan: nothing ages
+            return;
+        }
+
         _nextSweep = _clock + Math.Clamp(lifetime / 8, 1_000_000, 60_000_000);
         var horizon = _clock - lifetime;
         while (_oldestDomain is { } oldest && oldest.LastSeen < horizon)

@@ -46,21 +46,35 @@ public sealed partial class IpfixDecoder
     private int _version;
     private long _recordsInMessage;
     private bool _sequenceKnown;
-    private long _pendingBytes;
     private TemplateField[] _largeFields = [];
 
     /// <summary>Creates a decoder.</summary>
     /// <param name="options">The options, or <see langword="null"/> for <see cref="IpfixReaderOptions.Default"/>.</param>
     /// <param name="diagnostics">Receives each rejected or skipped record, or <see langword="null"/>.</param>
     /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <see cref="IpfixReaderOptions.MaxClockSkew"/> is negative, or <see cref="IpfixReaderOptions.TemplateLifetime"/> is zero
+    /// or negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).
+    /// </exception>
     public IpfixDecoder(IpfixReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, string? inputName = null)
     {
         _options = options ?? IpfixReaderOptions.Default;
+        if (_options.MaxClockSkew < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.MaxClockSkew, $"IpfixReaderOptions.MaxClockSkew is {_options.MaxClockSkew}; it must not be negative.");
+        }
+
+        if (_options.TemplateLifetime <= TimeSpan.Zero && _options.TemplateLifetime != Timeout.InfiniteTimeSpan)
+        {
+            // Zero would make every template of an earlier datagram expire: IPFIX over UDP switched off without a word.
+            throw new ArgumentOutOfRangeException(nameof(options), _options.TemplateLifetime, $"IpfixReaderOptions.TemplateLifetime is {_options.TemplateLifetime}; it must be positive, or Timeout.InfiniteTimeSpan for templates that never expire.");
+        }
+
         _directionEvaluator = new MismatchEvaluator(_options.DirectionRules);
         _diagnostics = diagnostics;
         InputName = inputName;
         _maxClockSkew = Microseconds(_options.MaxClockSkew);
-        _templateLifetime = Microseconds(_options.TemplateLifetime);
+        _templateLifetime = _options.TemplateLifetime == Timeout.InfiniteTimeSpan ? long.MaxValue : Math.Max(1, Microseconds(_options.TemplateLifetime));
         foreach (var rule in _options.DirectionRules)
         {
             foreach (var range in rule.ExpectedPorts.Ranges)
@@ -132,35 +146,6 @@ public sealed partial class IpfixDecoder
     {
         ArgumentNullException.ThrowIfNull(sink);
         return DecodeAt(data, exporter, ref sink, 0);
-    }
-
-    /// <summary>
-    /// Counts the data sets still buffered for a template that never came (<see cref="IpfixReaderOptions.MaxPendingBytes"/>)
-    /// as <c>no-template</c> and drops them. The readers call it at the end of their input.
-    /// </summary>
-    public void Flush()
-    {
-        if (_pendingBytes == 0)
-        {
-            return;
-        }
-
-        foreach (var domain in _domains.Values)
-        {
-            if (domain.Pending is null)
-            {
-                continue;
-            }
-
-            foreach (var set in domain.Pending)
-            {
-                SkipUnit("no-template", set.MessageOffset + set.BodyOffset - 4, $"data set {set.SetId} still waits for its template");
-            }
-
-            domain.Pending.Clear();
-        }
-
-        _pendingBytes = 0;
     }
 
     internal long DecodeAt<TSink>(ReadOnlySpan<byte> data, IPAddressValue exporter, ref TSink sink, long byteOffset)
@@ -616,31 +601,6 @@ public sealed partial class IpfixDecoder
 
     private static long Microseconds(TimeSpan span) => span <= TimeSpan.Zero ? 0 : span.Ticks / TimeSpan.TicksPerMicrosecond;
 
-    /// <summary>Decodes the buffered data sets that were waiting for <paramref name="templateId"/>, in arrival order.</summary>
-    private void ReplayPending<TSink>(DomainState domain, ushort templateId, ref TSink sink)
-        where TSink : IFlowRecordSink
-    {
-        var pending = domain.Pending!;
-        var (exportSeconds, sysUpTime, messageOffset, records, sequenceKnown) = (_exportSeconds, _sysUpTimeMilliseconds, _messageOffset, _recordsInMessage, _sequenceKnown);
-        for (var i = 0; i < pending.Count;)
-        {
-            var set = pending[i];
-            if (set.SetId != templateId)
-            {
-                i++;
-                continue;
-            }
-
-            pending.RemoveAt(i);
-            _pendingBytes -= set.Body.Length;
-            (_exportSeconds, _sysUpTimeMilliseconds, _messageOffset) = (set.ExportSeconds, set.SysUpTimeMilliseconds, set.MessageOffset);
-            DecodeDataSet(set.Body, set.BodyOffset, set.SetId, domain, ref sink);
-            Statistics.SetsReplayed++;
-        }
-
-        (_exportSeconds, _sysUpTimeMilliseconds, _messageOffset, _recordsInMessage, _sequenceKnown) = (exportSeconds, sysUpTime, messageOffset, records, sequenceKnown);
-    }
-
     private void Withdraw(DomainState domain, ushort templateId, bool options, long at)
     {
         if (_live)
@@ -697,12 +657,9 @@ public sealed partial class IpfixDecoder
         {
             Statistics.SetsWithoutTemplate++;
             _sequenceKnown = false;
-            if (body.Length > 0 && _pendingBytes + body.Length <= _options.MaxPendingBytes)
+            if (body.Length > 0 && _options.MaxPendingBytes > 0 && TryKeepPending(domain, setId, body, bodyOffset))
             {
-                // Kept until its template arrives (bounded); counted then, or by Flush.
-                (domain.Pending ??= []).Add(new PendingSet(setId, body.ToArray(), bodyOffset, _exportSeconds, _sysUpTimeMilliseconds, _messageOffset));
-                _pendingBytes += body.Length;
-                return;
+                return; // kept until its template arrives (bounded); counted then, or when dropped
             }
 
             if (body.ContainsAnyExcept((byte)0))

@@ -35,12 +35,29 @@ public sealed record IpfixReaderOptions
     /// <summary>Gets how far apart two start times may be for the records to be one conversation (default 2 minutes).</summary>
     public TimeSpan ReversePairingWindow { get; init; } = TimeSpan.FromMinutes(2);
 
+    private readonly int? _maxPendingBytesPerExporter;
+
     /// <summary>
     /// Gets how many octets of data sets that arrive before their template are kept, across all domains, to be decoded
-    /// when the template comes (default 0: not kept, counted as <c>no-template</c> at once). Sets still waiting at the end
-    /// of an input are counted as <c>no-template</c> by <see cref="IpfixDecoder.Flush"/>.
+    /// when the template comes (default 0: not kept, counted as <c>no-template</c> at once). One exporter address holds at
+    /// most <see cref="MaxPendingBytesPerExporter"/> of it; when it is full, the sets of the domain that has waited longest
+    /// for its template are dropped (counted as <c>no-template</c>) to make room, so that a new exporter's early data gets
+    /// in. Sets still waiting at the end of an input are counted as <c>no-template</c> by <see cref="IpfixDecoder.Flush"/>.
     /// </summary>
     public int MaxPendingBytes { get; init; }
+
+    /// <summary>
+    /// Gets how many octets of early data sets (see <see cref="MaxPendingBytes"/>) one exporter address may hold (default a
+    /// quarter of <see cref="MaxPendingBytes"/>, as the other per-address budgets are of their totals): one sender, spoofed
+    /// or not, cannot fill the buffer and turn every other exporter's early data into <c>no-template</c>. Further early
+    /// sets from an address at its share are counted as <c>no-template</c> at once. Inputs without an exporter address
+    /// (files, streams) are bound by <see cref="MaxPendingBytes"/> only.
+    /// </summary>
+    public int MaxPendingBytesPerExporter
+    {
+        get => _maxPendingBytesPerExporter ?? (MaxPendingBytes / 4);
+        init => _maxPendingBytesPerExporter = value;
+    }
 
     /// <summary>Gets the largest message (IPFIX) or datagram (v9) accepted, in octets (default 65535).</summary>
     public int MaxMessageSize { get; init; } = 65535;
@@ -80,8 +97,9 @@ public sealed record IpfixReaderOptions
 
     /// <summary>
     /// Gets the most template memory one exporter address may hold, in octets, counted as for <see cref="MaxTemplateBytes"/>
-    /// (default 4 MiB, a quarter of it: one address can never push out the templates of the others). A template beyond it
-    /// evicts that address's least recently used other domain; when there is none, it is rejected (<c>too-many-templates</c>).
+    /// (default 4 MiB, a quarter of it: one address can push out at most that much of the other exporters' templates). A
+    /// template beyond it evicts that address's least recently used other domain; when there is none, it is rejected
+    /// (<c>too-many-templates</c>).
     /// </summary>
     public long MaxTemplateBytesPerExporter { get; init; } = 4L << 20;
 
@@ -106,7 +124,8 @@ public sealed record IpfixReaderOptions
     /// not refreshed, at least three times the exporter's refresh interval after they were last received; 90 minutes is
     /// three times a 30-minute interval (Cisco ASA's default for its NetFlow templates). Data of an expired template is
     /// skipped as <c>template-expired</c> until the template is re-sent. Applies to <see cref="IpfixUdpCollector"/> only:
-    /// files have no clock to age by.
+    /// files have no clock to age by. Must be positive, or <see cref="Timeout.InfiniteTimeSpan"/> for templates and domains
+    /// that never age (<see cref="IpfixDecoder"/>'s constructor throws <see cref="ArgumentOutOfRangeException"/> otherwise).
     /// </summary>
     public TimeSpan TemplateLifetime { get; init; } = TimeSpan.FromMinutes(90);
 
@@ -115,7 +134,8 @@ public sealed record IpfixReaderOptions
     /// rejected as <c>time-in-future</c>, so that one record dated 9999 cannot move event time for everyone. Five minutes
     /// covers exporters whose clocks drift without NTP (the tolerance Kerberos uses by default) while keeping how far a
     /// spoofed record can push event time small next to a window. Applies to <see cref="IpfixUdpCollector"/> only: a file
-    /// may be read long before or after it was written.
+    /// may be read long before or after it was written. Must not be negative (<see cref="IpfixDecoder"/>'s constructor
+    /// throws <see cref="ArgumentOutOfRangeException"/>).
     /// </summary>
     public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 }

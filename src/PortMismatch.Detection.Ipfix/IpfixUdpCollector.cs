@@ -10,7 +10,7 @@ namespace PortMismatch.Detection.Ipfix;
 /// address, with the rules of UDP transport: templates expire after <see cref="IpfixReaderOptions.TemplateLifetime"/>
 /// without a re-send, withdrawals are ignored (RFC 7011 section 8.4), and records dated more than
 /// <see cref="IpfixReaderOptions.MaxClockSkew"/> ahead of the clock are rejected (<c>time-in-future</c>). On stop, the
-/// datagrams already queued in the socket are decoded too. One pooled receive buffer, no allocation per datagram or record
+/// datagrams already in the socket's queue are decoded too. One pooled receive buffer, no allocation per datagram or record
 /// in steady state. Not thread-safe: run one <see cref="RunAsync"/> at a time.
 /// </summary>
 public sealed class IpfixUdpCollector : IFlowSource, IDisposable
@@ -55,9 +55,11 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
     public long? DatagramsDroppedBySocket => _receiver.DatagramsDroppedBySocket;
 
     /// <summary>
-    /// Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then decodes those already
-    /// queued in the socket, so that every datagram sent before the stop is decoded or counted in
-    /// <see cref="DatagramsDroppedBySocket"/>.
+    /// Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then decodes those
+    /// already in the socket's queue (at most 2 x (receive buffer + 64 KiB) octets, each datagram counted as its size
+    /// plus 256, so that a sender that goes on cannot delay the stop): every datagram that reached the queue before the
+    /// stop is decoded, and every one the full queue refused is counted in <see cref="DatagramsDroppedBySocket"/>. (A
+    /// datagram the kernel dropped before the socket, in a per-CPU backlog, is in neither.)
     /// </summary>
     /// <param name="sink">Receives the accepted records, on the receiving thread.</param>
     /// <param name="cancellationToken">Stops the collector.</param>

@@ -50,8 +50,9 @@ public sealed record PanOsReaderOptions
     /// as <c>time-in-future</c>, so that one log dated 9999 cannot move event time for everyone. Five minutes covers
     /// firewalls whose clocks drift without NTP (the tolerance Kerberos uses by default) while keeping how far a spoofed
     /// datagram can push event time small next to a window; a firewall east of UTC read with too western a
-    /// <see cref="TimeZone"/> shows up as these rejections rather than as rows shifted by hours. Applies to <see cref="PanOsSyslogUdpCollector"/> only: files are read long
-    /// after they were written. Must not be negative.
+    /// <see cref="TimeZone"/> shows up as these rejections rather than as rows shifted by hours, and once three of a syslog
+    /// host's in a row are the same multiple of a quarter-hour ahead, the third one's diagnostic names the likely zone offset
+    /// (at most once an hour per host). Applies to <see cref="PanOsSyslogUdpCollector"/> only: files are read long after they were written. Must not be negative (readers and the collector throw <see cref="ArgumentOutOfRangeException"/>).
     /// </summary>
     public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 }

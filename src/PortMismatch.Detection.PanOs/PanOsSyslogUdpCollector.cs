@@ -11,7 +11,7 @@ namespace PortMismatch.Detection.PanOs;
 /// diagnostics count messages since the start; byte offsets count the octets of all datagrams. Logs dated more than
 /// <see cref="PanOsReaderOptions.MaxClockSkew"/> ahead of the clock are rejected (<c>time-in-future</c>). Datagrams the kernel
 /// dropped because the socket buffer was full are in <see cref="DatagramsDroppedBySocket"/> (Linux); on stop, those already
-/// queued in the socket are decoded too.
+/// in the socket's queue are decoded too.
 /// </summary>
 public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
 {
@@ -26,12 +26,13 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     /// <param name="diagnostics">Receives rejected and skipped messages, or <see langword="null"/>.</param>
     /// <param name="receiveBufferSize">The socket receive buffer in bytes (the kernel may cap it).</param>
     /// <param name="timeProvider">The clock that dates receipt, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="receiveBufferSize"/> is not positive, or an option is out of range (<see cref="PanOsReaderOptions.MaxClockSkew"/> negative, <see cref="PanOsReaderOptions.MaxLineLength"/>).</exception>
     /// <exception cref="SocketException">The endpoint cannot be bound.</exception>
     public PanOsSyslogUdpCollector(IPEndPoint endpoint, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, int receiveBufferSize = 4 << 20, TimeProvider? timeProvider = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(receiveBufferSize);
         options ??= PanOsReaderOptions.Default;
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxClockSkew, TimeSpan.Zero, nameof(options));
+        TrafficDecoder.ValidateClockSkew(options); // before the socket is bound
         _time = timeProvider ?? TimeProvider.System;
         _maxClockSkew = options.MaxClockSkew.Ticks / TimeSpan.TicksPerMicrosecond;
         _receiver = new UdpReceiver(endpoint, receiveBufferSize);
@@ -59,9 +60,12 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     public long? DatagramsDroppedBySocket => _receiver.DatagramsDroppedBySocket;
 
     /// <summary>
-    /// Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then decodes those already
-    /// queued in the socket (so that every datagram sent before the stop is decoded or counted in
-    /// <see cref="DatagramsDroppedBySocket"/>) and returns normally.
+    /// Receives and decodes datagrams until <paramref name="cancellationToken"/> is cancelled, then decodes those
+    /// already in the socket's queue (at most 2 x (receive buffer + 64 KiB) octets, each datagram counted as its size
+    /// plus 256, so that a sender that goes on cannot delay the stop) and returns normally: every datagram that reached
+    /// the queue before the stop is decoded, and every one the full queue refused is counted in
+    /// <see cref="DatagramsDroppedBySocket"/>. (A datagram the kernel dropped before the socket, in a per-CPU backlog, is
+    /// in neither.)
     /// </summary>
     /// <param name="sink">Where records go.</param>
     /// <param name="cancellationToken">Stops the collector.</param>
@@ -80,6 +84,7 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
         // Each datagram is complete: a message cannot continue in the next one, and the next one is the next line.
         var unterminated = !datagram.IsEmpty && datagram[^1] != (byte)'\n';
         var now = FlowTime.FromDateTimeOffset(_time.GetUtcNow());
+        _decoder.ReceivedAt = now;
         _decoder.NotAfter = now > long.MaxValue - _maxClockSkew ? long.MaxValue : now + _maxClockSkew;
         while (true)
         {

@@ -40,7 +40,7 @@ public ref struct PanOsTrafficReader
     /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
     /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
     /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="PanOsReaderOptions.MaxLineLength"/> is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="PanOsReaderOptions.MaxLineLength"/> is out of range or <see cref="PanOsReaderOptions.MaxClockSkew"/> is negative.</exception>
     public PanOsTrafficReader(ReadOnlySpan<byte> utf8Input, PanOsReaderOptions? options, Action<InputDiagnostic>? diagnostics, string? inputName)
     {
         _decoder = new TrafficDecoder(options, diagnostics, inputName);
@@ -53,7 +53,7 @@ public ref struct PanOsTrafficReader
     /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
     /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
     /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="PanOsReaderOptions.MaxLineLength"/> is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="PanOsReaderOptions.MaxLineLength"/> is out of range or <see cref="PanOsReaderOptions.MaxClockSkew"/> is negative.</exception>
     public PanOsTrafficReader(ReadOnlySequence<byte> utf8Input, PanOsReaderOptions? options, Action<InputDiagnostic>? diagnostics, string? inputName)
     {
         _decoder = new TrafficDecoder(options, diagnostics, inputName);

@@ -45,12 +45,14 @@ public sealed class DependencyInjectionTests
         {
             o.ReceiveBufferSize = 0;
             o.MaxClockSkew = TimeSpan.FromMinutes(-1);
+            o.TemplateLifetime = TimeSpan.Zero;
         });
         using var provider = services.BuildServiceProvider();
         var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains(e.Failures, f => f.Contains("set ListenEndPoint", StringComparison.Ordinal));
         Assert.Contains(e.Failures, f => f.StartsWith("IpfixSourceOptions.ReceiveBufferSize is 0", StringComparison.Ordinal));
         Assert.Contains(e.Failures, f => f.StartsWith("IpfixSourceOptions.MaxClockSkew is -00:01:00", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.StartsWith("IpfixSourceOptions.TemplateLifetime is 00:00:00; it must be positive", StringComparison.Ordinal));
     }
 
     private sealed class NoRows : IMismatchRowSink

@@ -1,3 +1,4 @@
+using PortMismatch.Detection.Ipfix.Internal;
 using static PortMismatch.Detection.Ipfix.Tests.Bytes;
 
 namespace PortMismatch.Detection.Ipfix.Tests;
@@ -148,6 +149,113 @@ public sealed class ExporterBudgetTests
         Assert.Equal(1, decoder.Counters.SkippedByReason["template-evicted"]);
         Assert.Equal(1, decoder.Counters.SkippedByReason["no-template"]);
         Assert.Equal(2, decoder.Statistics.TemplatesEvicted);
+        Assert.True(decoder.Counters.IsBalanced, decoder.Counters.ToString());
+    }
+
+    [Fact]
+    public void An_evicted_domain_remembers_its_last_64_lost_template_ids_whatever_it_held_when_it_was_first_evicted()
+    {
+        // Before, the ring of lost ids was sized by the domain's template count at its first eviction (1 here) and reused
+        // when the domain came back, so that after its second eviction 64 of its 65 template ids read as never announced.
+        var options = IpfixReaderOptions.Default with { MaxDomainsPerExporter = 1 };
+        var decoder = new IpfixDecoder(options);
+        var sink = new CollectingSink();
+        decoder.Decode(new IpfixBuilder(1).Template(256, SmallTemplate).Build(), Attacker, sink);
+        decoder.Decode(new IpfixBuilder(2).Template(256, SmallTemplate).Build(), Attacker, sink); // evicts domain 1 (1 template)
+
+        var many = new IpfixBuilder(1);
+        var data = new IpfixBuilder(1);
+        for (ushort id = 300; id < 365; id++)
+        {
+            many.Template(id, SmallTemplate);
+            data.Data(id, Cat(Ip("10.0.0.1"), Ip("10.0.0.2"), U16(50000), U16(8080), U8(6)));
+        }
+
+        decoder.Decode(many.Build(), Attacker, sink); // domain 1 again, with 65 templates (evicts domain 2)
+        decoder.Decode(new IpfixBuilder(2).Template(256, SmallTemplate).Build(), Attacker, sink); // evicts domain 1 again
+        decoder.Decode(data.Build(), Attacker, sink); // one data set for each of the 65 ids
+
+        Assert.Empty(sink.Records);
+        Assert.Equal(LostTemplates.MaxCapacity, decoder.Counters.SkippedByReason["template-evicted"]);
+        Assert.Equal(65 - LostTemplates.MaxCapacity, decoder.Counters.SkippedByReason["no-template"]); // the oldest lost id
+        Assert.Equal(1 + 1 + 65 + 1, decoder.Statistics.TemplatesEvicted); // domain 1, 2, 1 (65), 2
+        Assert.True(decoder.Counters.IsBalanced, decoder.Counters.ToString());
+    }
+
+    [Fact]
+    public void Lost_template_ids_grow_from_the_size_asked_to_64_and_forget_the_oldest_then()
+    {
+        var lost = new LostTemplates(1);
+        for (ushort id = 1000; id < 1100; id++)
+        {
+            lost.Add(id, id % 2 == 0 ? TemplateLoss.Evicted : TemplateLoss.Expired);
+        }
+
+        Assert.Equal(LostTemplates.MaxCapacity, lost.Count);
+        Assert.Equal(TemplateLoss.None, lost.Find(1035));
+        Assert.Equal((TemplateLoss.Expired, TemplateLoss.Evicted), (lost.Find(1037), lost.Find(1099 - 1)));
+
+        lost.Add(1037, TemplateLoss.Evicted); // lost again: now the newest, so 1036 and then 1038 go next
+        lost.Add(2000, TemplateLoss.Evicted);
+        lost.Add(2001, TemplateLoss.Evicted);
+        Assert.Equal((TemplateLoss.None, TemplateLoss.Evicted, TemplateLoss.None), (lost.Find(1036), lost.Find(1037), lost.Find(1038)));
+
+        lost.Remove(1050); // announced again
+        Assert.Equal((TemplateLoss.None, 63), (lost.Find(1050), lost.Count));
+    }
+
+    [Fact]
+    public void Early_data_from_one_address_fills_only_its_share_of_MaxPendingBytes_and_another_exporters_early_data_waits_and_decodes()
+    {
+        // Before: one pool for all exporters that never aged: one (spoofed) address filled it and every other exporter's
+        // data sent before its template was no-template.
+        var options = IpfixReaderOptions.Default with { MaxPendingBytes = 4096 };
+        var decoder = new IpfixDecoder(options);
+        var sink = new ExporterSink(decoder);
+        const int Flood = 200; // 37 octets each: 7,400 octets
+        for (var i = 0; i < Flood; i++)
+        {
+            decoder.Decode(DataOnly(1, 1, (uint)i), Attacker, sink);
+        }
+
+        var kept = options.MaxPendingBytesPerExporter / 37;
+        Assert.Equal(1024, options.MaxPendingBytesPerExporter);
+        Assert.Equal(kept * 37, decoder.PendingBytes);
+        Assert.Equal(Flood - kept, decoder.Counters.SkippedByReason["no-template"]); // at once, not kept
+
+        decoder.Decode(DataOnly(1, 3, 0), Legitimate, sink); // before its template: waits
+        decoder.Decode(TemplateAndData(1, 2), Legitimate, sink);
+
+        Assert.Equal(5, sink.Of(Legitimate));
+        Assert.Equal(1, decoder.Statistics.SetsReplayed);
+        decoder.Flush();
+        Assert.Equal(Flood, decoder.Counters.SkippedByReason["no-template"]);
+        Assert.Equal(0, decoder.PendingBytes);
+        Assert.True(decoder.Counters.IsBalanced, decoder.Counters.ToString());
+    }
+
+    [Fact]
+    public void When_spoofed_addresses_fill_MaxPendingBytes_a_new_exporters_early_data_pushes_out_the_longest_waiting_and_decodes()
+    {
+        var options = IpfixReaderOptions.Default with { MaxPendingBytes = 4096 };
+        var decoder = new IpfixDecoder(options);
+        var sink = new ExporterSink(decoder);
+        for (uint a = 0; a < 8; a++)
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                decoder.Decode(DataOnly(1, 1, (uint)i), IPAddressValue.FromIPv4(0x0A00_0000u + a), sink);
+            }
+        }
+
+        Assert.True(decoder.PendingBytes + (3 * 37) > options.MaxPendingBytes, $"{decoder.PendingBytes} octets pending: the legitimate set would fit without a drop");
+        decoder.Decode(DataOnly(1, 3, 0), Legitimate, sink);
+        decoder.Decode(TemplateAndData(1, 2), Legitimate, sink);
+
+        Assert.Equal(5, sink.Of(Legitimate));
+        Assert.InRange(decoder.PendingBytes, 0, options.MaxPendingBytes);
+        decoder.Flush();
+        Assert.Equal(8 * 30, decoder.Counters.SkippedByReason["no-template"]); // every spoofed set, dropped or flushed
         Assert.True(decoder.Counters.IsBalanced, decoder.Counters.ToString());
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using PortMismatch.Detection.TestSupport;
 
 namespace PortMismatch.Detection.Ipfix.Tests;
 
@@ -66,40 +67,12 @@ public sealed class UdpCollectorTests
         }
     }
 
-    /// <summary>Blocks the receive loop on its first record until released, so that datagrams queue up in the socket.</summary>
-    private sealed class GateSink : IFlowRecordSink, IDisposable
-    {
-        private readonly ManualResetEventSlim _entered = new();
-        private readonly ManualResetEventSlim _release = new();
-        private long _count;
-
-        public long Count => Interlocked.Read(ref _count);
-
-        public void OnRecord(in FlowRecord record)
-        {
-            if (Interlocked.Increment(ref _count) == 1)
-            {
-                _entered.Set();
-                _release.Wait(TimeSpan.FromSeconds(30));
-            }
-        }
-
-        public bool WaitEntered() => _entered.Wait(TimeSpan.FromSeconds(10));
-
-        public void Release() => _release.Set();
-
-        public void Dispose()
-        {
-            _entered.Dispose();
-            _release.Dispose();
-        }
-    }
-
     [Fact]
-    public async Task Stopping_decodes_the_datagrams_already_queued_so_that_received_plus_dropped_equals_sent()
+    public async Task Stopping_decodes_every_datagram_that_reached_the_socket_queue_and_leaves_none_queued()
     {
         // Issue #16 item 11: a stop used to leave the socket's queue unread, neither decoded nor counted.
-        Assert.True(OperatingSystem.IsLinux(), "socket drops are read from /proc/net/udp: this test needs Linux");
+        Assert.True(OperatingSystem.IsLinux(), "the socket's queue and drops are read from /proc/net/udp: this test needs Linux");
+        var cancellationToken = TestContext.Current.CancellationToken;
         const int Burst = 3000;
         const int RecordsEach = 10;
         var records = Enumerable.Range(0, RecordsEach).SelectMany(i => DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50000 + i, 443)).ToArray();
@@ -107,25 +80,35 @@ public sealed class UdpCollectorTests
         var data = new IpfixBuilder().Data(256, records).Build();
         using var collector = new IpfixUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), receiveBufferSize: 256 * 1024);
         using var sink = new GateSink();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var running = collector.RunAsync(sink, stop.Token);
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         sender.Connect(collector.LocalEndPoint);
+        var backlogDropsBefore = UdpSocketQueue.BacklogDrops();
 
-        await sender.SendAsync(first, TestContext.Current.CancellationToken);
+        await sender.SendAsync(first, cancellationToken);
         Assert.True(sink.WaitEntered(), "the first datagram was not decoded");
         for (var i = 0; i < Burst; i++)
         {
-            await sender.SendAsync(data, TestContext.Current.CancellationToken); // queued (or dropped) while the loop is held
+            await sender.SendAsync(data, cancellationToken); // queued (or dropped) while the loop is held
         }
 
+        // Every datagram sent is in the socket's queue or dropped once its queue and drops stop changing: the kernel may
+        // still hold some in a per-CPU backlog right after the sends.
+        var settled = await UdpSocketQueue.WaitUntilSettledAsync(collector.LocalEndPoint, cancellationToken);
         await stop.CancelAsync();
         sink.Release();
         var counters = await running;
+        var left = UdpSocketQueue.Read(collector.LocalEndPoint);
         var dropped = collector.DatagramsDroppedBySocket!.Value;
+        var neverQueued = Burst + 1 - (collector.DatagramsReceived + dropped);
+        var backlogDrops = UdpSocketQueue.BacklogDrops() - backlogDropsBefore;
 
-        TestReport.WriteLine($"stop after a burst: {Burst + 1:N0} sent, {collector.DatagramsReceived:N0} received (the rest of the queue read after the stop), {dropped:N0} dropped by the full socket buffer");
-        Assert.Equal(Burst + 1, collector.DatagramsReceived + dropped);
+        TestReport.WriteLine($"stop after a burst: {Burst + 1:N0} sent, {settled.QueuedBytes:N0} octets queued at the stop, {collector.DatagramsReceived:N0} received (the rest of the queue read after the stop), {dropped:N0} dropped by the full socket buffer, {neverQueued:N0} never reached the socket ({backlogDrops:N0} backlog drops on the machine meanwhile)");
+        Assert.True(settled.QueuedBytes > 0, "nothing was queued while the loop was held");
+        Assert.Equal(0, left.QueuedBytes); // every datagram that reached the queue was read
+        Assert.Equal(settled.Drops, dropped);
+        Assert.InRange(neverQueued, 0, backlogDrops); // received + dropped = sent, but for what the backlog dropped
         Assert.True(collector.DatagramsReceived > 1, "nothing was read after the stop");
         Assert.Equal(collector.DatagramsReceived * RecordsEach, sink.Count);
         Assert.Equal(sink.Count, counters.Accepted);
@@ -133,10 +116,67 @@ public sealed class UdpCollectorTests
     }
 
     [Fact]
+    public async Task The_drain_on_stop_ends_within_its_budget_while_a_sender_keeps_sending()
+    {
+        // A sender that goes on must not keep the collector from stopping: after the stop the receiver reads at most
+        // 2 x (receive buffer + 64 KiB) octets, each datagram counted as its size plus 256.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        const int ReceiveBuffer = 256 * 1024;
+        const long MaxSends = 2_000_000; // the sender's bound, whatever happens
+        var record = DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50000, 443);
+        var first = new IpfixBuilder().Template(256, DecoderTests.V4Fields).Data(256, record).Build();
+        var data = new IpfixBuilder().Data(256, record).Build();
+        using var collector = new IpfixUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), receiveBufferSize: ReceiveBuffer);
+        using var sink = new GateSink { SpinPerRecord = 1000 }; // slower than the sender: the queue never empties by itself
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var running = collector.RunAsync(sink, stop.Token);
+        using var sender = new UdpClient(AddressFamily.InterNetwork);
+        sender.Connect(collector.LocalEndPoint);
+        sender.Send(first);
+        Assert.True(sink.WaitEntered(), "the first datagram was not decoded");
+
+        long sent = 0;
+        var sending = true;
+        var flood = Task.Run(() =>
+        {
+            while (Volatile.Read(ref sending) && sent < MaxSends)
+            {
+                sender.Send(data);
+                Interlocked.Increment(ref sent);
+            }
+        }, cancellationToken);
+        var deadline = Stopwatch.StartNew();
+        while (Interlocked.Read(ref sent) < 10_000 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(2, cancellationToken);
+        }
+
+        var sentAtStop = Interlocked.Read(ref sent);
+        Assert.True(sentAtStop >= 10_000, $"the sender sent {sentAtStop} datagrams in 10 s");
+        await stop.CancelAsync();
+        sink.Release();
+        await running;
+        var sentAtReturn = Interlocked.Read(ref sent);
+        Volatile.Write(ref sending, false);
+        await flood;
+
+        // The kernel's receive buffer, as the receiver reads it (Linux doubles what was asked).
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = ReceiveBuffer };
+        var budget = 2 * ((long)probe.ReceiveBufferSize + 65_535);
+        var afterStop = collector.DatagramsReceived - 1; // the first was decoded before the stop
+        var bound = (budget + data.Length + 255) / (data.Length + 256);
+        TestReport.WriteLine($"drain while a sender floods: {afterStop:N0} datagrams of {data.Length} octets read after the stop (bound {bound:N0}: budget {budget:N0} octets); {sentAtReturn - sentAtStop:N0} sent meanwhile, {Interlocked.Read(ref sent):N0} in all");
+        Assert.InRange(afterStop, 1, bound);
+        Assert.True(sentAtReturn > sentAtStop, "the sender did not send while the collector stopped");
+        Assert.True(sentAtReturn < MaxSends, "the sender had stopped before the collector did");
+        Assert.Equal(collector.DatagramsReceived, sink.Count);
+    }
+
+    [Fact]
     public async Task Records_dated_ahead_of_the_clock_are_rejected_and_templates_age_by_the_collectors_clock()
     {
         // Issue #16 items 3 and 5: the collector's clock (injected here) dates receipt for the skew check and the lifetime.
-        var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000)) { ReadDelay = TimeSpan.FromMilliseconds(50) };
         var nowMs = (ulong)clock.GetUtcNow().ToUnixTimeMilliseconds();
         var diagnostics = new List<InputDiagnostic>();
         var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { MaxClockSkew = TimeSpan.FromMinutes(5) }, d => { lock (diagnostics) { diagnostics.Add(d); } });
@@ -147,24 +187,30 @@ public sealed class UdpCollectorTests
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         sender.Connect(collector.LocalEndPoint);
 
-        async Task SendAndWait(byte[] datagram)
+        // Waits until the decoder has counted the datagram's records: only then has it read the clock for it (the receive
+        // count goes up before the datagram is decoded, so waiting on it let the test move the clock too early).
+        async Task SendAndWait(byte[] datagram, long records)
         {
-            var expected = collector.DatagramsReceived + 1;
+            var expected = collector.Decoder.Counters.Read + records;
             await sender.SendAsync(datagram, TestContext.Current.CancellationToken);
             var deadline = Stopwatch.StartNew();
-            while (collector.DatagramsReceived < expected && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            while (collector.Decoder.Counters.Read < expected && deadline.Elapsed < TimeSpan.FromSeconds(10))
             {
                 await Task.Delay(2, TestContext.Current.CancellationToken);
             }
+
+            Assert.True(collector.Decoder.Counters.Read >= expected, $"the collector decoded {collector.Decoder.Counters.Read} records, not {expected}, within 10 s of the send ({collector.DatagramsReceived} datagrams received)");
         }
 
-        await SendAndWait(new IpfixBuilder().Template(256, DecoderTests.V4Fields)
-            .Data(256, Bytes.Cat(
-                DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50000, 443, startMs: nowMs - 1000),
-                DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50001, 443, startMs: nowMs + (10 * 60_000))))
-            .Build());
+        await SendAndWait(
+            new IpfixBuilder().Template(256, DecoderTests.V4Fields)
+                .Data(256, Bytes.Cat(
+                    DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50000, 443, startMs: nowMs - 1000),
+                    DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50001, 443, startMs: nowMs + (10 * 60_000))))
+                .Build(),
+            records: 3); // the template and two data records
         clock.Advance(TimeSpan.FromHours(2)); // past the template lifetime (90 minutes): the template expired
-        await SendAndWait(new IpfixBuilder().Data(256, DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50002, 443, startMs: nowMs)).Build());
+        await SendAndWait(new IpfixBuilder().Data(256, DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50002, 443, startMs: nowMs)).Build(), records: 1);
 
         await stop.CancelAsync();
         var counters = await running;

@@ -128,4 +128,36 @@ public sealed class UdpTransportRuleTests
         var file = new IpfixDecoder();
         Assert.Equal(4, file.Decode(message, Exporter, sink));
     }
+
+    [Fact]
+    public void A_negative_MaxClockSkew_is_refused_when_the_decoder_is_made_as_the_PanOs_collector_refuses_it()
+    {
+        // Before, the decoder took a negative skew as 0 without a word, while PanOsSyslogUdpCollector threw.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new IpfixDecoder(IpfixReaderOptions.Default with { MaxClockSkew = TimeSpan.FromMinutes(-1) }));
+        Assert.Equal("options", e.ParamName);
+        Assert.StartsWith("IpfixReaderOptions.MaxClockSkew is -00:01:00; it must not be negative.", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, new IpfixDecoder(IpfixReaderOptions.Default with { MaxClockSkew = TimeSpan.Zero }).DomainCount);
+    }
+
+    [Fact]
+    public void A_TemplateLifetime_of_zero_or_less_is_refused_and_an_infinite_one_never_ages()
+    {
+        // Before, zero or less was taken as 0: every template of an earlier datagram had expired and each sweep dropped
+        // every domain, so IPFIX over UDP decoded nothing, without a word.
+        foreach (var lifetime in new[] { TimeSpan.Zero, TimeSpan.FromMinutes(-1), TimeSpan.MinValue })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => new IpfixDecoder(IpfixReaderOptions.Default with { TemplateLifetime = lifetime }));
+            Assert.Equal("options", e.ParamName);
+            Assert.StartsWith($"IpfixReaderOptions.TemplateLifetime is {lifetime}; it must be positive, or Timeout.InfiniteTimeSpan", e.Message, StringComparison.Ordinal);
+        }
+
+        var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { TemplateLifetime = Timeout.InfiniteTimeSpan });
+        var sink = new CollectingSink();
+        const long TenYears = 10L * 365 * 24 * 60;
+        Received(decoder, Template(1), sink, 0);
+        Received(decoder, Template(2), sink, 1);
+        Assert.Equal(1, Received(decoder, Data(2), sink, TenYears, wallClock: Epoch - (TenYears * Minute)));
+        Assert.Equal(1, Received(decoder, Data(1), sink, TenYears + 1, wallClock: Epoch - (TenYears * Minute)));
+        Assert.Equal((0L, 0L, 2), (decoder.Statistics.TemplatesExpired, decoder.Statistics.DomainsEvicted, decoder.DomainCount));
+    }
 }

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using PortMismatch.Detection.PanOs.Internal;
+using PortMismatch.Detection.TestSupport;
 
 namespace PortMismatch.Detection.PanOs.Tests;
 
@@ -78,32 +80,41 @@ public sealed class SyslogUdpCollectorTests
     }
 
     [Fact]
-    public async Task Stopping_decodes_the_datagrams_already_queued_so_that_received_plus_dropped_equals_sent()
+    public async Task Stopping_decodes_every_datagram_that_reached_the_socket_queue_and_leaves_none_queued()
     {
         // Issue #16 item 11: a stop used to leave the socket's queue unread, neither decoded nor counted.
-        Assert.True(OperatingSystem.IsLinux(), "socket drops are read from /proc/net/udp: this test needs Linux");
+        Assert.True(OperatingSystem.IsLinux(), "the socket's queue and drops are read from /proc/net/udp: this test needs Linux");
+        var cancellationToken = TestContext.Current.CancellationToken;
         const int Burst = 3000;
         var message = Encoding.UTF8.GetBytes($"<14>Nov 26 10:00:00 fw1 {new TrafficLine().With(app: "dns", destPort: "5353")}\n");
         using var collector = new PanOsSyslogUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), receiveBufferSize: 256 * 1024);
         using var sink = new GateSink();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var running = collector.ReadAsync(sink, stop.Token);
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         sender.Connect(collector.LocalEndPoint);
+        var backlogDropsBefore = UdpSocketQueue.BacklogDrops();
 
-        await sender.SendAsync(message, TestContext.Current.CancellationToken);
+        await sender.SendAsync(message, cancellationToken);
         Assert.True(sink.WaitEntered(), "the first datagram was not decoded");
         for (var i = 0; i < Burst; i++)
         {
-            await sender.SendAsync(message, TestContext.Current.CancellationToken); // queued (or dropped) while the loop is held
+            await sender.SendAsync(message, cancellationToken); // queued (or dropped) while the loop is held
         }
 
+        // Every datagram sent is in the socket's queue or dropped once its queue and drops stop changing.
+        var settled = await UdpSocketQueue.WaitUntilSettledAsync(collector.LocalEndPoint, cancellationToken);
         await stop.CancelAsync();
         sink.Release();
         await running;
+        var left = UdpSocketQueue.Read(collector.LocalEndPoint);
         var dropped = collector.DatagramsDroppedBySocket!.Value;
+        var neverQueued = Burst + 1 - (collector.DatagramsReceived + dropped);
 
-        Assert.Equal(Burst + 1, collector.DatagramsReceived + dropped);
+        Assert.True(settled.QueuedBytes > 0, "nothing was queued while the loop was held");
+        Assert.Equal(0, left.QueuedBytes); // every datagram that reached the queue was read
+        Assert.Equal(settled.Drops, dropped);
+        Assert.InRange(neverQueued, 0, UdpSocketQueue.BacklogDrops() - backlogDropsBefore); // what the backlog dropped never reached the socket
         Assert.True(collector.DatagramsReceived > 1, "nothing was read after the stop");
         Assert.Equal(collector.DatagramsReceived, sink.Count);
         Assert.Equal(collector.DatagramsReceived, collector.Counters.Accepted);
@@ -156,6 +167,79 @@ public sealed class SyslogUdpCollectorTests
     }
 
     [Fact]
+    public async Task A_firewall_east_of_the_zone_its_logs_are_read_in_gets_one_hint_an_hour_naming_the_likely_offset_and_the_option()
+    {
+        // Before: with the default zone (UTC), a firewall east of UTC had every log rejected as time-in-future, one
+        // diagnostic per log that did not say why: detection off by configuration.
+        var clock = new ManualClock(new DateTimeOffset(2024, 6, 1, 12, 0, 0, TimeSpan.Zero));
+        var diagnostics = new List<InputDiagnostic>();
+        using var collector = new PanOsSyslogUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), diagnostics: d => { lock (diagnostics) { diagnostics.Add(d); } }, timeProvider: clock);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var running = collector.ReadAsync(new Sink([]), stop.Token);
+        using var sender = new UdpClient(AddressFamily.InterNetwork);
+        sender.Connect(collector.LocalEndPoint);
+
+        async Task SendAndWait(params (string Host, string Generated)[] logs)
+        {
+            var expected = collector.Counters.Read + logs.Length;
+            foreach (var (host, generated) in logs)
+            {
+                var line = new TrafficLine().With(app: "dns", destPort: "53").Set(6, generated);
+                await sender.SendAsync(Encoding.UTF8.GetBytes($"<14>Jun  1 12:00:00 {host} {line}\n"), TestContext.Current.CancellationToken);
+            }
+
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (collector.Counters.Read < expected && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(5, TestContext.Current.CancellationToken);
+            }
+
+            Assert.True(collector.Counters.Read >= expected, $"the collector decoded {collector.Counters.Read} logs, not {expected}, within 20 s");
+        }
+
+        await SendAndWait(
+            ("fw-berlin", "2024/06/01 13:59:30"), ("fw-berlin", "2024/06/01 13:59:40"), ("fw-berlin", "2024/06/01 13:59:50"), // UTC+2, 30 s late
+            ("fw-berlin", "2024/06/01 14:00:00"), ("fw-berlin", "2024/06/01 14:00:10"),
+            ("fw-delhi", "2024/06/01 17:29:00"), ("fw-delhi", "2024/06/01 17:29:10"), ("fw-delhi", "2024/06/01 17:29:20"), // UTC+5:30
+            ("spoofed", "2024/06/01 13:07:00"), ("spoofed", "2024/06/01 19:40:00"), ("spoofed", "2024/06/01 16:20:00"), // no pattern
+            ("fw-cloud", "2024-06-01T14:00:00Z"), ("fw-cloud", "2024-06-01T14:00:01Z"), ("fw-cloud", "2024-06-01T14:00:02Z")); // has an offset
+        clock.Advance(TimeSpan.FromHours(1));
+        await SendAndWait(("fw-berlin", "2024/06/01 15:00:00"), ("fw-berlin", "2024/06/01 15:00:10"));
+        await stop.CancelAsync();
+        await running;
+
+        Assert.Equal(16, collector.Counters.RejectedByReason["time-in-future"]);
+        Assert.Equal(16, diagnostics.Count);
+        var hints = diagnostics.Where(d => d.Message.Contains("likely UTC", StringComparison.Ordinal)).ToList();
+        Assert.Equal([3, 8, 15], hints.Select(d => d.LineNumber)); // the third log of each host, then an hour later
+        Assert.All(hints, d => Assert.Equal("time-in-future", d.Reason));
+        Assert.Contains("from host \"fw-berlin\"", hints[0].Message, StringComparison.Ordinal);
+        Assert.Contains("all 2 h ahead of the receiving clock", hints[0].Message, StringComparison.Ordinal);
+        Assert.Contains("read in UTC, so the firewall's time zone is likely UTC+02:00", hints[0].Message, StringComparison.Ordinal);
+        Assert.Contains("PanOsReaderOptions.TimeZone, PanOsSourceOptions.TimeZone with DI, --input-time-zone in the portmismatch CLI", hints[0].Message, StringComparison.Ordinal);
+        Assert.Contains("all 5 h 30 min ahead", hints[1].Message, StringComparison.Ordinal);
+        Assert.Contains("likely UTC+05:30", hints[1].Message, StringComparison.Ordinal);
+        Assert.Contains("from host \"fw-berlin\"", hints[2].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_zone_hint_adds_the_offset_ahead_to_the_zone_the_logs_are_read_in()
+    {
+        // Read as New York time (UTC-4 in June) while the firewall writes UTC: 4 h ahead, so the firewall is at UTC+00:00.
+        var june = FlowTime.FromDateTimeOffset(new DateTimeOffset(2024, 6, 1, 12, 0, 0, TimeSpan.Zero));
+        var hint = TimeZoneHints.Describe(16, TimeZoneInfo.FindSystemTimeZoneById("America/New_York"), june);
+        Assert.Contains("all 4 h ahead", hint, StringComparison.Ordinal);
+        Assert.Contains("read in America/New_York, so the firewall's time zone is likely UTC+00:00", hint, StringComparison.Ordinal);
+        Assert.Contains("likely UTC-03:15", TimeZoneHints.Describe(3, TimeZoneInfo.FindSystemTimeZoneById("America/New_York"), june), StringComparison.Ordinal);
+        Assert.Contains("all 45 min ahead", TimeZoneHints.Describe(3, TimeZoneInfo.Utc, june), StringComparison.Ordinal);
+
+        var hints = new TimeZoneHints();
+        const long Minute = 60_000_000;
+        Assert.Equal([0, 0, 8], new[] { hints.Observe("a"u8, (120 * Minute) - (4 * Minute), june), hints.Observe("a"u8, (120 * Minute) + (5 * Minute), june), hints.Observe("a"u8, 120 * Minute, june) });
+        Assert.Equal([0, 0, 0, 0], new[] { hints.Observe("b"u8, 120 * Minute, june), hints.Observe("b"u8, 120 * Minute, june), hints.Observe("b"u8, (120 * Minute) + (6 * Minute), june), hints.Observe("b"u8, 120 * Minute, june) });
+    }
+
+    [Fact]
     public void AddPanOs_refuses_a_negative_clock_skew()
     {
         var services = new ServiceCollection();
@@ -169,33 +253,21 @@ public sealed class SyslogUdpCollectorTests
         Assert.Contains(e.Failures, f => f.StartsWith("PanOsSourceOptions.MaxClockSkew is -00:01:00", StringComparison.Ordinal));
     }
 
-    /// <summary>Blocks the receive loop on its first record until released, so that datagrams queue up in the socket.</summary>
-    private sealed class GateSink : IFlowRecordSink, IDisposable
+    [Fact]
+    public void A_negative_MaxClockSkew_is_refused_by_the_collector_and_the_readers_as_by_the_IPFIX_decoder()
     {
-        private readonly ManualResetEventSlim _entered = new();
-        private readonly ManualResetEventSlim _release = new();
-        private long _count;
-
-        public long Count => Interlocked.Read(ref _count);
-
-        public void OnRecord(in FlowRecord record)
+        // Before, the collector threw with a message that did not name the option, and the readers took it silently.
+        var options = PanOsReaderOptions.Default with { MaxClockSkew = TimeSpan.FromMinutes(-1) };
+        var thrown = new[]
         {
-            if (Interlocked.Increment(ref _count) == 1)
-            {
-                _entered.Set();
-                _release.Wait(TimeSpan.FromSeconds(30));
-            }
-        }
-
-        public bool WaitEntered() => _entered.Wait(TimeSpan.FromSeconds(10));
-
-        public void Release() => _release.Set();
-
-        public void Dispose()
+            Assert.Throws<ArgumentOutOfRangeException>(() => new PanOsSyslogUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), options)),
+            Assert.Throws<ArgumentOutOfRangeException>(() => { _ = new PanOsTrafficReader("x\n"u8, options, null, null); }),
+        };
+        Assert.All(thrown, e =>
         {
-            _entered.Dispose();
-            _release.Dispose();
-        }
+            Assert.Equal("options", e.ParamName);
+            Assert.StartsWith("PanOsReaderOptions.MaxClockSkew is -00:01:00; it must not be negative.", e.Message, StringComparison.Ordinal);
+        });
     }
 
     private sealed class Sink(List<(string App, int? Port)> records) : IFlowRecordSink

@@ -38,7 +38,7 @@ public static class IpfixDetectionBuilderExtensions
         public static IpfixSource Create(IpfixSourceOptions options, InputDiagnosticLog log, TimeProvider? timeProvider)
         {
             var parts = new List<IFlowSource>();
-            var readerOptions = IpfixReaderOptions.Default with { IncludeReplies = options.IncludeReplies, MaxClockSkew = options.MaxClockSkew };
+            var readerOptions = IpfixReaderOptions.Default with { IncludeReplies = options.IncludeReplies, MaxClockSkew = options.MaxClockSkew, TemplateLifetime = options.TemplateLifetime };
             foreach (var file in options.Files)
             {
                 parts.Add(IpfixReader.FileSource(file, new IpfixDecoder(readerOptions, log.Report, file)));
@@ -77,6 +77,11 @@ public static class IpfixDetectionBuilderExtensions
             if (options.MaxClockSkew < TimeSpan.Zero)
             {
                 failures.Add($"IpfixSourceOptions.MaxClockSkew is {options.MaxClockSkew}; it must not be negative.");
+            }
+
+            if (options.TemplateLifetime <= TimeSpan.Zero && options.TemplateLifetime != Timeout.InfiniteTimeSpan)
+            {
+                failures.Add($"IpfixSourceOptions.TemplateLifetime is {options.TemplateLifetime}; it must be positive, or Timeout.InfiniteTimeSpan for templates that never expire.");
             }
 
             foreach (var file in options.Files)

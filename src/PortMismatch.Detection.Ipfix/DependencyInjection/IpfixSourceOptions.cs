@@ -18,6 +18,13 @@ public sealed class IpfixSourceOptions
     /// </summary>
     public TimeSpan MaxClockSkew { get; set; } = IpfixReaderOptions.Default.MaxClockSkew;
 
+    /// <summary>
+    /// Gets or sets how long a template received over UDP stays valid without a re-send, and how long a silent (exporter,
+    /// domain) scope is kept (default 90 minutes; see <see cref="IpfixReaderOptions.TemplateLifetime"/>). Must be positive, or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for never. Files are not aged.
+    /// </summary>
+    public TimeSpan TemplateLifetime { get; set; } = IpfixReaderOptions.Default.TemplateLifetime;
+
     /// <summary>Gets the export files or captures to read before listening.</summary>
     public IList<string> Files { get; } = [];
 }

@@ -84,11 +84,16 @@ internal sealed class DomainState
     public DomainState? NewerOfExporter { get; set; }
 
     public DomainState? OlderOfExporter { get; set; }
+
+    // Links of the list of domains with pending sets, in the order their first set came.
+    public DomainState? NewerPending { get; set; }
+
+    public DomainState? OlderPending { get; set; }
 }
 
 /// <summary>
-/// One exporter address: what its domains hold together (its budgets are per address, so that one sender cannot push out
-/// the others) and its domains, newest first.
+/// One exporter address: what its domains hold together (its budgets are per address, so that one sender can push out at
+/// most its share of the others' state) and its domains, newest first.
 /// </summary>
 internal sealed class ExporterState(IPAddressValue address)
 {
@@ -102,6 +107,9 @@ internal sealed class ExporterState(IPAddressValue address)
     public long TemplateBytes { get; set; }
 
     public long NameBytes { get; set; }
+
+    /// <summary>Gets or sets the octets of its domains' data sets that wait for their templates.</summary>
+    public long PendingBytes { get; set; }
 
     public DomainState? Newest { get; set; }
 
@@ -121,55 +129,64 @@ internal enum TemplateLoss : byte
 }
 
 /// <summary>
-/// The last template ids a domain lost (at most <see cref="MaxCapacity"/>), with the reason, so that data arriving for them
-/// is reported as expired or evicted rather than as never announced. Fixed size: a domain that loses more forgets the
-/// oldest (their data is then <c>no-template</c>, still counted).
+/// The last template ids a domain lost (at most <see cref="MaxCapacity"/>, oldest first), with the reason, so that data
+/// arriving for them is reported as expired or evicted rather than as never announced. It starts at the size asked for and
+/// grows (doubling) up to <see cref="MaxCapacity"/> on <see cref="Add"/>, whatever the domain held when it was made: at
+/// most 64 x 3 octets of ids and reasons, under 300 octets with its arrays. Past that the oldest lost id is forgotten (its
+/// data is then <c>no-template</c>, still counted). An id announced again is removed; one lost again becomes the newest.
 /// </summary>
 internal sealed class LostTemplates(int capacity)
 {
     public const int MaxCapacity = 64;
 
-    private readonly ushort[] _ids = new ushort[Math.Clamp(capacity, 1, MaxCapacity)];
-    private readonly TemplateLoss[] _losses = new TemplateLoss[Math.Clamp(capacity, 1, MaxCapacity)];
-    private int _next;
+    private ushort[] _ids = new ushort[Math.Clamp(capacity, 1, MaxCapacity)];
+    private TemplateLoss[] _losses = new TemplateLoss[Math.Clamp(capacity, 1, MaxCapacity)];
+    private int _count;
+
+    /// <summary>Gets how many lost ids are remembered.</summary>
+    public int Count => _count;
 
     public void Add(ushort id, TemplateLoss loss)
     {
-        var at = IndexOf(id);
-        if (at < 0)
+        RemoveAt(IndexOf(id));
+        if (_count == _ids.Length)
         {
-            at = _next;
-            _next = (_next + 1) % _ids.Length;
+            if (_ids.Length < MaxCapacity)
+            {
+                var size = Math.Min(2 * _ids.Length, MaxCapacity);
+                Array.Resize(ref _ids, size);
+                Array.Resize(ref _losses, size);
+            }
+            else
+            {
+                RemoveAt(0); // the oldest lost id goes
+            }
         }
 
-        _ids[at] = id;
-        _losses[at] = loss;
+        _ids[_count] = id;
+        _losses[_count] = loss;
+        _count++;
     }
 
     public TemplateLoss Find(ushort id) => IndexOf(id) is var at and >= 0 ? _losses[at] : TemplateLoss.None;
 
     /// <summary>Forgets <paramref name="id"/>: its template was announced again.</summary>
-    public void Remove(ushort id)
-    {
-        if (IndexOf(id) is var at and >= 0)
-        {
-            _losses[at] = TemplateLoss.None;
-        }
-    }
+    public void Remove(ushort id) => RemoveAt(IndexOf(id));
 
-    /// <summary>Finds the slot of a lost id (slots of forgotten ids hold <see cref="TemplateLoss.None"/>); -1 if none.</summary>
-    private int IndexOf(ushort id)
+    private void RemoveAt(int at)
     {
-        for (var i = 0; i < _ids.Length; i++)
+        if (at < 0)
         {
-            if (_ids[i] == id && _losses[i] != TemplateLoss.None)
-            {
-                return i;
-            }
+            return;
         }
 
-        return -1;
+        var after = _count - at - 1;
+        Array.Copy(_ids, at + 1, _ids, at, after);
+        Array.Copy(_losses, at + 1, _losses, at, after);
+        _count--;
     }
+
+    private int IndexOf(ushort id) => Array.IndexOf(_ids, id, 0, _count);
 }
 
 /// <summary>A data set kept until its template arrives, with the header values its times depend on.</summary>

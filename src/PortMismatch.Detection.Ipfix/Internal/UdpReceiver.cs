@@ -10,8 +10,10 @@ internal delegate void DatagramHandler(ReadOnlySpan<byte> datagram);
 /// <summary>
 /// The UDP socket and receive loop the collectors of both packages share (linked into PortMismatch.Detection.PanOs): binds,
 /// receives into one pooled buffer until cancelled, then reads what the kernel had already queued, counts datagrams and
-/// bytes, and reads the kernel's drop counter. Every datagram sent to the socket before the stop is thus handled or counted
-/// as dropped.
+/// bytes, and reads the kernel's drop counter. Every datagram that reached the socket's queue before the stop is thus
+/// handled, and every one the full queue refused is counted as dropped. A datagram the kernel still holds in a per-CPU
+/// backlog when the drain finds the queue empty (on loopback, right after a burst) arrives too late, and one dropped in
+/// that backlog never reaches the socket (Linux counts it in <c>/proc/net/softnet_stat</c>, not in the socket's drops).
 /// </summary>
 internal sealed class UdpReceiver : IDisposable
 {
@@ -54,7 +56,8 @@ internal sealed class UdpReceiver : IDisposable
 
     /// <summary>
     /// Receives datagrams until <paramref name="cancellationToken"/> is cancelled, then handles the datagrams already queued
-    /// in the socket (at most a receive buffer's worth, so that a sender that goes on cannot delay the stop) and returns normally.
+    /// in the socket (see <see cref="Drain"/>: at most 2 x (receive buffer + 64 KiB) octets, each datagram counted as its
+    /// size plus 256, so that a sender that goes on cannot delay the stop) and returns normally.
     /// </summary>
     public async Task RunAsync(DatagramHandler handle, CancellationToken cancellationToken)
     {

@@ -99,6 +99,22 @@ internal sealed class PanOsTime
         return FlowTime.IsValid(micros);
     }
 
+    /// <summary>Gets whether a time <see cref="TryParse"/> accepted has no offset (so it was read in the configured zone).</summary>
+    public static bool IsWithoutOffset(ReadOnlySpan<byte> text)
+    {
+        var p = 19;
+        if (p < text.Length && (text[p] == (byte)'.' || text[p] == (byte)','))
+        {
+            p++;
+            while (p < text.Length && IsDigit(text[p]))
+            {
+                p++;
+            }
+        }
+
+        return p >= text.Length;
+    }
+
     private static bool TryParseOffset(ReadOnlySpan<byte> text, out long offset)
     {
         offset = 0;

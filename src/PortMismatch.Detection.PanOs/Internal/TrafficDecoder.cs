@@ -24,10 +24,12 @@ internal sealed class TrafficDecoder
 
     private readonly FieldRange[] _fields = new FieldRange[FieldsKept];
     private readonly PanOsTime _time;
+    private readonly TimeZoneInfo _zone;
     private readonly Action<InputDiagnostic>? _diagnostics;
     private readonly int _maxLength;
     private readonly bool _useNatDestination;
     private readonly PanOsSubtypes _subtypes;
+    private TimeZoneHints? _zoneHints;
     private byte[]? _frameScratch;
     private byte[]? _valueScratch;
 
@@ -47,10 +49,12 @@ internal sealed class TrafficDecoder
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxLineLength, PanOsReaderOptions.MinMaxLineLength, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxLineLength, PanOsReaderOptions.MaxMaxLineLength, nameof(options));
         ArgumentNullException.ThrowIfNull(options.TimeZone, nameof(options));
+        ValidateClockSkew(options);
         _maxLength = options.MaxLineLength;
         _useNatDestination = options.UseNatDestination;
         _subtypes = options.Subtypes;
         _time = new PanOsTime(options.TimeZone);
+        _zone = options.TimeZone;
         _diagnostics = diagnostics;
         InputName = inputName;
         Counters = new InputCounters();
@@ -58,11 +62,23 @@ internal sealed class TrafficDecoder
 
     public InputCounters Counters { get; }
 
+    /// <summary>Refuses a negative <see cref="PanOsReaderOptions.MaxClockSkew"/> (as the IPFIX decoder does), for files too.</summary>
+    public static void ValidateClockSkew(PanOsReaderOptions options)
+    {
+        if (options.MaxClockSkew < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxClockSkew, $"PanOsReaderOptions.MaxClockSkew is {options.MaxClockSkew}; it must not be negative.");
+        }
+    }
+
     /// <summary>
     /// Gets or sets the latest Generated Time accepted, in Unix microseconds; a later log is rejected as <c>time-in-future</c>.
     /// A live source sets it from its clock for each datagram; files leave it at <see cref="long.MaxValue"/>.
     /// </summary>
     public long NotAfter { get; set; } = long.MaxValue;
+
+    /// <summary>Gets or sets the receiving clock (Unix microseconds) that <see cref="NotAfter"/> was set from; live sources only.</summary>
+    public long ReceivedAt { get; set; }
 
     public string? InputName { get; }
 
@@ -760,7 +776,14 @@ internal sealed class TrafficDecoder
         if (_diagnostics is not null)
         {
             var from = host.IsEmpty ? string.Empty : $" from host \"{InputText.Escape(host)}\"";
-            var message = string.Create(CultureInfo.InvariantCulture, $"Generated Time (field 6) \"{InputText.Escape(generated)}\"{from} is {FlowTime.ToDateTimeOffset(micros):O}, more than the allowed clock skew ahead of the receiving clock (latest accepted {FlowTime.ToDateTimeOffset(NotAfter):O})");
+            var hint = string.Empty;
+            if (PanOsTime.IsWithoutOffset(generated))
+            {
+                var quarters = (_zoneHints ??= new TimeZoneHints()).Observe(host, micros - ReceivedAt, ReceivedAt);
+                hint = quarters == 0 ? hint : TimeZoneHints.Describe(quarters, _zone, micros);
+            }
+
+            var message = string.Create(CultureInfo.InvariantCulture, $"Generated Time (field 6) \"{InputText.Escape(generated)}\"{from} is {FlowTime.ToDateTimeOffset(micros):O}, more than the allowed clock skew ahead of the receiving clock (latest accepted {FlowTime.ToDateTimeOffset(NotAfter):O}){hint}");
             _diagnostics(new InputDiagnostic(RecordOutcome.Rejected, Reasons.TimeInFuture, message, InputName, lineNumber, byteOffset));
         }
 
