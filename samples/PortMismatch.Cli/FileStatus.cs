@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace PortMismatch.Cli;
 
@@ -24,11 +23,11 @@ internal readonly record struct FileIdentity(ulong Device, ulong Inode, string? 
 /// <summary>
 /// <c>stat</c> for the folder walk: .NET has no API for a file's device and inode or for FIFOs, sockets and devices, so on
 /// Linux this calls <c>statx(2)</c> of the C library (glibc 2.28+, musl 1.2.5+), whose buffer has one layout on every
-/// architecture, through a function pointer looked up once (the same with NativeAOT, and whatever the C library's file is
-/// called). Elsewhere, or where the call is missing or refused, <see cref="TryStat"/> returns <see langword="false"/> and
-/// the walk falls back to resolved paths and <see cref="FileSystemInfo"/>.
+/// architecture. Where the call is missing (not Linux, an older C library) or refused (a sandbox that filters it),
+/// <see cref="TryStat"/> returns <see langword="false"/> and the walk falls back to resolved paths and
+/// <see cref="FileSystemInfo"/>; <see cref="UnavailableReason"/> then says why.
 /// </summary>
-internal static unsafe class FileStatus
+internal static partial class FileStatus
 {
     private const int AtFdCwd = -100;
     private const uint StatxType = 0x1;
@@ -39,14 +38,19 @@ internal static unsafe class FileStatus
     private const int ENOSYS = 38;
     private const int EPERM = 1;
 
-    private static readonly delegate* unmanaged<int, byte*, int, uint, StatxBuffer*, int> s_statx = Resolve();
-    private static int s_available = s_statx is not null ? 1 : 0;
+    private static string? s_unavailableReason = OperatingSystem.IsLinux() ? null : "not Linux";
 
     /// <summary>Gets whether <see cref="TryStat"/> can tell identities and kinds on this system (so far).</summary>
-    public static bool IsAvailable => Volatile.Read(ref s_available) == 1;
+    public static bool IsAvailable => Volatile.Read(ref s_unavailableReason) is null;
+
+    /// <summary>Gets why <see cref="TryStat"/> cannot tell, or <see langword="null"/> while it can.</summary>
+    public static string? UnavailableReason => Volatile.Read(ref s_unavailableReason);
 
     /// <summary>Looks a path up, following symbolic links.</summary>
-    /// <returns>False when the system cannot tell (see <see cref="IsAvailable"/>); otherwise true with the result or the error.</returns>
+    /// <returns>
+    /// False when the system cannot tell (see <see cref="IsAvailable"/>), or cannot tell this file's kind and inode (a file
+    /// system that does not report them); otherwise true with the result or the error.
+    /// </returns>
     public static bool TryStat(string path, out FileIdentity identity, out EntryKind kind, out StatError error, out string? message)
     {
         identity = default;
@@ -58,27 +62,27 @@ internal static unsafe class FileStatus
             return false;
         }
 
-        var bytes = Encoding.UTF8.GetByteCount(path);
-        Span<byte> name = bytes < 1024 ? stackalloc byte[bytes + 1] : new byte[bytes + 1];
-        Encoding.UTF8.GetBytes(path, name);
-        name[bytes] = 0;
         StatxBuffer buffer;
         int result;
-        fixed (byte* pointer = name)
+        try
         {
-            Marshal.SetLastSystemError(0);
-            result = s_statx(AtFdCwd, pointer, 0, StatxType | StatxIno, &buffer);
+            result = Statx(AtFdCwd, path, 0, StatxType | StatxIno, out buffer);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            MakeUnavailable("the C library has no statx");
+            return false;
         }
 
-        var errno = result == 0 ? 0 : Marshal.GetLastSystemError();
         if (result != 0)
         {
+            var errno = Marshal.GetLastPInvokeError();
             message = Marshal.GetPInvokeErrorMessage(errno);
             switch (errno)
             {
                 case ENOSYS or EPERM:
                     // An old kernel, or a sandbox that filters the call: fall back for the rest of the run.
-                    Volatile.Write(ref s_available, 0);
+                    MakeUnavailable($"statx: {message}");
                     return false;
                 case ENOENT or ENOTDIR:
                     error = StatError.NotFound;
@@ -90,6 +94,23 @@ internal static unsafe class FileStatus
                     error = StatError.Other;
                     return true;
             }
+        }
+
+        return TryDecode(buffer, out identity, out kind);
+    }
+
+    /// <summary>
+    /// Reads the kind and identity from a <c>statx</c> result. A file system need not fill every field asked for: without
+    /// the type or the inode in <see cref="StatxBuffer.Mask"/> the fields are not to be used (an inode of 0 for every file
+    /// would make them all one file), and the caller falls back to the file's path for this file.
+    /// </summary>
+    internal static bool TryDecode(in StatxBuffer buffer, out FileIdentity identity, out EntryKind kind)
+    {
+        if ((buffer.Mask & (StatxType | StatxIno)) != (StatxType | StatxIno))
+        {
+            identity = default;
+            kind = EntryKind.Other;
+            return false;
         }
 
         identity = new FileIdentity(((ulong)buffer.DeviceMajor << 32) | buffer.DeviceMinor, buffer.Inode, null);
@@ -106,29 +127,20 @@ internal static unsafe class FileStatus
         return true;
     }
 
-    private static delegate* unmanaged<int, byte*, int, uint, StatxBuffer*, int> Resolve()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
+    private static void MakeUnavailable(string reason) => Interlocked.CompareExchange(ref s_unavailableReason, reason, null);
 
-        // glibc names it libc.so.6 on every architecture; otherwise the runtime probes for "libc" by its own rules.
-        foreach (var library in (ReadOnlySpan<string>)["libc.so.6", "libc"])
-        {
-            if (NativeLibrary.TryLoad(library, out var handle) && NativeLibrary.TryGetExport(handle, "statx", out var statx))
-            {
-                return (delegate* unmanaged<int, byte*, int, uint, StatxBuffer*, int>)statx;
-            }
-        }
-
-        return null;
-    }
+    // errno is read by the generated stub right after the call (SetLastError), before the runtime's own code can change it.
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statx(int directory, string path, int flags, uint mask, out StatxBuffer buffer);
 
     /// <summary>The fields of <c>struct statx</c> used here, at their offsets (the kernel's layout, the same on every architecture).</summary>
     [StructLayout(LayoutKind.Explicit, Size = 256)]
-    private struct StatxBuffer
+    internal struct StatxBuffer
     {
+        /// <summary>Which fields the file system filled in (<c>stx_mask</c>).</summary>
+        [FieldOffset(0)]
+        public uint Mask;
+
         [FieldOffset(28)]
         public ushort Mode;
 
