@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace PortMismatch.Cli;
 
@@ -30,6 +31,7 @@ internal readonly record struct FileIdentity(ulong Device, ulong Inode, string? 
 internal static partial class FileStatus
 {
     private const int AtFdCwd = -100;
+    private const int AtEmptyPath = 0x1000;
     private const uint StatxType = 0x1;
     private const uint StatxIno = 0x100;
     private const int ENOENT = 2;
@@ -62,21 +64,8 @@ internal static partial class FileStatus
             return false;
         }
 
-        StatxBuffer buffer;
-        int result;
-        try
+        if (!Call(AtFdCwd, path, 0, StatxType | StatxIno, out var buffer, out var errno))
         {
-            result = Statx(AtFdCwd, path, 0, StatxType | StatxIno, out buffer);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            MakeUnavailable("the C library has no statx");
-            return false;
-        }
-
-        if (result != 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
             message = Marshal.GetPInvokeErrorMessage(errno);
             switch (errno)
             {
@@ -99,6 +88,35 @@ internal static partial class FileStatus
         return TryDecode(buffer, out identity, out kind);
     }
 
+    /// <summary>Tells the kind of an open file.</summary>
+    /// <returns>The kind, or <see langword="null"/> when the system cannot tell.</returns>
+    public static EntryKind? KindOf(SafeFileHandle file)
+    {
+        if (!IsAvailable)
+        {
+            return null;
+        }
+
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            return Call((int)file.DangerousGetHandle(), string.Empty, AtEmptyPath, StatxType, out var buffer, out _) && (buffer.Mask & StatxType) != 0
+                ? KindOf(buffer.Mode)
+                : null;
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Turns the call off with a reason, as a refusal does, or on again with <see langword="null"/> (for tests of the fallback).</summary>
+    internal static void SetUnavailableReason(string? reason) => Volatile.Write(ref s_unavailableReason, reason);
+
     /// <summary>
     /// Reads the kind and identity from a <c>statx</c> result. A file system need not fill every field asked for: without
     /// the type or the inode in <see cref="StatxBuffer.Mask"/> the fields are not to be used (an inode of 0 for every file
@@ -114,17 +132,37 @@ internal static partial class FileStatus
         }
 
         identity = new FileIdentity(((ulong)buffer.DeviceMajor << 32) | buffer.DeviceMinor, buffer.Inode, null);
-        kind = (buffer.Mode & 0xF000) switch
-        {
-            0x8000 => EntryKind.RegularFile,
-            0x4000 => EntryKind.Directory,
-            0x1000 => EntryKind.Fifo,
-            0xC000 => EntryKind.Socket,
-            0x2000 => EntryKind.CharacterDevice,
-            0x6000 => EntryKind.BlockDevice,
-            _ => EntryKind.Other,
-        };
+        kind = KindOf(buffer.Mode);
         return true;
+    }
+
+    private static EntryKind KindOf(ushort mode) => (mode & 0xF000) switch
+    {
+        0x8000 => EntryKind.RegularFile,
+        0x4000 => EntryKind.Directory,
+        0x1000 => EntryKind.Fifo,
+        0xC000 => EntryKind.Socket,
+        0x2000 => EntryKind.CharacterDevice,
+        0x6000 => EntryKind.BlockDevice,
+        _ => EntryKind.Other,
+    };
+
+    /// <summary>Calls <c>statx</c>: false with its errno when it fails (ENOSYS where the C library has no statx).</summary>
+    private static bool Call(int directory, string path, int flags, uint mask, out StatxBuffer buffer, out int errno)
+    {
+        try
+        {
+            var failed = Statx(directory, path, flags, mask, out buffer) != 0;
+            errno = failed ? Marshal.GetLastPInvokeError() : 0;
+            return !failed;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            MakeUnavailable("the C library has no statx");
+            buffer = default;
+            errno = ENOSYS;
+            return false;
+        }
     }
 
     private static void MakeUnavailable(string reason) => Interlocked.CompareExchange(ref s_unavailableReason, reason, null);

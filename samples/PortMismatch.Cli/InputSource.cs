@@ -62,6 +62,12 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
         try
         {
             stream = await input.OpenAsync(run, cancellationToken).ConfigureAwait(false);
+            if (stream is null)
+            {
+                run.AddEmpty();
+                return;
+            }
+
             var (content, format) = await Inputs.DetectAsync(stream, options.Format, cancellationToken).ConfigureAwait(false);
             if (format == InputFormat.Auto)
             {

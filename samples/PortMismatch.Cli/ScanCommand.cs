@@ -151,12 +151,18 @@ internal static class ScanCommand
         {
             var head = new byte[512];
             int length;
-            using (var file = File.OpenHandle(path))
+            try
             {
-                length = RandomAccess.Read(file, head, 0);
+                using var file = RegularFile.Open(path);
+                length = file?.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) ?? 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Changed since the walk: read as one source, which reports why.
+                length = 0;
             }
 
-            var format = options.Format == InputFormat.Auto ? Inputs.Detect(head.AsSpan(0, length)) : options.Format;
+            var format = length == 0 ? InputFormat.Auto : options.Format == InputFormat.Auto ? Inputs.Detect(head.AsSpan(0, length)) : options.Format;
             if (format is InputFormat.Zeek or InputFormat.ZeekJson)
             {
                 IReadOnlyList<IFlowSource> parts;

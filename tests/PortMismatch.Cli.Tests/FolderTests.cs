@@ -182,6 +182,37 @@ public sealed class FolderTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_file_replaced_by_a_fifo_after_the_walk_fails_at_once_instead_of_waiting_for_a_writer()
+    {
+        // The walk saw a regular file of 100 bytes; by the time it is opened it is a FIFO. Before, the open waited for a
+        // writer in open(2), for good and deaf to Ctrl-C.
+        var fifo = Fifo(Temp("swapped.log"));
+        var input = new Input(fifo, fifo, Length: 100, Explicit: false);
+
+        var error = await Assert.ThrowsAsync<IOException>(() => OpenBounded(input));
+
+        Assert.Equal("not read: no longer a regular file but a named pipe (FIFO).", error.Message);
+    }
+
+    [Fact]
+    public async Task A_file_replaced_by_a_link_to_a_device_after_the_walk_is_not_read()
+    {
+        // Before, /dev/zero was opened and read as a log for good.
+        var link = Temp("swapped.log");
+        File.CreateSymbolicLink(link, "/dev/zero");
+        var input = new Input(link, link, Length: 100, Explicit: false);
+
+        var error = await Assert.ThrowsAsync<IOException>(() => OpenBounded(input));
+
+        Assert.Equal("not read: no longer a regular file but a device.", error.Message);
+    }
+
+    /// <summary>Opens an input as a scan does; a test whose open never returns fails after <see cref="CliProcess.Patience"/>.</summary>
+    internal static Task<Stream?> OpenBounded(Input input)
+        => Task.Run(() => input.OpenAsync(new ScanCommand.Run(new ScanOptions(), TextWriter.Null), TestContext.Current.CancellationToken), TestContext.Current.CancellationToken)
+            .WaitAsync(CliProcess.Patience, TestContext.Current.CancellationToken);
+
     private static async Task<(int Exit, string Out, string Err)> Scan(params string[] args)
     {
         var stdout = new StringWriter();
