@@ -190,7 +190,9 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
         long length;
         try
         {
-            length = new FileInfo(path).Length;
+            // The size of a link is that of its target's name.
+            var info = new FileInfo(path);
+            length = (info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

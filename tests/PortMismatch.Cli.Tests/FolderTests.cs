@@ -79,6 +79,21 @@ public sealed class FolderTests : IDisposable
     }
 
     [Fact]
+    public void A_file_reached_by_a_link_has_the_size_of_the_file_it_leads_to()
+    {
+        // The size decides whether a large Zeek file is read in parts, whether a file is empty, and the progress bar's total.
+        var data = Folder("data");
+        var conn = Path.Combine(data, "conn.log");
+        File.WriteAllText(conn, ScanTests.ZeekLog(Records));
+        var logs = Folder("logs");
+        File.CreateSymbolicLink(Path.Combine(logs, "conn.log"), conn);
+
+        var walk = Inputs.Find([logs], TextWriter.Null, quiet: true, TestContext.Current.CancellationToken);
+
+        Assert.Equal(new FileInfo(conn).Length, Assert.Single(walk.Inputs).Length);
+    }
+
+    [Fact]
     public async Task A_fifo_a_socket_and_a_link_to_a_device_in_a_folder_are_not_read_and_say_why()
     {
         // Before: the scan waited for a writer on the FIFO for good, and with it gone read /dev/zero as Zeek for good.
