@@ -59,6 +59,7 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
         }
 
         Stream? stream = null;
+        Stream? content = null;
         try
         {
             stream = await input.OpenAsync(run, cancellationToken).ConfigureAwait(false);
@@ -68,7 +69,7 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
                 return;
             }
 
-            var (content, format) = await Inputs.DetectAsync(stream, options.Format, cancellationToken).ConfigureAwait(false);
+            (content, var format) = await Inputs.DetectAsync(stream, options.Format, cancellationToken).ConfigureAwait(false);
             if (format == InputFormat.Auto)
             {
                 if (input.Explicit)
@@ -111,6 +112,12 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
         }
         finally
         {
+            // The content (a gzip reader's inflater and pooled buffer) is not the file: both are disposed, however the read ended.
+            if (content is not null)
+            {
+                await content.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (stream is not null)
             {
                 await stream.DisposeAsync().ConfigureAwait(false);

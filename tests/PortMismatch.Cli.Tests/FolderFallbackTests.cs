@@ -7,7 +7,7 @@ namespace PortMismatch.Cli.Tests;
 /// walk identifies files by path and cannot tell a FIFO or a device from a file, so what is opened is checked then.
 /// These tests turn the call off for the whole process, so they run alone.
 /// </summary>
-[Collection(nameof(StatxOff))]
+[Collection(nameof(RunsAlone))]
 public sealed class FolderFallbackTests : IDisposable
 {
     private const string Refused = "statx: Operation not permitted";
@@ -104,7 +104,3 @@ public sealed class FolderFallbackTests : IDisposable
         return path;
     }
 }
-
-/// <summary>Tests that turn <see cref="FileStatus"/> off for the process: no other test runs meanwhile.</summary>
-[CollectionDefinition(nameof(StatxOff), DisableParallelization = true)]
-public sealed class StatxOff;
