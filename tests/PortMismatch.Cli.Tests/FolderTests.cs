@@ -145,14 +145,20 @@ public sealed class FolderTests : IDisposable
     [InlineData(true)]
     public async Task Cancelling_a_scan_that_waits_on_a_fifo_ends_it(bool writerConnected)
     {
-        // Without a writer the scan waits in open(); with a silent one, in read(). Neither looked at the token before.
+        // Without a writer the scan waits in open(); with a silent one, in read(). Neither looked at the token before. The
+        // cancellation comes once a thread of the scan is seen waiting there.
         var fifo = Fifo(Temp("slow.fifo"));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         using var release = new CancellationTokenSource();
         var stderr = new StringWriter();
+        var openingBefore = FifoWaits.ThreadsOpening();
         var scan = Task.Run(() => CommandLine.RunAsync(["scan", fifo, "--format", "zeek", "--out", Temp("rows.txt")], new StringWriter(), stderr, stop.Token), TestContext.Current.CancellationToken);
         Task? writer = null;
-        if (writerConnected)
+        if (!writerConnected)
+        {
+            await FifoWaits.Until(() => FifoWaits.ThreadsOpening().Except(openingBefore).Any(), $"opening {fifo}");
+        }
+        else
         {
             // Opening the write end returns once the scan has opened the read end; then nothing is written until the end.
             var opened = new TaskCompletionSource();
@@ -165,6 +171,7 @@ public sealed class FolderTests : IDisposable
                 },
                 TestContext.Current.CancellationToken);
             await opened.Task.WaitAsync(CliProcess.Patience, TestContext.Current.CancellationToken);
+            await FifoWaits.Until(() => FifoWaits.SomeThreadReads(fifo), $"reading {fifo}");
         }
 
         await stop.CancelAsync();
