@@ -8,7 +8,8 @@ namespace PortMismatch.Cli;
 /// enclosing folder is reported as a loop instead of read again and again, and a file reached twice (a link, a hard link)
 /// is read once. A folder entry that is not a regular file (a FIFO, a socket, a device, or a link to one) is left out
 /// with its reason: opening a FIFO waits for a writer and a device may never end. A FIFO or device named on the command
-/// line is read as a stream (<c>scan &lt;(zcat x.gz)</c>). Names starting with a dot are left out, as before.
+/// line is read as a stream (<c>scan &lt;(zcat x.gz)</c>). Names starting with a dot (hidden files and folders) are left
+/// out.
 /// </summary>
 internal sealed class FolderWalk(TextWriter stderr, bool quiet)
 {

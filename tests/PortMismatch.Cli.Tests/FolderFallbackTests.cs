@@ -77,7 +77,7 @@ public sealed class FolderFallbackTests : IDisposable
     [Fact]
     public async Task A_fifo_named_on_the_command_line_is_still_read_as_a_stream()
     {
-        // What `scan <(zcat conn.log.gz)` gives the scan. Taken for an empty file, it was not read at all.
+        // What `scan <(zcat conn.log.gz)` gives the scan. Taken for an empty file, it would not be read at all.
         var fifo = Fifo(Temp("conn.fifo"));
         var writing = Task.Run(
             async () =>

@@ -34,7 +34,7 @@ public sealed class FolderTests : IDisposable
     [Fact]
     public async Task A_symlink_loop_is_reported_and_the_files_under_it_are_read_once()
     {
-        // Before: "self" alone made 41 copies of every record; with "up" as well the walk never ended (gigabytes of paths).
+        // Followed blindly, "self" alone makes 41 copies of every record, and with "up" as well the walk never ends.
         var logs = Folder("logs");
         var a = Directory.CreateDirectory(Path.Combine(logs, "a")).FullName;
         File.WriteAllText(Path.Combine(a, "conn.log"), ScanTests.ZeekLog(Records));
@@ -96,7 +96,7 @@ public sealed class FolderTests : IDisposable
     [Fact]
     public async Task A_fifo_a_socket_and_a_link_to_a_device_in_a_folder_are_not_read_and_say_why()
     {
-        // Before: the scan waited for a writer on the FIFO for good, and with it gone read /dev/zero as Zeek for good.
+        // Opened, the FIFO would wait for a writer for good, and /dev/zero would be read as Zeek for good.
         var logs = Folder("logs");
         File.WriteAllText(Path.Combine(logs, "conn.log"), ScanTests.ZeekLog(Records));
         var fifo = Fifo(Path.Combine(logs, "pipe.log"));
@@ -145,7 +145,7 @@ public sealed class FolderTests : IDisposable
     [InlineData(true)]
     public async Task Cancelling_a_scan_that_waits_on_a_fifo_ends_it(bool writerConnected)
     {
-        // Without a writer the scan waits in open(); with a silent one, in read(). Neither looked at the token before. The
+        // Without a writer the scan waits in open(); with a silent one, in read(); neither call looks at the token. The
         // cancellation comes once a thread of the scan is seen waiting there.
         var fifo = Fifo(Temp("slow.fifo"));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -189,7 +189,8 @@ public sealed class FolderTests : IDisposable
     [Fact]
     public async Task Sigterm_stops_a_scan_that_waits_for_bytes_from_a_fifo()
     {
-        // The process as a service manager stops it: before, SIGTERM was taken (no exit) and the scan went on waiting.
+        // The process as a service manager stops it: SIGTERM must end a scan that waits in read(), not be taken and
+        // ignored.
         var fifo = Fifo(Temp("quiet.fifo"));
         using var scan = CliProcess.Start("scan", fifo, "--format", "zeek", "--out", Temp("rows.txt"));
         await using (var writer = await Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Write), TestContext.Current.CancellationToken)
@@ -207,8 +208,8 @@ public sealed class FolderTests : IDisposable
     [Fact]
     public async Task A_file_replaced_by_a_fifo_after_the_walk_fails_at_once_instead_of_waiting_for_a_writer()
     {
-        // The walk saw a regular file of 100 bytes; by the time it is opened it is a FIFO. Before, the open waited for a
-        // writer in open(2), for good and deaf to Ctrl-C.
+        // The walk saw a regular file of 100 bytes; by the time it is opened it is a FIFO, whose blocking open(2) would
+        // wait for a writer for good, deaf to Ctrl-C.
         var fifo = Fifo(Temp("swapped.log"));
         var input = new Input(fifo, fifo, Length: 100, Explicit: false);
 
@@ -220,7 +221,7 @@ public sealed class FolderTests : IDisposable
     [Fact]
     public async Task A_file_replaced_by_a_link_to_a_device_after_the_walk_is_not_read()
     {
-        // Before, /dev/zero was opened and read as a log for good.
+        // Opened and read as a log, /dev/zero never ends.
         var link = Temp("swapped.log");
         File.CreateSymbolicLink(link, "/dev/zero");
         var input = new Input(link, link, Length: 100, Explicit: false);

@@ -57,8 +57,9 @@ public sealed class ListenTests : IDisposable
 
     /// <summary>
     /// Scans the bundled IPFIX and PAN-OS samples into JSON Lines with windows of <paramref name="window"/>, then listens on
-    /// loopback with the same windows and <paramref name="listenOptions"/>, sends each IPFIX message (its length is in its header) and each log line as a datagram of
-    /// its own, <paramref name="gap"/> apart, waits <paramref name="settle"/> and stops as Ctrl-C does.
+    /// loopback with the same windows and <paramref name="listenOptions"/>, sends each IPFIX message (its length is in its
+    /// header) and each log line as a datagram of its own, <paramref name="gap"/> apart, waits <paramref name="settle"/>
+    /// and stops as Ctrl-C does.
     /// </summary>
     private async Task<LiveRun> ScanAndReplay(string window, string[] listenOptions, TimeSpan gap, TimeSpan settle)
     {
