@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace PortMismatch.Cli;
 
@@ -24,13 +24,14 @@ internal readonly record struct FileIdentity(ulong Device, ulong Inode, string? 
 /// <summary>
 /// <c>stat</c> for the folder walk: .NET has no API for a file's device and inode or for FIFOs, sockets and devices, so on
 /// Linux this calls <c>statx(2)</c> of the C library (glibc 2.28+, musl 1.2.5+), whose buffer has one layout on every
-/// architecture, through a function pointer looked up once (the same with NativeAOT, and whatever the C library's file is
-/// called). Elsewhere, or where the call is missing or refused, <see cref="TryStat"/> returns <see langword="false"/> and
-/// the walk falls back to resolved paths and <see cref="FileSystemInfo"/>.
+/// architecture. Where the call is missing (not Linux, an older C library) or refused (a sandbox that filters it),
+/// <see cref="TryStat"/> returns <see langword="false"/> and the walk falls back to resolved paths and
+/// <see cref="FileSystemInfo"/>; <see cref="UnavailableReason"/> then says why.
 /// </summary>
-internal static unsafe class FileStatus
+internal static partial class FileStatus
 {
     private const int AtFdCwd = -100;
+    private const int AtEmptyPath = 0x1000;
     private const uint StatxType = 0x1;
     private const uint StatxIno = 0x100;
     private const int ENOENT = 2;
@@ -39,14 +40,19 @@ internal static unsafe class FileStatus
     private const int ENOSYS = 38;
     private const int EPERM = 1;
 
-    private static readonly delegate* unmanaged<int, byte*, int, uint, StatxBuffer*, int> s_statx = Resolve();
-    private static int s_available = s_statx is not null ? 1 : 0;
+    private static string? s_unavailableReason = OperatingSystem.IsLinux() ? null : "not Linux";
 
     /// <summary>Gets whether <see cref="TryStat"/> can tell identities and kinds on this system (so far).</summary>
-    public static bool IsAvailable => Volatile.Read(ref s_available) == 1;
+    public static bool IsAvailable => Volatile.Read(ref s_unavailableReason) is null;
+
+    /// <summary>Gets why <see cref="TryStat"/> cannot tell, or <see langword="null"/> while it can.</summary>
+    public static string? UnavailableReason => Volatile.Read(ref s_unavailableReason);
 
     /// <summary>Looks a path up, following symbolic links.</summary>
-    /// <returns>False when the system cannot tell (see <see cref="IsAvailable"/>); otherwise true with the result or the error.</returns>
+    /// <returns>
+    /// False when the system cannot tell (see <see cref="IsAvailable"/>), or cannot tell this file's kind and inode (a file
+    /// system that does not report them); otherwise true with the result or the error.
+    /// </returns>
     public static bool TryStat(string path, out FileIdentity identity, out EntryKind kind, out StatError error, out string? message)
     {
         identity = default;
@@ -58,27 +64,14 @@ internal static unsafe class FileStatus
             return false;
         }
 
-        var bytes = Encoding.UTF8.GetByteCount(path);
-        Span<byte> name = bytes < 1024 ? stackalloc byte[bytes + 1] : new byte[bytes + 1];
-        Encoding.UTF8.GetBytes(path, name);
-        name[bytes] = 0;
-        StatxBuffer buffer;
-        int result;
-        fixed (byte* pointer = name)
-        {
-            Marshal.SetLastSystemError(0);
-            result = s_statx(AtFdCwd, pointer, 0, StatxType | StatxIno, &buffer);
-        }
-
-        var errno = result == 0 ? 0 : Marshal.GetLastSystemError();
-        if (result != 0)
+        if (!Call(AtFdCwd, path, 0, StatxType | StatxIno, out var buffer, out var errno))
         {
             message = Marshal.GetPInvokeErrorMessage(errno);
             switch (errno)
             {
                 case ENOSYS or EPERM:
                     // An old kernel, or a sandbox that filters the call: fall back for the rest of the run.
-                    Volatile.Write(ref s_available, 0);
+                    MakeUnavailable($"statx: {message}");
                     return false;
                 case ENOENT or ENOTDIR:
                     error = StatError.NotFound;
@@ -92,43 +85,100 @@ internal static unsafe class FileStatus
             }
         }
 
-        identity = new FileIdentity(((ulong)buffer.DeviceMajor << 32) | buffer.DeviceMinor, buffer.Inode, null);
-        kind = (buffer.Mode & 0xF000) switch
-        {
-            0x8000 => EntryKind.RegularFile,
-            0x4000 => EntryKind.Directory,
-            0x1000 => EntryKind.Fifo,
-            0xC000 => EntryKind.Socket,
-            0x2000 => EntryKind.CharacterDevice,
-            0x6000 => EntryKind.BlockDevice,
-            _ => EntryKind.Other,
-        };
-        return true;
+        return TryDecode(buffer, out identity, out kind);
     }
 
-    private static delegate* unmanaged<int, byte*, int, uint, StatxBuffer*, int> Resolve()
+    /// <summary>Tells the kind of an open file.</summary>
+    /// <returns>The kind, or <see langword="null"/> when the system cannot tell.</returns>
+    public static EntryKind? KindOf(SafeFileHandle file)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!IsAvailable)
         {
             return null;
         }
 
-        // glibc names it libc.so.6 on every architecture; otherwise the runtime probes for "libc" by its own rules.
-        foreach (var library in (ReadOnlySpan<string>)["libc.so.6", "libc"])
+        var added = false;
+        try
         {
-            if (NativeLibrary.TryLoad(library, out var handle) && NativeLibrary.TryGetExport(handle, "statx", out var statx))
+            file.DangerousAddRef(ref added);
+            return Call((int)file.DangerousGetHandle(), string.Empty, AtEmptyPath, StatxType, out var buffer, out _) && (buffer.Mask & StatxType) != 0
+                ? KindOf(buffer.Mode)
+                : null;
+        }
+        finally
+        {
+            if (added)
             {
-                return (delegate* unmanaged<int, byte*, int, uint, StatxBuffer*, int>)statx;
+                file.DangerousRelease();
             }
         }
-
-        return null;
     }
+
+    /// <summary>Turns the call off with a reason, as a refusal does, or on again with <see langword="null"/> (for tests of the fallback).</summary>
+    internal static void SetUnavailableReason(string? reason) => Volatile.Write(ref s_unavailableReason, reason);
+
+    /// <summary>
+    /// Reads the kind and identity from a <c>statx</c> result. A file system need not fill every field asked for: without
+    /// the type or the inode in <see cref="StatxBuffer.Mask"/> the fields are not to be used (an inode of 0 for every file
+    /// would make them all one file), and the caller falls back to the file's path for this file.
+    /// </summary>
+    internal static bool TryDecode(in StatxBuffer buffer, out FileIdentity identity, out EntryKind kind)
+    {
+        if ((buffer.Mask & (StatxType | StatxIno)) != (StatxType | StatxIno))
+        {
+            identity = default;
+            kind = EntryKind.Other;
+            return false;
+        }
+
+        identity = new FileIdentity(((ulong)buffer.DeviceMajor << 32) | buffer.DeviceMinor, buffer.Inode, null);
+        kind = KindOf(buffer.Mode);
+        return true;
+    }
+
+    private static EntryKind KindOf(ushort mode) => (mode & 0xF000) switch
+    {
+        0x8000 => EntryKind.RegularFile,
+        0x4000 => EntryKind.Directory,
+        0x1000 => EntryKind.Fifo,
+        0xC000 => EntryKind.Socket,
+        0x2000 => EntryKind.CharacterDevice,
+        0x6000 => EntryKind.BlockDevice,
+        _ => EntryKind.Other,
+    };
+
+    /// <summary>Calls <c>statx</c>: false with its errno when it fails (ENOSYS where the C library has no statx).</summary>
+    private static bool Call(int directory, string path, int flags, uint mask, out StatxBuffer buffer, out int errno)
+    {
+        try
+        {
+            var failed = Statx(directory, path, flags, mask, out buffer) != 0;
+            errno = failed ? Marshal.GetLastPInvokeError() : 0;
+            return !failed;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            MakeUnavailable("the C library has no statx");
+            buffer = default;
+            errno = ENOSYS;
+            return false;
+        }
+    }
+
+    private static void MakeUnavailable(string reason) => Interlocked.CompareExchange(ref s_unavailableReason, reason, null);
+
+    // errno is read by the generated stub right after the call (SetLastError), before the runtime's own code can change it.
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statx(int directory, string path, int flags, uint mask, out StatxBuffer buffer);
 
     /// <summary>The fields of <c>struct statx</c> used here, at their offsets (the kernel's layout, the same on every architecture).</summary>
     [StructLayout(LayoutKind.Explicit, Size = 256)]
-    private struct StatxBuffer
+    internal struct StatxBuffer
     {
+        /// <summary>Which fields the file system filled in (<c>stx_mask</c>).</summary>
+        [FieldOffset(0)]
+        public uint Mask;
+
         [FieldOffset(28)]
         public ushort Mode;
 

@@ -8,7 +8,8 @@ namespace PortMismatch.Cli;
 /// enclosing folder is reported as a loop instead of read again and again, and a file reached twice (a link, a hard link)
 /// is read once. A folder entry that is not a regular file (a FIFO, a socket, a device, or a link to one) is left out
 /// with its reason: opening a FIFO waits for a writer and a device may never end. A FIFO or device named on the command
-/// line is read as a stream (<c>scan &lt;(zcat x.gz)</c>). Names starting with a dot are left out, as before.
+/// line is read as a stream (<c>scan &lt;(zcat x.gz)</c>). Names starting with a dot (hidden files and folders) are left
+/// out.
 /// </summary>
 internal sealed class FolderWalk(TextWriter stderr, bool quiet)
 {
@@ -18,6 +19,7 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
     private readonly Dictionary<FileIdentity, string> _folders = [];
     private readonly SortedDictionary<string, int> _notRead = new(StringComparer.Ordinal);
     private bool _standardInput;
+    private bool _warned;
     private int _shown;
 
     /// <summary>Gets the inputs found, in command-line order; a folder's files sorted by path.</summary>
@@ -189,7 +191,9 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
         long length;
         try
         {
-            length = new FileInfo(path).Length;
+            // The size of a link is that of its target's name.
+            var info = new FileInfo(path);
+            length = (info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -226,19 +230,28 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
     }
 
     /// <summary>Looks a path up, following links: its kind and identity, or why it cannot be read (<see cref="Entry.Kind"/> null).</summary>
-    private static Entry Look(string path, string? realParent)
+    private Entry Look(string path, string? realParent)
     {
         if (FileStatus.TryStat(path, out var identity, out var kind, out var error, out var message))
         {
             return error == StatError.None ? new Entry(kind, identity, null, error, null) : new Entry(null, default, null, error, message);
         }
 
+        if (!_warned && FileStatus.UnavailableReason is { } reason && !quiet)
+        {
+            _warned = true;
+            stderr.WriteLine($"portmismatch: {reason}: files are told apart by their paths (a hard link is read again); FIFOs, sockets and devices in folders count as empty files.");
+        }
+
         return LookPortably(path, realParent);
     }
 
     /// <summary>
-    /// Where <see cref="FileStatus"/> cannot tell (not Linux): folders and files by <see cref="FileSystemInfo"/>, identified
-    /// by their path with links resolved. Hard links and bind mounts then count as different files, and a FIFO as a file.
+    /// Where <see cref="FileStatus"/> cannot tell (not Linux, the call refused, a file system that does not say): folders
+    /// and files by <see cref="FileSystemInfo"/>, identified by their path with links resolved. Hard links and bind mounts
+    /// then count as different files. A FIFO, socket or device in a folder is taken for a file of size 0: counted as empty,
+    /// not opened (and <see cref="RegularFile"/> checks what it opens). Named on the command line, an entry that cannot be
+    /// seeked (a FIFO, <c>&lt;(zcat x.gz)</c>) is read as a stream.
     /// </summary>
     private static Entry LookPortably(string path, string? realParent)
     {
@@ -256,7 +269,9 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
                 return new Entry(null, default, null, StatError.NotFound, null);
             }
 
-            var kind = info is DirectoryInfo ? EntryKind.Directory : EntryKind.RegularFile;
+            var kind = info is DirectoryInfo ? EntryKind.Directory
+                : realParent is null && RegularFile.IsStream(path) ? EntryKind.Other
+                : EntryKind.RegularFile;
             var key = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? real.ToUpperInvariant() : real;
             return new Entry(kind, new FileIdentity(0, 0, key), real, StatError.None, null);
         }

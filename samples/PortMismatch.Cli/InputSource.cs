@@ -59,10 +59,17 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
         }
 
         Stream? stream = null;
+        Stream? content = null;
         try
         {
             stream = await input.OpenAsync(run, cancellationToken).ConfigureAwait(false);
-            var (content, format) = await Inputs.DetectAsync(stream, options.Format, cancellationToken).ConfigureAwait(false);
+            if (stream is null)
+            {
+                run.AddEmpty();
+                return;
+            }
+
+            (content, var format) = await Inputs.DetectAsync(stream, options.Format, cancellationToken).ConfigureAwait(false);
             if (format == InputFormat.Auto)
             {
                 if (input.Explicit)
@@ -85,11 +92,9 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
                     await ZeekConnLog.ReadStreamAsync(content, sink, zeek, cancellationToken).ConfigureAwait(false);
                     break;
                 case InputFormat.PanOs:
-                    var counting = new PanOsCounting(sink, diagnostics);
-                    Volatile.Write(ref _counters, counting.Counters);
-                    var read = await PanOsTrafficInput.ReadStreamAsync(
-                        content, counting, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone }, counting.OnDiagnostic, input.Name, cancellationToken).ConfigureAwait(false);
-                    Volatile.Write(ref _counters, read);
+                    var panOs = PanOsTrafficInput.StreamSource(content, input.Name, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone }, diagnostics);
+                    Volatile.Write(ref _counters, panOs.Counters);
+                    await panOs.ReadAsync(sink, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections }, diagnostics, input.Name);
@@ -105,6 +110,12 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
         }
         finally
         {
+            // The content (a gzip reader's inflater and pooled buffer) is not the file: both are disposed, however the read ended.
+            if (content is not null)
+            {
+                await content.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (stream is not null)
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
@@ -113,36 +124,4 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
     }
 
     public override string ToString() => Name;
-
-    /// <summary>
-    /// Counts a PAN-OS read as it goes: <see cref="PanOsTrafficInput.ReadStreamAsync"/> returns its counters only when it
-    /// ends well. Accepted records are those that reach the sink; the reader reports every rejected and skipped line to the
-    /// diagnostics callback with its reason, so the counts are the reader's own, live.
-    /// </summary>
-    private sealed class PanOsCounting(IFlowRecordSink sink, Action<InputDiagnostic> diagnostics) : IFlowRecordSink
-    {
-        public InputCounters Counters { get; } = new();
-
-        public void OnRecord(in FlowRecord record)
-        {
-            Counters.CountRead();
-            Counters.CountAccepted();
-            sink.OnRecord(record);
-        }
-
-        public void OnDiagnostic(InputDiagnostic diagnostic)
-        {
-            Counters.CountRead();
-            if (diagnostic.Outcome == RecordOutcome.Rejected)
-            {
-                Counters.CountRejected(diagnostic.Reason);
-            }
-            else
-            {
-                Counters.CountSkipped(diagnostic.Reason);
-            }
-
-            diagnostics(diagnostic);
-        }
-    }
 }

@@ -9,10 +9,12 @@ namespace PortMismatch.Cli;
 internal sealed record Input(string Name, string? Path, long Length, bool Explicit, bool IsStream = false)
 {
     /// <summary>
-    /// Opens the input. A stream is opened on a thread of its own (opening a FIFO waits for a writer) and read through an
+    /// Opens the input. A file is opened by <see cref="RegularFile"/>, which fails at once when it is no longer a regular
+    /// file. A stream is opened on a thread of its own (opening a FIFO waits for a writer) and read through an
     /// <see cref="InterruptibleStream"/>, so that cancellation stops a scan that waits for a writer or for bytes.
     /// </summary>
-    public async Task<Stream> OpenAsync(ScanCommand.Run run, CancellationToken cancellationToken)
+    /// <returns>The input, or <see langword="null"/> for a file that is empty now.</returns>
+    public async Task<Stream?> OpenAsync(ScanCommand.Run run, CancellationToken cancellationToken)
     {
         if (Path is null)
         {
@@ -21,7 +23,7 @@ internal sealed record Input(string Name, string? Path, long Length, bool Explic
 
         if (!IsStream)
         {
-            return new CountingStream(new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true), run);
+            return RegularFile.Open(Path) is { } file ? new CountingStream(file, run) : null;
         }
 
         var path = Path;

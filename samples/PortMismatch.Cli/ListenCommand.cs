@@ -64,9 +64,7 @@ internal static class ListenCommand
                 IdleWindowClose = options.IdleClose,
             };
 
-            // An output that fails (a full disk, a closed pipe) stops the run; the summary is still written.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using var pipeline = new DetectionPipeline(pipelineOptions, new FlushingSink(writer, output, stop));
+            using var pipeline = new DetectionPipeline(pipelineOptions, new FlushingSink(writer));
             if (!options.Quiet)
             {
                 var on = string.Join(" and ", sources.Select(s => s.Name));
@@ -76,18 +74,17 @@ internal static class ListenCommand
             DetectionResult? result = null;
             try
             {
-                result = await pipeline.RunAsync(sources, stop.Token).ConfigureAwait(false);
+                result = await pipeline.RunAsync(sources, cancellationToken).ConfigureAwait(false);
                 writer.Flush();
             }
             catch (IOException) when (output.Failure is not null)
             {
-                // The output's failure, rethrown by the pipeline: reported below, after the summary.
+                // The output failed (a full disk, a closed pipe): the pipeline stopped the run and rethrew the writer's
+                // exception. Reported after the summary.
             }
 
             var counters = result?.Counters ?? pipeline.GetCounters();
-
-            // A pipeline that does not stop on a failing output reports it as the failure of the source whose record closed a window.
-            var failures = result?.Failures.Where(f => !ReferenceEquals(f.Error, output.Failure)).ToList() ?? [];
+            IReadOnlyList<SourceFailure> failures = result?.Failures ?? [];
             if (!options.Quiet)
             {
                 await stderr.WriteLineAsync($"portmismatch: stopped: {counters}").ConfigureAwait(false);
@@ -137,25 +134,13 @@ internal static class ListenCommand
         }
     }
 
-    /// <summary>
-    /// Writes each row at once (a live run's rows must not wait in a buffer). When the output fails, stops the run and
-    /// rethrows; the output then drops what comes after, so the rows the pipeline still emits while it stops do not throw.
-    /// </summary>
-    private sealed class FlushingSink(RowWriter writer, RowOutput output, CancellationTokenSource stop) : IMismatchRowSink
+    /// <summary>Writes each row at once: a live run's rows must not wait in a buffer.</summary>
+    private sealed class FlushingSink(RowWriter writer) : IMismatchRowSink
     {
         public void OnRow(MismatchRow row)
         {
-            try
-            {
-                writer.OnRow(row);
-                writer.Flush();
-            }
-            catch (IOException) when (output.Failure is not null)
-            {
-                // Cancelled on the thread pool: this thread holds the pipeline's output lock.
-                _ = stop.CancelAsync();
-                throw;
-            }
+            writer.OnRow(row);
+            writer.Flush();
         }
     }
 }

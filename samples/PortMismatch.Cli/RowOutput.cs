@@ -8,10 +8,11 @@ namespace PortMismatch.Cli;
 /// does not throw again and the command can still write its summary and then the failure.
 /// </summary>
 /// <remarks>
-/// .NET ignores SIGPIPE, and its console stream also drops the EPIPE error that writes then get: <c>scan | head -1</c> went
-/// on and exited 0. When standard output is a pipe or socket (not seekable), it is written here as a plain file
-/// descriptor instead, whose writes report EPIPE. A seekable standard output (a file) keeps the console stream, which
-/// writes at the shared file offset (<c>{ portmismatch ...; echo done; } &gt; out</c>).
+/// .NET ignores SIGPIPE, and its console stream also drops the EPIPE error that writes then get, so through it
+/// <c>scan | head -1</c> would go on writing into nothing and exit 0. When standard output is a pipe or socket (not
+/// seekable), it is written here as a plain file descriptor instead, whose writes report EPIPE. A seekable standard
+/// output (a file) keeps the console stream, which writes at the shared file offset
+/// (<c>{ portmismatch ...; echo done; } &gt; out</c>).
 /// </remarks>
 internal sealed class RowOutput : Stream
 {

@@ -151,12 +151,18 @@ internal static class ScanCommand
         {
             var head = new byte[512];
             int length;
-            using (var file = File.OpenHandle(path))
+            try
             {
-                length = RandomAccess.Read(file, head, 0);
+                using var file = RegularFile.Open(path);
+                length = file?.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) ?? 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Changed since the walk: read as one source, which reports why.
+                length = 0;
             }
 
-            var format = options.Format == InputFormat.Auto ? Inputs.Detect(head.AsSpan(0, length)) : options.Format;
+            var format = length == 0 ? InputFormat.Auto : options.Format == InputFormat.Auto ? Inputs.Detect(head.AsSpan(0, length)) : options.Format;
             if (format is InputFormat.Zeek or InputFormat.ZeekJson)
             {
                 IReadOnlyList<IFlowSource> parts;
@@ -191,7 +197,7 @@ internal static class ScanCommand
 
     /// <summary>
     /// Sorts rows by <see cref="MismatchRowComparer"/>; many rows in two halves on two cores at once, then merged (the
-    /// sort was a visible part of a large scan's serial tail). The order of rows with the same key does not matter:
+    /// sort is a visible part of a large scan's serial tail). The order of rows with the same key does not matter:
     /// <see cref="Combine"/> sums them.
     /// </summary>
     private static List<MismatchRow> Sort(List<MismatchRow> rows)
@@ -224,7 +230,8 @@ internal static class ScanCommand
     /// <summary>
     /// Sums rows of the same (window, src_ip, dest_ip, app, dest_port): partial rows, late rows and rows of different
     /// inputs. The rows come sorted by <see cref="MismatchRowComparer"/>, which orders by exactly that key, so rows to sum
-    /// are neighbours and one pass does it (a dictionary of every row cost a visible part of a large scan's serial tail).
+    /// are neighbours and one pass does it, without a dictionary of every row (which would be a visible part of a large
+    /// scan's serial tail).
     /// </summary>
     private static List<MismatchRow> Combine(List<MismatchRow> sorted, RuleSet rules)
     {
@@ -282,7 +289,7 @@ internal static class ScanCommand
 
     /// <summary>
     /// Writes CSV or JSON Lines rows formatted on two cores: two chunks at a time, each into its own buffer (only the very
-    /// first with the header), then both to the stream in order; memory stays at two chunks of text (formatting was a
+    /// first with the header), then both to the stream in order; memory stays at two chunks of text (formatting is a
     /// visible part of a large scan's serial tail).
     /// </summary>
     private static void WriteInPairs(Stream stream, List<MismatchRow> rows, OutputFormat format, RowWriterOptions writerOptions, CancellationToken cancellationToken)

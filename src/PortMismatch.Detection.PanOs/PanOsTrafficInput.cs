@@ -69,6 +69,16 @@ public static class PanOsTrafficInput
         return FlowSource.Create(path, decoder.Counters, (sink, ct) => ReadFileCoreAsync(path, sink, decoder, ct));
     }
 
+    /// <summary>
+    /// Makes a source of a stream (plain or gzip) that the caller has opened and left open, with the counters of
+    /// <see cref="FileSource"/>: live while it is read, and keeping what was read when the read fails part-way.
+    /// </summary>
+    internal static IFlowSource StreamSource(Stream stream, string name, PanOsReaderOptions? options, Action<InputDiagnostic>? diagnostics)
+    {
+        var decoder = new TrafficDecoder(options, diagnostics, name);
+        return FlowSource.Create(name, decoder.Counters, (sink, ct) => ReadStreamCoreAsync(stream, sink, decoder, ct));
+    }
+
     private static async Task<InputCounters> ReadPipeCoreAsync(PipeReader reader, IFlowRecordSink sink, TrafficDecoder decoder, CancellationToken cancellationToken)
     {
         while (true)

@@ -20,7 +20,8 @@ public sealed class FailedInputTests : IDisposable
     public async Task What_an_input_read_before_it_failed_is_counted(string format)
     {
         // A complete gzip member, then a second one whose deflate data is broken: the reader gets the first member's records,
-        // then an error. Before, the summary said "read 0 ... 25 of 0 records are mismatches".
+        // then an error. The first member's counts must survive the error ("read 0 ... 25 of 0 records are mismatches" if
+        // they do not).
         var (plain, records, selected) = format switch
         {
             "zeek" => (Encoding.UTF8.GetBytes(ScanTests.ZeekLog([.. Enumerable.Range(0, 500).Select(i => $"{1_700_000_000 + i}\tC{i}\t10.0.0.{(i % 200) + 1}\t{40000 + i}\t192.0.2.1\t{(i % 2 == 0 ? 4444 : 443)}\ttcp\tssl")])), 500, 250),
@@ -48,7 +49,8 @@ public sealed class FailedInputTests : IDisposable
     [Fact]
     public async Task An_input_whose_records_are_all_rejected_fails_in_one_line_even_when_quiet()
     {
-        // A Zeek log read as PAN-OS: before, "rejected 207" and exit code 0, and with --quiet not a word.
+        // A Zeek log read as PAN-OS: every line rejected must not pass for a clean input (exit code 0, and with --quiet not
+        // a word).
         var log = Temp("conn.log");
         File.WriteAllText(log, ScanTests.ZeekLog("1700000000\tC1\t10.0.0.2\t50000\t192.0.2.1\t4444\ttcp\tssl", "1700000001\tC2\t10.0.0.2\t50001\t192.0.2.1\t4444\ttcp\tssl"));
 

@@ -34,7 +34,7 @@ public sealed class FolderTests : IDisposable
     [Fact]
     public async Task A_symlink_loop_is_reported_and_the_files_under_it_are_read_once()
     {
-        // Before: "self" alone made 41 copies of every record; with "up" as well the walk never ended (gigabytes of paths).
+        // Followed blindly, "self" alone makes 41 copies of every record, and with "up" as well the walk never ends.
         var logs = Folder("logs");
         var a = Directory.CreateDirectory(Path.Combine(logs, "a")).FullName;
         File.WriteAllText(Path.Combine(a, "conn.log"), ScanTests.ZeekLog(Records));
@@ -79,9 +79,24 @@ public sealed class FolderTests : IDisposable
     }
 
     [Fact]
+    public void A_file_reached_by_a_link_has_the_size_of_the_file_it_leads_to()
+    {
+        // The size decides whether a large Zeek file is read in parts, whether a file is empty, and the progress bar's total.
+        var data = Folder("data");
+        var conn = Path.Combine(data, "conn.log");
+        File.WriteAllText(conn, ScanTests.ZeekLog(Records));
+        var logs = Folder("logs");
+        File.CreateSymbolicLink(Path.Combine(logs, "conn.log"), conn);
+
+        var walk = Inputs.Find([logs], TextWriter.Null, quiet: true, TestContext.Current.CancellationToken);
+
+        Assert.Equal(new FileInfo(conn).Length, Assert.Single(walk.Inputs).Length);
+    }
+
+    [Fact]
     public async Task A_fifo_a_socket_and_a_link_to_a_device_in_a_folder_are_not_read_and_say_why()
     {
-        // Before: the scan waited for a writer on the FIFO for good, and with it gone read /dev/zero as Zeek for good.
+        // Opened, the FIFO would wait for a writer for good, and /dev/zero would be read as Zeek for good.
         var logs = Folder("logs");
         File.WriteAllText(Path.Combine(logs, "conn.log"), ScanTests.ZeekLog(Records));
         var fifo = Fifo(Path.Combine(logs, "pipe.log"));
@@ -130,14 +145,20 @@ public sealed class FolderTests : IDisposable
     [InlineData(true)]
     public async Task Cancelling_a_scan_that_waits_on_a_fifo_ends_it(bool writerConnected)
     {
-        // Without a writer the scan waits in open(); with a silent one, in read(). Neither looked at the token before.
+        // Without a writer the scan waits in open(); with a silent one, in read(); neither call looks at the token. The
+        // cancellation comes once a thread of the scan is seen waiting there.
         var fifo = Fifo(Temp("slow.fifo"));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         using var release = new CancellationTokenSource();
         var stderr = new StringWriter();
+        var openingBefore = FifoWaits.ThreadsOpening();
         var scan = Task.Run(() => CommandLine.RunAsync(["scan", fifo, "--format", "zeek", "--out", Temp("rows.txt")], new StringWriter(), stderr, stop.Token), TestContext.Current.CancellationToken);
         Task? writer = null;
-        if (writerConnected)
+        if (!writerConnected)
+        {
+            await FifoWaits.Until(() => FifoWaits.ThreadsOpening().Except(openingBefore).Any(), $"opening {fifo}");
+        }
+        else
         {
             // Opening the write end returns once the scan has opened the read end; then nothing is written until the end.
             var opened = new TaskCompletionSource();
@@ -150,6 +171,7 @@ public sealed class FolderTests : IDisposable
                 },
                 TestContext.Current.CancellationToken);
             await opened.Task.WaitAsync(CliProcess.Patience, TestContext.Current.CancellationToken);
+            await FifoWaits.Until(() => FifoWaits.SomeThreadReads(fifo), $"reading {fifo}");
         }
 
         await stop.CancelAsync();
@@ -167,7 +189,8 @@ public sealed class FolderTests : IDisposable
     [Fact]
     public async Task Sigterm_stops_a_scan_that_waits_for_bytes_from_a_fifo()
     {
-        // The process as a service manager stops it: before, SIGTERM was taken (no exit) and the scan went on waiting.
+        // The process as a service manager stops it: SIGTERM must end a scan that waits in read(), not be taken and
+        // ignored.
         var fifo = Fifo(Temp("quiet.fifo"));
         using var scan = CliProcess.Start("scan", fifo, "--format", "zeek", "--out", Temp("rows.txt"));
         await using (var writer = await Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Write), TestContext.Current.CancellationToken)
@@ -181,6 +204,37 @@ public sealed class FolderTests : IDisposable
             Assert.Contains("portmismatch: interrupted.", scan.StandardError, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task A_file_replaced_by_a_fifo_after_the_walk_fails_at_once_instead_of_waiting_for_a_writer()
+    {
+        // The walk saw a regular file of 100 bytes; by the time it is opened it is a FIFO, whose blocking open(2) would
+        // wait for a writer for good, deaf to Ctrl-C.
+        var fifo = Fifo(Temp("swapped.log"));
+        var input = new Input(fifo, fifo, Length: 100, Explicit: false);
+
+        var error = await Assert.ThrowsAsync<IOException>(() => OpenBounded(input));
+
+        Assert.Equal("not read: no longer a regular file but a named pipe (FIFO).", error.Message);
+    }
+
+    [Fact]
+    public async Task A_file_replaced_by_a_link_to_a_device_after_the_walk_is_not_read()
+    {
+        // Opened and read as a log, /dev/zero never ends.
+        var link = Temp("swapped.log");
+        File.CreateSymbolicLink(link, "/dev/zero");
+        var input = new Input(link, link, Length: 100, Explicit: false);
+
+        var error = await Assert.ThrowsAsync<IOException>(() => OpenBounded(input));
+
+        Assert.Equal("not read: no longer a regular file but a device.", error.Message);
+    }
+
+    /// <summary>Opens an input as a scan does; a test whose open never returns fails after <see cref="CliProcess.Patience"/>.</summary>
+    internal static Task<Stream?> OpenBounded(Input input)
+        => Task.Run(() => input.OpenAsync(new ScanCommand.Run(new ScanOptions(), TextWriter.Null), TestContext.Current.CancellationToken), TestContext.Current.CancellationToken)
+            .WaitAsync(CliProcess.Patience, TestContext.Current.CancellationToken);
 
     private static async Task<(int Exit, string Out, string Err)> Scan(params string[] args)
     {

@@ -34,7 +34,7 @@ public sealed class OutputTests : IDisposable
     [Fact]
     public async Task Scan_into_a_pipe_whose_reader_went_away_stops_with_output_closed()
     {
-        // `scan ... | head -1`: before, the lost rows went unnoticed and the exit code was 0.
+        // `scan ... | head -1`: the lost rows must not go unnoticed with exit code 0.
         var log = ManyRows(20_000);
         using var scan = CliProcess.Start("scan", log, "--output", "csv");
 
@@ -71,8 +71,9 @@ public sealed class OutputTests : IDisposable
     [Fact]
     public async Task Listen_whose_idle_close_meets_a_full_disk_ends_with_2_instead_of_crashing()
     {
-        // One window of a day: its row is written when the idle-close clock closes it, on the clock's thread. Before, the
-        // IOException there was unhandled: SIGABRT, exit code 134. Needs the pipeline to stop on an output that throws.
+        // One window of a day: its row is written when the idle-close clock closes it, on the clock's thread, where an
+        // unhandled IOException ends the process (SIGABRT, exit code 134). Needs the pipeline to stop on an output that
+        // throws.
         var port = LiveTestSupport.FreeUdpPort();
         using var listen = CliProcess.Start("listen", "--ipfix", $"127.0.0.1:{port}", "--window", "1d", "--idle-close", "1s", "--out", "/dev/full");
         await listen.WaitForErrorAsync("listening on");
@@ -88,7 +89,7 @@ public sealed class OutputTests : IDisposable
     [Fact]
     public async Task Listen_into_a_pipe_whose_reader_went_away_stops_with_output_closed()
     {
-        // `listen | head -1` after head has exited: before, the collector ran on and wrote into nothing.
+        // `listen | head -1` after head has exited: the collector must stop, not run on writing into nothing.
         var port = LiveTestSupport.FreeUdpPort();
         using var listen = CliProcess.Start("listen", "--ipfix", $"127.0.0.1:{port}", "--window", "1h", "--output", "csv");
         listen.StandardOutput.Close();

@@ -54,6 +54,20 @@ public sealed class AsyncInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_stream_source_counts_as_it_reads_and_keeps_what_it_read_when_the_stream_fails()
+    {
+        // The console host's path (a stream it opened and sniffed): the counters are the reader's own, live, and after an
+        // I/O error part-way they still say what was read.
+        var source = PanOsTrafficInput.StreamSource(new BreakingStream(Encoding.UTF8.GetBytes(Lines(3) + "bad line\n")), "s", null, null);
+        var acceptedSeen = new List<long>();
+
+        await Assert.ThrowsAsync<IOException>(() => source.ReadAsync(new CallbackSink(() => acceptedSeen.Add(source.Counters.Accepted)), TestContext.Current.CancellationToken));
+
+        Assert.Equal([1L, 2L, 3L], acceptedSeen);
+        Assert.Equal("read 4 = accepted 3 + rejected 1 + skipped 0", source.Counters.ToString());
+    }
+
+    [Fact]
     public async Task A_plain_file_is_read_and_named_in_diagnostics()
     {
         var path = Path.Combine(_directory, "traffic.log");
@@ -117,4 +131,18 @@ public sealed class AsyncInputTests : IDisposable
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
     }
+}
+
+/// <summary>A stream of some bytes whose next read after them fails, as a disk or a pipe can.</summary>
+internal sealed class BreakingStream(byte[] bytes) : MemoryStream(bytes)
+{
+    public override int Read(Span<byte> buffer) => base.Read(buffer) is > 0 and var n ? n : throw new IOException("The device is gone.");
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+}
+
+/// <summary>Calls back for each record.</summary>
+internal sealed class CallbackSink(Action onRecord) : IFlowRecordSink
+{
+    public void OnRecord(in FlowRecord record) => onRecord();
 }
