@@ -34,6 +34,7 @@ public sealed class DetectionPipeline : IDisposable
 
     private readonly object _lock = new();
     private readonly Meter _meter;
+    private readonly TimeProvider _time;
     private DetectionCounters _totals;
     private Run? _run;
 
@@ -41,8 +42,12 @@ public sealed class DetectionPipeline : IDisposable
     /// <param name="options">What to detect and how; <see langword="null"/> for <see cref="DetectionPipelineOptions.Default"/>.</param>
     /// <param name="output">Receives the rows the allow-list keeps.</param>
     /// <param name="meterFactory">Creates the meter (the host's, from DI); <see langword="null"/> makes a meter of the pipeline's own.</param>
+    /// <param name="timeProvider">
+    /// The processing clock of <see cref="DetectionPipelineOptions.IdleWindowClose"/> (the host's, from DI); <see langword="null"/>
+    /// for <see cref="TimeProvider.System"/>. Only its timer and its timestamps are used.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="DetectionPipelineOptions.MaxDegreeOfParallelism"/> is less than 1.</exception>
-    public DetectionPipeline(DetectionPipelineOptions? options, IMismatchRowSink output, IMeterFactory? meterFactory = null)
+    public DetectionPipeline(DetectionPipelineOptions? options, IMismatchRowSink output, IMeterFactory? meterFactory = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         Options = options ?? DetectionPipelineOptions.Default;
@@ -59,6 +64,7 @@ public sealed class DetectionPipeline : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), idle, "IdleWindowClose must not be negative, and needs a window (Aggregation.Window).");
         }
 
+        _time = timeProvider ?? TimeProvider.System;
         _evaluator = new MismatchEvaluator(Options.Rules);
         _totals = new DetectionCounters(new InputCounters(), 0, 0, 0, 0, new long[Options.AllowList.Count], 0, 0);
         _rows = new RowCounter(this, Options.AllowList, output);
@@ -147,9 +153,18 @@ public sealed class DetectionPipeline : IDisposable
             else
             {
                 aggregators = workers.ConvertAll(worker => worker.Aggregator);
-                using (StartIdleClock(workers))
+
+                // The idle clock runs beside the sources and is stopped, and waited for, before the merge.
+                using var clockStop = new CancellationTokenSource();
+                var clock = RunIdleClockAsync(workers, clockStop.Token);
+                try
                 {
                     await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, stop.Token)).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await clockStop.CancelAsync().ConfigureAwait(false);
+                    await clock.ConfigureAwait(false);
                 }
             }
 
@@ -240,28 +255,28 @@ public sealed class DetectionPipeline : IDisposable
     /// <summary>
     /// With <see cref="DetectionPipelineOptions.IdleWindowClose"/>: a clock that stamps processing time on the aggregators
     /// (records then note it on the windows they reach, without reading a clock) and closes the windows no record has
-    /// reached for that long. Event time is not touched: a replay of old records closes its windows as a scan would.
+    /// reached for that long. Event time is not touched: a replay of old records closes its windows as a scan would. One
+    /// loop: a tick starts only after the last one ended, so a stalled output holds one thread and the time only grows.
     /// </summary>
-    private Timer? StartIdleClock(List<Worker> workers)
+    private async Task RunIdleClockAsync(List<Worker> workers, CancellationToken cancellationToken)
     {
         if (Options.IdleWindowClose is not { } idle || workers.Count == 0)
         {
-            return null;
+            return;
         }
 
         // A window's stamp is the clock's time at the tick before its last record, up to a period early: it is closed once
-        // the stamp is an idle period and a period old, so it was idle at least that long.
+        // the stamp is an idle period and a period old, so it was idle at least that long. Times are milliseconds since the
+        // run started. The timer is made before the first await, so that it exists when RunAsync returns its task.
         var period = (long)Math.Clamp(idle.TotalMilliseconds / 2, 100, 1000);
         var idleMilliseconds = (long)Math.Min(idle.TotalMilliseconds, long.MaxValue / 4);
-        foreach (var worker in workers)
+        var started = _time.GetTimestamp();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(period), _time);
+        try
         {
-            _ = worker.Tick(Environment.TickCount64, long.MinValue);
-        }
-
-        return new Timer(
-            _ =>
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                var now = Environment.TickCount64;
+                var now = (long)_time.GetElapsedTime(started).TotalMilliseconds;
                 foreach (var worker in workers)
                 {
                     if (!worker.Tick(now, now - idleMilliseconds - period + 1))
@@ -269,10 +284,12 @@ public sealed class DetectionPipeline : IDisposable
                         return;
                     }
                 }
-            },
-            null,
-            TimeSpan.FromMilliseconds(period),
-            TimeSpan.FromMilliseconds(period));
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The sources are done: the merge closes what is left.
+        }
     }
 
     private void CreateInstruments()
@@ -374,7 +391,7 @@ public sealed class DetectionPipeline : IDisposable
                 }
                 catch (Exception e)
                 {
-                    // Never out of a timer's thread (that ends the process): the run ends with it instead.
+                    // Never out of the clock's loop: the run ends with it instead.
                     run.Fail(e);
                     return false;
                 }

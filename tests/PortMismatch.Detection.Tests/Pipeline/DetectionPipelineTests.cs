@@ -238,37 +238,6 @@ public sealed class DetectionPipelineTests
     }
 
     [Fact]
-    public async Task With_idle_close_a_quiet_live_source_still_gets_its_rows_without_stopping()
-    {
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var output = new RowCollector();
-        var options = new DetectionPipelineOptions
-        {
-            Aggregation = AggregatorOptions.Default with { Window = TimeSpan.FromSeconds(1) },
-            IdleWindowClose = TimeSpan.Zero,
-        };
-        using var pipeline = new DetectionPipeline(options, output);
-        var now = (DateTimeOffset.UtcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
-        var records = PipelineTestData.Records(13, 50, startMicroseconds: now - 120_000_000).Select(r => r with { TimestampMicroseconds = now }).ToList();
-        var run = pipeline.RunAsync([PipelineTestData.Source("udp://quiet", records, live: true)], cancel.Token);
-
-        // No record after these: only the wall clock can close their window.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (pipeline.GetCounters().RowsWritten == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-
-        var beforeStop = pipeline.GetCounters();
-        await cancel.CancelAsync();
-        var result = await run;
-
-        Assert.True(beforeStop.RowsWritten > 0, "the idle clock closed no window");
-        Assert.Equal(beforeStop.RecordsSelected, output.Rows.Sum(r => (long)r.Count));
-        Assert.Equal(result.Counters.RowsWritten, beforeStop.RowsWritten); // nothing was left for the final flush
-    }
-
-    [Fact]
     public void Idle_close_needs_a_window()
         => Assert.Throws<ArgumentOutOfRangeException>(() => new DetectionPipeline(new DetectionPipelineOptions { IdleWindowClose = TimeSpan.Zero }, new RowCollector()));
 

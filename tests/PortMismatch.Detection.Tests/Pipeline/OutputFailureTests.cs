@@ -1,7 +1,7 @@
 namespace PortMismatch.Detection.Tests.Pipeline;
 
 /// <summary>
-/// The output throws (a full disk): from a reader's thread, from the idle close's timer, or in the final merge. The run
+/// The output throws (a full disk): from a reader's thread, from the idle close's clock, or in the final merge. The run
 /// is cancelled, every source stops, <see cref="DetectionPipeline.RunAsync"/> throws that very exception, no source is
 /// blamed, and the counters still count everything read (the refused row as emitted, not written).
 /// </summary>
@@ -57,13 +57,25 @@ public sealed class OutputFailureTests
     [Fact]
     public async Task A_failure_in_the_idle_close_ends_the_run_instead_of_the_process()
     {
-        // Thirty records in one window and nothing after: only the idle close (on its timer's thread) emits the row.
+        // Thirty records in one window and nothing after: only the idle close (on its clock's thread) emits the row. The
+        // clock moves when the test says, once every record is in.
         var records = PipelineTestData.Records(32, 30, startMicroseconds: 1_699_999_980_000_000); // 22:13:00 to 22:13:30
         var sink = new FullDisk(failAt: 1);
         var options = new DetectionPipelineOptions { Aggregation = OneMinute, IdleWindowClose = TimeSpan.Zero, MaxDegreeOfParallelism = 2 };
-        using var pipeline = new DetectionPipeline(options, sink);
+        var clock = new ManualTimeProvider();
+        using var pipeline = new DetectionPipeline(options, sink, timeProvider: clock);
+        var pushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var input = new InputCounters();
+        var ipfix = FlowSource.Create("udp://ipfix", input, async (sink, ct) =>
+        {
+            PipelineTestData.Push(records, sink, input);
+            pushed.SetResult();
+            await Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+        });
 
-        var run = pipeline.RunAsync([PipelineTestData.Source("udp://ipfix", records, live: true), Idle("udp://syslog")], TestContext.Current.CancellationToken);
+        var run = pipeline.RunAsync([ipfix, Idle("udp://syslog")], TestContext.Current.CancellationToken);
+        await pushed.Task.WaitAsync(Hang, TestContext.Current.CancellationToken);
+        clock.Advance(TimeSpan.FromSeconds(1));
         var thrown = await Assert.ThrowsAsync<IOException>(() => run.WaitAsync(Hang, TestContext.Current.CancellationToken));
 
         Assert.Same(sink.Error, thrown);
