@@ -77,14 +77,23 @@ public sealed class DetectionPipeline : IDisposable
     public DetectionPipelineOptions Options { get; }
 
     /// <summary>
-    /// Reads every source, aggregates, filters and writes the rows. A source that fails (not its format, an I/O error) is
+    /// Reads every source, aggregates, filters and writes the rows. A source whose input fails (its format, an I/O error:
+    /// <see cref="InputFormatException"/>, <see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>) is
     /// reported in <see cref="DetectionResult.Failures"/> and the others go on.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// When the output throws (a full disk, a closed pipe), on a source's thread, in the idle close or in the final merge,
     /// the run is cancelled, every source stops, and this method throws that exception unchanged; it is not a source's
     /// failure. No more rows reach the output. <see cref="GetCounters"/> still counts every record read, and the row the
     /// output refused as emitted but not written.
+    /// </para>
+    /// <para>
+    /// When a source throws anything else (a bug, a live collector's socket error), the run stops as if cancelled: the
+    /// other sources stop, the rows of everything read are still emitted, and then this method throws that exception
+    /// unchanged (the first, if several sources throw). The source counts as failed in <see cref="GetCounters"/>; a live
+    /// source beside it does not run on until the run is cancelled.
+    /// </para>
     /// </remarks>
     /// <param name="sources">The sources.</param>
     /// <param name="cancellationToken">Stops reading; the rows of what was read are still emitted.</param>
@@ -139,11 +148,11 @@ public sealed class DetectionPipeline : IDisposable
                 // (a core slowed by other work reads fewer parts) with no more aggregators to merge.
                 aggregators = lanes;
                 var next = -1;
-                await Parallel.ForEachAsync(aggregators, parallel, async (lane, laneToken) =>
+                await Parallel.ForEachAsync(aggregators, parallel, async (lane, _) =>
                 {
-                    // The loop's token is cancelled when the other lane fails (an unexpected exception): take no more.
+                    // A stopped run (cancelled, or a failure anywhere) takes no more sources.
                     int i;
-                    while (!laneToken.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < workers.Count)
+                    while (!stop.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < workers.Count)
                     {
                         workers[i].Aggregator = lane;
                         await ReadAsync(workers[i], run, stop.Token).ConfigureAwait(false);
@@ -209,6 +218,7 @@ public sealed class DetectionPipeline : IDisposable
         }
 
         run.ThrowIfFailed();
+        run.ThrowIfSourceFailed();
         return new DetectionResult(run.Snapshot(), run.Failures.ToArray(), cancellationToken.IsCancellationRequested);
     }
 
@@ -247,9 +257,17 @@ public sealed class DetectionPipeline : IDisposable
         {
             failure = e;
         }
-
-        worker.Finish();
-        run.Finish(worker, failure);
+        catch (Exception e)
+        {
+            // Not the input's failure (a bug, a socket error): the run stops, and RunAsync throws it once the rows are out.
+            failure = e;
+            run.FailSource(e);
+        }
+        finally
+        {
+            worker.Finish();
+            run.Finish(worker, failure);
+        }
     }
 
     /// <summary>
@@ -423,6 +441,7 @@ public sealed class DetectionPipeline : IDisposable
         private readonly HashSet<Worker> _active = [];
         private readonly object _sync = new();
         private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
+        private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _sourceFailure;
         private Task _cancelling = Task.CompletedTask;
         private volatile bool _failed;
 
@@ -463,7 +482,31 @@ public sealed class DetectionPipeline : IDisposable
 
                 _failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error);
                 _failed = true;
-                _cancelling = stop.CancelAsync();
+                if (!stop.IsCancellationRequested)
+                {
+                    _cancelling = stop.CancelAsync();
+                }
+            }
+        }
+
+        /// <summary>
+        /// Records the first exception a source threw that is not its input's failure, and cancels the run: the sources stop
+        /// as when cancelled, the rows of what was read are still emitted, and RunAsync then throws it.
+        /// </summary>
+        public void FailSource(Exception error)
+        {
+            lock (_sync)
+            {
+                if (_sourceFailure is not null)
+                {
+                    return;
+                }
+
+                _sourceFailure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error);
+                if (!stop.IsCancellationRequested)
+                {
+                    _cancelling = stop.CancelAsync();
+                }
             }
         }
 
@@ -472,6 +515,8 @@ public sealed class DetectionPipeline : IDisposable
             => new("The output failed; the detection run is stopping.", _failure?.SourceException, stop.Token);
 
         public void ThrowIfFailed() => _failure?.Throw();
+
+        public void ThrowIfSourceFailed() => _sourceFailure?.Throw();
 
         /// <summary>Waits for the cancellation's callbacks, so that the token source can be disposed.</summary>
         public Task StoppedAsync() => _cancelling;

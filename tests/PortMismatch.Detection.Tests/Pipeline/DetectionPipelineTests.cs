@@ -111,6 +111,52 @@ public sealed class DetectionPipelineTests
         Assert.Equal(0, Volatile.Read(ref read));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_source_that_throws_what_is_not_an_input_failure_stops_the_run_which_throws_it(bool windows)
+    {
+        // A source with a bug (or a live collector whose socket fails) beside a live source that reads until the run is
+        // cancelled: the run stops, the rows of everything both read are still emitted, and RunAsync throws the exception.
+        var liveRecords = PipelineTestData.Records(51, 30);
+        var buggyRecords = PipelineTestData.Records(52, 20);
+        var livePushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bug = new InvalidOperationException("a bug");
+        var buggyCounters = new InputCounters();
+        var buggy = FlowSource.Create("buggy", buggyCounters, async (sink, ct) =>
+        {
+            await livePushed.Task.WaitAsync(ct);
+            PipelineTestData.Push(buggyRecords, sink, buggyCounters);
+            throw bug;
+        });
+        var liveCounters = new InputCounters();
+        var live = FlowSource.Create("udp://live", liveCounters, async (sink, ct) =>
+        {
+            PipelineTestData.Push(liveRecords, sink, liveCounters);
+            livePushed.SetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        var options = new DetectionPipelineOptions
+        {
+            MaxDegreeOfParallelism = 2,
+            Aggregation = AggregatorOptions.Default with { Window = windows ? TimeSpan.FromMinutes(1) : null },
+        };
+        var output = new RowCollector();
+        using var pipeline = new DetectionPipeline(options, output);
+
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => pipeline.RunAsync([buggy, live], TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken));
+
+        Assert.Same(bug, thrown);
+        var counters = pipeline.GetCounters();
+        Assert.Equal(50, counters.Input.Read);
+        Assert.Equal(1, counters.SourcesFailed);
+        Assert.Equal(1, counters.SourcesRead);
+        Assert.True(counters.RecordsSelected > 0);
+        Assert.Equal(counters.RecordsSelected, output.Rows.Sum(r => r.Count)); // what both read is in the rows
+        Assert.Equal(counters.RowsEmitted, counters.RowsWritten);
+    }
+
     [Fact]
     public async Task With_windows_sources_beyond_the_lanes_keep_aggregators_of_their_own_so_none_is_late()
     {
