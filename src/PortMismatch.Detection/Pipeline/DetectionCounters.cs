@@ -65,7 +65,7 @@ public sealed class DetectionCounters
     /// <summary>Gets the rows removed by each allow-list entry, in the allow-list's order.</summary>
     public IReadOnlyList<long> RowsFilteredByEntry { get; }
 
-    /// <summary>Gets the number of sources read to their end (or until cancelled).</summary>
+    /// <summary>Gets the number of sources read to their end (or until the run was cancelled); a source the run never started is not counted.</summary>
     public long SourcesRead { get; }
 
     /// <summary>Gets the number of sources that failed (see <see cref="DetectionResult.Failures"/>).</summary>

@@ -238,10 +238,12 @@ public sealed class DetectionPipeline : IDisposable
     private static async ValueTask ReadAsync(Worker worker, Run run, CancellationToken cancellationToken)
     {
         Exception? failure = null;
+        var started = false;
         try
         {
             if (!cancellationToken.IsCancellationRequested)
             {
+                started = true;
                 await worker.Source.ReadAsync(worker, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -266,7 +268,7 @@ public sealed class DetectionPipeline : IDisposable
         finally
         {
             worker.Finish();
-            run.Finish(worker, failure);
+            run.Finish(worker, failure, started);
         }
     }
 
@@ -521,20 +523,21 @@ public sealed class DetectionPipeline : IDisposable
         /// <summary>Waits for the cancellation's callbacks, so that the token source can be disposed.</summary>
         public Task StoppedAsync() => _cancelling;
 
-        public void Finish(Worker worker, Exception? failure)
+        /// <summary>A source is done: read (to its end or until the run stopped), failed, or never started (the run had stopped first).</summary>
+        public void Finish(Worker worker, Exception? failure, bool started)
         {
             lock (_sync)
             {
                 _active.Remove(worker);
                 _finishedInput.Add(worker.Source.Counters);
                 FinishedSelected += worker.Selected;
-                if (failure is null)
-                {
-                    SourcesRead++;
-                }
-                else
+                if (failure is not null)
                 {
                     Failures.Add(new SourceFailure(worker.Source.Name, failure));
+                }
+                else if (started)
+                {
+                    SourcesRead++;
                 }
             }
         }

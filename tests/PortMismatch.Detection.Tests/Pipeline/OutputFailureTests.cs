@@ -118,6 +118,24 @@ public sealed class OutputFailureTests
     }
 
     [Fact]
+    public async Task Sources_the_run_never_started_are_not_counted_as_read()
+    {
+        // One source at a time, with windows: the first source's first window close fails the output, and the run stops
+        // before the other two start. The first counts as read (until the run stopped); the others do not.
+        var sink = new FullDisk(failAt: 1);
+        using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { Aggregation = OneMinute, MaxDegreeOfParallelism = 1 }, sink);
+
+        await Assert.ThrowsAsync<IOException>(() => pipeline.RunAsync(
+            [PipelineTestData.Source("a", PipelineTestData.Records(33, 400)), PipelineTestData.Source("b", PipelineTestData.Records(34, 400)), PipelineTestData.Source("c", PipelineTestData.Records(35, 400))],
+            TestContext.Current.CancellationToken).WaitAsync(Hang, TestContext.Current.CancellationToken));
+
+        var counters = pipeline.GetCounters();
+        Assert.Equal(1, counters.SourcesRead);
+        Assert.Equal(0, counters.SourcesFailed);
+        Assert.InRange(counters.Input.Read, 1, 399);
+    }
+
+    [Fact]
     public async Task After_a_failed_run_the_pipeline_runs_again()
     {
         var sink = new FullDisk(failAt: 1);
