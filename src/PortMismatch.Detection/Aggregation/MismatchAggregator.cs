@@ -84,6 +84,8 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private int _groupCount;
     private long _rowsEmitted;
     private long _earlyEmissions;
+    private long _windowEvictions;
+    private long _eventTimeJumpsHeld;
     private long _nextClose = long.MaxValue;
 
     /// <summary>Creates an aggregator.</summary>
@@ -178,14 +180,29 @@ public sealed class MismatchAggregator : IFlowRecordSink
     /// Gets how often a window was emitted early (partial rows): to stay within <see cref="AggregatorOptions.MaxOpenWindows"/>,
     /// or to give its table's memory to a window whose table must grow (see <see cref="AggregatorOptions.MaxGroups"/>).
     /// </summary>
-    public long WindowEvictions { get; private set; }
+    public long WindowEvictions
+    {
+        get => _windowEvictions;
+        private set => Volatile.Write(ref _windowEvictions, value); // rare: the pipeline's meter reads it from another thread
+    }
 
     /// <summary>
     /// Gets the number of records whose time was too far past event time to move it alone (more than the window plus the
     /// lateness): each waited for a later record to confirm it. A record no later one confirms (a clock years ahead, a
-    /// forged time) never moves event time, so it cannot make the other records late.
+    /// forged time) never moves event time, so it cannot make the other records late. Records held before there is any
+    /// event time (the first record, which a second one confirms, or the first few when they disagree) are not counted.
     /// </summary>
-    public long EventTimeJumpsHeld { get; private set; }
+    public long EventTimeJumpsHeld
+    {
+        get => _eventTimeJumpsHeld;
+        private set => Volatile.Write(ref _eventTimeJumpsHeld, value); // as WindowEvictions
+    }
+
+    /// <summary>Gets <see cref="WindowEvictions"/> from any thread (a recent value, for metrics).</summary>
+    internal long WindowEvictionsNow => Volatile.Read(ref _windowEvictions);
+
+    /// <summary>Gets <see cref="EventTimeJumpsHeld"/> from any thread (a recent value, for metrics).</summary>
+    internal long EventTimeJumpsHeldNow => Volatile.Read(ref _eventTimeJumpsHeld);
 
     /// <summary>Gets the native memory the open and spare group tables' entries take (see <c>GroupTable.Allocate</c>).</summary>
     internal long TableEntryBytes
@@ -1032,8 +1049,12 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
 
         // Held: the first jump, one well before the candidate (which may be the outlier), or a jump past the confirmed one.
+        // Before the first event time every record is held (there is nothing to measure the step from): not a jump.
         _candidate = time;
-        EventTimeJumpsHeld++;
+        if (_watermark != long.MinValue)
+        {
+            EventTimeJumpsHeld++;
+        }
     }
 
     private void MoveTo(long time)

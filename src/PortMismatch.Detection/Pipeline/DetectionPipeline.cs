@@ -126,7 +126,8 @@ public sealed class DetectionPipeline : IDisposable
         var run = new Run(stop, Options.AllowList.Count);
         var workers = sourceList.ConvertAll(source => new Worker(
             source, lanes?[0] ?? new MismatchAggregator(_evaluator, _rows, Options.Aggregation), run, Options.IdleWindowClose is not null));
-        run.Start(workers);
+        var aggregators = lanes ?? workers.ConvertAll(worker => worker.Aggregator);
+        run.Start(workers, aggregators);
         lock (_lock)
         {
             if (_run is not null)
@@ -140,15 +141,13 @@ public sealed class DetectionPipeline : IDisposable
         try
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = degree };
-            List<MismatchAggregator> aggregators;
             if (lanes is not null)
             {
                 // Without windows a record's place in the order changes no row, so the sources share one aggregator per
                 // lane, and a lane that finishes a source takes the next: the parts of a split file then balance the cores
                 // (a core slowed by other work reads fewer parts) with no more aggregators to merge.
-                aggregators = lanes;
                 var next = -1;
-                await Parallel.ForEachAsync(aggregators, parallel, async (lane, _) =>
+                await Parallel.ForEachAsync(lanes, parallel, async (lane, _) =>
                 {
                     // A stopped run (cancelled, or a failure anywhere) takes no more sources.
                     int i;
@@ -161,8 +160,6 @@ public sealed class DetectionPipeline : IDisposable
             }
             else
             {
-                aggregators = workers.ConvertAll(worker => worker.Aggregator);
-
                 // The idle clock runs beside the sources and is stopped, and waited for, before the merge.
                 using var clockStop = new CancellationTokenSource();
                 var clock = RunIdleClockAsync(workers, clockStop.Token);
@@ -323,6 +320,9 @@ public sealed class DetectionPipeline : IDisposable
         _meter.CreateObservableCounter("portmismatch.rows.filtered", FilteredRows, "{row}", "Result rows removed by the allow-list, by entry.");
         _meter.CreateObservableCounter("portmismatch.rows.written", () => GetCounters().RowsWritten, "{row}", "Result rows written to the output.");
         _meter.CreateObservableCounter("portmismatch.sources.failed", () => GetCounters().SourcesFailed, "{source}", "Sources that could not be read to their end.");
+        _meter.CreateObservableCounter("portmismatch.rows.partial", () => GetCounters().RowsPartial, "{row}", "Emitted rows that are partial: emitted early because a bound of the aggregation was reached.");
+        _meter.CreateObservableCounter("portmismatch.windows.evicted", () => GetCounters().WindowEvictions, "{window}", "Open windows emitted early, as partial rows, to make room.");
+        _meter.CreateObservableCounter("portmismatch.records.time_jumps_held", () => GetCounters().EventTimeJumpsHeld, "{record}", "Records dated further ahead of event time than a window plus the lateness: event time waited for a later record to confirm them.");
     }
 
     private static List<Measurement<long>> ByReason(IReadOnlyDictionary<string, long> counts)
@@ -444,6 +444,7 @@ public sealed class DetectionPipeline : IDisposable
         private readonly object _sync = new();
         private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
         private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _sourceFailure;
+        private List<MismatchAggregator> _aggregators = [];
         private Task _cancelling = Task.CompletedTask;
         private volatile bool _failed;
 
@@ -455,6 +456,8 @@ public sealed class DetectionPipeline : IDisposable
 
         public long Emitted { get; set; }
 
+        public long Partial { get; set; }
+
         public long Written { get; set; }
 
         public long[] Filtered { get; } = new long[allowListCount];
@@ -464,11 +467,13 @@ public sealed class DetectionPipeline : IDisposable
         /// <summary>Gets whether the output failed (or the idle clock did): the run is being cancelled and will throw.</summary>
         public bool Failed => _failed;
 
-        public void Start(List<Worker> workers)
+        /// <summary>Starts counting: the workers' sources, and the aggregators whose event-time and eviction counts the run sums.</summary>
+        public void Start(List<Worker> workers, List<MismatchAggregator> aggregators)
         {
             lock (_sync)
             {
                 _active.UnionWith(workers);
+                _aggregators = aggregators;
             }
         }
 
@@ -555,7 +560,21 @@ public sealed class DetectionPipeline : IDisposable
                     selected += worker.Selected;
                 }
 
-                return new DetectionCounters(input, selected, LateRecords, Emitted, Written, (long[])Filtered.Clone(), SourcesRead, Failures.Count);
+                // Read while the aggregators count, from another thread: recent values. A merge moves counts from one
+                // aggregator to another, so the sum over all of them is exact once the run is over.
+                long evictions = 0, jumps = 0;
+                foreach (var aggregator in _aggregators)
+                {
+                    evictions += aggregator.WindowEvictionsNow;
+                    jumps += aggregator.EventTimeJumpsHeldNow;
+                }
+
+                return new DetectionCounters(input, selected, LateRecords, Emitted, Written, (long[])Filtered.Clone(), SourcesRead, Failures.Count)
+                {
+                    RowsPartial = Partial,
+                    WindowEvictions = evictions,
+                    EventTimeJumpsHeld = jumps,
+                };
             }
         }
     }
@@ -610,6 +629,11 @@ public sealed class DetectionPipeline : IDisposable
         private bool TryCount(Run run, MismatchRow row)
         {
             run.Emitted++;
+            if (row.IsPartial)
+            {
+                run.Partial++;
+            }
+
             var entry = allowList.IndexOfMatch(row);
             if (entry >= 0)
             {
