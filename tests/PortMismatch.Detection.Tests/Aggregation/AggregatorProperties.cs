@@ -10,19 +10,6 @@ public sealed class AggregatorProperties
 {
     private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);
 
-    private static (List<MismatchRow> Rows, MismatchAggregator Aggregator) Aggregate(IEnumerable<TestRecord> records, AggregatorOptions options)
-    {
-        var sink = new ListSink();
-        var aggregator = new MismatchAggregator(Evaluator, sink, options);
-        foreach (var record in records)
-        {
-            record.Use((in FlowRecord r) => aggregator.Add(r));
-        }
-
-        aggregator.Complete();
-        return (sink.Rows, aggregator);
-    }
-
     [Property(MaxTest = 1_000, Replay = Generators.Replay, Arbitrary = [typeof(AggregationGenerators)])]
     public Property Rows_equal_the_naive_reference_in_both_grouping_modes(TestRecord[] records)
     {

@@ -92,7 +92,7 @@ public sealed class OutputFailureTests
     [InlineData(6_000, 1500)] // thousands of groups each: the last merge makes its rows on two threads, handed over in batches
     public async Task A_failure_in_the_final_merge_is_thrown_unchanged_and_the_refused_row_is_not_written(int perSource, int failAt)
     {
-        var random = new Random(20261209);
+        var random = TestSeed.Random(20261209);
         List<TestRecord> Part(int count) => [.. Enumerable.Range(0, count).Select(i => new TestRecord(["ssl"], 4000 + random.Next(40), Transport.Tcp)
         {
             TimestampMicroseconds = 1_700_000_000_000_000 + (i * 1_000L),

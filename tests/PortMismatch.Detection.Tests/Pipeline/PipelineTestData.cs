@@ -8,7 +8,7 @@ internal static class PipelineTestData
 
     public static List<TestRecord> Records(int seed, int count, long startMicroseconds = 1_700_000_000_000_000)
     {
-        var random = new Random(seed);
+        var random = TestSeed.Random(seed);
         var records = new List<TestRecord>(count);
         for (var i = 0; i < count; i++)
         {
