@@ -589,20 +589,6 @@ public sealed class MismatchAggregator : IFlowRecordSink
     }
 
     /// <summary>
-    /// Moves event time forward without a record, closing (emitting) the windows whose end plus the allowed lateness it
-    /// passes; the caller is trusted (no confirmation, as a record far ahead needs). A record that arrives later for a
-    /// closed window is late, as always. Earlier times are ignored.
-    /// </summary>
-    /// <param name="eventTimeMicroseconds">The event time reached (Unix microseconds).</param>
-    public void AdvanceTo(long eventTimeMicroseconds)
-    {
-        if (eventTimeMicroseconds > _watermark)
-        {
-            Advance(eventTimeMicroseconds);
-        }
-    }
-
-    /// <summary>
     /// Closes (emits) every window, late tables included, that no record has reached since <see cref="ProcessingTime"/>
     /// was <paramref name="lastActiveBefore"/> or earlier: a quiet source still gets its rows, whatever its records' times.
     /// A record that arrives later for such a window opens it again; its rows add to the earlier ones. Event time is not changed.
