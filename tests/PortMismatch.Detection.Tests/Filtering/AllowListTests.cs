@@ -57,6 +57,20 @@ public sealed class AllowListTests
     }
 
     [Fact]
+    public void Matching_rows_counts_no_rule_loading_work()
+    {
+        // RuleWork is a test counter of the rule loading and compiling paths; the allow-list runs per row and must not pay for it.
+        var row = Row("10.20.1.1", "224.0.0.251", "DNS", 5353, Transport.Udp);
+        var before = Internal.RuleWork.Steps;
+        for (var i = 0; i < 1_000; i++)
+        {
+            Assert.Equal(0, List.IndexOfMatch(row));
+        }
+
+        Assert.Equal(before, Internal.RuleWork.Steps);
+    }
+
+    [Fact]
     public void A_transport_condition_needs_every_record_of_the_row_on_that_transport()
         => Assert.Equal(-1, List.IndexOfMatch(Row("10.20.1.1", "224.0.0.251", "dns", 5353, Transport.Udp, Transport.Tcp)));
 
