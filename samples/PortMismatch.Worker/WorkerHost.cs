@@ -12,7 +12,9 @@ namespace PortMismatch.Worker;
 /// </summary>
 internal static class WorkerHost
 {
-    public static IHost Build(string[] args)
+    /// <param name="args">The command line.</param>
+    /// <param name="configureServices">For tests: changes the services last (another sink, a log provider).</param>
+    public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = Host.CreateApplicationBuilder(args);
         var section = builder.Configuration.GetSection("PortMismatch");
@@ -27,6 +29,7 @@ internal static class WorkerHost
         var output = section.GetValue<string?>("Output") ?? "findings.jsonl";
         builder.Services.AddSingleton<IMismatchRowSink>(_ => new JsonLinesFileSink(output));
         builder.Services.AddHostedService<DetectionWorker>();
+        configureServices?.Invoke(builder.Services);
         return builder.Build();
     }
 }

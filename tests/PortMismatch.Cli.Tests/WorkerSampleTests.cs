@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PortMismatch.Detection;
 using PortMismatch.Worker;
 
 namespace PortMismatch.Cli.Tests;
@@ -47,10 +50,104 @@ public sealed class WorkerSampleTests : IDisposable
     }
 
     [Fact]
+    public async Task When_the_output_fails_the_worker_logs_the_failure_with_the_counters_and_exits_with_code_2()
+    {
+        // The rows of a one-hour window are written when the host stops; the output then refuses the first (a full disk).
+        var ipfixFile = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data", "ipfix-export.ipfix");
+        var port = LiveTestSupport.FreeUdpPort();
+        var full = new IOException("No space left on device");
+        var logs = new LogLines();
+        var exitCode = Environment.ExitCode;
+        try
+        {
+            using var host = WorkerHost.Build(
+                [
+                    $"--PortMismatch:Ipfix:ListenEndPoint=127.0.0.1:{port}",
+                    $"--PortMismatch:Output={Path.Combine(_temp, "unused.jsonl")}",
+                    "--PortMismatch:Window=01:00:00",
+                    "--Logging:LogLevel:Default=Warning",
+                ],
+                services =>
+                {
+                    services.AddSingleton<IMismatchRowSink>(new FullDisk(full));
+                    services.AddSingleton<ILoggerProvider>(logs);
+                });
+            await host.StartAsync(TestContext.Current.CancellationToken);
+            using var sender = new UdpClient(AddressFamily.InterNetwork);
+            foreach (var message in LiveTestSupport.IpfixMessages(await File.ReadAllBytesAsync(ipfixFile, TestContext.Current.CancellationToken)))
+            {
+                await sender.SendAsync(message, new IPEndPoint(IPAddress.Loopback, port), TestContext.Current.CancellationToken);
+            }
+
+            // Polls a count the collector reaches by itself; the bound only turns a lost datagram into a failure.
+            var pipeline = host.Services.GetRequiredService<DetectionPipeline>();
+            for (var i = 0; i < 3_000 && pipeline.GetCounters().RecordsSelected == 0; i++)
+            {
+                await Task.Delay(10, TestContext.Current.CancellationToken);
+            }
+
+            Assert.True(pipeline.GetCounters().RecordsSelected > 0, "no mismatch arrived over loopback");
+            await host.StopAsync(TestContext.Current.CancellationToken);
+
+            Assert.Equal(DetectionWorker.FailedExitCode, Environment.ExitCode);
+            var failure = Assert.Single(logs.Lines, l => l.Level == LogLevel.Critical);
+            Assert.Same(full, failure.Exception);
+            var counters = pipeline.GetCounters();
+            Assert.Equal(1, counters.RowsEmitted - counters.RowsWritten); // the refused row
+            Assert.Contains(counters.ToString(), failure.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.ExitCode = exitCode; // the test process's own
+        }
+    }
+
+    [Fact]
     public void A_bad_setting_stops_the_worker_at_startup_with_its_name()
     {
         using var host = WorkerHost.Build(["--PortMismatch:Rules=escu,typo", "--PortMismatch:Ipfix:ListenEndPoint=127.0.0.1:0", $"--PortMismatch:Output={Path.Combine(_temp, "x.jsonl")}", "--Logging:LogLevel:Default=None"]);
         var e = Assert.ThrowsAny<Exception>(() => host.StartAsync(TestContext.Current.CancellationToken).GetAwaiter().GetResult());
         Assert.Contains("PortMismatchDetectionOptions.Rules 'escu,typo'", e.ToString(), StringComparison.Ordinal);
+    }
+
+    private sealed class FullDisk(IOException error) : IMismatchRowSink
+    {
+        public void OnRow(MismatchRow row) => throw error;
+    }
+
+    /// <summary>Keeps every log line of the host (its loggers write from the worker's thread).</summary>
+    private sealed class LogLines : ILoggerProvider, ILogger
+    {
+        private readonly List<(LogLevel Level, string Message, Exception? Exception)> _lines = [];
+
+        public List<(LogLevel Level, string Message, Exception? Exception)> Lines
+        {
+            get
+            {
+                lock (_lines)
+                {
+                    return [.. _lines];
+                }
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_lines)
+            {
+                _lines.Add((logLevel, formatter(state, exception), exception));
+            }
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }

@@ -10,10 +10,19 @@ public sealed record AggregatorOptions
     public AppGrouping Grouping { get; init; } = AppGrouping.MismatchingValues;
 
     /// <summary>
-    /// Gets the most groups held at once, over all open windows (default 1,000,000, about 91 MB). When a new group would
-    /// pass it, the oldest group is emitted early as a partial row (<see cref="MismatchRow.IsPartial"/>): no count is lost.
-    /// With windows it is the oldest group of the window farthest from event time that holds one.
+    /// Gets the most groups held at once, over all open windows (default 1,000,000). When a new group would pass it, the
+    /// oldest group is emitted early as a partial row (<see cref="MismatchRow.IsPartial"/>): no count is lost. With windows
+    /// it is the oldest group of the window farthest from event time that holds one.
     /// </summary>
+    /// <remarks>
+    /// Memory: without windows the groups live in one table of at most 91.25 bytes a group (about 91 MB for the default).
+    /// With windows each open window has a table of its own, which doubles as it grows, so groups spread over windows can
+    /// need up to twice that: all tables together take at most 2 x 91.25 bytes times this bound (about 183 MB for the
+    /// default), plus the first 8 slots of each open window (see <see cref="MaxOpenWindows"/>). A table that would grow past
+    /// that first takes the slots of the window farthest from event time, which is emitted early as partial rows
+    /// (<see cref="MismatchAggregator.WindowEvictions"/>); a window whose groups have all been evicted is closed at once
+    /// (a later record opens it again).
+    /// </remarks>
     public int MaxGroups { get; init; } = 1_000_000;
 
     /// <summary>

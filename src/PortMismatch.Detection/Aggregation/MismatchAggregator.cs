@@ -37,6 +37,13 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private readonly int _maxWindows;
 
     /// <summary>
+    /// The slots all tables may take beyond the first ones each starts with: twice what one table of MaxGroups groups has.
+    /// Tables double as they grow, so groups spread over windows need up to that; only tables left part-empty (their oldest
+    /// groups evicted) can need more, and then the window farthest from event time gives its slots back (see <see cref="MakeRoom"/>).
+    /// </summary>
+    private readonly TableBudget _budget;
+
+    /// <summary>
     /// How far past event time a record may be and still move it alone: the window plus the lateness (unbounded without
     /// windows, where event time closes nothing). A record further ahead becomes the <see cref="_candidate"/>.
     /// </summary>
@@ -77,6 +84,8 @@ public sealed class MismatchAggregator : IFlowRecordSink
     private int _groupCount;
     private long _rowsEmitted;
     private long _earlyEmissions;
+    private long _windowEvictions;
+    private long _eventTimeJumpsHeld;
     private long _nextClose = long.MaxValue;
 
     /// <summary>Creates an aggregator.</summary>
@@ -98,6 +107,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
         _lateness = options.AllowedLateness.Ticks / TimeSpan.TicksPerMicrosecond;
         _maxGroups = options.MaxGroups;
         _maxWindows = options.MaxOpenWindows;
+        _budget = new TableBudget(2L * GroupTable.CapacityFor(_maxGroups));
         _maxStep = _window == 0 ? ulong.MaxValue : (ulong)SaturatingAdd(_window, _lateness);
         _allValues = options.Grouping == AppGrouping.AllValues;
         _appIdsByName = new ShortAppId[evaluator.NameCount];
@@ -166,15 +176,33 @@ public sealed class MismatchAggregator : IFlowRecordSink
     /// <summary>Gets the number of windows open now (with <see cref="AggregatorOptions.Window"/>; late tables included).</summary>
     public int OpenWindowCount => _window == 0 ? 0 : _windows.Count;
 
-    /// <summary>Gets how often a window was emitted early (partial rows) to stay within <see cref="AggregatorOptions.MaxOpenWindows"/>.</summary>
-    public long WindowEvictions { get; private set; }
+    /// <summary>
+    /// Gets how often a window was emitted early (partial rows): to stay within <see cref="AggregatorOptions.MaxOpenWindows"/>,
+    /// or to give its table's memory to a window whose table must grow (see <see cref="AggregatorOptions.MaxGroups"/>).
+    /// </summary>
+    public long WindowEvictions
+    {
+        get => _windowEvictions;
+        private set => Volatile.Write(ref _windowEvictions, value); // rare: the pipeline's meter reads it from another thread
+    }
 
     /// <summary>
     /// Gets the number of records whose time was too far past event time to move it alone (more than the window plus the
     /// lateness): each waited for a later record to confirm it. A record no later one confirms (a clock years ahead, a
-    /// forged time) never moves event time, so it cannot make the other records late.
+    /// forged time) never moves event time, so it cannot make the other records late. Records held before there is any
+    /// event time (the first record, which a second one confirms, or the first few when they disagree) are not counted.
     /// </summary>
-    public long EventTimeJumpsHeld { get; private set; }
+    public long EventTimeJumpsHeld
+    {
+        get => _eventTimeJumpsHeld;
+        private set => Volatile.Write(ref _eventTimeJumpsHeld, value); // as WindowEvictions
+    }
+
+    /// <summary>Gets <see cref="WindowEvictions"/> from any thread (a recent value, for metrics).</summary>
+    internal long WindowEvictionsNow => Volatile.Read(ref _windowEvictions);
+
+    /// <summary>Gets <see cref="EventTimeJumpsHeld"/> from any thread (a recent value, for metrics).</summary>
+    internal long EventTimeJumpsHeldNow => Volatile.Read(ref _eventTimeJumpsHeld);
 
     /// <summary>Gets the native memory the open and spare group tables' entries take (see <c>GroupTable.Allocate</c>).</summary>
     internal long TableEntryBytes
@@ -405,7 +433,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
                         GroupCreated(target);
                         break;
                     case GroupTable.AddResult.NoRoom:
-                        EvictOldest();
+                        MakeRoom(target);
                         _ = target.Merge(mine, stats, true, out _);
                         GroupCreated(target);
                         break;
@@ -561,20 +589,6 @@ public sealed class MismatchAggregator : IFlowRecordSink
     }
 
     /// <summary>
-    /// Moves event time forward without a record, closing (emitting) the windows whose end plus the allowed lateness it
-    /// passes; the caller is trusted (no confirmation, as a record far ahead needs). A record that arrives later for a
-    /// closed window is late, as always. Earlier times are ignored.
-    /// </summary>
-    /// <param name="eventTimeMicroseconds">The event time reached (Unix microseconds).</param>
-    public void AdvanceTo(long eventTimeMicroseconds)
-    {
-        if (eventTimeMicroseconds > _watermark)
-        {
-            Advance(eventTimeMicroseconds);
-        }
-    }
-
-    /// <summary>
     /// Closes (emits) every window, late tables included, that no record has reached since <see cref="ProcessingTime"/>
     /// was <paramref name="lastActiveBefore"/> or earlier: a quiet source still gets its rows, whatever its records' times.
     /// A record that arrives later for such a window opens it again; its rows add to the earlier ones. Event time is not changed.
@@ -725,7 +739,7 @@ public sealed class MismatchAggregator : IFlowRecordSink
                 GroupCreated(table);
                 break;
             case GroupTable.AddResult.NoRoom:
-                EvictOldest();
+                MakeRoom(table);
                 _ = table.Add(pending.Key, hash, pending.Time, pending.Rule, pending.Transport, true, out _);
                 GroupCreated(table);
                 break;
@@ -868,6 +882,13 @@ public sealed class MismatchAggregator : IFlowRecordSink
     /// </summary>
     private bool MakeRoomForWindow(long start)
     {
+        // The queued counts first: one of them may empty a window, which then closes by itself.
+        Drain();
+        if (_windows.Count < _maxWindows)
+        {
+            return true;
+        }
+
         var farthest = Farthest(_starts);
         if (Distance(start) >= Distance(farthest))
         {
@@ -935,9 +956,14 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
     }
 
-    /// <summary>Drops every table (their groups were moved or emitted): a merged aggregator starts empty.</summary>
+    /// <summary>Frees every table (their groups were moved or emitted): a merged aggregator starts empty.</summary>
     private void ForgetTables()
     {
+        foreach (var table in _tables)
+        {
+            table?.Free();
+        }
+
         _windows.Clear();
         _starts.Clear();
         _filled.Clear();
@@ -1009,8 +1035,12 @@ public sealed class MismatchAggregator : IFlowRecordSink
         }
 
         // Held: the first jump, one well before the candidate (which may be the outlier), or a jump past the confirmed one.
+        // Before the first event time every record is held (there is nothing to measure the step from): not a jump.
         _candidate = time;
-        EventTimeJumpsHeld++;
+        if (_watermark != long.MinValue)
+        {
+            EventTimeJumpsHeld++;
+        }
     }
 
     private void MoveTo(long time)
@@ -1057,10 +1087,12 @@ public sealed class MismatchAggregator : IFlowRecordSink
         return up < long.MinValue + _window ? long.MinValue : up - _window;
     }
 
-    /// <summary>Emits a table's groups (oldest first) and removes it: a window closing, or emitted early (partial).</summary>
+    /// <summary>
+    /// Emits a table's groups (oldest first) and removes it: a window closing, or emitted early (partial). The caller has
+    /// applied the queued counts (<see cref="Drain"/>) before it chose the table: applying one can close a window.
+    /// </summary>
     private void Close(GroupTable table, bool partial)
     {
-        Drain();
         Unregister(table);
         foreach (var (key, stats) in table.Groups())
         {
@@ -1077,21 +1109,95 @@ public sealed class MismatchAggregator : IFlowRecordSink
     }
 
     /// <summary>
+    /// Makes room in <paramref name="into"/> for a new group: at the group bound the oldest group of the window farthest
+    /// from event time goes (<see cref="EvictOldest"/>); then, while the table is full and the budget lacks the slots its
+    /// growth needs, the window farthest from event time that holds groups gives all of them up as partial rows and its
+    /// slots back (<see cref="WindowEvictions"/>), or, when that is this window, its oldest group goes.
+    /// </summary>
+    private void MakeRoom(GroupTable into)
+    {
+        if (_groupCount >= _maxGroups)
+        {
+            EvictOldest(into);
+        }
+
+        while (!into.HasRoomForNewGroup)
+        {
+            var farthest = _windows[Farthest(_filled)];
+            if (ReferenceEquals(farthest, into))
+            {
+                EvictOldest(into);
+                return;
+            }
+
+            WindowEvictions++;
+            _earlyEmissions += farthest.Count;
+            _groupCount -= farthest.Count;
+            foreach (var (key, stats) in farthest.Groups())
+            {
+                Emit(farthest.WindowStart, key, stats, partial: true, farthest.IsLate);
+            }
+
+            Emptied(farthest, into);
+        }
+    }
+
+    /// <summary>
     /// At the group bound: emits the oldest group of the window farthest from event time that holds one, as a partial row
     /// (without windows, of the one table). So that groups in windows far ahead or behind go before those of the present.
     /// </summary>
-    private void EvictOldest()
+    /// <param name="into">The table the new group goes into, which stays open (see <see cref="Emptied"/>).</param>
+    private void EvictOldest(GroupTable into)
     {
         var table = _onlyTable ?? _windows[Farthest(_filled)];
+        var (start, late) = (table.WindowStart, table.IsLate);
         var (key, stats) = table.RemoveOldest();
         _groupCount--;
         if (table.Count == 0 && !ReferenceEquals(table, _onlyTable))
         {
-            _filled.Remove(table.WindowStart);
+            Emptied(table, into);
         }
 
-        Emit(table.WindowStart, key, stats, partial: true, table.IsLate);
+        Emit(start, key, stats, partial: true, late);
         _earlyEmissions++;
+    }
+
+    /// <summary>
+    /// A window's table has no group left (its groups were evicted or flushed): the window is closed, with no row to
+    /// emit, and its table freed, so that drained windows do not hold their memory until event time closes them; a later
+    /// record opens the window again. A table something still refers to (the record being added, a count queued for it,
+    /// the target of a new group) stays open instead, shrunk to its first slots.
+    /// </summary>
+    private void Emptied(GroupTable table, GroupTable? into)
+    {
+        _filled.Remove(table.WindowStart);
+        if (IsHeld(table, into))
+        {
+            table.Shrink();
+            return;
+        }
+
+        Unregister(table);
+        ReturnTable(table);
+    }
+
+    /// <summary>Whether a table must stay open: the record being added or a new group goes into it, or a queued count names it.</summary>
+    private bool IsHeld(GroupTable table, GroupTable? into)
+    {
+        if (ReferenceEquals(table, into) || ReferenceEquals(table, _lastTable))
+        {
+            return true;
+        }
+
+        for (var i = 0; i < _pendingCount; i++)
+        {
+            if (_pending[(_pendingHead + i) & (PipelineDepth - 1)].Table == table.OpenIndex)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool TryMakeRoomForApp(ReadOnlySpan<byte> value, out int appId)
@@ -1106,9 +1212,17 @@ public sealed class MismatchAggregator : IFlowRecordSink
                 _earlyEmissions++;
             }
 
-            // The table stays open (empty): callers hold it for the record in hand.
+            // Without windows the one table stays as it is, empty: callers hold it for the record in hand. A window's table
+            // is closed unless it is that record's (nothing is queued: drained above).
             _groupCount -= table.Count;
-            table.Clear();
+            if (ReferenceEquals(table, _onlyTable))
+            {
+                table.Clear();
+            }
+            else
+            {
+                Emptied(table, into: null);
+            }
         }
 
         _filled.Clear();
@@ -1195,13 +1309,23 @@ public sealed class MismatchAggregator : IFlowRecordSink
             return spare;
         }
 
-        return new GroupTable(start, _maxGroups, Options.MaxCountPerGroup);
+        return new GroupTable(start, _maxGroups, Options.MaxCountPerGroup, _budget);
     }
 
+    /// <summary>
+    /// A closed table: kept as the spare for the next window when it is small (its first slots) and there is none, freed
+    /// at once otherwise, so that a closed table's memory and slots never wait for a collection.
+    /// </summary>
     private void ReturnTable(GroupTable table)
     {
-        table.Clear();
-        _spare = table;
+        if (_spare is null && table.Capacity == table.FirstCapacity)
+        {
+            table.Clear();
+            _spare = table;
+            return;
+        }
+
+        table.Free();
     }
 
     private static ImmutableArray<Transport>[] CreateTransportSets()

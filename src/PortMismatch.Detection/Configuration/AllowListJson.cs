@@ -12,7 +12,9 @@ namespace PortMismatch.Detection;
 ///                "source": "10.20.0.0/16", "destination": "224.0.0.251" } ] }
 /// </code>
 /// Every entry needs a <c>comment</c> and at least one condition. Comments and trailing commas are allowed; unknown
-/// properties are errors.
+/// properties are errors. An <c>app</c> matches the app text of a row as it is printed (<see cref="MismatchRow.App"/>),
+/// ignoring ASCII case: a backslash in a value is printed, and so written here, as <c>\x5c</c> (in JSON <c>"a\\x5cb"</c>),
+/// a byte that is not UTF-8 as <c>\xHH</c>.
 /// </summary>
 public static class AllowListJson
 {

@@ -19,8 +19,9 @@ public static class PortMismatchDetectionServiceCollectionExtensions
     /// <summary>
     /// Registers the detection: <see cref="PortMismatchDetectionOptions"/> (validated when the host starts: the rules and the
     /// allow-list are loaded then, so a typo fails at startup with its file and JSON path), <see cref="DetectionPipelineOptions"/>,
-    /// a singleton <see cref="DetectionPipeline"/> that writes to the registered <see cref="IMismatchRowSink"/> and reports on
-    /// the host's <see cref="IMeterFactory"/>, and <see cref="InputDiagnosticLog"/> for the sources' rejected records.
+    /// a singleton <see cref="DetectionPipeline"/> that writes to the registered <see cref="IMismatchRowSink"/>, reports on
+    /// the host's <see cref="IMeterFactory"/> and closes idle windows by the registered <see cref="TimeProvider"/> (or the
+    /// system clock), and <see cref="InputDiagnosticLog"/> for the sources' rejected records.
     /// Idempotent: calling it again only adds <paramref name="configure"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -41,7 +42,8 @@ public static class PortMismatchDetectionServiceCollectionExtensions
             provider.GetRequiredService<DetectionPipelineOptions>(),
             provider.GetService<IMismatchRowSink>() ?? throw new InvalidOperationException(
                 "The detection pipeline has nowhere to write its rows: register an IMismatchRowSink (for example a JsonLinesRowWriter) in the service collection."),
-            provider.GetService<IMeterFactory>()));
+            provider.GetService<IMeterFactory>(),
+            provider.GetService<TimeProvider>()));
         return new PortMismatchDetectionBuilder(services);
     }
 

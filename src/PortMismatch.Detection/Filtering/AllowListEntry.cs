@@ -19,7 +19,11 @@ public sealed class AllowListEntry
     /// <summary>Gets why the traffic is accepted.</summary>
     public string Comment { get; }
 
-    /// <summary>Gets the app value to match, ignoring ASCII case; <see langword="null"/> for any.</summary>
+    /// <summary>
+    /// Gets the app value to match, ignoring ASCII case, as rows print it (<see cref="MismatchRow.App"/>); <see langword="null"/>
+    /// for any. Bytes a row prints escaped must be written escaped here too: a value with a backslash is written <c>\x5c</c>
+    /// (<c>a\x5cb</c> for the bytes <c>a\b</c>), a byte that is not UTF-8 as <c>\xHH</c>.
+    /// </summary>
     public string? App { get; init; }
 
     /// <summary>Gets the destination ports to match; <see langword="null"/> for any.</summary>

@@ -101,10 +101,12 @@ internal sealed class AppNameTable
     }
 
     /// <summary>
-    /// The key words: <see cref="RawWords"/> folded. When many long names would share a key (<see cref="MaxSharedKey"/>),
-    /// the second word of a name longer than <see cref="ShortKeyLength"/> also mixes in the bytes between its first and last
-    /// eight, so that names differing only there (<c>custom-app-000001-internal</c>, <c>custom-app-000002-internal</c>) do
-    /// not all probe one chain, which made building the table quadratic; other tables look long values up as before.
+    /// The key words: <see cref="RawWords"/> folded. A name longer than <see cref="ShortKeyLength"/> is keyed by its first
+    /// and last eight bytes and its length, two reads whatever its length. When more than <see cref="MaxSharedKey"/> long
+    /// names of this table share such a key (<c>custom-app-000001-internal</c>, <c>custom-app-000002-internal</c>), they
+    /// would all probe one chain, each insert and lookup comparing with every one before it; then the second word of every
+    /// long name also mixes in its middle bytes (<see cref="MiddleHash"/>), which spreads them over the table, at the cost
+    /// of a loop over the name in each lookup of a long value.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private (ulong W0, ulong W1) Key(ReadOnlySpan<byte> s)

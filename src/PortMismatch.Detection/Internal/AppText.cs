@@ -43,16 +43,25 @@ internal static class AppText
             {
                 // An escaped character, or the bytes of an ill-formed sequence one by one (the decoder gives the longest
                 // ill-formed prefix: a truncated sequence is escaped whole, the byte after it read afresh).
-                foreach (var b in rest[..consumed])
-                {
-                    text.Append('\\').Append('x').Append(HexDigit(b >> 4)).Append(HexDigit(b & 0xF));
-                }
+                AppendEscaped(text, rest[..consumed]);
             }
 
             rest = rest[consumed..];
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Appends each byte as <c>\xHH</c> (two lower-case hex digits): the notation of escaped bytes in row text, which
+    /// <see cref="TableRowWriter"/> also uses for the characters it hides.
+    /// </summary>
+    public static void AppendEscaped(StringBuilder text, ReadOnlySpan<byte> bytes)
+    {
+        foreach (var b in bytes)
+        {
+            text.Append('\\').Append('x').Append(HexDigit(b >> 4)).Append(HexDigit(b & 0xF));
+        }
     }
 
     private static char HexDigit(int nibble) => (char)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);

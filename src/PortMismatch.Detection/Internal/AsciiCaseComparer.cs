@@ -14,7 +14,10 @@ internal sealed class AsciiCaseComparer : IEqualityComparer<string>
     }
 
     public bool Equals(string? x, string? y)
-        => ReferenceEquals(x, y) || (x is not null && y is not null && DetectionRule.AsciiEqualsIgnoreCase(x, y));
+    {
+        RuleWork.Count();
+        return ReferenceEquals(x, y) || (x is not null && y is not null && DetectionRule.AsciiEqualsIgnoreCase(x, y));
+    }
 
     public int GetHashCode(string obj)
     {

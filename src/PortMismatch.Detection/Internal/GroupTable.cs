@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -104,7 +105,8 @@ internal sealed class GroupTable
 
     private readonly int _maxCapacity;
     private readonly uint _maxCount;
-    private unsafe Entry* _entries; // native, 64-byte aligned, zeroed (see Allocate); freed by Grow and the finalizer
+    private readonly TableBudget _budget;
+    private unsafe Entry* _entries; // native, 64-byte aligned, zeroed (see Allocate); freed by Grow, Shrink, Free and the finalizer
     private int _capacity;
     private byte[] _tags; // per slot Empty or, when live, TagOf(its hash); then TagPadding more (see SetTag)
     private int[] _ring; // slots in creation order, from _ringHead, Count of them
@@ -112,22 +114,22 @@ internal sealed class GroupTable
     private int _ringHead;
     private int _limit;
 
-    public GroupTable(long windowStart, int maxGroups, uint maxCount)
+    /// <summary>Creates an empty table of <see cref="FirstCapacity"/> slots.</summary>
+    /// <param name="windowStart">The window it holds.</param>
+    /// <param name="maxGroups">The most groups it will hold (the aggregator's bound): it never grows past what they need.</param>
+    /// <param name="maxCount">The largest count of one group.</param>
+    /// <param name="budget">
+    /// The slots beyond <see cref="FirstCapacity"/> that this table shares with others; <see langword="null"/> for one of
+    /// its own, large enough for <paramref name="maxGroups"/>.
+    /// </param>
+    public GroupTable(long windowStart, int maxGroups, uint maxCount, TableBudget? budget = null)
     {
         WindowStart = windowStart;
         _maxCapacity = CapacityFor(maxGroups);
         _maxCount = maxCount;
-        var capacity = Math.Min(InitialCapacity, _maxCapacity);
-        unsafe
-        {
-            _entries = Allocate(capacity);
-        }
-
-        _capacity = capacity;
-        _tags = new byte[capacity + TagPadding];
-        _ring = new int[capacity];
-        _ringPlace = new int[capacity];
-        _limit = LimitFor(capacity);
+        _budget = budget ?? new TableBudget(_maxCapacity);
+        FirstCapacity = Math.Min(InitialCapacity, _maxCapacity);
+        Reset(FirstCapacity);
     }
 
     /// <summary>Frees the entries: the table is unreachable, so nothing can read them any more.</summary>
@@ -157,6 +159,22 @@ internal sealed class GroupTable
     public long LastActive { get; set; }
 
     public int Count { get; private set; }
+
+    /// <summary>Gets the slots the table starts with (and shrinks back to): they are not taken from the budget.</summary>
+    internal int FirstCapacity { get; }
+
+    /// <summary>Gets the slots the table has now.</summary>
+    internal int Capacity => _capacity;
+
+    /// <summary>
+    /// Gets whether a new group fits: below the load limit, or the table can grow (it is below the bound's capacity and the
+    /// budget has the slots that doubling adds). At the bound's capacity there is always room: the aggregator never holds
+    /// more groups than the bound, which that capacity's limit allows.
+    /// </summary>
+    public bool HasRoomForNewGroup => Count < _limit || _capacity >= _maxCapacity || _budget.CanTake(NextCapacity - _capacity);
+
+    /// <summary>The capacity the next growth gives: double, up to the bound's.</summary>
+    private int NextCapacity => (int)Math.Min(_maxCapacity, (long)_capacity * 2);
 
     /// <summary>Gets how often the table was rebuilt (it grew); for the tests that bound the cost of a group past the bound.</summary>
     internal int Rehashes { get; private set; }
@@ -189,7 +207,7 @@ internal sealed class GroupTable
 
     /// <summary>
     /// Counts one record into its group. <see cref="AddResult.NoRoom"/>: the group is new and <paramref name="mayCreate"/> is
-    /// false. <see cref="AddResult.Saturated"/>: the group's count is at its maximum; <paramref name="full"/> holds its
+    /// false or there is no room for it (<see cref="HasRoomForNewGroup"/>). <see cref="AddResult.Saturated"/>: the group's count is at its maximum; <paramref name="full"/> holds its
     /// statistics, to be emitted, and the group starts again with this record.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -215,7 +233,7 @@ internal sealed class GroupTable
             return AddResult.Counted;
         }
 
-        if (!mayCreate)
+        if (!mayCreate || !HasRoomForNewGroup)
         {
             return AddResult.NoRoom;
         }
@@ -266,7 +284,7 @@ internal sealed class GroupTable
             return AddResult.Counted;
         }
 
-        if (!mayCreate)
+        if (!mayCreate || !HasRoomForNewGroup)
         {
             return AddResult.NoRoom;
         }
@@ -388,6 +406,64 @@ internal sealed class GroupTable
         Count = 0;
     }
 
+    /// <summary>Empties the table and gives its slots beyond <see cref="FirstCapacity"/> back to the budget.</summary>
+    public void Shrink()
+    {
+        if (_capacity == FirstCapacity)
+        {
+            Clear();
+            return;
+        }
+
+        _budget.Give(_capacity - FirstCapacity);
+        unsafe
+        {
+            NativeMemory.AlignedFree(_entries);
+            _entries = null;
+        }
+
+        Reset(FirstCapacity);
+    }
+
+    /// <summary>
+    /// Frees the entries now, and gives the table's slots back to the budget: for a table that is not used again (the
+    /// finalizer would free them only after a collection, and the budget would never get them back).
+    /// </summary>
+    public void Free()
+    {
+        _budget.Give(_capacity - FirstCapacity);
+        unsafe
+        {
+            NativeMemory.AlignedFree(_entries);
+            _entries = null;
+        }
+
+        _capacity = 0;
+        _tags = [];
+        _ring = [];
+        _ringPlace = [];
+        _limit = 0;
+        Count = 0; // the finalizer finds no entries to free
+    }
+
+    /// <summary>New, empty storage of <paramref name="capacity"/> slots (the old entries, if any, are freed by the caller).</summary>
+    [MemberNotNull(nameof(_tags), nameof(_ring), nameof(_ringPlace))]
+    private void Reset(int capacity)
+    {
+        unsafe
+        {
+            _entries = Allocate(capacity);
+        }
+
+        _capacity = capacity;
+        _tags = new byte[capacity + TagPadding];
+        _ring = new int[capacity];
+        _ringPlace = new int[capacity];
+        _ringHead = 0;
+        _limit = LimitFor(capacity);
+        Count = 0;
+    }
+
     internal static int CapacityFor(int groups) => (int)Math.Min(Array.MaxLength, ((long)groups * 5 / 4) + 1);
 
     private static int LimitFor(int capacity) => (int)((long)capacity * 4 / 5);
@@ -449,8 +525,9 @@ internal sealed class GroupTable
     /// cache line instead of straddling two, so a probe touches a line per slot and the prefetch of a slot brings all of it.
     /// Native, not a pinned array: a table that grows allocates twice its final size on the way, and on the pinned object
     /// heap that set off a blocking gen2 collection in the middle of a two-core 1M-line scan (both readers stopped,
-    /// about 1 ms, and a rehash of the merge target). Freed by <see cref="Grow"/> (the old block, which nothing else
-    /// refers to) and by the finalizer (the table is unreachable then).
+    /// about 1 ms, and a rehash of the merge target). Freed by <see cref="Grow"/> and <see cref="Shrink"/> (the old
+    /// block, which nothing else refers to), by <see cref="Free"/> (the aggregator is done with the table) and by the
+    /// finalizer (the table is unreachable then).
     /// </summary>
     /// <remarks>
     /// The block is written once before use. A large block comes from fresh, untouched pages; probing it reads a slot
@@ -519,7 +596,7 @@ internal sealed class GroupTable
     private void Insert(int slot, in GroupKey key, uint hash, in GroupStats stats)
     {
         // At the bound's capacity the aggregator never holds more groups than the limit (CapacityFor), so only a table
-        // that can still grow reaches it.
+        // that can still grow reaches it, and HasRoomForNewGroup has made sure that the budget has the slots.
         if (Count + 1 > _limit && _capacity < _maxCapacity)
         {
             Grow();
@@ -540,7 +617,8 @@ internal sealed class GroupTable
     /// <summary>Doubles the capacity (up to the bound's); keeps creation order.</summary>
     private unsafe void Grow()
     {
-        var capacity = (int)Math.Min(_maxCapacity, (long)_capacity * 2);
+        var capacity = NextCapacity;
+        _budget.Take(capacity - _capacity);
         Rehashes++;
         var old = _entries;
         var oldRing = _ring;

@@ -6,7 +6,7 @@ namespace PortMismatch.Detection.Internal;
 /// Counts, per thread, the elementary steps of loading and compiling rules: app-name comparisons and hashes, name-table
 /// probes, port-range comparisons and merges. A rule file is input too (one rule may list tens of thousands of apps or
 /// ports), and a step that grows with the square of a list shows in this count at any size, where time would need a
-/// quiet machine; tests bound it.
+/// quiet machine; tests bound it. Only the load and compile paths count: nothing that runs per record or per row.
 /// </summary>
 internal static class RuleWork
 {

@@ -119,10 +119,7 @@ public sealed class TableRowWriter : RowWriter
             }
             else if (IsHidden(rune))
             {
-                foreach (var b in utf8[..rune.EncodeToUtf8(utf8)])
-                {
-                    text.Append(CultureInfo.InvariantCulture, $"\\x{b:x2}");
-                }
+                Internal.AppText.AppendEscaped(text, utf8[..rune.EncodeToUtf8(utf8)]);
             }
             else
             {

@@ -3,7 +3,8 @@ namespace PortMismatch.Detection;
 /// <summary>
 /// What a <see cref="DetectionPipeline"/> has done so far, so that every record and row is accounted for:
 /// <c>Input.Read = Input.Accepted + Input.Rejected + Input.Skipped</c>, records selected out of those accepted, and
-/// <c>RowsEmitted = RowsWritten + sum(RowsFilteredByEntry)</c>.
+/// <c>RowsEmitted = RowsWritten + sum(RowsFilteredByEntry)</c>; and how often the aggregation's bounds and event-time
+/// checks acted (<see cref="RowsPartial"/>, <see cref="WindowEvictions"/>, <see cref="EventTimeJumpsHeld"/>).
 /// </summary>
 public sealed class DetectionCounters
 {
@@ -27,7 +28,12 @@ public sealed class DetectionCounters
         var filtered = a.RowsFilteredByEntry.ToArray();
         if (b is null)
         {
-            return new DetectionCounters(input, a.RecordsSelected, a.LateRecords, a.RowsEmitted, a.RowsWritten, filtered, a.SourcesRead, a.SourcesFailed);
+            return new DetectionCounters(input, a.RecordsSelected, a.LateRecords, a.RowsEmitted, a.RowsWritten, filtered, a.SourcesRead, a.SourcesFailed)
+            {
+                RowsPartial = a.RowsPartial,
+                WindowEvictions = a.WindowEvictions,
+                EventTimeJumpsHeld = a.EventTimeJumpsHeld,
+            };
         }
 
         input.Add(b.Input);
@@ -44,7 +50,12 @@ public sealed class DetectionCounters
             a.RowsWritten + b.RowsWritten,
             filtered,
             a.SourcesRead + b.SourcesRead,
-            a.SourcesFailed + b.SourcesFailed);
+            a.SourcesFailed + b.SourcesFailed)
+        {
+            RowsPartial = a.RowsPartial + b.RowsPartial,
+            WindowEvictions = a.WindowEvictions + b.WindowEvictions,
+            EventTimeJumpsHeld = a.EventTimeJumpsHeld + b.EventTimeJumpsHeld,
+        };
     }
 
     /// <summary>Gets the input counters of every source: read, accepted, rejected and skipped by reason.</summary>
@@ -53,11 +64,19 @@ public sealed class DetectionCounters
     /// <summary>Gets the number of accepted records the rules selected (mismatches).</summary>
     public long RecordsSelected { get; }
 
-    /// <summary>Gets the number of selected records that arrived after their window had been emitted (in late rows).</summary>
+    /// <summary>Gets the number of selected records that arrived after their window had been emitted (in late rows); counted when the run ends.</summary>
     public long LateRecords { get; }
 
     /// <summary>Gets the number of rows the aggregation emitted, before the allow-list.</summary>
     public long RowsEmitted { get; }
+
+    /// <summary>
+    /// Gets the number of the emitted rows that are partial (<see cref="MismatchRow.IsPartial"/>): emitted early because a
+    /// bound was reached (<see cref="AggregatorOptions.MaxGroups"/>, <see cref="AggregatorOptions.MaxOpenWindows"/>, the app
+    /// value bounds). Summing rows by key still gives the exact counts; a growing number means the bounds are too small
+    /// for the traffic, or someone fills them.
+    /// </summary>
+    public long RowsPartial { get; internal init; }
 
     /// <summary>Gets the number of rows the allow-list kept and the output received.</summary>
     public long RowsWritten { get; }
@@ -65,7 +84,20 @@ public sealed class DetectionCounters
     /// <summary>Gets the rows removed by each allow-list entry, in the allow-list's order.</summary>
     public IReadOnlyList<long> RowsFilteredByEntry { get; }
 
-    /// <summary>Gets the number of sources read to their end (or until cancelled).</summary>
+    /// <summary>
+    /// Gets how often an open window was emitted early, as partial rows, to make room (see
+    /// <see cref="MismatchAggregator.WindowEvictions"/>).
+    /// </summary>
+    public long WindowEvictions { get; internal init; }
+
+    /// <summary>
+    /// Gets the number of records dated further ahead of event time than a window plus the lateness, which moved event time
+    /// only if a later record confirmed them (see <see cref="MismatchAggregator.EventTimeJumpsHeld"/>): records with a wrong
+    /// or forged clock, or a real gap in the traffic.
+    /// </summary>
+    public long EventTimeJumpsHeld { get; internal init; }
+
+    /// <summary>Gets the number of sources read to their end (or until the run was cancelled); a source the run never started is not counted.</summary>
     public long SourcesRead { get; }
 
     /// <summary>Gets the number of sources that failed (see <see cref="DetectionResult.Failures"/>).</summary>
@@ -73,5 +105,5 @@ public sealed class DetectionCounters
 
     /// <inheritdoc/>
     public override string ToString() => FormattableString.Invariant(
-        $"{Input}; selected {RecordsSelected}; rows {RowsEmitted} = written {RowsWritten} + allow-listed {RowsEmitted - RowsWritten}; sources {SourcesRead} read, {SourcesFailed} failed");
+        $"{Input}; selected {RecordsSelected}; rows {RowsEmitted} = written {RowsWritten} + allow-listed {RowsEmitted - RowsWritten}, partial {RowsPartial}; late records {LateRecords}, time jumps held {EventTimeJumpsHeld}, windows evicted {WindowEvictions}; sources {SourcesRead} read, {SourcesFailed} failed");
 }

@@ -34,6 +34,7 @@ public sealed class DetectionPipeline : IDisposable
 
     private readonly object _lock = new();
     private readonly Meter _meter;
+    private readonly TimeProvider _time;
     private DetectionCounters _totals;
     private Run? _run;
 
@@ -41,8 +42,12 @@ public sealed class DetectionPipeline : IDisposable
     /// <param name="options">What to detect and how; <see langword="null"/> for <see cref="DetectionPipelineOptions.Default"/>.</param>
     /// <param name="output">Receives the rows the allow-list keeps.</param>
     /// <param name="meterFactory">Creates the meter (the host's, from DI); <see langword="null"/> makes a meter of the pipeline's own.</param>
+    /// <param name="timeProvider">
+    /// The processing clock of <see cref="DetectionPipelineOptions.IdleWindowClose"/> (the host's, from DI); <see langword="null"/>
+    /// for <see cref="TimeProvider.System"/>. Only its timer and its timestamps are used.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="DetectionPipelineOptions.MaxDegreeOfParallelism"/> is less than 1.</exception>
-    public DetectionPipeline(DetectionPipelineOptions? options, IMismatchRowSink output, IMeterFactory? meterFactory = null)
+    public DetectionPipeline(DetectionPipelineOptions? options, IMismatchRowSink output, IMeterFactory? meterFactory = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         Options = options ?? DetectionPipelineOptions.Default;
@@ -59,6 +64,7 @@ public sealed class DetectionPipeline : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), idle, "IdleWindowClose must not be negative, and needs a window (Aggregation.Window).");
         }
 
+        _time = timeProvider ?? TimeProvider.System;
         _evaluator = new MismatchEvaluator(Options.Rules);
         _totals = new DetectionCounters(new InputCounters(), 0, 0, 0, 0, new long[Options.AllowList.Count], 0, 0);
         _rows = new RowCounter(this, Options.AllowList, output);
@@ -71,14 +77,23 @@ public sealed class DetectionPipeline : IDisposable
     public DetectionPipelineOptions Options { get; }
 
     /// <summary>
-    /// Reads every source, aggregates, filters and writes the rows. A source that fails (not its format, an I/O error) is
+    /// Reads every source, aggregates, filters and writes the rows. A source whose input fails (its format, an I/O error:
+    /// <see cref="InputFormatException"/>, <see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>) is
     /// reported in <see cref="DetectionResult.Failures"/> and the others go on.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// When the output throws (a full disk, a closed pipe), on a source's thread, in the idle close or in the final merge,
     /// the run is cancelled, every source stops, and this method throws that exception unchanged; it is not a source's
     /// failure. No more rows reach the output. <see cref="GetCounters"/> still counts every record read, and the row the
     /// output refused as emitted but not written.
+    /// </para>
+    /// <para>
+    /// When a source throws anything else (a bug, a live collector's socket error), the run stops as if cancelled: the
+    /// other sources stop, the rows of everything read are still emitted, and then this method throws that exception
+    /// unchanged (the first, if several sources throw). The source counts as failed in <see cref="GetCounters"/>; a live
+    /// source beside it does not run on until the run is cancelled.
+    /// </para>
     /// </remarks>
     /// <param name="sources">The sources.</param>
     /// <param name="cancellationToken">Stops reading; the rows of what was read are still emitted.</param>
@@ -111,7 +126,8 @@ public sealed class DetectionPipeline : IDisposable
         var run = new Run(stop, Options.AllowList.Count);
         var workers = sourceList.ConvertAll(source => new Worker(
             source, lanes?[0] ?? new MismatchAggregator(_evaluator, _rows, Options.Aggregation), run, Options.IdleWindowClose is not null));
-        run.Start(workers);
+        var aggregators = lanes ?? workers.ConvertAll(worker => worker.Aggregator);
+        run.Start(workers, aggregators);
         lock (_lock)
         {
             if (_run is not null)
@@ -125,19 +141,17 @@ public sealed class DetectionPipeline : IDisposable
         try
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = degree };
-            List<MismatchAggregator> aggregators;
             if (lanes is not null)
             {
                 // Without windows a record's place in the order changes no row, so the sources share one aggregator per
                 // lane, and a lane that finishes a source takes the next: the parts of a split file then balance the cores
                 // (a core slowed by other work reads fewer parts) with no more aggregators to merge.
-                aggregators = lanes;
                 var next = -1;
-                await Parallel.ForEachAsync(aggregators, parallel, async (lane, laneToken) =>
+                await Parallel.ForEachAsync(lanes, parallel, async (lane, _) =>
                 {
-                    // The loop's token is cancelled when the other lane fails (an unexpected exception): take no more.
+                    // A stopped run (cancelled, or a failure anywhere) takes no more sources.
                     int i;
-                    while (!laneToken.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < workers.Count)
+                    while (!stop.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < workers.Count)
                     {
                         workers[i].Aggregator = lane;
                         await ReadAsync(workers[i], run, stop.Token).ConfigureAwait(false);
@@ -146,10 +160,17 @@ public sealed class DetectionPipeline : IDisposable
             }
             else
             {
-                aggregators = workers.ConvertAll(worker => worker.Aggregator);
-                using (StartIdleClock(workers))
+                // The idle clock runs beside the sources and is stopped, and waited for, before the merge.
+                using var clockStop = new CancellationTokenSource();
+                var clock = RunIdleClockAsync(workers, clockStop.Token);
+                try
                 {
                     await Parallel.ForEachAsync(workers, parallel, (worker, _) => ReadAsync(worker, run, stop.Token)).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await clockStop.CancelAsync().ConfigureAwait(false);
+                    await clock.ConfigureAwait(false);
                 }
             }
 
@@ -194,6 +215,7 @@ public sealed class DetectionPipeline : IDisposable
         }
 
         run.ThrowIfFailed();
+        run.ThrowIfSourceFailed();
         return new DetectionResult(run.Snapshot(), run.Failures.ToArray(), cancellationToken.IsCancellationRequested);
     }
 
@@ -213,10 +235,12 @@ public sealed class DetectionPipeline : IDisposable
     private static async ValueTask ReadAsync(Worker worker, Run run, CancellationToken cancellationToken)
     {
         Exception? failure = null;
+        var started = false;
         try
         {
             if (!cancellationToken.IsCancellationRequested)
             {
+                started = true;
                 await worker.Source.ReadAsync(worker, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -232,36 +256,44 @@ public sealed class DetectionPipeline : IDisposable
         {
             failure = e;
         }
-
-        worker.Finish();
-        run.Finish(worker, failure);
+        catch (Exception e)
+        {
+            // Not the input's failure (a bug, a socket error): the run stops, and RunAsync throws it once the rows are out.
+            failure = e;
+            run.FailSource(e);
+        }
+        finally
+        {
+            worker.Finish();
+            run.Finish(worker, failure, started);
+        }
     }
 
     /// <summary>
     /// With <see cref="DetectionPipelineOptions.IdleWindowClose"/>: a clock that stamps processing time on the aggregators
     /// (records then note it on the windows they reach, without reading a clock) and closes the windows no record has
-    /// reached for that long. Event time is not touched: a replay of old records closes its windows as a scan would.
+    /// reached for that long. Event time is not touched: a replay of old records closes its windows as a scan would. One
+    /// loop: a tick starts only after the last one ended, so a stalled output holds one thread and the time only grows.
     /// </summary>
-    private Timer? StartIdleClock(List<Worker> workers)
+    private async Task RunIdleClockAsync(List<Worker> workers, CancellationToken cancellationToken)
     {
         if (Options.IdleWindowClose is not { } idle || workers.Count == 0)
         {
-            return null;
+            return;
         }
 
         // A window's stamp is the clock's time at the tick before its last record, up to a period early: it is closed once
-        // the stamp is an idle period and a period old, so it was idle at least that long.
+        // the stamp is an idle period and a period old, so it was idle at least that long. Times are milliseconds since the
+        // run started. The timer is made before the first await, so that it exists when RunAsync returns its task.
         var period = (long)Math.Clamp(idle.TotalMilliseconds / 2, 100, 1000);
         var idleMilliseconds = (long)Math.Min(idle.TotalMilliseconds, long.MaxValue / 4);
-        foreach (var worker in workers)
+        var started = _time.GetTimestamp();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(period), _time);
+        try
         {
-            _ = worker.Tick(Environment.TickCount64, long.MinValue);
-        }
-
-        return new Timer(
-            _ =>
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                var now = Environment.TickCount64;
+                var now = (long)_time.GetElapsedTime(started).TotalMilliseconds;
                 foreach (var worker in workers)
                 {
                     if (!worker.Tick(now, now - idleMilliseconds - period + 1))
@@ -269,10 +301,12 @@ public sealed class DetectionPipeline : IDisposable
                         return;
                     }
                 }
-            },
-            null,
-            TimeSpan.FromMilliseconds(period),
-            TimeSpan.FromMilliseconds(period));
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The sources are done: the merge closes what is left.
+        }
     }
 
     private void CreateInstruments()
@@ -286,6 +320,9 @@ public sealed class DetectionPipeline : IDisposable
         _meter.CreateObservableCounter("portmismatch.rows.filtered", FilteredRows, "{row}", "Result rows removed by the allow-list, by entry.");
         _meter.CreateObservableCounter("portmismatch.rows.written", () => GetCounters().RowsWritten, "{row}", "Result rows written to the output.");
         _meter.CreateObservableCounter("portmismatch.sources.failed", () => GetCounters().SourcesFailed, "{source}", "Sources that could not be read to their end.");
+        _meter.CreateObservableCounter("portmismatch.rows.partial", () => GetCounters().RowsPartial, "{row}", "Emitted rows that are partial: emitted early because a bound of the aggregation was reached.");
+        _meter.CreateObservableCounter("portmismatch.windows.evicted", () => GetCounters().WindowEvictions, "{window}", "Open windows emitted early, as partial rows, to make room.");
+        _meter.CreateObservableCounter("portmismatch.records.time_jumps_held", () => GetCounters().EventTimeJumpsHeld, "{record}", "Records dated further ahead of event time than a window plus the lateness: event time waited for a later record to confirm them.");
     }
 
     private static List<Measurement<long>> ByReason(IReadOnlyDictionary<string, long> counts)
@@ -374,7 +411,7 @@ public sealed class DetectionPipeline : IDisposable
                 }
                 catch (Exception e)
                 {
-                    // Never out of a timer's thread (that ends the process): the run ends with it instead.
+                    // Never out of the clock's loop: the run ends with it instead.
                     run.Fail(e);
                     return false;
                 }
@@ -406,6 +443,8 @@ public sealed class DetectionPipeline : IDisposable
         private readonly HashSet<Worker> _active = [];
         private readonly object _sync = new();
         private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
+        private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _sourceFailure;
+        private List<MismatchAggregator> _aggregators = [];
         private Task _cancelling = Task.CompletedTask;
         private volatile bool _failed;
 
@@ -417,6 +456,8 @@ public sealed class DetectionPipeline : IDisposable
 
         public long Emitted { get; set; }
 
+        public long Partial { get; set; }
+
         public long Written { get; set; }
 
         public long[] Filtered { get; } = new long[allowListCount];
@@ -426,11 +467,13 @@ public sealed class DetectionPipeline : IDisposable
         /// <summary>Gets whether the output failed (or the idle clock did): the run is being cancelled and will throw.</summary>
         public bool Failed => _failed;
 
-        public void Start(List<Worker> workers)
+        /// <summary>Starts counting: the workers' sources, and the aggregators whose event-time and eviction counts the run sums.</summary>
+        public void Start(List<Worker> workers, List<MismatchAggregator> aggregators)
         {
             lock (_sync)
             {
                 _active.UnionWith(workers);
+                _aggregators = aggregators;
             }
         }
 
@@ -446,7 +489,31 @@ public sealed class DetectionPipeline : IDisposable
 
                 _failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error);
                 _failed = true;
-                _cancelling = stop.CancelAsync();
+                if (!stop.IsCancellationRequested)
+                {
+                    _cancelling = stop.CancelAsync();
+                }
+            }
+        }
+
+        /// <summary>
+        /// Records the first exception a source threw that is not its input's failure, and cancels the run: the sources stop
+        /// as when cancelled, the rows of what was read are still emitted, and RunAsync then throws it.
+        /// </summary>
+        public void FailSource(Exception error)
+        {
+            lock (_sync)
+            {
+                if (_sourceFailure is not null)
+                {
+                    return;
+                }
+
+                _sourceFailure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error);
+                if (!stop.IsCancellationRequested)
+                {
+                    _cancelling = stop.CancelAsync();
+                }
             }
         }
 
@@ -456,23 +523,26 @@ public sealed class DetectionPipeline : IDisposable
 
         public void ThrowIfFailed() => _failure?.Throw();
 
+        public void ThrowIfSourceFailed() => _sourceFailure?.Throw();
+
         /// <summary>Waits for the cancellation's callbacks, so that the token source can be disposed.</summary>
         public Task StoppedAsync() => _cancelling;
 
-        public void Finish(Worker worker, Exception? failure)
+        /// <summary>A source is done: read (to its end or until the run stopped), failed, or never started (the run had stopped first).</summary>
+        public void Finish(Worker worker, Exception? failure, bool started)
         {
             lock (_sync)
             {
                 _active.Remove(worker);
                 _finishedInput.Add(worker.Source.Counters);
                 FinishedSelected += worker.Selected;
-                if (failure is null)
-                {
-                    SourcesRead++;
-                }
-                else
+                if (failure is not null)
                 {
                     Failures.Add(new SourceFailure(worker.Source.Name, failure));
+                }
+                else if (started)
+                {
+                    SourcesRead++;
                 }
             }
         }
@@ -490,7 +560,21 @@ public sealed class DetectionPipeline : IDisposable
                     selected += worker.Selected;
                 }
 
-                return new DetectionCounters(input, selected, LateRecords, Emitted, Written, (long[])Filtered.Clone(), SourcesRead, Failures.Count);
+                // Read while the aggregators count, from another thread: recent values. A merge moves counts from one
+                // aggregator to another, so the sum over all of them is exact once the run is over.
+                long evictions = 0, jumps = 0;
+                foreach (var aggregator in _aggregators)
+                {
+                    evictions += aggregator.WindowEvictionsNow;
+                    jumps += aggregator.EventTimeJumpsHeldNow;
+                }
+
+                return new DetectionCounters(input, selected, LateRecords, Emitted, Written, (long[])Filtered.Clone(), SourcesRead, Failures.Count)
+                {
+                    RowsPartial = Partial,
+                    WindowEvictions = evictions,
+                    EventTimeJumpsHeld = jumps,
+                };
             }
         }
     }
@@ -545,6 +629,11 @@ public sealed class DetectionPipeline : IDisposable
         private bool TryCount(Run run, MismatchRow row)
         {
             run.Emitted++;
+            if (row.IsPartial)
+            {
+                run.Partial++;
+            }
+
             var entry = allowList.IndexOfMatch(row);
             if (entry >= 0)
             {

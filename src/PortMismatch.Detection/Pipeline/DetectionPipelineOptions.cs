@@ -27,7 +27,8 @@ public sealed record DetectionPipelineOptions
     /// Gets how long a window may go without a record (by the processing clock, not the records' times) before it is
     /// closed even though event time has not passed it, or <see langword="null"/> (the default) to close windows on event
     /// time only. For live sources with windows: a quiet network still gets its rows, and a replay of old records gives the
-    /// rows a scan of them gives. Records are then counted under a lock (a few nanoseconds each); no record reads a clock.
+    /// rows a scan of them gives. Each record is then counted under its source's lock, which the idle clock takes to close
+    /// windows: uncontended, entering and leaving it costs some 10 to 20 ns a record. No record reads a clock.
     /// A record that arrives after its window was closed this way opens it again, and its rows add to the earlier ones.
     /// </summary>
     public TimeSpan? IdleWindowClose { get; init; }

@@ -17,6 +17,8 @@ public readonly record struct RowStats(long Count, long First, long Last);
 
 public static class AggregationGenerators
 {
+    private static readonly MismatchEvaluator EscuEvaluator = new(RuleSet.Escu);
+
     private static readonly IPAddressValue[] Addresses =
     [
         IPAddressValue.None, IPAddressValue.Parse("10.0.0.1"), IPAddressValue.Parse("10.0.0.2"),
@@ -32,6 +34,20 @@ public static class AggregationGenerators
         select record with { Source = source, Destination = destination, TimestampMicroseconds = time };
 
     public static Arbitrary<TestRecord[]> Batches() => Arb.From(Gen.ArrayOf(Record()));
+
+    /// <summary>One aggregator (the ESCU rules) reading the records in turn, completed: its rows, and it for its counters.</summary>
+    public static (List<MismatchRow> Rows, MismatchAggregator Aggregator) Aggregate(IEnumerable<TestRecord> records, AggregatorOptions options)
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(EscuEvaluator, sink, options);
+        foreach (var record in records)
+        {
+            record.Use((in FlowRecord r) => aggregator.Add(r));
+        }
+
+        aggregator.Complete();
+        return (sink.Rows, aggregator);
+    }
 
     /// <summary>The naive reference: LINQ GroupBy over the records the oracle selects (DETECTION.md section 6.3).</summary>
     public static Dictionary<RowKey, RowStats> Reference(IEnumerable<TestRecord> records, AppGrouping grouping)

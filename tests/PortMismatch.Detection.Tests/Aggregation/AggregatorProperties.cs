@@ -10,19 +10,6 @@ public sealed class AggregatorProperties
 {
     private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);
 
-    private static (List<MismatchRow> Rows, MismatchAggregator Aggregator) Aggregate(IEnumerable<TestRecord> records, AggregatorOptions options)
-    {
-        var sink = new ListSink();
-        var aggregator = new MismatchAggregator(Evaluator, sink, options);
-        foreach (var record in records)
-        {
-            record.Use((in FlowRecord r) => aggregator.Add(r));
-        }
-
-        aggregator.Complete();
-        return (sink.Rows, aggregator);
-    }
-
     [Property(MaxTest = 1_000, Replay = Generators.Replay, Arbitrary = [typeof(AggregationGenerators)])]
     public Property Rows_equal_the_naive_reference_in_both_grouping_modes(TestRecord[] records)
     {
@@ -291,6 +278,73 @@ public sealed class AggregatorProperties
                 && aggregator.GroupCount == 0 && aggregator.OpenWindowCount == 0)
             .Label($"window {input.Minutes} min, lateness {input.LatenessSeconds} s, {input.MaxWindows} windows, {input.MaxGroups} groups: same {same}, "
                    + $"rows sum {rows.Sum(r => r.Count)} of {aggregator.ValuesCounted}, early {aggregator.EarlyEmissions} vs {rows.Count(r => r.IsPartial)} partial");
+    }
+
+    public static Arbitrary<(int, int, int, int, int, int)> TableMemoryCases() => Arb.From(
+        from seed in Gen.Choose(0, int.MaxValue)
+        from minutes in Gen.Elements(1, 5)
+        from lateness in Gen.Elements(0, 3600, 86_400)
+        from windows in Gen.Elements(4, 50, 10_000)
+        from groups in Gen.Elements(50, 300, 2_000)
+        from apps in Gen.Elements(4, 65_536)
+        select (seed, minutes, lateness, windows, groups, apps));
+
+    [Property(MaxTest = 200, Replay = Generators.Replay, Arbitrary = [typeof(AggregatorProperties)])]
+    public Property The_tables_never_take_more_than_twice_what_MaxGroups_needs_and_no_count_is_lost(
+        (int Seed, int Minutes, int LatenessSeconds, int MaxWindows, int MaxGroups, int MaxApps) input)
+    {
+        // Many keys over a few hours in time order (with some out of order), late records years back that reopen windows
+        // as late tables, far-future outliers, and app spellings that flush a small app table: groups are evicted,
+        // windows drained, tables emptied. After every record the tables' entries stay within the bound.
+        var random = new Random(input.Seed);
+        var spellings = new[] { "ssl", "SSL", "Ssl", "sSl", "dns", "DNS", "http", "smtp" };
+        var records = new List<TestRecord>(3_000);
+        for (var i = 0; i < 3_000; i++)
+        {
+            var time = 1_700_000_000_000_000L + (i * 3_000_000L) - (random.Next(8) == 0 ? random.Next(600) * 1_000_000L : 0);
+            time = random.Next(50) switch
+            {
+                0 => 31_536_000_000_000L + (random.Next(1_000) * 60_000_000L), // 1971
+                1 => 253_402_300_000_000_000L - (random.Next(1_000) * 60_000_000L), // 9999
+                _ => time,
+            };
+            records.Add(new TestRecord([spellings[random.Next(spellings.Length)]], 4000 + random.Next(3), Transport.Tcp)
+            {
+                TimestampMicroseconds = time,
+                Source = IPAddressValue.FromIPv4(0x0A000000u + (uint)random.Next(5_000)),
+                Destination = IPAddressValue.Parse("192.0.2.1"),
+            });
+        }
+
+        var options = AggregatorOptions.Default with
+        {
+            Window = TimeSpan.FromMinutes(input.Minutes),
+            AllowedLateness = TimeSpan.FromSeconds(input.LatenessSeconds),
+            MaxOpenWindows = input.MaxWindows,
+            MaxGroups = input.MaxGroups,
+            MaxAppValues = input.MaxApps,
+        };
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink, options);
+        var worst = long.MinValue;
+        foreach (var record in records)
+        {
+            record.Use((in FlowRecord r) => aggregator.Add(r));
+
+            // Twice the slots of one table for MaxGroups groups, the first 8 slots of each open window and of the spare.
+            var bound = 64L * ((2L * Internal.GroupTable.CapacityFor(input.MaxGroups)) + (8L * (aggregator.OpenWindowCount + 1)));
+            worst = Math.Max(worst, aggregator.TableEntryBytes - bound);
+        }
+
+        aggregator.Complete();
+        var expected = Reference(records, AppGrouping.MismatchingValues);
+        return (worst <= 0
+                && Totals(sink.Rows).SameAs(expected)
+                && aggregator.ValuesCounted == sink.Rows.Sum(r => r.Count)
+                && aggregator.EarlyEmissions == sink.Rows.Count(r => r.IsPartial)
+                && aggregator.GroupCount == 0 && aggregator.OpenWindowCount == 0)
+            .Label($"seed {input.Seed}, window {input.Minutes} min, lateness {input.LatenessSeconds} s, {input.MaxWindows} windows, "
+                   + $"{input.MaxGroups} groups, {input.MaxApps} apps: at most {worst:N0} bytes past the bound, {Describe(Totals(sink.Rows), expected)}");
     }
 
     public static Arbitrary<(TestRecord[], TestRecord, int, int, int)> OrderedWithOneOutlier() => Arb.From(

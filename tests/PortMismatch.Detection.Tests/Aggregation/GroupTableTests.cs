@@ -41,9 +41,16 @@ public sealed class GroupTableTests
         Assert.Equal(Inserts - MaxGroups, evicted);
         Assert.Equal(MaxGroups, table.Count);
 
-        // Growing to the bound's 1,251 slots takes a rebuild per doubling (at most eleven from one slot); past the bound
-        // there are no more.
-        Assert.InRange(rebuildsAtTheBound, 1, 11);
+        // Growing to the bound's 1,251 slots takes a rebuild per doubling from the first capacity, the last one capped at
+        // the bound's (8 slots: 16, 32, ..., 1,024, 1,251); past the bound there are no more.
+        var growths = 0;
+        for (var capacity = (long)new GroupTable(0, MaxGroups, NoCountBound).FirstCapacity; capacity * 4 / 5 < MaxGroups; growths++)
+        {
+            capacity = Math.Min(capacity * 2, GroupTable.CapacityFor(MaxGroups));
+        }
+
+        Assert.Equal(8, growths);
+        Assert.Equal(growths, rebuildsAtTheBound);
         Assert.Equal(rebuildsAtTheBound, table.Rehashes);
 
         // Each removal moves back part of one probe run: a few entries on average at 80 % load, not the table.

@@ -31,6 +31,46 @@ public sealed class AllowListTests
         => Assert.Equal(entry, List.IndexOfMatch(Row(source, destination, app, port, transport)));
 
     [Fact]
+    public void An_app_entry_matches_the_rows_printed_text_so_a_backslash_is_written_x5c()
+    {
+        // As the README and AllowListJson say: the bytes ssl\x (a backslash inside) print as ssl\x5cx, and only an entry
+        // written that way matches (in JSON the backslash of \x5c is itself escaped).
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(new MismatchEvaluator(RuleSet.Escu), sink, AggregatorOptions.Default with { Grouping = AppGrouping.AllValues });
+        var record = new FlowRecord
+        {
+            SourceAddress = IPAddressValue.Parse("10.0.0.1"),
+            DestinationAddress = IPAddressValue.Parse("192.0.2.1"),
+            DestinationPort = 4444,
+            Transport = Transport.Tcp,
+            Apps = AppValues.Split("ssl,ssl\\x"u8, (byte)','),
+        };
+        aggregator.Add(record);
+        aggregator.Complete();
+        var row = Assert.Single(sink.Rows, r => r.App != "ssl");
+        Assert.Equal(@"ssl\x5cx", row.App);
+
+        var escaped = AllowListJson.Parse("""{ "allow": [ { "comment": "escaped", "app": "SSL\\x5cx" } ] }"""u8);
+        var raw = AllowListJson.Parse("""{ "allow": [ { "comment": "raw", "app": "ssl\\x" } ] }"""u8);
+        Assert.Equal(0, escaped.IndexOfMatch(row));
+        Assert.Equal(-1, raw.IndexOfMatch(row));
+    }
+
+    [Fact]
+    public void Matching_rows_counts_no_rule_loading_work()
+    {
+        // RuleWork is a test counter of the rule loading and compiling paths; the allow-list runs per row and must not pay for it.
+        var row = Row("10.20.1.1", "224.0.0.251", "DNS", 5353, Transport.Udp);
+        var before = Internal.RuleWork.Steps;
+        for (var i = 0; i < 1_000; i++)
+        {
+            Assert.Equal(0, List.IndexOfMatch(row));
+        }
+
+        Assert.Equal(before, Internal.RuleWork.Steps);
+    }
+
+    [Fact]
     public void A_transport_condition_needs_every_record_of_the_row_on_that_transport()
         => Assert.Equal(-1, List.IndexOfMatch(Row("10.20.1.1", "224.0.0.251", "dns", 5353, Transport.Udp, Transport.Tcp)));
 

@@ -111,6 +111,52 @@ public sealed class DetectionPipelineTests
         Assert.Equal(0, Volatile.Read(ref read));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_source_that_throws_what_is_not_an_input_failure_stops_the_run_which_throws_it(bool windows)
+    {
+        // A source with a bug (or a live collector whose socket fails) beside a live source that reads until the run is
+        // cancelled: the run stops, the rows of everything both read are still emitted, and RunAsync throws the exception.
+        var liveRecords = PipelineTestData.Records(51, 30);
+        var buggyRecords = PipelineTestData.Records(52, 20);
+        var livePushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bug = new InvalidOperationException("a bug");
+        var buggyCounters = new InputCounters();
+        var buggy = FlowSource.Create("buggy", buggyCounters, async (sink, ct) =>
+        {
+            await livePushed.Task.WaitAsync(ct);
+            PipelineTestData.Push(buggyRecords, sink, buggyCounters);
+            throw bug;
+        });
+        var liveCounters = new InputCounters();
+        var live = FlowSource.Create("udp://live", liveCounters, async (sink, ct) =>
+        {
+            PipelineTestData.Push(liveRecords, sink, liveCounters);
+            livePushed.SetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        var options = new DetectionPipelineOptions
+        {
+            MaxDegreeOfParallelism = 2,
+            Aggregation = AggregatorOptions.Default with { Window = windows ? TimeSpan.FromMinutes(1) : null },
+        };
+        var output = new RowCollector();
+        using var pipeline = new DetectionPipeline(options, output);
+
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => pipeline.RunAsync([buggy, live], TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken));
+
+        Assert.Same(bug, thrown);
+        var counters = pipeline.GetCounters();
+        Assert.Equal(50, counters.Input.Read);
+        Assert.Equal(1, counters.SourcesFailed);
+        Assert.Equal(1, counters.SourcesRead);
+        Assert.True(counters.RecordsSelected > 0);
+        Assert.Equal(counters.RecordsSelected, output.Rows.Sum(r => r.Count)); // what both read is in the rows
+        Assert.Equal(counters.RowsEmitted, counters.RowsWritten);
+    }
+
     [Fact]
     public async Task With_windows_sources_beyond_the_lanes_keep_aggregators_of_their_own_so_none_is_late()
     {
@@ -238,37 +284,6 @@ public sealed class DetectionPipelineTests
     }
 
     [Fact]
-    public async Task With_idle_close_a_quiet_live_source_still_gets_its_rows_without_stopping()
-    {
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var output = new RowCollector();
-        var options = new DetectionPipelineOptions
-        {
-            Aggregation = AggregatorOptions.Default with { Window = TimeSpan.FromSeconds(1) },
-            IdleWindowClose = TimeSpan.Zero,
-        };
-        using var pipeline = new DetectionPipeline(options, output);
-        var now = (DateTimeOffset.UtcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
-        var records = PipelineTestData.Records(13, 50, startMicroseconds: now - 120_000_000).Select(r => r with { TimestampMicroseconds = now }).ToList();
-        var run = pipeline.RunAsync([PipelineTestData.Source("udp://quiet", records, live: true)], cancel.Token);
-
-        // No record after these: only the wall clock can close their window.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (pipeline.GetCounters().RowsWritten == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-
-        var beforeStop = pipeline.GetCounters();
-        await cancel.CancelAsync();
-        var result = await run;
-
-        Assert.True(beforeStop.RowsWritten > 0, "the idle clock closed no window");
-        Assert.Equal(beforeStop.RecordsSelected, output.Rows.Sum(r => (long)r.Count));
-        Assert.Equal(result.Counters.RowsWritten, beforeStop.RowsWritten); // nothing was left for the final flush
-    }
-
-    [Fact]
     public void Idle_close_needs_a_window()
         => Assert.Throws<ArgumentOutOfRangeException>(() => new DetectionPipeline(new DetectionPipelineOptions { IdleWindowClose = TimeSpan.Zero }, new RowCollector()));
 
@@ -296,6 +311,65 @@ public sealed class DetectionPipelineTests
             [PipelineTestData.Source("a", PipelineTestData.Records(5, 800), rejected: 3), PipelineTestData.Source("b", PipelineTestData.Records(6, 200))],
             TestContext.Current.CancellationToken);
 
+        var seen = Observe(meters);
+        var c = result.Counters;
+        Assert.Equal(1003, seen["portmismatch.records.read"]);
+        Assert.Equal(c.Input.Accepted, seen["portmismatch.records.accepted"]);
+        Assert.Equal(3, seen["portmismatch.records.rejected[test-bad-line]"]);
+        Assert.Equal(c.RecordsSelected, seen["portmismatch.records.selected"]);
+        Assert.Equal(c.RowsEmitted, seen["portmismatch.rows.emitted"]);
+        Assert.Equal(c.RowsWritten, seen["portmismatch.rows.written"]);
+        Assert.Equal(c.RowsFilteredByEntry[0], seen["portmismatch.rows.filtered[0]"]);
+        Assert.True(c.RowsFilteredByEntry[0] > 0);
+        Assert.Equal(0, seen["portmismatch.sources.failed"]);
+    }
+
+    [Fact]
+    public async Task Partial_rows_window_evictions_and_held_time_jumps_are_counted_on_the_meter_and_in_the_summary()
+    {
+        // One source with one-minute windows, two open at most, and records dated far ahead (each alone, well below the
+        // one before, so none confirms another): each opens a window beside the present one, and the next one's window
+        // evicts it, as partial rows. The pipeline's counters are the aggregator's.
+        var records = PipelineTestData.Records(61, 600);
+        for (var i = records.Count - 1; i > 0; i -= 100)
+        {
+            records.Insert(i, records[i] with { TimestampMicroseconds = 253_402_300_000_000_000L - (i * 86_400_000_000L) });
+        }
+
+        var aggregation = AggregatorOptions.Default with { Window = TimeSpan.FromMinutes(1), MaxOpenWindows = 2 };
+        var expected = new MismatchAggregator(new MismatchEvaluator(RuleSet.Escu), new RowCollector(), aggregation);
+        foreach (var record in records)
+        {
+            record.Use((in FlowRecord r) => expected.Add(r));
+        }
+
+        expected.Complete();
+        Assert.True(expected.EarlyEmissions > 0 && expected.WindowEvictions > 0 && expected.EventTimeJumpsHeld > 0, $"the fixture must reach every bound: {expected.EarlyEmissions} {expected.WindowEvictions} {expected.EventTimeJumpsHeld}");
+
+        using var meters = new TestMeterFactory();
+        var output = new RowCollector();
+        using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { Aggregation = aggregation }, output, meters);
+        var result = await pipeline.RunAsync([PipelineTestData.Source("a", records)], TestContext.Current.CancellationToken);
+
+        var c = result.Counters;
+        Assert.Equal(expected.EarlyEmissions, c.RowsPartial);
+        Assert.Equal(output.Rows.Count(r => r.IsPartial), c.RowsPartial);
+        Assert.Equal(expected.WindowEvictions, c.WindowEvictions);
+        Assert.Equal(expected.EventTimeJumpsHeld, c.EventTimeJumpsHeld);
+        Assert.Equal(6, c.EventTimeJumpsHeld); // the six records dated far ahead; not the first record
+        var seen = Observe(meters);
+        Assert.Equal(c.RowsPartial, seen["portmismatch.rows.partial"]);
+        Assert.Equal(c.WindowEvictions, seen["portmismatch.windows.evicted"]);
+        Assert.Equal(c.EventTimeJumpsHeld, seen["portmismatch.records.time_jumps_held"]);
+        var summary = c.ToString();
+        Assert.Contains(FormattableString.Invariant($"partial {c.RowsPartial};"), summary, StringComparison.Ordinal);
+        Assert.Contains(FormattableString.Invariant($"time jumps held {c.EventTimeJumpsHeld}, windows evicted {c.WindowEvictions};"), summary, StringComparison.Ordinal);
+        Assert.Equal(c.EventTimeJumpsHeld, pipeline.GetCounters().EventTimeJumpsHeld); // kept in the totals after the run
+    }
+
+    /// <summary>The measurements of the pipeline meters <paramref name="meters"/> made, summed by instrument and tag.</summary>
+    private static Dictionary<string, long> Observe(TestMeterFactory meters)
+    {
         var seen = new Dictionary<string, long>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -321,17 +395,7 @@ public sealed class DetectionPipelineTests
         });
         listener.Start();
         listener.RecordObservableInstruments();
-
-        var c = result.Counters;
-        Assert.Equal(1003, seen["portmismatch.records.read"]);
-        Assert.Equal(c.Input.Accepted, seen["portmismatch.records.accepted"]);
-        Assert.Equal(3, seen["portmismatch.records.rejected[test-bad-line]"]);
-        Assert.Equal(c.RecordsSelected, seen["portmismatch.records.selected"]);
-        Assert.Equal(c.RowsEmitted, seen["portmismatch.rows.emitted"]);
-        Assert.Equal(c.RowsWritten, seen["portmismatch.rows.written"]);
-        Assert.Equal(c.RowsFilteredByEntry[0], seen["portmismatch.rows.filtered[0]"]);
-        Assert.True(c.RowsFilteredByEntry[0] > 0);
-        Assert.Equal(0, seen["portmismatch.sources.failed"]);
+        return seen;
     }
 
     private sealed class TestMeterFactory : IMeterFactory

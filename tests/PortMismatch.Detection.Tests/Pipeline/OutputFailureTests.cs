@@ -1,7 +1,7 @@
 namespace PortMismatch.Detection.Tests.Pipeline;
 
 /// <summary>
-/// The output throws (a full disk): from a reader's thread, from the idle close's timer, or in the final merge. The run
+/// The output throws (a full disk): from a reader's thread, from the idle close's clock, or in the final merge. The run
 /// is cancelled, every source stops, <see cref="DetectionPipeline.RunAsync"/> throws that very exception, no source is
 /// blamed, and the counters still count everything read (the refused row as emitted, not written).
 /// </summary>
@@ -57,13 +57,25 @@ public sealed class OutputFailureTests
     [Fact]
     public async Task A_failure_in_the_idle_close_ends_the_run_instead_of_the_process()
     {
-        // Thirty records in one window and nothing after: only the idle close (on its timer's thread) emits the row.
+        // Thirty records in one window and nothing after: only the idle close (on its clock's thread) emits the row. The
+        // clock moves when the test says, once every record is in.
         var records = PipelineTestData.Records(32, 30, startMicroseconds: 1_699_999_980_000_000); // 22:13:00 to 22:13:30
         var sink = new FullDisk(failAt: 1);
         var options = new DetectionPipelineOptions { Aggregation = OneMinute, IdleWindowClose = TimeSpan.Zero, MaxDegreeOfParallelism = 2 };
-        using var pipeline = new DetectionPipeline(options, sink);
+        var clock = new ManualTimeProvider();
+        using var pipeline = new DetectionPipeline(options, sink, timeProvider: clock);
+        var pushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var input = new InputCounters();
+        var ipfix = FlowSource.Create("udp://ipfix", input, async (sink, ct) =>
+        {
+            PipelineTestData.Push(records, sink, input);
+            pushed.SetResult();
+            await Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+        });
 
-        var run = pipeline.RunAsync([PipelineTestData.Source("udp://ipfix", records, live: true), Idle("udp://syslog")], TestContext.Current.CancellationToken);
+        var run = pipeline.RunAsync([ipfix, Idle("udp://syslog")], TestContext.Current.CancellationToken);
+        await pushed.Task.WaitAsync(Hang, TestContext.Current.CancellationToken);
+        clock.Advance(TimeSpan.FromSeconds(1));
         var thrown = await Assert.ThrowsAsync<IOException>(() => run.WaitAsync(Hang, TestContext.Current.CancellationToken));
 
         Assert.Same(sink.Error, thrown);
@@ -80,7 +92,7 @@ public sealed class OutputFailureTests
     [InlineData(6_000, 1500)] // thousands of groups each: the last merge makes its rows on two threads, handed over in batches
     public async Task A_failure_in_the_final_merge_is_thrown_unchanged_and_the_refused_row_is_not_written(int perSource, int failAt)
     {
-        var random = new Random(20261209);
+        var random = TestSeed.Random(20261209);
         List<TestRecord> Part(int count) => [.. Enumerable.Range(0, count).Select(i => new TestRecord(["ssl"], 4000 + random.Next(40), Transport.Tcp)
         {
             TimestampMicroseconds = 1_700_000_000_000_000 + (i * 1_000L),
@@ -103,6 +115,24 @@ public sealed class OutputFailureTests
         Assert.Equal(0, counters.SourcesFailed);
         Assert.Equal(failAt - 1, counters.RowsWritten);
         Assert.Equal(failAt, counters.RowsEmitted);
+    }
+
+    [Fact]
+    public async Task Sources_the_run_never_started_are_not_counted_as_read()
+    {
+        // One source at a time, with windows: the first source's first window close fails the output, and the run stops
+        // before the other two start. The first counts as read (until the run stopped); the others do not.
+        var sink = new FullDisk(failAt: 1);
+        using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { Aggregation = OneMinute, MaxDegreeOfParallelism = 1 }, sink);
+
+        await Assert.ThrowsAsync<IOException>(() => pipeline.RunAsync(
+            [PipelineTestData.Source("a", PipelineTestData.Records(33, 400)), PipelineTestData.Source("b", PipelineTestData.Records(34, 400)), PipelineTestData.Source("c", PipelineTestData.Records(35, 400))],
+            TestContext.Current.CancellationToken).WaitAsync(Hang, TestContext.Current.CancellationToken));
+
+        var counters = pipeline.GetCounters();
+        Assert.Equal(1, counters.SourcesRead);
+        Assert.Equal(0, counters.SourcesFailed);
+        Assert.InRange(counters.Input.Read, 1, 399);
     }
 
     [Fact]
