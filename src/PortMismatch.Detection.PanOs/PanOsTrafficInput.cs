@@ -70,11 +70,18 @@ public static class PanOsTrafficInput
     }
 
     /// <summary>
-    /// Makes a source of a stream (plain or gzip) that the caller has opened and left open, with the counters of
-    /// <see cref="FileSource"/>: live while it is read, and keeping what was read when the read fails part-way.
+    /// Makes a source of a stream (plain or gzip) that the caller has opened and disposes after the run, with the counters
+    /// of <see cref="FileSource"/>: live while it is read, and keeping what was read when the read fails part-way.
     /// </summary>
-    internal static IFlowSource StreamSource(Stream stream, string name, PanOsReaderOptions? options, Action<InputDiagnostic>? diagnostics)
+    /// <param name="stream">The input, read once from its current position; left open.</param>
+    /// <param name="name">The input's name, for the source and its diagnostics.</param>
+    /// <param name="options">Reader options; <see langword="null"/> for the defaults.</param>
+    /// <param name="diagnostics">Receives rejected and skipped lines, or <see langword="null"/>.</param>
+    /// <returns>The source.</returns>
+    public static IFlowSource StreamSource(Stream stream, string name, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null)
     {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentException.ThrowIfNullOrEmpty(name);
         var decoder = new TrafficDecoder(options, diagnostics, name);
         return FlowSource.Create(name, decoder.Counters, (sink, ct) => ReadStreamCoreAsync(stream, sink, decoder, ct));
     }
