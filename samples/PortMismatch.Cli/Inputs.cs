@@ -79,15 +79,26 @@ internal static class Inputs
         // The first read that brings two bytes tells gzip from the rest, so that a pipe of gzip is not waited on for more.
         var head = new byte[HeadLength];
         var length = await stream.ReadAtLeastAsync(head, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        if (CompressedInput.IsGzip(head.AsSpan(0, length)))
+        // The caller disposes its stream; a decompressor made here is disposed with the stream returned.
+        var gzip = CompressedInput.IsGzip(head.AsSpan(0, length));
+        if (gzip)
         {
-            stream = new GzipReadStream(new PrefixedStream(head, length, stream), GzipError, leaveOpen: false);
+            stream = new GzipReadStream(new PrefixedStream(head, length, stream), GzipError, leaveOpen: true);
             head = new byte[HeadLength];
             length = 0;
         }
 
-        length += await stream.ReadAtLeastAsync(head.AsMemory(length), head.Length - length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        return (new PrefixedStream(head, length, stream), requested != InputFormat.Auto ? requested : Detect(head.AsSpan(0, length)));
+        try
+        {
+            length += await stream.ReadAtLeastAsync(head.AsMemory(length), head.Length - length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (gzip)
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return (new PrefixedStream(head, length, stream, ownsInner: gzip), requested != InputFormat.Auto ? requested : Detect(head.AsSpan(0, length)));
     }
 
     internal static InputFormat Detect(ReadOnlySpan<byte> head)

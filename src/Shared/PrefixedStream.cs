@@ -1,9 +1,23 @@
 namespace PortMismatch.Detection.Internal;
 
 /// <summary>A read-only stream that yields a few bytes already read from another stream, then the rest of it (to sniff gzip magic on unseekable input).</summary>
-internal sealed class PrefixedStream(byte[] prefix, int prefixLength, Stream inner) : ReadOnlyStream
+/// <param name="prefix">The bytes already read.</param>
+/// <param name="prefixLength">How many of them.</param>
+/// <param name="inner">The rest of the input.</param>
+/// <param name="ownsInner">Whether disposing this stream disposes <paramref name="inner"/> (a stream made for it, such as a decompressor).</param>
+internal sealed class PrefixedStream(byte[] prefix, int prefixLength, Stream inner, bool ownsInner = false) : ReadOnlyStream
 {
     private int _prefixPosition;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && ownsInner)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 
     public override int Read(Span<byte> buffer)
     {
