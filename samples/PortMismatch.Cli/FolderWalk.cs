@@ -250,8 +250,8 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
     /// Where <see cref="FileStatus"/> cannot tell (not Linux, the call refused, a file system that does not say): folders
     /// and files by <see cref="FileSystemInfo"/>, identified by their path with links resolved. Hard links and bind mounts
     /// then count as different files. A FIFO, socket or device in a folder is taken for a file of size 0: counted as empty,
-    /// not opened (and <see cref="RegularFile"/> checks what it opens). Named on the command line, an entry that cannot be
-    /// seeked (a FIFO, <c>&lt;(zcat x.gz)</c>) is read as a stream.
+    /// not opened (and <see cref="RegularFile"/> checks what it opens). Named on the command line, an entry of size 0 (a FIFO,
+    /// <c>&lt;(zcat x.gz)</c>, or an empty file) is read as a stream.
     /// </summary>
     private static Entry LookPortably(string path, string? realParent)
     {
@@ -269,8 +269,11 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
                 return new Entry(null, default, null, StatError.NotFound, null);
             }
 
+            // FIFOs, sockets and devices have no size, so a named entry of size 0 is read as a stream (and opened the way
+            // a FIFO is); opening it here to look would connect to a FIFO's writer and leave it writing to no reader.
+            var target = info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) ?? info;
             var kind = info is DirectoryInfo ? EntryKind.Directory
-                : realParent is null && RegularFile.IsStream(path) ? EntryKind.Other
+                : realParent is null && target is FileInfo { Length: 0 } ? EntryKind.Other
                 : EntryKind.RegularFile;
             var key = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? real.ToUpperInvariant() : real;
             return new Entry(kind, new FileIdentity(0, 0, key), real, StatError.None, null);

@@ -34,7 +34,15 @@ internal sealed record Input(string Name, string? Path, long Length, bool Explic
             TaskScheduler.Default);
         try
         {
-            return new CountingStream(new InterruptibleStream(await opening.WaitAsync(cancellationToken).ConfigureAwait(false)), run);
+            var opened = await opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (opened.CanSeek && opened.Length == 0)
+            {
+                // An empty file taken for a stream (where the walk cannot tell a FIFO from a file): empty, as a file is.
+                await opened.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+
+            return new CountingStream(new InterruptibleStream(opened), run);
         }
         catch (OperationCanceledException)
         {

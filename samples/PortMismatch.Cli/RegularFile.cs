@@ -49,37 +49,6 @@ internal static partial class RegularFile
         }
     }
 
-    /// <summary>
-    /// Whether <paramref name="path"/>, where <see cref="FileStatus"/> cannot tell its kind, is a pipe, FIFO, socket or
-    /// terminal rather than a file: it cannot be seeked. Linux only; elsewhere false.
-    /// </summary>
-    public static bool IsStream(string path)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return false;
-        }
-
-        try
-        {
-            using var file = new FileStream(OpenWithoutWaiting(path), FileAccess.Read, bufferSize: 0);
-            return !file.CanSeek;
-        }
-        catch (FileNotFoundException)
-        {
-            return false;
-        }
-        catch (IOException)
-        {
-            // A socket cannot be opened (ENXIO): not a file either.
-            return true;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
     private static FileStream? Check(FileStream file, EntryKind? kind)
     {
         string? what = kind switch

@@ -95,6 +95,46 @@ public sealed class FolderFallbackTests : IDisposable
         Assert.Contains("read 3 = accepted 3 + rejected 0 + skipped 0", stderr.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_named_fifo_whose_writer_waits_before_the_scan_starts_is_read_whole()
+    {
+        // The writer is in open(2) first, as a shell's `<(zcat x.gz)` often is. A look at the FIFO that opens and closes
+        // it would let that open return and leave the writer writing to no reader, and the scan's own open waiting for good.
+        var fifo = Fifo(Temp("conn.fifo"));
+        var before = FifoWaits.ThreadsOpening();
+        var writing = Task.Factory.StartNew(
+            () =>
+            {
+                using var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+                writer.Write(Encoding.UTF8.GetBytes(ScanTests.ZeekLog(Records)));
+            },
+            TestContext.Current.CancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        await FifoWaits.Until(() => FifoWaits.ThreadsOpening().Except(before).Any(), "the writer waits in open");
+
+        var stderr = new StringWriter();
+        var exit = await CliProcess.Bounded(() => CommandLine.RunAsync(["scan", fifo, "--out", Temp("rows.txt")], new StringWriter(), stderr, TestContext.Current.CancellationToken));
+        await writing.WaitAsync(CliProcess.Patience, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("read 3 = accepted 3 + rejected 0 + skipped 0", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_empty_file_named_on_the_command_line_counts_as_empty()
+    {
+        // Without statx a named entry of size 0 is opened as a FIFO would be; a file it turns out to be is empty.
+        var empty = Temp("empty.log");
+        File.WriteAllBytes(empty, []);
+
+        var stderr = new StringWriter();
+        var exit = await CliProcess.Bounded(() => CommandLine.RunAsync(["scan", empty, "--out", Temp("rows.txt")], new StringWriter(), stderr, TestContext.Current.CancellationToken));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("1 empty", stderr.ToString(), StringComparison.Ordinal);
+    }
+
     private string Temp(string name) => Path.Combine(_temp, name);
 
     private string Fifo(string path)
