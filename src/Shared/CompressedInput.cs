@@ -14,6 +14,11 @@ internal static class CompressedInput
     /// <summary>The size of the buffers of the pipes over decompressed input.</summary>
     public const int PipeBufferSize = 64 * 1024;
 
+    /// <summary>Makes the <see cref="CompressedInputException"/>s of damaged gzip input, naming the input.</summary>
+    /// <param name="inputName">The input's name, or <see langword="null"/>.</param>
+    /// <returns>The factory for <see cref="GzipReadStream"/>.</returns>
+    public static CompressedInputError Error(string? inputName) => (message, byteOffset) => new CompressedInputException(message, inputName, byteOffset);
+
     /// <summary>Whether <paramref name="head"/> starts with the gzip magic bytes.</summary>
     /// <param name="head">The first bytes of an input.</param>
     /// <returns>Whether it is gzip.</returns>
