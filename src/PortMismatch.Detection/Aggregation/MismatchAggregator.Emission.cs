@@ -7,7 +7,8 @@ namespace PortMismatch.Detection;
 // Emission: the rows of groups, and of values that cannot join one.
 public sealed partial class MismatchAggregator
 {
-    private static readonly ImmutableArray<Transport>[] TransportSets = CreateTransportSets();
+    /// <summary>The transports of a row by the mask of those seen (bit i: <see cref="Transport"/> i), each set made once.</summary>
+    internal static readonly ImmutableArray<Transport>[] TransportSets = CreateTransportSets();
 
     private void Emit(long windowStart, in GroupKey key, in GroupStats stats, bool partial, bool late = false)
     {

@@ -51,10 +51,10 @@ public sealed partial class MismatchAggregator
                 if (late)
                 {
                     LateRecords++;
-                    return _ownLateRow ??= new GroupTable(OwnRowWindow, 1, 1) { IsLate = true };
+                    return _ownLateRow ??= new GroupTable(OwnRowWindow, 1, 1, _budget) { IsLate = true };
                 }
 
-                return _ownPartialRow ??= new GroupTable(OwnRowWindow, 1, 1);
+                return _ownPartialRow ??= new GroupTable(OwnRowWindow, 1, 1, _budget);
             }
 
             table = opened;
@@ -201,7 +201,7 @@ public sealed partial class MismatchAggregator
     {
         foreach (var table in _tables)
         {
-            table?.Free();
+            table?.Dispose();
         }
 
         _windows.Clear();
@@ -465,6 +465,6 @@ public sealed partial class MismatchAggregator
             return;
         }
 
-        table.Free();
+        table.Dispose();
     }
 }

@@ -14,8 +14,10 @@ namespace PortMismatch.Detection;
 /// To hide memory latency, the count of a record is applied up to 8 records after <see cref="Add(in FlowRecord)"/> (its
 /// group's slot is prefetched meanwhile); reading a counter, <see cref="Merge"/>, <see cref="Complete"/> and every window
 /// close apply the waiting counts first, so nothing observable is out of order.
+/// The groups live in native memory, which the GC is told of; <see cref="Dispose"/> frees it at once (a finalizer frees
+/// what an aggregator never disposed, later).
 /// </summary>
-public sealed partial class MismatchAggregator : IFlowRecordSink
+public sealed partial class MismatchAggregator : IFlowRecordSink, IDisposable
 {
     /// <summary>The <see cref="_candidate"/> when there is none: no record's time is below every event time.</summary>
     private const long NoCandidate = long.MinValue;
@@ -193,6 +195,9 @@ public sealed partial class MismatchAggregator : IFlowRecordSink
     /// <summary>Gets <see cref="EventTimeJumpsHeld"/> from any thread (a recent value, for metrics).</summary>
     internal long EventTimeJumpsHeldNow => Volatile.Read(ref _eventTimeJumpsHeld);
 
+    /// <summary>Gets the native memory this aggregator's tables hold now, freed or not yet finalized ones included (for the tests of <see cref="Dispose"/>).</summary>
+    internal long NativeBytes => _budget.NativeBytes;
+
     /// <summary>Gets the native memory the open and spare group tables' entries take (see <c>GroupTable.Allocate</c>).</summary>
     internal long TableEntryBytes
     {
@@ -244,18 +249,15 @@ public sealed partial class MismatchAggregator : IFlowRecordSink
             }
         }
 
-        // The common record: one app value of at most 16 bytes (as in IsMismatch); MismatchingValues and AllValues agree on it.
+        // The common record: one app value of at most 16 bytes (the evaluator's fast path); MismatchingValues and AllValues agree on it.
         var apps = record.Apps;
         var data = apps.Data;
-        if ((uint)(data.Length - 1) < AppNameTable.ShortKeyLength)
+        if (MismatchEvaluator.TryGetShortValue(data, apps.SeparatorPlusOne, out var raw0, out var raw1))
         {
-            var (raw0, raw1) = AppNameTable.RawWords(data);
-            if (!AppNameTable.MayContainSeparator(raw0, raw1, apps.SeparatorPlusOne))
-            {
-                return AddShortValue(record, data, raw0, raw1);
-            }
+            return AddShortValue(record, data, raw0, raw1);
         }
-        else if (data.IsEmpty)
+
+        if (data.IsEmpty)
         {
             return false; // no app value: not selected, in either grouping
         }
@@ -263,7 +265,7 @@ public sealed partial class MismatchAggregator : IFlowRecordSink
         return AddValues(record);
     }
 
-    // Inlined into Add, the common record's only caller: one call frame (six saved registers) fewer per record.
+    // Inlined into Add, the common record's only caller: no call frame of its own per record.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool AddShortValue(in FlowRecord record, ReadOnlySpan<byte> value, ulong raw0, ulong raw1)
     {
@@ -390,6 +392,23 @@ public sealed partial class MismatchAggregator : IFlowRecordSink
 
         // _nextClose may now be earlier than the first open window's close: the next Advance finds that out, no harm.
         return closed;
+    }
+
+    /// <summary>
+    /// Frees the native memory of the group tables now. Groups not emitted yet are dropped: call <see cref="Complete"/>
+    /// first to get their rows. The aggregator is not to be used afterwards.
+    /// </summary>
+    public void Dispose()
+    {
+        _pendingCount = 0;
+        ForgetTables();
+        _spare?.Dispose();
+        _spare = null;
+        _ownLateRow?.Dispose();
+        _ownLateRow = null;
+        _ownPartialRow?.Dispose();
+        _ownPartialRow = null;
+        _groupCount = 0;
     }
 
     /// <summary>Emits every group that is still open (end of input), oldest window first. The aggregator can be used again.</summary>

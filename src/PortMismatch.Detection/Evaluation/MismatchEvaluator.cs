@@ -185,22 +185,19 @@ public sealed class MismatchEvaluator
         // The common record: one value of at most 16 bytes, looked up from the words that also show it has no separator.
         var apps = record.Apps;
         var data = apps.Data;
-        if ((uint)(data.Length - 1) < AppNameTable.ShortKeyLength && !_hasAddressExemptions)
+        if (!_hasAddressExemptions && TryGetShortValue(data, apps.SeparatorPlusOne, out var raw0, out var raw1))
         {
-            var (raw0, raw1) = AppNameTable.RawWords(data);
-            if (!AppNameTable.MayContainSeparator(raw0, raw1, apps.SeparatorPlusOne))
+            var id = _names.FindShort(raw0, raw1, data.Length);
+            if (id < 0)
             {
-                var id = _names.FindShort(raw0, raw1, data.Length);
-                if (id < 0)
-                {
-                    return false;
-                }
-
-                var offset = Match(id, (int)record.Transport & (TransportCount - 1)).MismatchPorts;
-                return offset >= 0 && _bitmaps.Contains(offset, record.DestinationPort.GetValueOrDefault());
+                return false;
             }
+
+            var offset = Match(id, (int)record.Transport & (TransportCount - 1)).MismatchPorts;
+            return offset >= 0 && _bitmaps.Contains(offset, record.DestinationPort.GetValueOrDefault());
         }
-        else if (data.IsEmpty)
+
+        if (data.IsEmpty)
         {
             return false; // no app: no rule can match
         }
@@ -253,17 +250,14 @@ public sealed class MismatchEvaluator
         // One short value (see IsMismatch); the general loop lives apart so that inlining serves this path.
         var apps = record.Apps;
         var data = apps.Data;
-        if ((uint)(data.Length - 1) < AppNameTable.ShortKeyLength && !_hasAddressExemptions)
+        if (!_hasAddressExemptions && TryGetShortValue(data, apps.SeparatorPlusOne, out var raw0, out var raw1))
         {
-            var (raw0, raw1) = AppNameTable.RawWords(data);
-            if (!AppNameTable.MayContainSeparator(raw0, raw1, apps.SeparatorPlusOne))
-            {
-                return TryMatchShort(raw0, raw1, data.Length, record.DestinationPort.GetValueOrDefault(), record.Transport, out var only, out _)
-                    ? new MismatchEvaluation(1, 1, 0, only)
-                    : new MismatchEvaluation(0, 0, -1, -1);
-            }
+            return TryMatchShort(raw0, raw1, data.Length, record.DestinationPort.GetValueOrDefault(), record.Transport, out var only, out _)
+                ? new MismatchEvaluation(1, 1, 0, only)
+                : new MismatchEvaluation(0, 0, -1, -1);
         }
-        else if (data.IsEmpty)
+
+        if (data.IsEmpty)
         {
             return new MismatchEvaluation(0, 0, -1, -1);
         }
@@ -318,6 +312,24 @@ public sealed class MismatchEvaluator
 
         var id = _names.Find(app);
         return id >= 0 && TryMatchId(id, destinationPort, transport, out ruleIndex);
+    }
+
+    /// <summary>
+    /// The fast path of the common record, for the evaluator and the aggregator alike: its app values (<paramref name="data"/>,
+    /// split on <paramref name="separatorPlusOne"/> - 1) are one value of 1 to 16 bytes, given as its
+    /// <see cref="AppNameTable.RawWords"/>, which also show it holds no separator. False for no value, several, or a longer one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool TryGetShortValue(ReadOnlySpan<byte> data, int separatorPlusOne, out ulong raw0, out ulong raw1)
+    {
+        if ((uint)(data.Length - 1) < AppNameTable.ShortKeyLength)
+        {
+            (raw0, raw1) = AppNameTable.RawWords(data);
+            return !AppNameTable.MayContainSeparator(raw0, raw1, separatorPlusOne);
+        }
+
+        raw0 = raw1 = 0;
+        return false;
     }
 
     /// <summary>

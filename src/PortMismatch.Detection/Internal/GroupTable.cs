@@ -19,8 +19,8 @@ internal readonly record struct GroupKey(
 
     public IPAddressValue Destination => IPAddressValue.FromParts(DestinationHigh, DestinationLow, DestinationKind);
 
-    // Random per process, so that crafted keys cannot aim at one slot (as HashCode's seed, which this replaces: HashCode
-    // costs some 150 instructions for this key, these multiplications about 20).
+    // Random per process, so that crafted keys cannot aim at one slot (as HashCode's seed; HashCode itself takes several
+    // times the instructions of these multiplications for a key of this size).
     private static readonly ulong Seed0 = (ulong)Random.Shared.NextInt64() | 1;
     private static readonly ulong Seed1 = (ulong)Random.Shared.NextInt64() | 1;
     private static readonly ulong Seed2 = (ulong)Random.Shared.NextInt64() | 1;
@@ -89,7 +89,7 @@ internal struct GroupStats
 /// the oldest, and that must not cost a pass over the table: a removal costs the rest of its probe run (a few slots at
 /// 80 % load), and the table is rebuilt only when it grows.
 /// </remarks>
-internal sealed class GroupTable
+internal sealed class GroupTable : IDisposable
 {
     private const byte Empty = 0;
     private const byte Live = 1;
@@ -106,7 +106,7 @@ internal sealed class GroupTable
     private readonly int _maxCapacity;
     private readonly uint _maxCount;
     private readonly TableBudget _budget;
-    private unsafe Entry* _entries; // native, 64-byte aligned, zeroed (see Allocate); freed by Grow, Shrink, Free and the finalizer
+    private unsafe Entry* _entries; // native, 64-byte aligned, zeroed (see Allocate); freed by Grow, Shrink, Dispose and the finalizer
     private int _capacity;
     private byte[] _tags; // per slot Empty or, when live, TagOf(its hash); then TagPadding more (see SetTag)
     private int[] _ring; // slots in creation order, from _ringHead, Count of them
@@ -135,7 +135,7 @@ internal sealed class GroupTable
     /// <summary>Frees the entries: the table is unreachable, so nothing can read them any more.</summary>
     unsafe ~GroupTable()
     {
-        NativeMemory.AlignedFree(_entries);
+        Release(_entries, _capacity);
         _entries = null;
     }
 
@@ -418,7 +418,7 @@ internal sealed class GroupTable
         _budget.Give(_capacity - FirstCapacity);
         unsafe
         {
-            NativeMemory.AlignedFree(_entries);
+            Release(_entries, _capacity);
             _entries = null;
         }
 
@@ -429,21 +429,24 @@ internal sealed class GroupTable
     /// Frees the entries now, and gives the table's slots back to the budget: for a table that is not used again (the
     /// finalizer would free them only after a collection, and the budget would never get them back).
     /// </summary>
-    public void Free()
+    public unsafe void Dispose()
     {
-        _budget.Give(_capacity - FirstCapacity);
-        unsafe
+        if (_entries is null)
         {
-            NativeMemory.AlignedFree(_entries);
-            _entries = null;
+            return; // disposed already
         }
+
+        _budget.Give(_capacity - FirstCapacity);
+        Release(_entries, _capacity);
+        _entries = null;
 
         _capacity = 0;
         _tags = [];
         _ring = [];
         _ringPlace = [];
         _limit = 0;
-        Count = 0; // the finalizer finds no entries to free
+        Count = 0;
+        GC.SuppressFinalize(this); // no entries left to free
     }
 
     /// <summary>New, empty storage of <paramref name="capacity"/> slots (the old entries, if any, are freed by the caller).</summary>
@@ -452,7 +455,7 @@ internal sealed class GroupTable
     {
         unsafe
         {
-            _entries = Allocate(capacity);
+            _entries = Allocate(capacity, _budget);
         }
 
         _capacity = capacity;
@@ -523,29 +526,51 @@ internal sealed class GroupTable
     /// <summary>
     /// Native memory for the entries of <paramref name="capacity"/> slots, aligned to 64 bytes: an entry then fills one
     /// cache line instead of straddling two, so a probe touches a line per slot and the prefetch of a slot brings all of it.
-    /// Native, not a pinned array: a table that grows allocates twice its final size on the way, and on the pinned object
-    /// heap that set off a blocking gen2 collection in the middle of a two-core 1M-line scan (both readers stopped,
-    /// about 1 ms, and a rehash of the merge target). Freed by <see cref="Grow"/> and <see cref="Shrink"/> (the old
-    /// block, which nothing else refers to), by <see cref="Free"/> (the aggregator is done with the table) and by the
-    /// finalizer (the table is unreachable then).
+    /// Native rather than a pinned array, because a growing table allocates twice its final size on the way, which on the
+    /// pinned object heap sets off blocking gen2 collections. The GC is told of the block (memory pressure) and the
+    /// budget counts it (<see cref="TableBudget.NativeBytes"/>) until <see cref="Release"/>.
     /// </summary>
     /// <remarks>
-    /// The block is written once before use. A large block comes from fresh, untouched pages; probing it reads a slot
-    /// before writing it, so each page is first mapped to the kernel's shared zero page and then copied on the first
-    /// write, and that copy flushes the page from every core's TLB (an inter-processor interrupt per page while the other
-    /// cores read other files). Writing it first maps each page once. Measured on a two-core 1M-line scan: the
-    /// copy-on-write faults were 7 % of all CPU time.
+    /// The block is written once before use: a probe reads a slot before writing it, so an untouched page would be mapped
+    /// to the kernel's shared zero page first and copied on its first write, and that copy flushes the page from every
+    /// core's TLB. Writing it first maps each page once.
     /// </remarks>
-    private static unsafe Entry* Allocate(int capacity)
+    private static unsafe Entry* Allocate(int capacity, TableBudget budget)
     {
         var bytes = (nuint)capacity * (nuint)sizeof(Entry);
         var entries = (Entry*)NativeMemory.AlignedAlloc(bytes, 64);
         NativeMemory.Clear(entries, bytes);
+        if (bytes > 0)
+        {
+            GC.AddMemoryPressure((long)bytes);
+            budget.AddNativeBytes((long)bytes);
+        }
+
         return entries;
+    }
+
+    /// <summary>Frees entries from <see cref="Allocate"/> (of <paramref name="capacity"/> slots; none when null).</summary>
+    private unsafe void Release(Entry* entries, int capacity)
+    {
+        if (entries is null)
+        {
+            return;
+        }
+
+        var bytes = (long)capacity * sizeof(Entry);
+        NativeMemory.AlignedFree(entries);
+        if (bytes > 0)
+        {
+            GC.RemoveMemoryPressure(bytes);
+            _budget.AddNativeBytes(-bytes);
+        }
     }
 
     /// <summary>Gets the bytes of native memory the entries take (for the memory-per-group test).</summary>
     internal unsafe long EntryBytes => (long)_capacity * sizeof(Entry);
+
+    /// <summary>Gets the size of an entry (for the layout test: one cache line).</summary>
+    internal static unsafe int EntrySize => sizeof(Entry);
 
     /// <summary>The entry in a slot; unchecked: every slot passed is below the capacity (a home slot, the ring's, a probe's).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -624,7 +649,8 @@ internal sealed class GroupTable
         var oldRing = _ring;
         var oldHead = _ringHead;
         var count = Count;
-        _entries = Allocate(capacity);
+        var oldCapacity = _capacity;
+        _entries = Allocate(capacity, _budget);
         _capacity = capacity;
         _tags = new byte[capacity + TagPadding];
         _ring = new int[capacity];
@@ -646,7 +672,7 @@ internal sealed class GroupTable
             Count++;
         }
 
-        NativeMemory.AlignedFree(old); // nothing refers to it: every access goes through _entries
+        Release(old, oldCapacity); // nothing refers to it: every access goes through _entries
     }
 
     /// <summary>64 bytes: addresses 32, times 16, app id 4, count 4, rule 4, port 2, kinds and state 1, transports 1.</summary>
@@ -682,6 +708,7 @@ internal sealed class GroupTable
         public readonly bool IsLiveWith(in GroupKey key)
         {
             // The four address words lead both structs, in the same order: two 16-byte comparisons instead of four.
+            // GroupTableTests checks the key's layout, so that reordering its fields fails a test.
             ref var mine = ref Unsafe.AsRef(in SourceHigh);
             ref var theirs = ref Unsafe.As<GroupKey, ulong>(ref Unsafe.AsRef(in key));
             var differences = (Vector128.LoadUnsafe(ref mine) ^ Vector128.LoadUnsafe(ref theirs))

@@ -7,6 +7,8 @@ namespace PortMismatch.Detection.Internal;
 /// </summary>
 internal sealed class TableBudget(long slots)
 {
+    private long _nativeBytes;
+
     /// <summary>Gets the slots beyond each table's first ones that no table holds now.</summary>
     public long FreeSlots { get; private set; } = slots;
 
@@ -15,4 +17,9 @@ internal sealed class TableBudget(long slots)
     public void Take(long slots) => FreeSlots -= slots;
 
     public void Give(long slots) => FreeSlots += slots;
+
+    /// <summary>Gets the bytes of native memory the tables of this budget hold now (a finalizer may free some on its own thread).</summary>
+    public long NativeBytes => Interlocked.Read(ref _nativeBytes);
+
+    public void AddNativeBytes(long bytes) => Interlocked.Add(ref _nativeBytes, bytes);
 }

@@ -288,6 +288,44 @@ public sealed class AggregatorTests
     }
 
     [Fact]
+    public void Disposing_frees_the_native_memory_of_every_table()
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink, AggregatorOptions.Default with { Window = TimeSpan.FromSeconds(1) });
+        var ssl = "ssl"u8.ToArray();
+        for (var i = 0; i < 5_000; i++)
+        {
+            // Groups in five windows, each closed by the first record of the next but the last.
+            aggregator.Add(Record(ssl, i / 1_000 * 1_000_000L, 4444, IPAddressValue.FromIPv4((uint)i), IPAddressValue.FromIPv4(7)));
+        }
+
+        Assert.True(aggregator.NativeBytes >= aggregator.TableEntryBytes && aggregator.TableEntryBytes >= 64 * 1_000, $"{aggregator.NativeBytes} bytes");
+        aggregator.Complete();
+        Assert.InRange(aggregator.NativeBytes, 0, 4096); // at most a small spare table stays for the next window
+
+        aggregator.Dispose();
+        Assert.Equal(0, aggregator.NativeBytes);
+        Assert.Equal(5_000, sink.Rows.Sum(r => r.Count));
+    }
+
+    [Fact]
+    public void Disposing_drops_the_groups_not_emitted_and_frees_their_memory()
+    {
+        var sink = new ListSink();
+        var aggregator = new MismatchAggregator(Evaluator, sink);
+        for (var i = 0; i < 1_000; i++)
+        {
+            aggregator.Add(Record("ssl"u8.ToArray(), i, 4444, IPAddressValue.FromIPv4((uint)i), IPAddressValue.FromIPv4(7)));
+        }
+
+        Assert.True(aggregator.NativeBytes > 64 * 1_000);
+        aggregator.Dispose();
+        Assert.Equal(0, aggregator.NativeBytes);
+        Assert.Equal(0, aggregator.GroupCount);
+        Assert.Empty(sink.Rows);
+    }
+
+    [Fact]
     public void Invalid_options_are_refused_with_the_option_named()
     {
         var sink = new ListSink();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection.Tests.Aggregation;
@@ -10,6 +11,42 @@ namespace PortMismatch.Detection.Tests.Aggregation;
 public sealed class GroupTableTests
 {
     private const uint NoCountBound = uint.MaxValue;
+
+    [Fact]
+    public void The_group_key_starts_with_the_four_address_words_that_entries_compare_as_two_vectors()
+    {
+        // Entry.IsLiveWith reads a GroupKey's first 32 bytes as SourceHigh, SourceLow, DestinationHigh, DestinationLow
+        // (Unsafe.As): reordering the key's fields must fail here, not silently compare the wrong words.
+        var key = new GroupKey(0x1111_1111_1111_1111, 0x2222_2222_2222_2222, 0x3333_3333_3333_3333, 0x4444_4444_4444_4444, 5, 6, 1, 2);
+        Assert.Equal(40, Unsafe.SizeOf<GroupKey>());
+        ref var first = ref Unsafe.As<GroupKey, ulong>(ref key);
+        Assert.Equal(key.SourceHigh, first);
+        Assert.Equal(key.SourceLow, Unsafe.Add(ref first, 1));
+        Assert.Equal(key.DestinationHigh, Unsafe.Add(ref first, 2));
+        Assert.Equal(key.DestinationLow, Unsafe.Add(ref first, 3));
+        Assert.Equal(64, GroupTable.EntrySize); // one cache line (see GroupTable.Allocate)
+    }
+
+    [Fact]
+    public void A_table_tells_its_budget_and_frees_its_native_memory_on_dispose()
+    {
+        var budget = new TableBudget(1 << 20);
+        var table = new GroupTable(0, 100_000, NoCountBound, budget);
+        Assert.Equal(table.EntryBytes, budget.NativeBytes);
+        for (var i = 0; i < 10_000; i++)
+        {
+            var key = Ipv4Key((uint)i);
+            _ = table.Add(key, key.Hash(), i, 0, Transport.Tcp, mayCreate: true, out _);
+        }
+
+        Assert.Equal(table.EntryBytes, budget.NativeBytes); // the old blocks of each growth were freed
+        table.Shrink();
+        Assert.Equal(table.EntryBytes, budget.NativeBytes);
+        table.Dispose();
+        Assert.Equal(0, budget.NativeBytes);
+        table.Dispose(); // twice is harmless
+        Assert.Equal(0, budget.NativeBytes);
+    }
 
     [Fact]
     public void A_new_group_past_the_bound_evicts_the_oldest_without_rebuilding_the_table()
