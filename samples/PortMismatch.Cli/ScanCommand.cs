@@ -9,14 +9,14 @@ namespace PortMismatch.Cli;
 
 /// <summary>
 /// <c>portmismatch scan</c>: the inputs are the sources of a <see cref="DetectionPipeline"/> (read in parallel, one per core;
-/// a large Zeek file is split into four parts per core), which aggregates, merges and applies the allow-list; rows that still
-/// share a key (partial rows, a window's rows of different inputs) are then combined, sorted and written.
+/// a large Zeek file is split into four parts per core), which aggregates, merges, applies the allow-list and hands over
+/// final rows (<see cref="DetectionPipelineOptions.CombineRows"/>: combined and sorted); they are then written.
 /// </summary>
 internal static class ScanCommand
 {
     private const int MaxDiagnosticsShown = 10;
 
-    /// <summary>From this many rows on, sorting and formatting them use two cores.</summary>
+    /// <summary>From this many rows on, formatting them uses two cores.</summary>
     private const int ParallelFrom = 4096;
 
     /// <summary>A Zeek file of at least twice this size is read in parallel parts.</summary>
@@ -24,7 +24,7 @@ internal static class ScanCommand
 
     /// <summary>
     /// A large Zeek file alone is read in this many parts per core (each at least 8 MiB): the pipeline's lanes take them as
-    /// they finish, so a core slowed by other work reads fewer (measured in benchmarks/RESULTS.md).
+    /// they finish, so a core slowed by other work reads fewer.
     /// </summary>
     private const int PartsPerCore = 4;
 
@@ -43,6 +43,7 @@ internal static class ScanCommand
                 AllowedLateness = options.Lateness,
             },
             MaxDegreeOfParallelism = Environment.ProcessorCount,
+            CombineRows = true,
         };
 
         var found = Inputs.Find(options.Paths, stderr, options.Quiet, cancellationToken);
@@ -66,7 +67,7 @@ internal static class ScanCommand
                 run.CheckRejections(state, options.MaxRejected);
             }
 
-            var rows = Combine(Sort(kept.Rows), rules);
+            var rows = kept.Rows;
             try
             {
                 Write(options, rows, output, cancellationToken);
@@ -195,76 +196,6 @@ internal static class ScanCommand
         run.AddBytes(bytes);
     });
 
-    /// <summary>
-    /// Sorts rows by <see cref="MismatchRowComparer"/>; many rows in two halves on two cores at once, then merged (the
-    /// sort is a visible part of a large scan's serial tail). The order of rows with the same key does not matter:
-    /// <see cref="Combine"/> sums them.
-    /// </summary>
-    private static List<MismatchRow> Sort(List<MismatchRow> rows)
-    {
-        var comparer = MismatchRowComparer.Instance;
-        if (rows.Count < ParallelFrom || Environment.ProcessorCount < 2)
-        {
-            rows.Sort(comparer);
-            return rows;
-        }
-
-        var items = rows.ToArray();
-        var half = items.Length / 2;
-        Parallel.Invoke(
-            () => Array.Sort(items, 0, half, comparer),
-            () => Array.Sort(items, half, items.Length - half, comparer));
-
-        var sorted = new List<MismatchRow>(items.Length);
-        int left = 0, right = half;
-        while (left < half && right < items.Length)
-        {
-            sorted.Add(comparer.Compare(items[right], items[left]) < 0 ? items[right++] : items[left++]);
-        }
-
-        sorted.AddRange(items.AsSpan(left, half - left));
-        sorted.AddRange(items.AsSpan(right));
-        return sorted;
-    }
-
-    /// <summary>
-    /// Sums rows of the same (window, src_ip, dest_ip, app, dest_port): partial rows, late rows and rows of different
-    /// inputs. The rows come sorted by <see cref="MismatchRowComparer"/>, which orders by exactly that key, so rows to sum
-    /// are neighbours and one pass does it, without a dictionary of every row (which would be a visible part of a large
-    /// scan's serial tail).
-    /// </summary>
-    private static List<MismatchRow> Combine(List<MismatchRow> sorted, RuleSet rules)
-    {
-        var combined = new List<MismatchRow>(sorted.Count);
-        foreach (var row in sorted)
-        {
-            if (combined.Count == 0 || MismatchRowComparer.Instance.Compare(combined[^1], row) != 0)
-            {
-                combined.Add(row);
-                continue;
-            }
-
-            var seen = combined[^1];
-            var rule = seen.Rule is null ? row.Rule : row.Rule is null ? seen.Rule : rules.Rules.IndexOf(seen.Rule) <= rules.Rules.IndexOf(row.Rule) ? seen.Rule : row.Rule;
-            combined[^1] = new MismatchRow(
-                row.SourceAddress,
-                row.DestinationAddress,
-                row.App,
-                row.DestinationPort,
-                seen.Count + row.Count,
-                Math.Min(seen.FirstTimeMicroseconds, row.FirstTimeMicroseconds),
-                Math.Max(seen.LastTimeMicroseconds, row.LastTimeMicroseconds),
-                rule,
-                [.. seen.Transports.Union(row.Transports).Order()])
-            {
-                WindowStartMicroseconds = row.WindowStartMicroseconds,
-                WindowEndMicroseconds = row.WindowEndMicroseconds,
-            };
-        }
-
-        return combined;
-    }
-
     /// <summary>Writes the rows; a write that fails throws its <see cref="IOException"/> (the output remembers it).</summary>
     private static void Write(ScanOptions options, List<MismatchRow> rows, RowOutput output, CancellationToken cancellationToken)
     {
@@ -289,8 +220,8 @@ internal static class ScanCommand
 
     /// <summary>
     /// Writes CSV or JSON Lines rows formatted on two cores: two chunks at a time, each into its own buffer (only the very
-    /// first with the header), then both to the stream in order; memory stays at two chunks of text (formatting is a
-    /// visible part of a large scan's serial tail).
+    /// first with the header), then both to the stream in order; memory stays at two chunks of text (formatting is part of
+    /// a large scan's serial tail, after every core has finished reading).
     /// </summary>
     private static void WriteInPairs(Stream stream, List<MismatchRow> rows, OutputFormat format, RowWriterOptions writerOptions, CancellationToken cancellationToken)
     {
@@ -330,6 +261,7 @@ internal static class ScanCommand
         _ => new JsonLinesRowWriter(output, options),
     };
 
+    /// <summary>The final rows of a run, kept until it is known not to be read again (an unchecked split).</summary>
     private sealed class RowList : IMismatchRowSink
     {
         public List<MismatchRow> Rows { get; } = [];

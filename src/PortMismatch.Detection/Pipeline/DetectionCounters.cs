@@ -3,7 +3,7 @@ namespace PortMismatch.Detection;
 /// <summary>
 /// What a <see cref="DetectionPipeline"/> has done so far, so that every record and row is accounted for:
 /// <c>Input.Read = Input.Accepted + Input.Rejected + Input.Skipped</c>, records selected out of those accepted, and
-/// <c>RowsEmitted = RowsWritten + sum(RowsFilteredByEntry)</c>; and how often the aggregation's bounds and event-time
+/// <c>RowsEmitted = RowsWritten + RowsCombined + sum(RowsFilteredByEntry)</c>; and how often the aggregation's bounds and event-time
 /// checks acted (<see cref="RowsPartial"/>, <see cref="WindowEvictions"/>, <see cref="EventTimeJumpsHeld"/>).
 /// </summary>
 public sealed class DetectionCounters
@@ -31,6 +31,7 @@ public sealed class DetectionCounters
             return new DetectionCounters(input, a.RecordsSelected, a.LateRecords, a.RowsEmitted, a.RowsWritten, filtered, a.SourcesRead, a.SourcesFailed)
             {
                 RowsPartial = a.RowsPartial,
+                RowsCombined = a.RowsCombined,
                 WindowEvictions = a.WindowEvictions,
                 EventTimeJumpsHeld = a.EventTimeJumpsHeld,
             };
@@ -53,6 +54,7 @@ public sealed class DetectionCounters
             a.SourcesFailed + b.SourcesFailed)
         {
             RowsPartial = a.RowsPartial + b.RowsPartial,
+            RowsCombined = a.RowsCombined + b.RowsCombined,
             WindowEvictions = a.WindowEvictions + b.WindowEvictions,
             EventTimeJumpsHeld = a.EventTimeJumpsHeld + b.EventTimeJumpsHeld,
         };
@@ -78,8 +80,14 @@ public sealed class DetectionCounters
     /// </summary>
     public long RowsPartial { get; internal init; }
 
-    /// <summary>Gets the number of rows the allow-list kept and the output received.</summary>
+    /// <summary>Gets the number of rows the output received: those the allow-list kept, or with <see cref="DetectionPipelineOptions.CombineRows"/> the final rows they were summed into.</summary>
     public long RowsWritten { get; }
+
+    /// <summary>
+    /// Gets the number of kept rows that <see cref="DetectionPipelineOptions.CombineRows"/> summed into another row of the same
+    /// key (0 without it): a final row made of n kept rows counts n - 1 here.
+    /// </summary>
+    public long RowsCombined { get; internal init; }
 
     /// <summary>Gets the rows removed by each allow-list entry, in the allow-list's order.</summary>
     public IReadOnlyList<long> RowsFilteredByEntry { get; }
@@ -105,5 +113,5 @@ public sealed class DetectionCounters
 
     /// <inheritdoc/>
     public override string ToString() => FormattableString.Invariant(
-        $"{Input}; selected {RecordsSelected}; rows {RowsEmitted} = written {RowsWritten} + allow-listed {RowsEmitted - RowsWritten}, partial {RowsPartial}; late records {LateRecords}, time jumps held {EventTimeJumpsHeld}, windows evicted {WindowEvictions}; sources {SourcesRead} read, {SourcesFailed} failed");
+        $"{Input}; selected {RecordsSelected}; rows {RowsEmitted} = written {RowsWritten} + combined {RowsCombined} + allow-listed {RowsEmitted - RowsWritten - RowsCombined}, partial {RowsPartial}; late records {LateRecords}, time jumps held {EventTimeJumpsHeld}, windows evicted {WindowEvictions}; sources {SourcesRead} read, {SourcesFailed} failed");
 }

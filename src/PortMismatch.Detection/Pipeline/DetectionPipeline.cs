@@ -29,6 +29,7 @@ public sealed class DetectionPipeline : IDisposable
 
     private readonly MismatchEvaluator _evaluator;
     private readonly RowCounter _rows;
+    private readonly IMismatchRowSink _output;
     /// <summary>Groups each side needs before the last merge and the completion use two threads (a thread's start costs more than a few hundred rows).</summary>
     private const int ParallelMergeFrom = 1024;
 
@@ -67,7 +68,8 @@ public sealed class DetectionPipeline : IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _evaluator = new MismatchEvaluator(Options.Rules);
         _totals = new DetectionCounters(new InputCounters(), 0, 0, 0, 0, new long[Options.AllowList.Count], 0, 0);
-        _rows = new RowCounter(this, Options.AllowList, output);
+        _output = output;
+        _rows = new RowCounter(this);
         var version = typeof(DetectionPipeline).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
         _meter = meterFactory?.Create(new MeterOptions(MeterName) { Version = version }) ?? new Meter(MeterName, version);
         CreateInstruments();
@@ -123,7 +125,7 @@ public sealed class DetectionPipeline : IDisposable
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var run = new Run(stop, Options.AllowList.Count);
+        var run = new Run(stop, Options.AllowList, _output, Options.CombineRows ? new RowCombiner(Options.Rules) : null);
         var workers = sourceList.ConvertAll(source => new Worker(
             source, lanes?[0] ?? new MismatchAggregator(_evaluator, _rows, Options.Aggregation), run, Options.IdleWindowClose is not null));
         var aggregators = lanes ?? workers.ConvertAll(worker => worker.Aggregator);
@@ -199,6 +201,12 @@ public sealed class DetectionPipeline : IDisposable
                     run.LateRecords += first.LateRecords;
                 }
             }
+
+            // Every aggregator is done: the rows held for combining are final now.
+            if (run.Combiner is { } combiner && !run.Failed)
+            {
+                WriteFinalRows(run, combiner);
+            }
         }
         catch (OperationCanceledException) when (run.Failed)
         {
@@ -211,6 +219,12 @@ public sealed class DetectionPipeline : IDisposable
             {
                 _totals = DetectionCounters.Sum(_totals, run.Snapshot());
                 _run = null;
+            }
+
+            // Every source and the merge are done: the tables' native memory goes now, not at some later finalization.
+            foreach (var aggregator in aggregators)
+            {
+                aggregator.Dispose();
             }
         }
 
@@ -229,8 +243,47 @@ public sealed class DetectionPipeline : IDisposable
         }
     }
 
-    /// <summary>Disposes the meter.</summary>
+    /// <summary>Disposes the meter. (Each run frees its aggregators' memory when it ends.)</summary>
     public void Dispose() => _meter.Dispose();
+
+    /// <summary>Gets the aggregators of the run in progress (none between runs); for the tests that check their memory is freed.</summary>
+    internal IReadOnlyList<MismatchAggregator> RunningAggregators()
+    {
+        lock (_lock)
+        {
+            return _run?.Aggregators ?? [];
+        }
+    }
+
+    /// <summary>
+    /// Writes the combined rows (<see cref="DetectionPipelineOptions.CombineRows"/>) on the run's thread, the only one left;
+    /// a row the output refuses fails the run as on any other path, and no more rows are written.
+    /// </summary>
+    private void WriteFinalRows(Run run, RowCombiner combiner)
+    {
+        var rows = combiner.TakeFinalRows(out var combined);
+        lock (_lock)
+        {
+            run.Combined = combined;
+        }
+
+        foreach (var row in rows)
+        {
+            try
+            {
+                run.Output.OnRow(row);
+            }
+            catch (Exception e)
+            {
+                lock (_lock)
+                {
+                    run.Fail(e);
+                }
+
+                return;
+            }
+        }
+    }
 
     private static async ValueTask ReadAsync(Worker worker, Run run, CancellationToken cancellationToken)
     {
@@ -319,6 +372,7 @@ public sealed class DetectionPipeline : IDisposable
         _meter.CreateObservableCounter("portmismatch.rows.emitted", () => GetCounters().RowsEmitted, "{row}", "Result rows the aggregation emitted, before the allow-list.");
         _meter.CreateObservableCounter("portmismatch.rows.filtered", FilteredRows, "{row}", "Result rows removed by the allow-list, by entry.");
         _meter.CreateObservableCounter("portmismatch.rows.written", () => GetCounters().RowsWritten, "{row}", "Result rows written to the output.");
+        _meter.CreateObservableCounter("portmismatch.rows.combined", () => GetCounters().RowsCombined, "{row}", "Kept rows summed into another row of the same key (DetectionPipelineOptions.CombineRows).");
         _meter.CreateObservableCounter("portmismatch.sources.failed", () => GetCounters().SourcesFailed, "{source}", "Sources that could not be read to their end.");
         _meter.CreateObservableCounter("portmismatch.rows.partial", () => GetCounters().RowsPartial, "{row}", "Emitted rows that are partial: emitted early because a bound of the aggregation was reached.");
         _meter.CreateObservableCounter("portmismatch.windows.evicted", () => GetCounters().WindowEvictions, "{window}", "Open windows emitted early, as partial rows, to make room.");
@@ -437,8 +491,9 @@ public sealed class DetectionPipeline : IDisposable
     }
 
     /// <summary>One run's state; every member is guarded by the pipeline's lock except the workers' own counts.</summary>
-    private sealed class Run(CancellationTokenSource stop, int allowListCount)
+    private sealed class Run
     {
+        private readonly CancellationTokenSource _stop;
         private readonly InputCounters _finishedInput = new();
         private readonly HashSet<Worker> _active = [];
         private readonly object _sync = new();
@@ -448,7 +503,40 @@ public sealed class DetectionPipeline : IDisposable
         private Task _cancelling = Task.CompletedTask;
         private volatile bool _failed;
 
+        /// <param name="stop">Cancels the run.</param>
+        /// <param name="allowList">The allow-list, applied to each row the aggregators emit.</param>
+        /// <param name="output">The pipeline's output.</param>
+        /// <param name="combiner">Holds the kept rows until the run ends (<see cref="DetectionPipelineOptions.CombineRows"/>); null to write them at once.</param>
+        public Run(CancellationTokenSource stop, AllowList allowList, IMismatchRowSink output, RowCombiner? combiner)
+        {
+            _stop = stop;
+            Output = new WrittenRows(this, output);
+            Combiner = combiner;
+            Filter = new RowFilter(combiner ?? (IMismatchRowSink)Output, allowList);
+        }
+
         public List<SourceFailure> Failures { get; } = [];
+
+        /// <summary>Gets the aggregators whose counts the run sums (a copy).</summary>
+        public List<MismatchAggregator> Aggregators
+        {
+            get
+            {
+                lock (_sync)
+                {
+                    return [.. _aggregators];
+                }
+            }
+        }
+
+        /// <summary>Gets the allow-list's filter: every emitted row goes through it, and it counts what each entry removed.</summary>
+        public RowFilter Filter { get; }
+
+        /// <summary>Gets the rows held for combining, or null when kept rows go to the output at once.</summary>
+        public RowCombiner? Combiner { get; }
+
+        /// <summary>Gets the pipeline's output, counting the rows written (<see cref="Written"/>).</summary>
+        public WrittenRows Output { get; }
 
         public long FinishedSelected { get; private set; }
 
@@ -460,7 +548,8 @@ public sealed class DetectionPipeline : IDisposable
 
         public long Written { get; set; }
 
-        public long[] Filtered { get; } = new long[allowListCount];
+        /// <summary>Gets or sets the kept rows summed into another (<see cref="DetectionPipelineOptions.CombineRows"/>).</summary>
+        public long Combined { get; set; }
 
         public long SourcesRead { get; private set; }
 
@@ -489,9 +578,9 @@ public sealed class DetectionPipeline : IDisposable
 
                 _failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error);
                 _failed = true;
-                if (!stop.IsCancellationRequested)
+                if (!_stop.IsCancellationRequested)
                 {
-                    _cancelling = stop.CancelAsync();
+                    _cancelling = _stop.CancelAsync();
                 }
             }
         }
@@ -510,16 +599,16 @@ public sealed class DetectionPipeline : IDisposable
                 }
 
                 _sourceFailure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error);
-                if (!stop.IsCancellationRequested)
+                if (!_stop.IsCancellationRequested)
                 {
-                    _cancelling = stop.CancelAsync();
+                    _cancelling = _stop.CancelAsync();
                 }
             }
         }
 
         /// <summary>What is thrown on a reader's thread or through an aggregator after a failure: the sources stop as when cancelled.</summary>
         public OperationCanceledException Stopped()
-            => new("The output failed; the detection run is stopping.", _failure?.SourceException, stop.Token);
+            => new("The output failed; the detection run is stopping.", _failure?.SourceException, _stop.Token);
 
         public void ThrowIfFailed() => _failure?.Throw();
 
@@ -569,9 +658,16 @@ public sealed class DetectionPipeline : IDisposable
                     jumps += aggregator.EventTimeJumpsHeldNow;
                 }
 
-                return new DetectionCounters(input, selected, LateRecords, Emitted, Written, (long[])Filtered.Clone(), SourcesRead, Failures.Count)
+                var filtered = new long[Filter.AllowList.Count];
+                for (var i = 0; i < filtered.Length; i++)
+                {
+                    filtered[i] = Filter.RowsRemovedBy(i);
+                }
+
+                return new DetectionCounters(input, selected, LateRecords, Emitted, Written, filtered, SourcesRead, Failures.Count)
                 {
                     RowsPartial = Partial,
+                    RowsCombined = Combined,
                     WindowEvictions = evictions,
                     EventTimeJumpsHeld = jumps,
                 };
@@ -580,10 +676,11 @@ public sealed class DetectionPipeline : IDisposable
     }
 
     /// <summary>
-    /// Counts the rows the aggregators emit, applies the allow-list and writes the rest, one thread at a time. When the
-    /// output throws, the run fails with that exception, and this row and every later one end in a cancellation instead.
+    /// Counts the rows the aggregators emit and passes them to the run's <see cref="Run.Filter"/> (the allow-list, then the
+    /// output or the combiner), one thread at a time. When the output throws, the run fails with that exception, and this
+    /// row and every later one end in a cancellation instead.
     /// </summary>
-    private sealed class RowCounter(DetectionPipeline pipeline, AllowList allowList, IMismatchRowSink output) : IMismatchRowBatchSink
+    private sealed class RowCounter(DetectionPipeline pipeline) : IMismatchRowBatchSink
     {
         public void OnRow(MismatchRow row)
         {
@@ -625,8 +722,8 @@ public sealed class DetectionPipeline : IDisposable
             throw run.Stopped();
         }
 
-        /// <summary>Counts and writes a row; false when the output threw (the run has failed).</summary>
-        private bool TryCount(Run run, MismatchRow row)
+        /// <summary>Counts and filters a row, and writes or holds it; false when the output threw (the run has failed).</summary>
+        private static bool TryCount(Run run, MismatchRow row)
         {
             run.Emitted++;
             if (row.IsPartial)
@@ -634,16 +731,9 @@ public sealed class DetectionPipeline : IDisposable
                 run.Partial++;
             }
 
-            var entry = allowList.IndexOfMatch(row);
-            if (entry >= 0)
-            {
-                run.Filtered[entry]++;
-                return true;
-            }
-
             try
             {
-                output.OnRow(row);
+                run.Filter.OnRow(row);
             }
             catch (Exception e)
             {
@@ -651,8 +741,17 @@ public sealed class DetectionPipeline : IDisposable
                 return false;
             }
 
-            run.Written++;
             return true;
+        }
+    }
+
+    /// <summary>The output, counting in <see cref="Run.Written"/> each row it took without throwing.</summary>
+    private sealed class WrittenRows(Run run, IMismatchRowSink output) : IMismatchRowSink
+    {
+        public void OnRow(MismatchRow row)
+        {
+            output.OnRow(row);
+            run.Written++;
         }
     }
 }

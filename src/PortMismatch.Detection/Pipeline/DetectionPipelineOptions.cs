@@ -32,4 +32,16 @@ public sealed record DetectionPipelineOptions
     /// A record that arrives after its window was closed this way opens it again, and its rows add to the earlier ones.
     /// </summary>
     public TimeSpan? IdleWindowClose { get; init; }
+
+    /// <summary>
+    /// Gets whether the output receives final rows (default <see langword="false"/>: each row as an aggregator emits it).
+    /// When set, the rows the allow-list keeps are held until the run ends; then the rows that share a window, src_ip,
+    /// dest_ip, app and dest_port (partial rows, late rows, the rows of different sources or parts of one file) are summed
+    /// into one (the count of all, the earliest first and latest last time, every transport, the rule that comes first in
+    /// <see cref="Rules"/>; such a sum is neither partial nor late), and the rows reach the output sorted by
+    /// <see cref="MismatchRowComparer"/>, each key once. The allow-list and its counters see the rows before they are
+    /// summed; <see cref="DetectionCounters.RowsWritten"/> counts the final rows. For runs that end (files, streams): a live
+    /// source's rows reach the output only when its run is cancelled.
+    /// </summary>
+    public bool CombineRows { get; init; }
 }
