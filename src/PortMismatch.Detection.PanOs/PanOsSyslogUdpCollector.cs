@@ -29,6 +29,7 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     /// <param name="receiveBufferSize">The socket receive buffer in bytes (the kernel may cap it).</param>
     /// <param name="timeProvider">The clock that dates receipt, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="receiveBufferSize"/> is not positive, or an option is out of range (<see cref="PanOsReaderOptions.MaxClockSkew"/> negative, <see cref="PanOsReaderOptions.MaxLineLength"/>).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is <see langword="null"/>.</exception>
     /// <exception cref="SocketException">The endpoint cannot be bound.</exception>
     public PanOsSyslogUdpCollector(IPEndPoint endpoint, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, int receiveBufferSize = 4 << 20, TimeProvider? timeProvider = null)
     {
