@@ -27,14 +27,14 @@ public class PanOsReaderBenchmarks
     public void Setup()
     {
         _input = Generate(LineCount, seed: 42);
-        var check = new PanOsTrafficReader(_input);
+        var check = new PanOsTrafficReader(_input, new PanOsReaderState());
         while (check.TryRead(out _))
         {
         }
 
-        if (check.Counters.Accepted != LineCount || !check.Counters.IsBalanced)
+        if (check.State.Counters.Accepted != LineCount || !check.State.Counters.IsBalanced)
         {
-            throw new InvalidOperationException($"the generated input does not read cleanly: {check.Counters}");
+            throw new InvalidOperationException($"the generated input does not read cleanly: {check.State.Counters}");
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// PAN-OS 10.x input: {LineCount} lines, {_input.Length} bytes, {(double)_input.Length / LineCount:F1} bytes per line"));
@@ -43,7 +43,7 @@ public class PanOsReaderBenchmarks
     [Benchmark(OperationsPerInvoke = LineCount, Description = "PAN-OS 10.x: read")]
     public long Read()
     {
-        var reader = new PanOsTrafficReader(_input);
+        var reader = new PanOsTrafficReader(_input, new PanOsReaderState());
         long ports = 0;
         while (reader.TryRead(out var record))
         {
@@ -56,7 +56,7 @@ public class PanOsReaderBenchmarks
     [Benchmark(OperationsPerInvoke = LineCount, Description = "PAN-OS 10.x: read + evaluate + aggregate")]
     public long ReadAggregate()
     {
-        var reader = new PanOsTrafficReader(_input);
+        var reader = new PanOsTrafficReader(_input, new PanOsReaderState());
         while (reader.TryRead(out var record))
         {
             _aggregator.Add(record);
@@ -68,7 +68,7 @@ public class PanOsReaderBenchmarks
     [Benchmark(OperationsPerInvoke = LineCount, Description = "PAN-OS 10.x: read + evaluate + count by port")]
     public long ReadEvaluateAggregate()
     {
-        var reader = new PanOsTrafficReader(_input);
+        var reader = new PanOsTrafficReader(_input, new PanOsReaderState());
         long selected = 0;
         while (reader.TryRead(out var record))
         {

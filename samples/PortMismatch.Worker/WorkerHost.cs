@@ -21,7 +21,7 @@ internal static class WorkerHost
 
         var detection = builder.Services.AddPortMismatchDetection(section.Bind);
         detection.AddIpfix(section.GetSection("Ipfix").Bind);
-        if (section.GetValue<string?>("PanOs:SyslogUdpEndPoint") is not null)
+        if (section.GetValue<string?>("PanOs:ListenEndPoint") is not null)
         {
             detection.AddPanOs(section.GetSection("PanOs").Bind);
         }

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using PortMismatch.Detection.Ipfix.Internal;
+using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection.Ipfix;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using PortMismatch.Detection.Ipfix.Internal;
+using PortMismatch.Detection.Internal;
 using PortMismatch.Detection.PanOs.Internal;
 
 namespace PortMismatch.Detection.PanOs;
@@ -16,6 +16,8 @@ namespace PortMismatch.Detection.PanOs;
 public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
 {
     private readonly UdpReceiver _receiver;
+    private readonly PanOsReaderState _state;
+    private readonly SyslogFramer _framer;
     private readonly TrafficDecoder _decoder;
     private readonly TimeProvider _time;
     private readonly long _maxClockSkew;
@@ -27,18 +29,22 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     /// <param name="receiveBufferSize">The socket receive buffer in bytes (the kernel may cap it).</param>
     /// <param name="timeProvider">The clock that dates receipt, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="receiveBufferSize"/> is not positive, or an option is out of range (<see cref="PanOsReaderOptions.MaxClockSkew"/> negative, <see cref="PanOsReaderOptions.MaxLineLength"/>).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is <see langword="null"/>.</exception>
     /// <exception cref="SocketException">The endpoint cannot be bound.</exception>
     public PanOsSyslogUdpCollector(IPEndPoint endpoint, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, int receiveBufferSize = 4 << 20, TimeProvider? timeProvider = null)
     {
+        ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(receiveBufferSize);
         options ??= PanOsReaderOptions.Default;
-        TrafficDecoder.ValidateClockSkew(options); // before the socket is bound
+        PanOsReaderState.Validate(options); // before the socket is bound
         _time = timeProvider ?? TimeProvider.System;
         _maxClockSkew = options.MaxClockSkew.Ticks / TimeSpan.TicksPerMicrosecond;
         _receiver = new UdpReceiver(endpoint, receiveBufferSize);
         LocalEndPoint = _receiver.LocalEndPoint;
         Name = $"syslog-udp://{LocalEndPoint}";
-        _decoder = new TrafficDecoder(options, diagnostics, Name);
+        _state = new PanOsReaderState(options, Name, diagnostics);
+        _framer = _state.Framer;
+        _decoder = _state.Decoder;
     }
 
     /// <summary>Gets the endpoint the socket is bound to.</summary>
@@ -48,7 +54,7 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
     public string Name { get; }
 
     /// <inheritdoc/>
-    public InputCounters Counters => _decoder.Counters;
+    public InputCounters Counters => _state.Counters;
 
     /// <summary>Gets the number of datagrams received.</summary>
     public long DatagramsReceived => _receiver.DatagramsReceived;
@@ -88,11 +94,11 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
         _decoder.NotAfter = now > long.MaxValue - _maxClockSkew ? long.MaxValue : now + _maxClockSkew;
         while (true)
         {
-            var status = _decoder.NextFrame(datagram, isFinal: true, out var frame, out var advance);
+            var status = _framer.NextFrame(datagram, isFinal: true, out var frame, out var advance);
             datagram = datagram[advance..];
             if (status == FrameStatus.Frame)
             {
-                if (_decoder.TryDecode(frame, _decoder.FrameLineNumber, _decoder.FrameByteOffset, out var traffic))
+                if (_decoder.TryDecode(frame, _framer.FrameLineNumber, _framer.FrameByteOffset, out var traffic))
                 {
                     sink.OnRecord(traffic.Flow);
                 }
@@ -105,7 +111,7 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
 
         if (unterminated)
         {
-            _decoder.EndUnterminatedMessage();
+            _framer.EndUnterminatedMessage();
         }
     }
 }

@@ -9,7 +9,8 @@ namespace PortMismatch.Detection.PanOs;
 /// Streams PAN-OS TRAFFIC logs from a <see cref="PipeReader"/>, a <see cref="Stream"/> or a file, each plain or gzip
 /// (recognised by the magic bytes <c>1f 8b</c>, whatever the name), into an <see cref="IFlowRecordSink"/>, with the
 /// framing, mapping and diagnostics of <see cref="PanOsTrafficReader"/>. Memory is bounded by
-/// <see cref="PanOsReaderOptions.MaxLineLength"/> whatever the input.
+/// <see cref="PanOsReaderOptions.MaxLineLength"/> whatever the input. Damaged gzip ends the read with a
+/// <see cref="CompressedInputException"/> after the records before the damage; bad lines are only ever counted.
 /// </summary>
 public static class PanOsTrafficInput
 {
@@ -19,40 +20,74 @@ public static class PanOsTrafficInput
     /// Reads a pipe to its end, pushing each accepted record to <paramref name="sink"/>; gzip input is decompressed
     /// (concatenated members in turn). The pipe is not completed.
     /// </summary>
-    /// <param name="reader">The input.</param>
+    /// <param name="input">The input.</param>
     /// <param name="sink">Receives the accepted records.</param>
-    /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
-    /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
-    /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
+    /// <param name="state">The state of this input: options, name, diagnostics callback, counters.</param>
     /// <param name="cancellationToken">Stops the read.</param>
-    /// <returns>The counts of the read.</returns>
-    /// <exception cref="PanOsFormatException">The input is gzip and damaged (the records before the damage have been read).</exception>
+    /// <returns>The counters of the input (<paramref name="state"/>'s).</returns>
+    /// <exception cref="CompressedInputException">The input is gzip and damaged (the records before the damage have been read).</exception>
     /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
-    public static async Task<InputCounters> ReadPipeAsync(
-        PipeReader reader,
-        IFlowRecordSink sink,
-        PanOsReaderOptions? options = null,
-        Action<InputDiagnostic>? diagnostics = null,
-        string? inputName = null,
-        CancellationToken cancellationToken = default)
+    public static async ValueTask<InputCounters> ReadAsync(PipeReader input, IFlowRecordSink sink, PanOsReaderState state, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(sink);
-        var decoder = new TrafficDecoder(options, diagnostics, inputName);
-        if (!await CompressedInput.StartsWithGzipAsync(reader, cancellationToken).ConfigureAwait(false))
+        ArgumentNullException.ThrowIfNull(state);
+        if (!await CompressedInput.StartsWithGzipAsync(input, cancellationToken).ConfigureAwait(false))
         {
-            return await ReadPipeCoreAsync(reader, sink, decoder, cancellationToken).ConfigureAwait(false);
+            return await ReadPipeCoreAsync(input, sink, state, cancellationToken).ConfigureAwait(false);
         }
 
-        var content = CompressedInput.Decompress(reader, GzipError(inputName));
+        var content = CompressedInput.Decompress(input, CompressedInput.Error(state.InputName));
         try
         {
-            return await ReadPipeCoreAsync(content, sink, decoder, cancellationToken).ConfigureAwait(false);
+            return await ReadPipeCoreAsync(content, sink, state, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             await content.CompleteAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Reads a stream to its end (the stream is left open); gzip input is decompressed (concatenated members in turn).
+    /// </summary>
+    /// <param name="input">The input, read from its current position.</param>
+    /// <param name="sink">Receives the accepted records.</param>
+    /// <param name="state">The state of this input: options, name, diagnostics callback, counters.</param>
+    /// <param name="cancellationToken">Stops the read.</param>
+    /// <returns>The counters of the input (<paramref name="state"/>'s).</returns>
+    /// <exception cref="CompressedInputException">The input is gzip and damaged (the records before the damage have been read).</exception>
+    /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
+    public static async ValueTask<InputCounters> ReadStreamAsync(Stream input, IFlowRecordSink sink, PanOsReaderState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(state);
+        return await ReadStreamCoreAsync(input, sink, state, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads a file to its end. A file that starts with the gzip magic bytes (<c>1f 8b</c>) is decompressed, whatever its
+    /// name; concatenated gzip members are read in turn.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="sink">Receives the accepted records.</param>
+    /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
+    /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Stops the read.</param>
+    /// <returns>The counters of the file; diagnostics name the input by <paramref name="path"/>.</returns>
+    /// <exception cref="CompressedInputException">The file is gzip and damaged (the records before the damage have been read).</exception>
+    /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
+    public static async ValueTask<InputCounters> ReadFileAsync(
+        string path,
+        IFlowRecordSink sink,
+        PanOsReaderOptions? options = null,
+        Action<InputDiagnostic>? diagnostics = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(sink);
+        return await ReadFileCoreAsync(path, sink, new PanOsReaderState(options, path, diagnostics), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -65,8 +100,8 @@ public static class PanOsTrafficInput
     public static IFlowSource FileSource(string path, PanOsReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var decoder = new TrafficDecoder(options, diagnostics, path);
-        return FlowSource.Create(path, decoder.Counters, (sink, ct) => ReadFileCoreAsync(path, sink, decoder, ct));
+        var state = new PanOsReaderState(options, path, diagnostics);
+        return FlowSource.Create(path, state.Counters, async (sink, ct) => await ReadFileCoreAsync(path, sink, state, ct).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -82,11 +117,26 @@ public static class PanOsTrafficInput
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var decoder = new TrafficDecoder(options, diagnostics, name);
-        return FlowSource.Create(name, decoder.Counters, (sink, ct) => ReadStreamCoreAsync(stream, sink, decoder, ct));
+        var state = new PanOsReaderState(options, name, diagnostics);
+        return FlowSource.Create(name, state.Counters, async (sink, ct) => await ReadStreamCoreAsync(stream, sink, state, ct).ConfigureAwait(false));
     }
 
-    private static async Task<InputCounters> ReadPipeCoreAsync(PipeReader reader, IFlowRecordSink sink, TrafficDecoder decoder, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gets the format by which <see cref="FlowInput"/> recognises PAN-OS logs and reads them with
+    /// <paramref name="options"/>: content (after gzip) that starts, past blanks and a byte order mark, with a syslog PRI
+    /// (<c>&lt;14&gt;</c>), an RFC 6587 octet count (digits and a space) or a bare PAN-OS CSV line (digits and a comma).
+    /// </summary>
+    /// <param name="options">Reader options; <see langword="null"/> for the defaults.</param>
+    /// <returns>The format, named <c>panos</c>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (as <see cref="PanOsReaderState"/> checks).</exception>
+    public static InputFormat Format(PanOsReaderOptions? options = null)
+    {
+        options ??= PanOsReaderOptions.Default;
+        PanOsReaderState.Validate(options);
+        return new PanOsInputFormat(options);
+    }
+
+    private static async ValueTask<InputCounters> ReadPipeCoreAsync(PipeReader reader, IFlowRecordSink sink, PanOsReaderState state, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -94,50 +144,25 @@ public static class PanOsTrafficInput
             var buffer = result.Buffer;
 
             // Everything buffered is handled before IsCompleted is looked at; a final line without LF is a line.
-            var consumed = Process(decoder, buffer, result.IsCompleted, sink);
+            var consumed = Process(state.Framer, state.Decoder, buffer, result.IsCompleted, sink);
             reader.AdvanceTo(consumed, buffer.End);
             if (result.IsCompleted || result.IsCanceled)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                return decoder.Counters;
+                return state.Counters;
             }
         }
     }
 
-    /// <summary>
-    /// Reads a stream to its end (the stream is left open); gzip input is decompressed (concatenated members in turn).
-    /// </summary>
-    /// <param name="stream">The input.</param>
-    /// <param name="sink">Receives the accepted records.</param>
-    /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
-    /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
-    /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
-    /// <param name="cancellationToken">Stops the read.</param>
-    /// <returns>The counts of the read.</returns>
-    /// <exception cref="PanOsFormatException">The input is gzip and damaged (the records before the damage have been read).</exception>
-    /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
-    public static async Task<InputCounters> ReadStreamAsync(
-        Stream stream,
-        IFlowRecordSink sink,
-        PanOsReaderOptions? options = null,
-        Action<InputDiagnostic>? diagnostics = null,
-        string? inputName = null,
-        CancellationToken cancellationToken = default)
+    private static async ValueTask<InputCounters> ReadStreamCoreAsync(Stream stream, IFlowRecordSink sink, PanOsReaderState state, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        ArgumentNullException.ThrowIfNull(sink);
-        return await ReadStreamCoreAsync(stream, sink, new TrafficDecoder(options, diagnostics, inputName), cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<InputCounters> ReadStreamCoreAsync(Stream stream, IFlowRecordSink sink, TrafficDecoder decoder, CancellationToken cancellationToken)
-    {
-        var content = await CompressedInput.OpenAsync(stream, GzipError(decoder.InputName), cancellationToken).ConfigureAwait(false);
+        var content = await CompressedInput.OpenAsync(stream, CompressedInput.Error(state.InputName), cancellationToken).ConfigureAwait(false);
         await using (content.ConfigureAwait(false))
         {
             var reader = PipeReader.Create(content, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));
             try
             {
-                return await ReadPipeCoreAsync(reader, sink, decoder, cancellationToken).ConfigureAwait(false);
+                return await ReadPipeCoreAsync(reader, sink, state, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -146,53 +171,26 @@ public static class PanOsTrafficInput
         }
     }
 
-    /// <summary>
-    /// Reads a file to its end. A file that starts with the gzip magic bytes (<c>1f 8b</c>) is decompressed, whatever its
-    /// name; concatenated gzip members are read in turn.
-    /// </summary>
-    /// <param name="path">The file.</param>
-    /// <param name="sink">Receives the accepted records.</param>
-    /// <param name="options">The options, or <see langword="null"/> for <see cref="PanOsReaderOptions.Default"/>.</param>
-    /// <param name="diagnostics">Called for each rejected or skipped line, or <see langword="null"/>.</param>
-    /// <param name="cancellationToken">Stops the read.</param>
-    /// <returns>The counts of the read; diagnostics name the input by <paramref name="path"/>.</returns>
-    /// <exception cref="PanOsFormatException">The file is gzip and damaged (the records before the damage have been read).</exception>
-    /// <exception cref="OperationCanceledException">The read was cancelled.</exception>
-    public static async Task<InputCounters> ReadFileAsync(
-        string path,
-        IFlowRecordSink sink,
-        PanOsReaderOptions? options = null,
-        Action<InputDiagnostic>? diagnostics = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(sink);
-        return await ReadFileCoreAsync(path, sink, new TrafficDecoder(options, diagnostics, path), cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<InputCounters> ReadFileCoreAsync(string path, IFlowRecordSink sink, TrafficDecoder decoder, CancellationToken cancellationToken)
+    private static async ValueTask<InputCounters> ReadFileCoreAsync(string path, IFlowRecordSink sink, PanOsReaderState state, CancellationToken cancellationToken)
     {
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
         await using (file.ConfigureAwait(false))
         {
-            return await ReadStreamCoreAsync(file, sink, decoder, cancellationToken).ConfigureAwait(false);
+            return await ReadStreamCoreAsync(file, sink, state, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static CompressedInputError GzipError(string? inputName)
-        => (message, byteOffset) => new PanOsFormatException(PanOsFormatError.CorruptCompressedInput, message, inputName, 0, byteOffset);
-
     // Decodes frames until the buffer needs more data; returns where the unread input starts.
-    private static SequencePosition Process(TrafficDecoder decoder, ReadOnlySequence<byte> buffer, bool isFinal, IFlowRecordSink sink)
+    private static SequencePosition Process(SyslogFramer framer, TrafficDecoder decoder, ReadOnlySequence<byte> buffer, bool isFinal, IFlowRecordSink sink)
     {
         while (true)
         {
-            var status = decoder.NextFrame(buffer, isFinal, out var frame, out var consumed);
+            var status = framer.NextFrame(buffer, isFinal, out var frame, out var consumed);
             buffer = buffer.Slice(consumed);
             switch (status)
             {
                 case FrameStatus.Frame:
-                    if (decoder.TryDecode(frame, decoder.FrameLineNumber, decoder.FrameByteOffset, out var traffic))
+                    if (decoder.TryDecode(frame, framer.FrameLineNumber, framer.FrameByteOffset, out var traffic))
                     {
                         sink.OnRecord(traffic.Flow);
                     }

@@ -100,7 +100,7 @@ public sealed class EndlessLineTests
 
     private static bool ReadsOnePanOsRecord(byte[] input)
     {
-        var reader = new PanOsTrafficReader(input);
+        var reader = new PanOsTrafficReader(input, new PanOsReaderState());
         return reader.TryRead(out _);
     }
 
@@ -142,7 +142,7 @@ public sealed class EndlessLineTests
         var sink = new CountingSink();
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var reading = PanOsTrafficInput.ReadStreamAsync(stream, sink, options, null, "endless", TestContext.Current.CancellationToken);
+        var reading = PanOsTrafficInput.ReadStreamAsync(stream, sink, new PanOsReaderState(options, "endless"), TestContext.Current.CancellationToken);
         Assert.True(reading.IsCompleted);
         var counters = await reading; // completed: continues at once, on this thread
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;

@@ -188,14 +188,14 @@ public sealed class MutationTests
         Survive("PAN-OS", valid, other, input =>
         {
             var aggregator = new MismatchAggregator(Evaluator, new NullRows());
-            var reader = new PanOsTrafficReader(input, PanOsReaderOptions.Default, _ => { }, "fuzz");
+            var reader = new PanOsTrafficReader(input, new PanOsReaderState(PanOsReaderOptions.Default, "fuzz", _ => { }));
             while (reader.TryRead(out var record))
             {
                 aggregator.Add(record);
             }
 
             aggregator.Complete();
-            return reader.Counters;
+            return reader.State.Counters;
         });
     }
 
@@ -378,8 +378,8 @@ public sealed class MutationTests
             // The stream and pipe reads return their counters only when they end well (their file source keeps them live).
             InputCounters? counters = null;
             return new PathReader(
-                async s => counters = await PanOsTrafficInput.ReadStreamAsync(s, sink, PanOsReaderOptions.Default, _ => { }, "fuzz"),
-                async p => counters = await PanOsTrafficInput.ReadPipeAsync(p, sink, PanOsReaderOptions.Default, _ => { }, "fuzz"),
+                async s => counters = await PanOsTrafficInput.ReadStreamAsync(s, sink, new PanOsReaderState(PanOsReaderOptions.Default, "fuzz", _ => { })),
+                async p => counters = await PanOsTrafficInput.ReadAsync(p, sink, new PanOsReaderState(PanOsReaderOptions.Default, "fuzz", _ => { })),
                 path => PanOsTrafficInput.FileSource(path, PanOsReaderOptions.Default, _ => { }),
                 () => counters);
         });

@@ -136,7 +136,7 @@ public static class FuzzTargets
     private static void PanOs(byte[] data)
     {
         var pipeline = new Pipeline(Escu);
-        var reader = new PanOsTrafficReader(data, PanOsReaderOptions.Default with { MaxLineLength = 8192 }, static _ => { }, "fuzz");
+        var reader = new PanOsTrafficReader(data, new PanOsReaderState(PanOsReaderOptions.Default with { MaxLineLength = 8192 }, "fuzz", static _ => { }));
         long delivered = 0;
         long touched = 0;
         while (reader.TryRead(out var record))
@@ -147,18 +147,18 @@ public static class FuzzTargets
         }
 
         pipeline.Complete();
-        Check(reader.Counters, delivered);
+        Check(reader.State.Counters, delivered);
         GC.KeepAlive(touched);
 
         // The async input over a stream: line framing across buffer boundaries, gzip detection.
         var streamed = new Pipeline(Escu);
         try
         {
-            var counters = PanOsTrafficInput.ReadStreamAsync(new MemoryStream(data, writable: false), streamed, PanOsReaderOptions.Default, null, "fuzz").GetAwaiter().GetResult();
+            var counters = PanOsTrafficInput.ReadStreamAsync(new MemoryStream(data, writable: false), streamed, new PanOsReaderState(PanOsReaderOptions.Default, "fuzz")).AsTask().GetAwaiter().GetResult();
             streamed.Complete();
             Check(counters, streamed.Records);
         }
-        catch (PanOsFormatException)
+        catch (CompressedInputException)
         {
             // documented: corrupt gzip
         }
@@ -248,11 +248,11 @@ public static class FuzzTargets
         var panos = new Pipeline(Escu);
         try
         {
-            var counters = PanOsTrafficInput.ReadStreamAsync(Pieces(data), panos, PanOsReaderOptions.Default with { MaxLineLength = 8192 }, null, "fuzz").GetAwaiter().GetResult();
+            var counters = PanOsTrafficInput.ReadStreamAsync(Pieces(data), panos, new PanOsReaderState(PanOsReaderOptions.Default with { MaxLineLength = 8192 }, "fuzz")).AsTask().GetAwaiter().GetResult();
             panos.Complete();
             Check(counters, panos.Records);
         }
-        catch (PanOsFormatException e)
+        catch (CompressedInputException e)
         {
             CheckGzipOffset(e, data);
         }
@@ -260,11 +260,11 @@ public static class FuzzTargets
         var piped = new Pipeline(Escu);
         try
         {
-            var counters = PanOsTrafficInput.ReadPipeAsync(PipeOf(data), piped, PanOsReaderOptions.Default with { MaxLineLength = 8192 }, null, "fuzz").GetAwaiter().GetResult();
+            var counters = PanOsTrafficInput.ReadAsync(PipeOf(data), piped, new PanOsReaderState(PanOsReaderOptions.Default with { MaxLineLength = 8192 }, "fuzz")).AsTask().GetAwaiter().GetResult();
             piped.Complete();
             Check(counters, piped.Records);
         }
-        catch (PanOsFormatException e)
+        catch (CompressedInputException e)
         {
             CheckGzipOffset(e, data);
         }

@@ -32,7 +32,8 @@ public sealed class AllocationTests
         var input = Input(2000);
         var options = PanOsReaderOptions.Default with { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(zone) };
         var sequence = Chunking.ToSequence(input, new Random(20261126), 1500);
-        var reader = segmented ? new PanOsTrafficReader(sequence, options, null, "x") : new PanOsTrafficReader(input, options, null, "x");
+        var state = new PanOsReaderState(options, "x");
+        var reader = segmented ? new PanOsTrafficReader(sequence, state) : new PanOsTrafficReader(input, state);
 
         // Warm-up: scratch buffers, reason counters and the zone's rules come into being here, and every method the
         // measured loop calls runs often enough to be promoted to tier 1. The pause lets the tiering worker (which the
@@ -66,8 +67,8 @@ public sealed class AllocationTests
         Assert.Equal(0, allocated);
         Assert.True(records > 5000, $"{records} records");
         Assert.True(mismatches > 1000, $"{mismatches} mismatches");
-        Assert.True(reader.Counters.IsBalanced);
-        Assert.Equal(2000, reader.Counters.SkippedByReason["not-a-traffic-log"]);
-        Assert.Equal(2000, reader.Counters.RejectedByReason["bad-address"]);
+        Assert.True(state.Counters.IsBalanced);
+        Assert.Equal(2000, state.Counters.SkippedByReason["not-a-traffic-log"]);
+        Assert.Equal(2000, state.Counters.RejectedByReason["bad-address"]);
     }
 }

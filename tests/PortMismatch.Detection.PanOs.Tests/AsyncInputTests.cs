@@ -21,7 +21,7 @@ public sealed class AsyncInputTests : IDisposable
         var input = Encoding.UTF8.GetBytes(Lines(3) + new TrafficLine().With(app: "dns"));
         var pipe = new Pipe(new PipeOptions(minimumSegmentSize: 64, pauseWriterThreshold: 0));
         var sink = new CollectingSink();
-        var reading = PanOsTrafficInput.ReadPipeAsync(pipe.Reader, sink, null, null, "pipe", TestContext.Current.CancellationToken);
+        var reading = PanOsTrafficInput.ReadAsync(pipe.Reader, sink, new PanOsReaderState(null, "pipe"), TestContext.Current.CancellationToken).AsTask();
         foreach (var b in input)
         {
             await pipe.Writer.WriteAsync(new[] { b }, TestContext.Current.CancellationToken);
@@ -45,7 +45,7 @@ public sealed class AsyncInputTests : IDisposable
         var diagnostics = new List<InputDiagnostic>();
         var sink = new CollectingSink();
 
-        var counters = await PanOsTrafficInput.ReadStreamAsync(new MemoryStream(input), sink, options, diagnostics.Add, "s", TestContext.Current.CancellationToken);
+        var counters = await PanOsTrafficInput.ReadStreamAsync(new MemoryStream(input), sink, new PanOsReaderState(options, "s", diagnostics.Add), TestContext.Current.CancellationToken);
 
         Assert.Equal(2, sink.Records.Count);
         Assert.Equal("line-too-long", Assert.Single(diagnostics).Reason);
@@ -113,9 +113,9 @@ public sealed class AsyncInputTests : IDisposable
         var bytes = new byte[] { 0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0, 0xFF, 0x07 }.Concat(new byte[200]).ToArray();
         await File.WriteAllBytesAsync(path, bytes, TestContext.Current.CancellationToken);
 
-        var e = await Assert.ThrowsAsync<PanOsFormatException>(() => PanOsTrafficInput.ReadFileAsync(path, new CollectingSink(), null, null, TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<CompressedInputException>(() => PanOsTrafficInput.ReadFileAsync(path, new CollectingSink(), null, null, TestContext.Current.CancellationToken).AsTask());
 
-        Assert.Equal(PanOsFormatError.CorruptCompressedInput, e.Reason);
+        Assert.Equal("corrupt-compressed-input", e.ReasonCode);
         Assert.Equal("corrupt-compressed-input", e.ReasonCode);
         Assert.Equal(path, e.InputName);
     }
@@ -125,7 +125,7 @@ public sealed class AsyncInputTests : IDisposable
     {
         var pipe = new Pipe();
         using var cancel = new CancellationTokenSource();
-        var reading = PanOsTrafficInput.ReadPipeAsync(pipe.Reader, new CollectingSink(), null, null, null, cancel.Token);
+        var reading = PanOsTrafficInput.ReadAsync(pipe.Reader, new CollectingSink(), new PanOsReaderState(), cancel.Token).AsTask();
         await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Lines(1)), TestContext.Current.CancellationToken);
         await cancel.CancelAsync();
 

@@ -124,7 +124,7 @@ public sealed class BadInputTests
     [InlineData(63)]
     [InlineData(PanOsReaderOptions.MaxMaxLineLength + 1)]
     public void An_out_of_range_maximum_line_length_is_refused(int max)
-        => Assert.Throws<ArgumentOutOfRangeException>(() => new PanOsTrafficReader("x"u8, PanOsReaderOptions.Default with { MaxLineLength = max }, null, null));
+        => Assert.Throws<ArgumentOutOfRangeException>(() => new PanOsReaderState(PanOsReaderOptions.Default with { MaxLineLength = max }));
 
     [Fact]
     public void Binary_garbage_never_throws_and_keeps_the_counters_balanced()

@@ -50,7 +50,7 @@ public sealed class ReadResult
     public static ReadResult Of(byte[] input, PanOsReaderOptions? options = null)
     {
         var result = new ReadResult();
-        var reader = new PanOsTrafficReader(input, options, result.Diagnostics.Add, "test.log");
+        var reader = new PanOsTrafficReader(input, new PanOsReaderState(options, "test.log", result.Diagnostics.Add));
         while (reader.TryRead(out var record))
         {
             result.Records.Add(Collected.From(record));
@@ -58,7 +58,7 @@ public sealed class ReadResult
                 Encoding.UTF8.GetString(reader.SyslogHostName), Encoding.UTF8.GetString(reader.SyslogTimestamp), reader.LineNumber, reader.ByteOffset));
         }
 
-        result.Counters = reader.Counters;
+        result.Counters = reader.State.Counters;
         Assert.True(result.Counters.IsBalanced, result.Counters.ToString());
         return result;
     }

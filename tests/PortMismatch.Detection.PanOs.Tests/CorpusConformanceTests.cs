@@ -45,15 +45,15 @@ public sealed class CorpusConformanceTests
         var diagnostics = new List<InputDiagnostic>();
         foreach (var path in Directory.EnumerateFiles(corpus, "*.log", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
-            var reader = new PanOsTrafficReader(File.ReadAllBytes(path), null, diagnostics.Add, path);
+            var reader = new PanOsTrafficReader(File.ReadAllBytes(path), new PanOsReaderState(null, path, diagnostics.Add));
             while (reader.TryRead(out var record))
             {
                 var app = record.Apps.IsEmpty ? "" : Encoding.UTF8.GetString(record.Apps.GetEnumerator() is var e && e.MoveNext() ? e.Current : default);
                 lines.Add(new Line(Path.GetFileName(path), reader.LineNumber, app, record.DestinationPort, record.Transport, Evaluator.IsMismatch(record)));
             }
 
-            Assert.True(reader.Counters.IsBalanced, $"{path}: {reader.Counters}");
-            counters.Add(reader.Counters);
+            Assert.True(reader.State.Counters.IsBalanced, $"{path}: {reader.State.Counters}");
+            counters.Add(reader.State.Counters);
         }
 
         return (lines, counters, diagnostics);

@@ -6,7 +6,7 @@ using PortMismatch.Detection.TestSupport;
 namespace PortMismatch.Detection.PanOs.Tests;
 
 /// <summary>
-/// Gzip on every path of the PAN-OS adapter (<see cref="AdapterGzipTests"/>): errors are <see cref="PanOsFormatException"/>;
+/// Gzip on every path of the PAN-OS adapter (<see cref="AdapterGzipTests"/>): errors are the core's <see cref="CompressedInputException"/>;
 /// the readers give their counters only when they end well.
 /// </summary>
 public sealed class GzipInputTests : AdapterGzipTests
@@ -17,18 +17,18 @@ public sealed class GzipInputTests : AdapterGzipTests
     protected override GzipCase Case(string name)
         => GzipCases.Make(name, Lines(0, FirstRecords), FirstRecords, Lines(FirstRecords, SecondRecords), SecondRecords);
 
-    protected override GzipRead ReadFile(string path) => new(sink => PanOsTrafficInput.ReadFileAsync(path, sink, cancellationToken: Ct));
+    protected override GzipRead ReadFile(string path) => new(sink => PanOsTrafficInput.ReadFileAsync(path, sink, cancellationToken: Ct).AsTask());
 
     protected override GzipRead ReadStream(Stream input, string inputName)
-        => new(sink => PanOsTrafficInput.ReadStreamAsync(input, sink, inputName: inputName, cancellationToken: Ct));
+        => new(sink => PanOsTrafficInput.ReadStreamAsync(input, sink, new PanOsReaderState(inputName: inputName), Ct).AsTask());
 
     protected override GzipRead ReadPipe(PipeReader input, string inputName)
-        => new(sink => PanOsTrafficInput.ReadPipeAsync(input, sink, inputName: inputName, cancellationToken: Ct));
+        => new(sink => PanOsTrafficInput.ReadAsync(input, sink, new PanOsReaderState(inputName: inputName), Ct).AsTask());
 
     protected override IFlowSource FileSource(string path) => PanOsTrafficInput.FileSource(path);
 
     protected override void AssertCorruptCompressedInput(InputFormatException error)
-        => Assert.Equal(PanOsFormatError.CorruptCompressedInput, Assert.IsType<PanOsFormatException>(error).Reason);
+        => Assert.Equal("corrupt-compressed-input", Assert.IsType<CompressedInputException>(error).ReasonCode);
 
     private static byte[] Lines(int first, int count)
         => Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(first, count).Select(i =>

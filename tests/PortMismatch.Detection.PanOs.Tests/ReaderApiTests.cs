@@ -15,7 +15,7 @@ public sealed class ReaderApiTests
         var evaluator = new MismatchEvaluator(RuleSet.Escu);
         var found = new List<(int Port, long? Session, string Host)>();
 
-        var reader = new PanOsTrafficReader(input, PanOsReaderOptions.Default, diagnostics.Add, "traffic.log");
+        var reader = new PanOsTrafficReader(input, new PanOsReaderState(PanOsReaderOptions.Default, "traffic.log", diagnostics.Add));
         while (reader.TryRead(out var record))
         {
             if (evaluator.IsMismatch(record))
@@ -25,7 +25,7 @@ public sealed class ReaderApiTests
         }
 
         Assert.Equal([(443, (long?)22751, "PA-220")], found);
-        Assert.Equal("read 3 = accepted 2 + rejected 0 + skipped 1", reader.Counters.ToString());
+        Assert.Equal("read 3 = accepted 2 + rejected 0 + skipped 1", reader.State.Counters.ToString());
         var thirdLineOffset = Array.IndexOf(input, (byte)'\n', Array.IndexOf(input, (byte)'\n') + 1) + 1;
         Assert.Equal(
             $"traffic.log:3 (byte {thirdLineOffset}): skipped (not-a-traffic-log): log type (field 3) is not TRAFFIC: \"THREAT\"",
@@ -38,17 +38,17 @@ public sealed class ReaderApiTests
         var reader = default(PanOsTrafficReader);
 
         Assert.False(reader.TryRead(out _));
-        Assert.Equal(0, reader.Counters.Read);
+        Assert.Equal(0, reader.BytesConsumed);
     }
 
     [Fact]
     public void An_empty_input_reads_nothing()
     {
-        var reader = new PanOsTrafficReader(ReadOnlySpan<byte>.Empty);
+        var reader = new PanOsTrafficReader(ReadOnlySpan<byte>.Empty, new PanOsReaderState());
 
         Assert.False(reader.TryRead(out _));
         Assert.False(reader.TryRead(out _));
-        Assert.Equal(0, reader.Counters.Read);
+        Assert.Equal(0, reader.State.Counters.Read);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class StreamingProperties
 
         var sequenceDiagnostics = new List<InputDiagnostic>();
         var sequenceRecords = new List<Collected>();
-        var reader = new PanOsTrafficReader(Chunking.ToSequence(input, new Random(seed), maxChunk), options, sequenceDiagnostics.Add, "test.log");
+        var reader = new PanOsTrafficReader(Chunking.ToSequence(input, new Random(seed), maxChunk), new PanOsReaderState(options, "test.log", sequenceDiagnostics.Add));
         while (reader.TryRead(out var record))
         {
             sequenceRecords.Add(Collected.From(record));
@@ -30,7 +30,7 @@ public sealed class StreamingProperties
 
         var sink = new CollectingSink();
         var streamDiagnostics = new List<InputDiagnostic>();
-        var counters = PanOsTrafficInput.ReadStreamAsync(new ChunkedStream(input, seed, maxChunk), sink, options, streamDiagnostics.Add, "test.log")
+        var counters = PanOsTrafficInput.ReadStreamAsync(new ChunkedStream(input, seed, maxChunk), sink, new PanOsReaderState(options, "test.log", streamDiagnostics.Add))
             .GetAwaiter().GetResult();
 
         static string Describe(IEnumerable<InputDiagnostic> diagnostics) => string.Join("\n", diagnostics.Select(d => d.ToString()));
@@ -40,9 +40,9 @@ public sealed class StreamingProperties
                 && expectedDiagnostics == Describe(sequenceDiagnostics)
                 && expectedDiagnostics == Describe(streamDiagnostics)
                 && counters.ToString() == fromSpan.Counters.ToString()
-                && reader.Counters.ToString() == fromSpan.Counters.ToString()
+                && reader.State.Counters.ToString() == fromSpan.Counters.ToString()
                 && counters.IsBalanced
                 && fromSpan.Counters.Read > 0)
-            .Label($"seed {seed}, chunk {maxChunk}: span {fromSpan.Counters}, sequence {reader.Counters}, stream {counters}");
+            .Label($"seed {seed}, chunk {maxChunk}: span {fromSpan.Counters}, sequence {reader.State.Counters}, stream {counters}");
     }
 }

@@ -11,10 +11,11 @@ public static class PanOsDetectionBuilderExtensions
 {
     /// <summary>
     /// Registers one <see cref="IFlowSource"/> that reads <see cref="PanOsSourceOptions.Files"/> and then runs a syslog UDP
-    /// collector on <see cref="PanOsSourceOptions.SyslogUdpEndPoint"/> until the run is cancelled; rejected lines go to
+    /// collector on <see cref="PanOsSourceOptions.ListenEndPoint"/> until the run is cancelled; rejected lines go to
     /// <see cref="InputDiagnosticLog"/>. The collector's clock is the registered <see cref="TimeProvider"/>, or
-    /// <see cref="TimeProvider.System"/>. The options are validated when the host starts. Idempotent: calling it again only
-    /// adds <paramref name="configure"/>.
+    /// <see cref="TimeProvider.System"/>. The reader options of <see cref="PanOsSourceOptions"/> apply to the files and the
+    /// collector alike (<see cref="PanOsReaderOptions.MaxClockSkew"/> to the collector only). The options are validated when
+    /// the host starts. Idempotent: calling it again only adds <paramref name="configure"/>.
     /// </summary>
     /// <param name="builder">The detection builder.</param>
     /// <param name="configure">Sets the options.</param>
@@ -37,10 +38,10 @@ public static class PanOsDetectionBuilderExtensions
 
         public static PanOsSource Create(PanOsSourceOptions options, InputDiagnosticLog log, TimeProvider? timeProvider)
         {
-            var readerOptions = PanOsReaderOptions.Default with { TimeZone = TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone), MaxClockSkew = options.MaxClockSkew };
+            var readerOptions = ReaderOptions(options);
             var parts = options.Files.Select(file => PanOsTrafficInput.FileSource(file, readerOptions, log.Report)).ToList();
             PanOsSyslogUdpCollector? collector = null;
-            if (options.SyslogUdpEndPoint is { } listen)
+            if (options.ListenEndPoint is { } listen)
             {
                 collector = new PanOsSyslogUdpCollector(IPEndPoint.Parse(listen), readerOptions, log.Report, options.ReceiveBufferSize, timeProvider);
                 parts.Add(collector);
@@ -51,6 +52,16 @@ public static class PanOsDetectionBuilderExtensions
 
         public Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken) => inner.ReadAsync(sink, cancellationToken);
 
+        // Every reader option, under the same name.
+        private static PanOsReaderOptions ReaderOptions(PanOsSourceOptions options) => PanOsReaderOptions.Default with
+        {
+            TimeZone = TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone),
+            Subtypes = options.Subtypes,
+            UseNatDestination = options.UseNatDestination,
+            MaxLineLength = options.MaxLineLength,
+            MaxClockSkew = options.MaxClockSkew,
+        };
+
         public void Dispose() => collector?.Dispose();
     }
 
@@ -59,14 +70,19 @@ public static class PanOsDetectionBuilderExtensions
         public ValidateOptionsResult Validate(string? name, PanOsSourceOptions options)
         {
             var failures = new List<string>();
-            if (options.SyslogUdpEndPoint is { } listen && !IPEndPoint.TryParse(listen, out _))
+            if (options.ListenEndPoint is { } listen && !IPEndPoint.TryParse(listen, out _))
             {
-                failures.Add($"PanOsSourceOptions.SyslogUdpEndPoint '{listen}' is not an address and port (0.0.0.0:514, [::]:514).");
+                failures.Add($"PanOsSourceOptions.ListenEndPoint '{listen}' is not an address and port (0.0.0.0:514, [::]:514).");
             }
 
             if (options.ReceiveBufferSize <= 0)
             {
                 failures.Add($"PanOsSourceOptions.ReceiveBufferSize is {options.ReceiveBufferSize}; it must be positive.");
+            }
+
+            if (options.MaxLineLength is < PanOsReaderOptions.MinMaxLineLength or > PanOsReaderOptions.MaxMaxLineLength)
+            {
+                failures.Add($"PanOsSourceOptions.MaxLineLength is {options.MaxLineLength}; it must lie in {PanOsReaderOptions.MinMaxLineLength}..{PanOsReaderOptions.MaxMaxLineLength}.");
             }
 
             if (options.MaxClockSkew < TimeSpan.Zero)
@@ -87,9 +103,9 @@ public static class PanOsDetectionBuilderExtensions
                 }
             }
 
-            if (options.SyslogUdpEndPoint is null && options.Files.Count == 0)
+            if (options.ListenEndPoint is null && options.Files.Count == 0)
             {
-                failures.Add("PanOsSourceOptions: set SyslogUdpEndPoint (a UDP address and port) or Files, or both.");
+                failures.Add("PanOsSourceOptions: set ListenEndPoint (a UDP address and port) or Files, or both.");
             }
 
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -1,6 +1,6 @@
 namespace PortMismatch.Detection.PanOs.Internal;
 
-/// <summary>What <see cref="TrafficDecoder"/>'s framing found at the start of the unread input.</summary>
+/// <summary>What <see cref="SyslogFramer"/> found at the start of the unread input.</summary>
 internal enum FrameStatus
 {
     /// <summary>A frame (line or RFC 6587 octet-counted message) to decode.</summary>

@@ -2,13 +2,13 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 
-namespace PortMismatch.Detection.Ipfix.Internal;
+namespace PortMismatch.Detection.Internal;
 
 /// <summary>Handles one received datagram; the span is valid only during the call.</summary>
 internal delegate void DatagramHandler(ReadOnlySpan<byte> datagram);
 
 /// <summary>
-/// The UDP socket and receive loop the collectors of both packages share (linked into PortMismatch.Detection.PanOs): binds,
+/// The UDP socket and receive loop the collectors of the IPFIX and PAN-OS packages share (compiled into each): binds,
 /// receives into one pooled buffer until cancelled, then reads what the kernel had already queued, counts datagrams and
 /// bytes, and reads the kernel's drop counter. Every datagram that reached the socket's queue before the stop is thus
 /// handled, and every one the full queue refused is counted as dropped. A datagram the kernel still holds in a per-CPU

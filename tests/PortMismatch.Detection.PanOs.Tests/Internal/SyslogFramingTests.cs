@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace PortMismatch.Detection.PanOs.Tests;
+namespace PortMismatch.Detection.PanOs.Tests.Internal;
 
 public sealed class SyslogFramingTests
 {

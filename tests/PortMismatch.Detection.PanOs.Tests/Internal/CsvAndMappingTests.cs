@@ -1,4 +1,4 @@
-namespace PortMismatch.Detection.PanOs.Tests;
+namespace PortMismatch.Detection.PanOs.Tests.Internal;
 
 public sealed class CsvAndMappingTests
 {

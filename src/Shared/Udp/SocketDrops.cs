@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace PortMismatch.Detection.Ipfix.Internal;
+namespace PortMismatch.Detection.Internal;
 
 /// <summary>Reads the kernel's per-socket drop counter (the last column of /proc/net/udp and /proc/net/udp6) on Linux.</summary>
 internal static class SocketDrops

@@ -1,0 +1,108 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace PortMismatch.Detection.PanOs.Tests.DependencyInjection;
+
+public sealed class DependencyInjectionTests
+{
+    [Fact]
+    public void AddPanOs_validates_its_endpoint_and_time_zone_at_startup()
+    {
+        var services = new ServiceCollection();
+        services.AddPortMismatchDetection().AddPanOs(o =>
+        {
+            o.ListenEndPoint = "localhost";
+            o.TimeZone = "Mars/Olympus_Mons";
+        });
+        using var provider = services.BuildServiceProvider();
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains(e.Failures, f => f.StartsWith("PanOsSourceOptions.ListenEndPoint 'localhost'", StringComparison.Ordinal));
+        Assert.Contains(e.Failures, f => f.StartsWith("PanOsSourceOptions.TimeZone 'Mars/Olympus_Mons'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AddPanOs_twice_registers_one_source_that_listens()
+    {
+        var services = new ServiceCollection();
+        services.AddPortMismatchDetection().AddPanOs(o => o.ListenEndPoint = "127.0.0.1:0").AddPanOs();
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var source = Assert.Single(provider.GetServices<IFlowSource>());
+        Assert.StartsWith("syslog-udp://127.0.0.1:", source.Name, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddPanOs_refuses_a_negative_clock_skew()
+    {
+        var services = new ServiceCollection();
+        services.AddPortMismatchDetection().AddPanOs(o =>
+        {
+            o.ListenEndPoint = "127.0.0.1:0";
+            o.MaxClockSkew = TimeSpan.FromMinutes(-1);
+        });
+        using var provider = services.BuildServiceProvider();
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains(e.Failures, f => f.StartsWith("PanOsSourceOptions.MaxClockSkew is -00:01:00", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddPanOs_passes_every_reader_option_on_to_what_it_reads()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"panos-di-{Guid.NewGuid():N}.log");
+        var nat = new TrafficLine().Set(6, "2024/06/01 12:00:00").Set(10, "198.51.100.7").Set(27, "8443").With(subtype: "end");
+        var start = new TrafficLine().With(subtype: "start");
+        var tooLong = new TrafficLine().With(app: new string('x', 1200));
+        await File.WriteAllTextAsync(path, $"{nat}\n{start}\n{tooLong}\n", TestContext.Current.CancellationToken);
+        try
+        {
+            var services = new ServiceCollection();
+            services.AddPortMismatchDetection().AddPanOs(o =>
+            {
+                o.Files.Add(path);
+                o.TimeZone = "Europe/Berlin";
+                o.Subtypes = PanOsSubtypes.End;
+                o.UseNatDestination = true;
+                o.MaxLineLength = 1024;
+                o.MaxClockSkew = TimeSpan.FromMinutes(1);
+            });
+            using var provider = services.BuildServiceProvider();
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            var source = Assert.Single(provider.GetServices<IFlowSource>());
+            var sink = new CollectingSink();
+
+            await source.ReadAsync(sink, TestContext.Current.CancellationToken);
+
+            var record = Assert.Single(sink.Records);
+            Assert.Equal(("198.51.100.7", 8443), (record.Destination, record.DestinationPort));
+            Assert.Equal(new DateTimeOffset(2024, 6, 1, 10, 0, 0, TimeSpan.Zero), FlowTime.ToDateTimeOffset(record.Time)); // 12:00 in Berlin (CEST)
+            Assert.Equal(1, source.Counters.SkippedByReason["subtype-not-selected"]);
+            Assert.Equal(1, source.Counters.RejectedByReason["line-too-long"]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void AddPanOs_refuses_a_MaxLineLength_the_reader_would_refuse()
+    {
+        var services = new ServiceCollection();
+        services.AddPortMismatchDetection().AddPanOs(o =>
+        {
+            o.ListenEndPoint = "127.0.0.1:0";
+            o.MaxLineLength = 10;
+        });
+        using var provider = services.BuildServiceProvider();
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains(e.Failures, f => f.StartsWith("PanOsSourceOptions.MaxLineLength is 10", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_source_options_have_every_reader_option_under_the_same_name()
+    {
+        var reader = typeof(PanOsReaderOptions).GetProperties().Where(p => p.CanWrite).Select(p => p.Name);
+        var source = typeof(PanOsSourceOptions).GetProperties().Select(p => p.Name).ToHashSet();
+        Assert.All(reader, name => Assert.Contains(name, source));
+    }
+}
