@@ -63,7 +63,7 @@ public sealed class ListenTests : IDisposable
     /// </summary>
     private async Task<LiveRun> ScanAndReplay(string window, string[] listenOptions, TimeSpan gap, TimeSpan settle)
     {
-        var data = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data");
+        var data = Repository.PathOf("samples", "data");
         var ipfixFile = Path.Combine(data, "ipfix-export.ipfix");
         var panosFile = Path.Combine(data, "panos-traffic.log");
         var scanOut = Path.Combine(_temp, "scan.jsonl");

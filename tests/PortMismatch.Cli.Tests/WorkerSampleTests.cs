@@ -18,7 +18,7 @@ public sealed class WorkerSampleTests : IDisposable
     [Fact]
     public async Task The_worker_collects_ipfix_over_udp_and_writes_the_rows_of_a_scan_as_json_lines()
     {
-        var ipfixFile = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data", "ipfix-export.ipfix");
+        var ipfixFile = Repository.Sample("ipfix-export.ipfix");
         var scanOut = Path.Combine(_temp, "scan.jsonl");
         Assert.Equal(0, await CommandLine.RunAsync(["scan", ipfixFile, "--window", "1h", "--output", "jsonl", "--out", scanOut, "--quiet"], new StringWriter(), new StringWriter(), TestContext.Current.CancellationToken));
 
@@ -53,7 +53,7 @@ public sealed class WorkerSampleTests : IDisposable
     public async Task When_the_output_fails_the_worker_logs_the_failure_with_the_counters_and_exits_with_code_2()
     {
         // The rows of a one-hour window are written when the host stops; the output then refuses the first (a full disk).
-        var ipfixFile = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data", "ipfix-export.ipfix");
+        var ipfixFile = Repository.Sample("ipfix-export.ipfix");
         var port = LiveTestSupport.FreeUdpPort();
         var full = new IOException("No space left on device");
         var logs = new LogLines();
