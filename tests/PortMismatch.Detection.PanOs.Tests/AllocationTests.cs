@@ -3,7 +3,7 @@ using System.Text;
 namespace PortMismatch.Detection.PanOs.Tests;
 
 /// <summary>Steady state allocates nothing per record: the reader, and the evaluator on its output.</summary>
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class AllocationTests
 {
     private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);
