@@ -134,7 +134,7 @@ public sealed class FailedInputTests : IDisposable
         return buffer.ToArray();
     }
 
-    private static string Sample(string name) => Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data", name);
+    private static string Sample(string name) => Repository.Sample(name);
 
     private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
     {

@@ -48,15 +48,9 @@ internal static class FifoWaits
         return false;
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds, looking every 10 ms; fails the test after <see cref="CliProcess.Patience"/>.</summary>
-    public static async Task Until(Func<bool> condition, string what)
-    {
-        for (var looks = 0; !condition(); looks++)
-        {
-            Assert.True(looks < CliProcess.Patience.TotalMilliseconds / 10, $"no thread {what} within {CliProcess.Patience}");
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-    }
+    /// <summary>Waits until <paramref name="condition"/> holds, looking every few milliseconds; fails the test after <see cref="CliProcess.Patience"/>.</summary>
+    public static Task Until(Func<bool> condition, string what)
+        => Poll.UntilAsync(condition, () => $"no thread {what}", CliProcess.Patience);
 
     private static string Read(string path)
     {

@@ -167,7 +167,7 @@ public sealed class FolderTests : IDisposable
                 {
                     await using var stream = new FileStream(fifo, FileMode.Open, FileAccess.Write);
                     opened.SetResult();
-                    await Task.Delay(Timeout.Infinite, release.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                    await Task.Delay(Timeout.Infinite, release.Token).ContinueWith(_ => { }, TaskScheduler.Default); // the writer's silence is the input
                 },
                 TestContext.Current.CancellationToken);
             await opened.Task.WaitAsync(CliProcess.Patience, TestContext.Current.CancellationToken);

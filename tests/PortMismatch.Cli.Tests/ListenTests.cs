@@ -15,7 +15,7 @@ public sealed class ListenTests : IDisposable
     public async Task Live_ipfix_and_syslog_give_the_rows_of_a_scan_and_cancellation_flushes_the_open_windows()
     {
         // Sent at once and stopped as Ctrl-C does: the stop writes the open windows.
-        var run = await ScanAndReplay("1h", [], gap: TimeSpan.Zero, settle: TimeSpan.FromMilliseconds(500));
+        var run = await ScanAndReplay("1h", [], gap: TimeSpan.Zero, quiet: TimeSpan.Zero);
 
         Assert.Equal(0, run.Exit);
         Assert.Contains("portmismatch: stopped:", run.Stderr, StringComparison.Ordinal);
@@ -29,7 +29,7 @@ public sealed class ListenTests : IDisposable
         // The samples are from 2024. Sent over a couple of seconds, 10 ms apart, with a one-second idle close: windows are
         // closed by the records' own times as in a scan, and the last ones by inactivity, never as if 2024 were long past.
         // What the idle close has not written after two seconds, the stop writes.
-        var run = await ScanAndReplay("5m", ["--idle-close", "1s"], gap: TimeSpan.FromMilliseconds(10), settle: TimeSpan.FromSeconds(2));
+        var run = await ScanAndReplay("5m", ["--idle-close", "1s"], gap: TimeSpan.FromMilliseconds(10), quiet: TimeSpan.FromSeconds(2));
 
         Assert.Equal(0, run.Exit);
         Assert.Matches($@":{run.IpfixPort}: {run.Datagrams.Ipfix} datagrams, 0 dropped", run.Stderr);
@@ -58,12 +58,12 @@ public sealed class ListenTests : IDisposable
     /// <summary>
     /// Scans the bundled IPFIX and PAN-OS samples into JSON Lines with windows of <paramref name="window"/>, then listens on
     /// loopback with the same windows and <paramref name="listenOptions"/>, sends each IPFIX message (its length is in its
-    /// header) and each log line as a datagram of its own, <paramref name="gap"/> apart, waits <paramref name="settle"/>
-    /// and stops as Ctrl-C does.
+    /// header) and each log line as a datagram of its own, <paramref name="gap"/> apart, waits until the listener has read
+    /// every datagram from its sockets, stays silent for <paramref name="quiet"/> more and stops as Ctrl-C does.
     /// </summary>
-    private async Task<LiveRun> ScanAndReplay(string window, string[] listenOptions, TimeSpan gap, TimeSpan settle)
+    private async Task<LiveRun> ScanAndReplay(string window, string[] listenOptions, TimeSpan gap, TimeSpan quiet)
     {
-        var data = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data");
+        var data = Repository.PathOf("samples", "data");
         var ipfixFile = Path.Combine(data, "ipfix-export.ipfix");
         var panosFile = Path.Combine(data, "panos-traffic.log");
         var scanOut = Path.Combine(_temp, "scan.jsonl");
@@ -90,11 +90,20 @@ public sealed class ListenTests : IDisposable
             await sender.SendAsync(datagram, new IPEndPoint(IPAddress.Loopback, port), TestContext.Current.CancellationToken);
             if (gap > TimeSpan.Zero)
             {
-                await Task.Delay(gap, TestContext.Current.CancellationToken);
+                await Task.Delay(gap, TestContext.Current.CancellationToken); // the replay's rate: input timing
             }
         }
 
-        await Task.Delay(settle, TestContext.Current.CancellationToken);
+        foreach (var port in new[] { ipfixPort, syslogPort })
+        {
+            var socket = new IPEndPoint(IPAddress.Loopback, port);
+            await Poll.UntilAsync(() => UdpSocketQueue.Read(socket), state => state.QueuedBytes == 0, $"the listener's socket {socket} read empty");
+        }
+
+        if (quiet > TimeSpan.Zero)
+        {
+            await Task.Delay(quiet, TestContext.Current.CancellationToken); // the sender's silence after its last datagram: input timing
+        }
         await stop.CancelAsync();
         var exit = await listening;
         return new LiveRun(exit, stderr.ToString(), File.ReadAllLines(scanOut), File.ReadAllLines(listenOut), ipfixPort, syslogPort, (messages.Count, lines.Count));

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 namespace PortMismatch.Cli.Tests;
 
-/// <summary>Helpers of the live tests: free ports, IPFIX messages of a file, rows combined per window and key.</summary>
+/// <summary>Helpers of the live tests: free ports, IPFIX messages of a file, rows combined per window and key, their counts summed.</summary>
 internal static class LiveTestSupport
 {
     public static List<string> Combine(IEnumerable<string> jsonLines)
@@ -26,13 +26,20 @@ internal static class LiveTestSupport
         return groups.Select(g => $"{g.Key} count={g.Value.Count} first={g.Value.First} last={g.Value.Last}").ToList();
     }
 
-    public static async Task WaitUntilListening(StringWriter stderr)
+    public static long SumOfCounts(IEnumerable<string> jsonLines)
     {
-        for (var i = 0; i < 2000 && !stderr.ToString().Contains("listening on", StringComparison.Ordinal); i++)
+        var sum = 0L;
+        foreach (var line in jsonLines)
         {
-            await Task.Delay(5, TestContext.Current.CancellationToken);
+            using var row = System.Text.Json.JsonDocument.Parse(line);
+            sum += row.RootElement.GetProperty("count").GetInt64();
         }
+
+        return sum;
     }
+
+    public static Task WaitUntilListening(StringWriter stderr)
+        => Poll.UntilAsync(() => stderr.ToString().Contains("listening on", StringComparison.Ordinal), () => $"no 'listening on' on standard error:\n{stderr}");
 
     public static List<byte[]> IpfixMessages(byte[] file)
     {
@@ -54,16 +61,5 @@ internal static class LiveTestSupport
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
-
-    public static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PortMismatch.Detection.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
     }
 }

@@ -105,7 +105,7 @@ public sealed class OutputTests : IDisposable
 
     private static async Task SendIpfixSample(int port)
     {
-        var file = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data", "ipfix-export.ipfix");
+        var file = Repository.Sample("ipfix-export.ipfix");
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         foreach (var message in LiveTestSupport.IpfixMessages(await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken)))
         {

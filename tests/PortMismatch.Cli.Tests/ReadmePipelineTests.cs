@@ -12,7 +12,7 @@ public sealed class ReadmePipelineTests : IDisposable
 
     public ReadmePipelineTests()
     {
-        var data = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data");
+        var data = Repository.PathOf("samples", "data");
         File.Copy(Path.Combine(data, "conn.log"), Path.Combine(_temp, "conn.log"));
         File.Copy(Path.Combine(data, "panos-traffic.log"), Path.Combine(_temp, "traffic.log"));
     }
@@ -31,14 +31,14 @@ public sealed class ReadmePipelineTests : IDisposable
         Assert.True(result.Counters.RowsWritten > 0);
         Assert.Equal(result.Counters.RowsWritten, File.ReadAllLines(findings).Length);
 
-        var source = File.ReadAllText(Path.Combine(LiveTestSupport.RepositoryRoot(), "tests", "PortMismatch.Cli.Tests", "ReadmePipelineTests.cs"));
+        var source = File.ReadAllText(Repository.PathOf("tests", "PortMismatch.Cli.Tests", "ReadmePipelineTests.cs"));
         var start = source.LastIndexOf("// --- begin README example ---", StringComparison.Ordinal);
         var end = source.IndexOf("        // --- end README example ---", start + 40, StringComparison.Ordinal);
         var example = Normalize(source[(source.IndexOf('\n', start) + 1)..end])
             .Replace("File.Create(findings)", "File.Create(\"findings.jsonl\")", StringComparison.Ordinal)
             .Replace("FileSource(paths[0])", "FileSource(\"conn.log\")", StringComparison.Ordinal)
             .Replace("FileSource(paths[1])", "FileSource(\"traffic.log\")", StringComparison.Ordinal);
-        var readme = Normalize(File.ReadAllText(Path.Combine(LiveTestSupport.RepositoryRoot(), "README.md")));
+        var readme = Normalize(File.ReadAllText(Repository.PathOf("README.md")));
         Assert.Contains(example, readme, StringComparison.Ordinal);
     }
 

@@ -12,17 +12,6 @@ public sealed class ScanTests : IDisposable
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PortMismatch.Detection.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
-    }
-
     private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
     {
         var stdout = new StringWriter();
@@ -37,7 +26,7 @@ public sealed class ScanTests : IDisposable
     public async Task Scanning_the_sample_folder_finds_what_the_sample_generator_planted()
     {
         var output = Temp("rows.csv");
-        var (exit, _, err) = await Run("scan", Path.Combine(RepositoryRoot(), "samples", "data"), "--output", "csv", "--out", output);
+        var (exit, _, err) = await Run("scan", Repository.PathOf("samples", "data"), "--output", "csv", "--out", output);
         Assert.Equal(0, exit);
 
         var lines = File.ReadAllLines(output);

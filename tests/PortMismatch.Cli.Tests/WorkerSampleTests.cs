@@ -18,7 +18,7 @@ public sealed class WorkerSampleTests : IDisposable
     [Fact]
     public async Task The_worker_collects_ipfix_over_udp_and_writes_the_rows_of_a_scan_as_json_lines()
     {
-        var ipfixFile = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data", "ipfix-export.ipfix");
+        var ipfixFile = Repository.Sample("ipfix-export.ipfix");
         var scanOut = Path.Combine(_temp, "scan.jsonl");
         Assert.Equal(0, await CommandLine.RunAsync(["scan", ipfixFile, "--window", "1h", "--output", "jsonl", "--out", scanOut, "--quiet"], new StringWriter(), new StringWriter(), TestContext.Current.CancellationToken));
 
@@ -40,11 +40,15 @@ public sealed class WorkerSampleTests : IDisposable
             await sender.SendAsync(message, new IPEndPoint(IPAddress.Loopback, port), TestContext.Current.CancellationToken);
         }
 
-        await Task.Delay(500, TestContext.Current.CancellationToken);
+        // Every mismatch of the scan has reached the pipeline before the stop (which writes the open window).
+        var scanned = File.ReadAllLines(scanOut);
+        var mismatches = LiveTestSupport.SumOfCounts(scanned);
+        var pipeline = host.Services.GetRequiredService<DetectionPipeline>();
+        await Poll.UntilAsync(() => pipeline.GetCounters(), counters => counters.RecordsSelected >= mismatches, $"the worker's counters with {mismatches} mismatches sent");
         await host.StopAsync(TestContext.Current.CancellationToken);
         host.Dispose();
 
-        var expected = LiveTestSupport.Combine(File.ReadAllLines(scanOut));
+        var expected = LiveTestSupport.Combine(scanned);
         Assert.NotEmpty(expected);
         Assert.Equal(expected, LiveTestSupport.Combine(File.ReadAllLines(output)));
     }
@@ -53,7 +57,7 @@ public sealed class WorkerSampleTests : IDisposable
     public async Task When_the_output_fails_the_worker_logs_the_failure_with_the_counters_and_exits_with_code_2()
     {
         // The rows of a one-hour window are written when the host stops; the output then refuses the first (a full disk).
-        var ipfixFile = Path.Combine(LiveTestSupport.RepositoryRoot(), "samples", "data", "ipfix-export.ipfix");
+        var ipfixFile = Repository.Sample("ipfix-export.ipfix");
         var port = LiveTestSupport.FreeUdpPort();
         var full = new IOException("No space left on device");
         var logs = new LogLines();
@@ -81,12 +85,7 @@ public sealed class WorkerSampleTests : IDisposable
 
             // Polls a count the collector reaches by itself; the bound only turns a lost datagram into a failure.
             var pipeline = host.Services.GetRequiredService<DetectionPipeline>();
-            for (var i = 0; i < 3_000 && pipeline.GetCounters().RecordsSelected == 0; i++)
-            {
-                await Task.Delay(10, TestContext.Current.CancellationToken);
-            }
-
-            Assert.True(pipeline.GetCounters().RecordsSelected > 0, "no mismatch arrived over loopback");
+            await Poll.UntilAsync(() => pipeline.GetCounters(), counters => counters.RecordsSelected > 0, "a mismatch over loopback");
             await host.StopAsync(TestContext.Current.CancellationToken);
 
             Assert.Equal(DetectionWorker.FailedExitCode, Environment.ExitCode);

@@ -4,7 +4,7 @@ using PortMismatch.Detection.Zeek;
 namespace PortMismatch.Detection.Adversarial.Tests;
 
 /// <summary>A Zeek JSON line nested 10,000 deep is rejected at the JSON depth limit in bounded memory; the next line is read.</summary>
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class DeepZeekJsonTests
 {
     [Theory]

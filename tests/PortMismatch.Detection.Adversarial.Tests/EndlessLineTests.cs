@@ -10,7 +10,7 @@ namespace PortMismatch.Detection.Adversarial.Tests;
 /// valid line after it is read. The input is generated as it is read, so the test holds no 100 MB buffer; the readers
 /// complete synchronously over it, so all their allocations are on this thread.
 /// </summary>
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class EndlessLineTests
 {
     private const long LineLength = 100L * 1024 * 1024;

@@ -10,7 +10,7 @@ namespace PortMismatch.Detection.Adversarial.Tests;
 /// still decodes a new exporter afterwards. Messages are built once and patched in place, so the test allocates nothing
 /// while it measures.
 /// </summary>
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class IpfixFloodTests
 {
     private const int MaxIpfixMessage = 65_535;

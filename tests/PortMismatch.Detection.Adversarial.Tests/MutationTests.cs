@@ -22,20 +22,9 @@ public sealed class MutationTests
 
     private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PortMismatch.Detection.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
-    }
-
     private static byte[] Sample(string name, int maxLines = int.MaxValue)
     {
-        var bytes = File.ReadAllBytes(Path.Combine(RepositoryRoot(), "samples", "data", name));
+        var bytes = File.ReadAllBytes(Repository.Sample(name));
         if (maxLines == int.MaxValue)
         {
             return bytes;

@@ -3,7 +3,7 @@ using static PortMismatch.Detection.Ipfix.Tests.Bytes;
 namespace PortMismatch.Detection.Ipfix.Tests;
 
 /// <summary>Steady state: decoding (templates re-sent, options re-sent, replies skipped) and evaluating allocate nothing.</summary>
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class AllocationTests
 {
     private struct EvaluatingSink(MismatchEvaluator evaluator) : IFlowRecordSink

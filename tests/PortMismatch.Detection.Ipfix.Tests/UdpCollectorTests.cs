@@ -45,11 +45,7 @@ public sealed class UdpCollectorTests
             }
         }
 
-        var deadline = Stopwatch.StartNew();
-        while (collector.DatagramsReceived < Datagrams && deadline.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
+        await Poll.WithinAsync(() => collector.DatagramsReceived >= Datagrams, TimeSpan.FromSeconds(10)); // a few may be lost: asserted below
 
         var elapsed = clock.Elapsed;
         await stop.CancelAsync();
@@ -145,11 +141,7 @@ public sealed class UdpCollectorTests
                 Interlocked.Increment(ref sent);
             }
         }, cancellationToken);
-        var deadline = Stopwatch.StartNew();
-        while (Interlocked.Read(ref sent) < 10_000 && deadline.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(2, cancellationToken);
-        }
+        await Poll.UntilAsync(() => Interlocked.Read(ref sent), count => count >= 10_000, "datagrams sent by the flooding sender", TimeSpan.FromSeconds(10));
 
         var sentAtStop = Interlocked.Read(ref sent);
         Assert.True(sentAtStop >= 10_000, $"the sender sent {sentAtStop} datagrams in 10 s");
@@ -193,13 +185,10 @@ public sealed class UdpCollectorTests
         {
             var expected = collector.Decoder.Counters.Read + records;
             await sender.SendAsync(datagram, TestContext.Current.CancellationToken);
-            var deadline = Stopwatch.StartNew();
-            while (collector.Decoder.Counters.Read < expected && deadline.Elapsed < TimeSpan.FromSeconds(10))
-            {
-                await Task.Delay(2, TestContext.Current.CancellationToken);
-            }
-
-            Assert.True(collector.Decoder.Counters.Read >= expected, $"the collector decoded {collector.Decoder.Counters.Read} records, not {expected}, within 10 s of the send ({collector.DatagramsReceived} datagrams received)");
+            await Poll.UntilAsync(
+                () => collector.Decoder.Counters.Read >= expected,
+                () => $"the collector decoded {collector.Decoder.Counters.Read} records, not {expected}, after the send ({collector.DatagramsReceived} datagrams received)",
+                TimeSpan.FromSeconds(10));
         }
 
         await SendAndWait(

@@ -42,15 +42,6 @@ public sealed class UdpFloodTests
         await sender.SendAsync(message, cancellationToken);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition() && clock.Elapsed < timeout)
-        {
-            await Task.Delay(2, cancellationToken);
-        }
-    }
-
     [Fact]
     public async Task A_loopback_flood_is_received_or_counted_as_lost_and_a_paced_batch_after_it_is_received_whole()
     {
@@ -73,7 +64,7 @@ public sealed class UdpFloodTests
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var running = collector.RunAsync(sink, stop.Token);
-        await WaitUntilAsync(() => collector.DatagramsReceived + collector.DatagramsDroppedBySocket!.Value == sent, TimeSpan.FromSeconds(10), cancellationToken);
+        await Poll.WithinAsync(() => collector.DatagramsReceived + collector.DatagramsDroppedBySocket!.Value == sent, TimeSpan.FromSeconds(10));
         var droppedUnread = collector.DatagramsDroppedBySocket!.Value;
 
         var floodStart = collector.DatagramsReceived;
@@ -84,7 +75,7 @@ public sealed class UdpFloodTests
         }
 
         var sendTime = clock.Elapsed;
-        await WaitUntilAsync(() => collector.DatagramsReceived + collector.DatagramsDroppedBySocket!.Value == sent, TimeSpan.FromSeconds(10), cancellationToken);
+        await Poll.WithinAsync(() => collector.DatagramsReceived + collector.DatagramsDroppedBySocket!.Value == sent, TimeSpan.FromSeconds(10));
         var floodTime = clock.Elapsed;
         var floodReceived = collector.DatagramsReceived - floodStart;
         var droppedAfterFlood = collector.DatagramsDroppedBySocket!.Value;
@@ -96,12 +87,12 @@ public sealed class UdpFloodTests
             if (i % 10 == 9)
             {
                 var expected = pacedStart + i + 1;
-                await WaitUntilAsync(() => collector.DatagramsReceived >= expected, TimeSpan.FromSeconds(10), cancellationToken);
+                await Poll.WithinAsync(() => collector.DatagramsReceived >= expected, TimeSpan.FromSeconds(10));
             }
         }
 
-        await WaitUntilAsync(() => collector.DatagramsReceived >= pacedStart + Paced, TimeSpan.FromSeconds(10), cancellationToken);
-        await WaitUntilAsync(() => sink.Count + collector.Decoder.Statistics.LostRecords >= sent * RecordsPerMessage, TimeSpan.FromSeconds(10), cancellationToken);
+        await Poll.WithinAsync(() => collector.DatagramsReceived >= pacedStart + Paced, TimeSpan.FromSeconds(10));
+        await Poll.WithinAsync(() => sink.Count + collector.Decoder.Statistics.LostRecords >= sent * RecordsPerMessage, TimeSpan.FromSeconds(10));
         await stop.CancelAsync();
         var counters = await running;
         var dropped = collector.DatagramsDroppedBySocket!.Value;

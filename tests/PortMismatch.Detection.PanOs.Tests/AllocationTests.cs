@@ -3,7 +3,7 @@ using System.Text;
 namespace PortMismatch.Detection.PanOs.Tests;
 
 /// <summary>Steady state allocates nothing per record: the reader, and the evaluator on its output.</summary>
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class AllocationTests
 {
     private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);
@@ -47,7 +47,7 @@ public sealed class AllocationTests
                 Evaluator.Evaluate(warm);
             }
 
-            Thread.Sleep(300);
+            Thread.Sleep(300); // a pause, not a poll: nothing signals that tier-1 code is installed; the measurement below checks it
         }
 
         var mismatches = 0;

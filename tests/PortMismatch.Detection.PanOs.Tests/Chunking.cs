@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace PortMismatch.Detection.PanOs.Tests;
 
-/// <summary>Cuts input into sequences of many segments (streams that return a few bytes per read: <c>ChunkedStream</c> in tests/Shared).</summary>
+/// <summary>Cuts input into sequences of many segments (streams that return a few bytes per read: <c>ChunkedStream</c> in PortMismatch.Detection.TestSupport).</summary>
 public static class Chunking
 {
     public static ReadOnlySequence<byte> ToSequence(byte[] data, Random random, int maxSegment)

@@ -11,31 +11,6 @@ public sealed class CorpusConformanceTests
 {
     private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);
 
-    private static string? CorpusDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "PortMismatch.Detection.sln")))
-            {
-                var corpus = Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "corpus", "panos"));
-                return Directory.Exists(corpus) ? corpus : null;
-            }
-        }
-
-        return null;
-    }
-
-    private static string RequireCorpus()
-    {
-        var corpus = CorpusDirectory();
-        if (corpus is null)
-        {
-            Assert.Skip("PAN-OS corpus not present (../shared/corpus/panos next to the repository)");
-        }
-
-        return corpus;
-    }
-
     private sealed record Line(string File, long LineNumber, string App, int? Port, Transport Transport, bool Flagged);
 
     private static (List<Line> Lines, InputCounters Counters, List<InputDiagnostic> Diagnostics) ReadAll(string corpus)
@@ -62,7 +37,7 @@ public sealed class CorpusConformanceTests
     [Fact]
     public void Every_corpus_line_is_an_accepted_TRAFFIC_record()
     {
-        var corpus = RequireCorpus();
+        var corpus = Repository.CorpusOrSkip("panos");
         var physicalLines = Directory.EnumerateFiles(corpus, "*.log", SearchOption.AllDirectories)
             .Sum(path => File.ReadAllLines(path).Count(l => l.Length > 0));
 
@@ -81,7 +56,7 @@ public sealed class CorpusConformanceTests
     [InlineData("traffic_nanos_time", 1, "web-browsing:443:Tcp=1")]
     public void Each_file_has_the_app_port_and_protocol_counts_its_README_lists(string filePrefix, int expectedLines, string expectedCounts)
     {
-        var (lines, _, _) = ReadAll(RequireCorpus());
+        var (lines, _, _) = ReadAll(Repository.CorpusOrSkip("panos"));
         var file = lines.Where(l => l.File.StartsWith(filePrefix, StringComparison.Ordinal)).ToList();
 
         Assert.Equal(expectedLines, file.Count);
@@ -100,7 +75,7 @@ public sealed class CorpusConformanceTests
     [Fact]
     public void The_reference_rules_flag_exactly_the_web_browsing_and_ssl_lines_off_their_ports()
     {
-        var (lines, _, _) = ReadAll(RequireCorpus());
+        var (lines, _, _) = ReadAll(Repository.CorpusOrSkip("panos"));
 
         var expected = lines.Where(l => (l.App == "web-browsing" && l.Port is not (80 or 8080 or 8000)) || (l.App == "ssl" && l.Port is not (443 or 8443))).ToList();
         var flagged = lines.Where(l => l.Flagged).ToList();

@@ -32,11 +32,7 @@ public sealed class SyslogUdpCollectorTests
             await sender.SendAsync(Encoding.UTF8.GetBytes(datagram), TestContext.Current.CancellationToken);
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (collector.Counters.Read < datagrams.Length && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
+        await Poll.UntilAsync(() => collector.Counters.Read >= datagrams.Length, () => $"the collector decoded {collector.Counters}, not {datagrams.Length} datagrams", TimeSpan.FromSeconds(20));
 
         await stop.CancelAsync();
         await running;
@@ -113,11 +109,7 @@ public sealed class SyslogUdpCollectorTests
             await sender.SendAsync(Encoding.UTF8.GetBytes($"<14>Jun  1 12:00:00 fw-edge {line}\n"), TestContext.Current.CancellationToken);
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (collector.Counters.Read < generated.Length && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
+        await Poll.UntilAsync(() => collector.Counters.Read >= generated.Length, () => $"the collector decoded {collector.Counters}, not {generated.Length} logs", TimeSpan.FromSeconds(20));
 
         await stop.CancelAsync();
         await running;
@@ -160,13 +152,7 @@ public sealed class SyslogUdpCollectorTests
                 await sender.SendAsync(Encoding.UTF8.GetBytes($"<14>Jun  1 12:00:00 {host} {line}\n"), TestContext.Current.CancellationToken);
             }
 
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (collector.Counters.Read < expected && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(5, TestContext.Current.CancellationToken);
-            }
-
-            Assert.True(collector.Counters.Read >= expected, $"the collector decoded {collector.Counters.Read} logs, not {expected}, within 20 s");
+            await Poll.UntilAsync(() => collector.Counters.Read >= expected, () => $"the collector decoded {collector.Counters.Read} logs, not {expected}", TimeSpan.FromSeconds(20));
         }
 
         await SendAndWait(

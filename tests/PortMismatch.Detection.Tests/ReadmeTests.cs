@@ -5,17 +5,6 @@ namespace PortMismatch.Detection.Tests;
 /// <summary>The README's first example is this test's code, so the README cannot drift from the API.</summary>
 public sealed partial class ReadmeTests
 {
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PortMismatch.Detection.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
-    }
-
     [Fact]
     public void The_first_readme_example_is_compiled_and_runs_here()
     {
@@ -43,11 +32,11 @@ public sealed partial class ReadmeTests
         Assert.True(evaluation.IsMismatch);
         Assert.Equal("SSL/TLS on a port other than 443 or 8443: expected ports 443, 8443", $"{evaluator.Rules[evaluation.FirstRuleIndex].Name}: expected ports {evaluator.Rules[evaluation.FirstRuleIndex].ExpectedPorts}");
 
-        var source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "PortMismatch.Detection.Tests", "ReadmeTests.cs"));
+        var source = File.ReadAllText(Repository.PathOf("tests", "PortMismatch.Detection.Tests", "ReadmeTests.cs"));
         var start = source.IndexOf("// --- begin README example ---", StringComparison.Ordinal);
         var end = source.IndexOf("        // --- end README example ---", start + 40, StringComparison.Ordinal);
         var example = Normalize(source[(source.IndexOf('\n', start) + 1)..end]);
-        var readme = Normalize(File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")));
+        var readme = Normalize(File.ReadAllText(Repository.PathOf("README.md")));
         Assert.Contains(example, readme, StringComparison.Ordinal);
     }
 

@@ -3,7 +3,7 @@ using PortMismatch.Detection.Zeek.Tests.Support;
 
 namespace PortMismatch.Detection.Zeek.Tests;
 
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class AllocationTests
 {
     [Theory]

@@ -22,7 +22,7 @@ public sealed class ConformanceTests
     [Fact]
     public async Task Every_corpus_file_is_read_or_refused_as_its_README_says_and_the_listed_detections_are_found()
     {
-        var corpus = CorpusDirectory();
+        var corpus = Repository.CorpusOrSkip("zeek");
         var files = Directory.GetFiles(corpus, "*", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith("README", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
         var total = new InputCounters();
         var findings = new SortedSet<string>(StringComparer.Ordinal);
@@ -102,23 +102,6 @@ public sealed class ConformanceTests
         Assert.Equal(["dns", "dns", "dns", "", ""], beats.Rows.Select(r => r.Apps));
         Assert.Equal(FlowTime.FromDateTimeOffset(new DateTimeOffset(2021, 6, 9, 20, 55, 13, TimeSpan.Zero)) + 160328, beats.Rows[^1].Time);
         Assert.Equal([(443, "ssl"), (15011, "")], beatsConn.Rows.Select(r => (r.DestinationPort ?? -1, r.Apps)));
-    }
-
-    private static string CorpusDirectory()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PortMismatch.Detection.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        var corpus = directory is null ? null : Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "corpus", "zeek"));
-        if (corpus is null || !Directory.Exists(corpus))
-        {
-            Assert.Skip($"Zeek corpus not present (looked for ../shared/corpus/zeek next to the repository root {directory?.FullName ?? "(not found)"})");
-        }
-
-        return corpus;
     }
 
     private sealed class FindingSink(string file) : IFlowRecordSink

@@ -4,7 +4,7 @@ using PortMismatch.Detection.TestSupport;
 
 namespace PortMismatch.Detection.Zeek.Tests;
 
-/// <summary>The shared gzip cases (tests/Shared/GzipCases.cs) are the shapes they are named, and no two are the same file.</summary>
+/// <summary>The shared gzip cases (<see cref="GzipCases"/> in PortMismatch.Detection.TestSupport) are the shapes they are named, and no two are the same file.</summary>
 public sealed class GzipCasesTests
 {
     private static readonly byte[] First = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 200).Select(i => $"1700000000.{i:D6}\tC{i}\t10.0.0.1\t{40000 + i}\t192.0.2.1\t4444\ttcp\tssl\n")));

@@ -26,7 +26,7 @@ public sealed partial class LogstashCorpusTests
     [Fact]
     public void Every_context_decodes_like_logstash()
     {
-        var corpus = Path.Combine(CorpusLocator.IpfixCorpus(), "logstash-codec-netflow");
+        var corpus = Path.Combine(Repository.CorpusOrSkip("ipfix"), "logstash-codec-netflow");
         var output = TestContext.Current.TestOutputHelper;
         var differences = new List<string>();
         long files = 0, read = 0, accepted = 0, rejected = 0, skipped = 0, contexts = 0, compared = 0;
@@ -199,7 +199,7 @@ public sealed partial class LogstashCorpusTests
     [Fact]
     public async Task The_file_entry_point_recognises_every_dat_and_decodes_what_the_span_decoder_does()
     {
-        var corpus = Path.Combine(CorpusLocator.IpfixCorpus(), "logstash-codec-netflow", "dat");
+        var corpus = Path.Combine(Repository.CorpusOrSkip("ipfix"), "logstash-codec-netflow", "dat");
         var files = 0;
         foreach (var dat in Directory.GetFiles(corpus, "*.dat").Order(StringComparer.Ordinal))
         {
@@ -225,7 +225,7 @@ public sealed partial class LogstashCorpusTests
     [Fact]
     public void Nbar_options_name_the_application_ids_of_later_data_records()
     {
-        var corpus = Path.Combine(CorpusLocator.IpfixCorpus(), "logstash-codec-netflow");
+        var corpus = Path.Combine(Repository.CorpusOrSkip("ipfix"), "logstash-codec-netflow");
         var options = File.ReadAllBytes(Path.Combine(corpus, "dat", "netflow9_test_cisco_nbar_opttpl260.dat"));
         var decoder = new IpfixDecoder();
         var sink = new CollectingSink();

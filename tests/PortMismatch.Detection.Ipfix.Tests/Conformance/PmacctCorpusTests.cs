@@ -19,7 +19,7 @@ public sealed class PmacctCorpusTests
     [MemberData(nameof(Tests))]
     public async Task Every_nfacctd_row_is_among_the_decoded_records(string test)
     {
-        var folder = Path.Combine(CorpusLocator.IpfixCorpus(), "pmacct-tests", test);
+        var folder = Path.Combine(Repository.CorpusOrSkip("ipfix"), "pmacct-tests", test);
         var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = true });
         var sink = new CollectingSink();
         foreach (var pcap in Directory.GetFiles(folder, "traffic-*.pcap").Order(StringComparer.Ordinal))

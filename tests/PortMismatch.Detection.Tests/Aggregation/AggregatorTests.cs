@@ -2,7 +2,7 @@ using System.Text;
 
 namespace PortMismatch.Detection.Tests.Aggregation;
 
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class AggregatorTests
 {
     private static readonly MismatchEvaluator Evaluator = new(RuleSet.Escu);

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace PortMismatch.Detection.Tests.Evaluation;
 
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class EvaluatorTests
 {
     private static MismatchEvaluator Compile(params DetectionRule[] rules) => new(new RuleSet(rules));

@@ -91,7 +91,7 @@ public sealed class DetectionPipelineTests
             FlowSource.Create("waits", new InputCounters(), async (_, ct) =>
             {
                 await failed.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
-                await Task.Delay(200, ct);
+                await Task.Delay(200, ct); // the source's own timing: it is still busy when the failure is recorded
             }),
         };
         for (var i = 0; i < 6; i++)
@@ -134,7 +134,7 @@ public sealed class DetectionPipelineTests
         {
             PipelineTestData.Push(liveRecords, sink, liveCounters);
             livePushed.SetResult();
-            await Task.Delay(Timeout.Infinite, ct);
+            await Task.Delay(Timeout.Infinite, ct); // live: silent until the run stops
         });
         var options = new DetectionPipelineOptions
         {
@@ -269,10 +269,7 @@ public sealed class DetectionPipelineTests
         var run = pipeline.RunAsync([PipelineTestData.Source("udp://test", records, live: true)], cancel.Token);
 
         // The source keeps running: wait until every record is in, then stop it as Ctrl-C would.
-        while (pipeline.GetCounters().Input.Read < records.Count)
-        {
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
+        await Poll.UntilAsync(() => pipeline.GetCounters().Input.Read, read => read >= records.Count, $"records read of the live source's {records.Count}");
 
         await cancel.CancelAsync();
         var result = await run;

@@ -45,7 +45,7 @@ public sealed class IdleCloseTests
             await sendSecond.Task.WaitAsync(ct);
             PipelineTestData.Push(second, sink, counters);
             secondPushed.SetResult();
-            await Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => { }, TaskScheduler.Default); // live: silent until the run stops
         });
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var run = pipeline.RunAsync([source], cancel.Token);

@@ -70,7 +70,7 @@ public sealed class OutputFailureTests
         {
             PipelineTestData.Push(records, sink, input);
             pushed.SetResult();
-            await Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => { }, TaskScheduler.Default); // live: silent until the run stops
         });
 
         var run = pipeline.RunAsync([ipfix, Idle("udp://syslog")], TestContext.Current.CancellationToken);

@@ -6,7 +6,7 @@ namespace PortMismatch.Detection.Tests.ResourceBounds;
 /// flushing early rows instead of growing; no count is lost and the next record is aggregated as usual. Rows are output
 /// and allocated by design, so what is kept is measured by the aggregator's counters and the retained heap.
 /// </summary>
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class AggregatorFloodTests
 {
     private sealed class Rows : IMismatchRowSink

@@ -6,7 +6,7 @@ namespace PortMismatch.Detection.Tests.ResourceBounds;
 /// Rule and allow-list JSON nested 10,000 deep: refused with <see cref="ConfigurationFormatException"/> at the reader's
 /// depth limit (System.Text.Json's default, 64) after a bounded number of bytes allocated, and the next valid file loads.
 /// </summary>
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class DeepJsonTests
 {
     private const int Depth = 10_000;

@@ -5,7 +5,7 @@ namespace PortMismatch.Detection.Tests.ResourceBounds;
 /// at a small cost each, and when event time is carried years ahead (two forged records that confirm each other), the
 /// late records that follow are held as aggregated rows within the bounds, not one row each.
 /// </summary>
-[Collection(MeasurementCollection.Name)]
+[Collection(Measurements.Collection)]
 public sealed class WindowFloodTests
 {
     private const long Second = 1_000_000;

@@ -109,7 +109,7 @@ public sealed class RuleDocsTests
 
     private static void Check(string relativePath, Func<string, string> render)
     {
-        var path = Path.Combine(RepositoryRoot(), relativePath);
+        var path = Repository.PathOf(relativePath);
         var current = File.Exists(path) ? File.ReadAllText(path).ReplaceLineEndings("\n") : string.Empty;
         var expected = render(current);
         if (Environment.GetEnvironmentVariable("PORTMISMATCH_UPDATE_DOCS") == "1")
@@ -120,18 +120,5 @@ public sealed class RuleDocsTests
         }
 
         Assert.True(expected == current, $"{relativePath} is out of date: run PORTMISMATCH_UPDATE_DOCS=1 dotnet test --project tests/PortMismatch.Detection.Tests");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "PortMismatch.Detection.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (with PortMismatch.Detection.sln) is not above the test's directory.");
     }
 }

@@ -2,7 +2,7 @@ namespace PortMismatch.Detection.TestSupport;
 
 /// <summary>
 /// Blocks the receive loop of a UDP collector on its first record until released, so that datagrams queue up in the
-/// socket meanwhile. Linked into the adapters' test projects.
+/// socket meanwhile.
 /// </summary>
 public sealed class GateSink : IFlowRecordSink, IDisposable
 {

@@ -7,7 +7,7 @@ namespace PortMismatch.Detection.TestSupport;
 /// <summary>
 /// What Linux says about a bound UDP socket (<c>/proc/net/udp</c>, <c>/proc/net/udp6</c>): the octets in its receive queue
 /// and the datagrams it dropped; and the datagrams dropped before any socket, in the per-CPU backlog
-/// (<c>/proc/net/softnet_stat</c>). Linux only. Linked into the adapters' test projects.
+/// (<c>/proc/net/softnet_stat</c>). Linux only.
 /// </summary>
 public static class UdpSocketQueue
 {

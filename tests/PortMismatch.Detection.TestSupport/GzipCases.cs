@@ -9,7 +9,7 @@ namespace PortMismatch.Detection.TestSupport;
 /// reference, not by the library's code): the valid shapes every adapter must read whole and the damaged ones it must
 /// refuse with <c>corrupt-compressed-input</c> at a known offset. Each case carries two parts of the adapter's content
 /// (records <c>1..n1</c>, then <c>n1+1..n1+n2</c>) so that a test can check which records were read before the damage.
-/// Linked into each adapter's test project and the adversarial tests.
+/// Also linked into the fuzz harnesses, for the seeds of their gzip targets: no xUnit here.
 /// </summary>
 public static class GzipCases
 {

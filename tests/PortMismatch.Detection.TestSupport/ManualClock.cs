@@ -1,8 +1,7 @@
 namespace PortMismatch.Detection.TestSupport;
 
 /// <summary>
-/// A clock the test sets: wall clock and monotonic timestamps move only when <see cref="Advance"/> is called. Linked into
-/// the adapters' test projects.
+/// A clock the test sets: wall clock and monotonic timestamps move only when <see cref="Advance"/> is called.
 /// </summary>
 public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 {
