@@ -215,7 +215,7 @@ public static class FuzzTargets
         var state = new ZeekReaderState(options, "fuzz");
         try
         {
-            _ = ZeekConnLog.ReadStreamAsync(Pieces(data), streamed, state).AsTask().GetAwaiter().GetResult();
+            _ = ZeekConnInput.ReadStreamAsync(Pieces(data), streamed, state).AsTask().GetAwaiter().GetResult();
         }
         catch (ZeekFormatException e)
         {
@@ -229,7 +229,7 @@ public static class FuzzTargets
         var pipeState = new ZeekReaderState(options, "fuzz");
         try
         {
-            _ = ZeekConnLog.ReadAsync(PipeOf(data), piped, pipeState).AsTask().GetAwaiter().GetResult();
+            _ = ZeekConnInput.ReadAsync(PipeOf(data), piped, pipeState).AsTask().GetAwaiter().GetResult();
         }
         catch (ZeekFormatException e)
         {

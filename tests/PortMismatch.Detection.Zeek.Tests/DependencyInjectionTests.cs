@@ -26,8 +26,8 @@ public sealed class DependencyInjectionTests : IDisposable
         // The same files read directly into one aggregator.
         var expected = new List<MismatchRow>();
         var aggregator = new MismatchAggregator(new MismatchEvaluator(RuleSet.Escu), new Sink(expected));
-        var a = await ZeekConnLog.ReadFileAsync(first, aggregator, cancellationToken: TestContext.Current.CancellationToken);
-        var b = await ZeekConnLog.ReadFileAsync(second, aggregator, cancellationToken: TestContext.Current.CancellationToken);
+        var a = await ZeekConnInput.ReadFileAsync(first, aggregator, cancellationToken: TestContext.Current.CancellationToken);
+        var b = await ZeekConnInput.ReadFileAsync(second, aggregator, cancellationToken: TestContext.Current.CancellationToken);
         aggregator.Complete();
 
         Assert.Empty(result.Failures);

@@ -34,17 +34,17 @@ public sealed class GuardedLineTests
         foreach (var field in text.Split('\t'))
         {
             var end = start + field.Length;
-            if (previous.Start >= 0 && ZeekText.TryParseDigitPair(line, previous.Start, previous.End, start, end, out var first, out var second))
+            if (previous.Start >= 0 && ZeekNumbers.TryParseDigitPair(line, previous.Start, previous.End, start, end, out var first, out var second))
             {
-                Assert.Equal(NumberStatus.Ok, ZeekText.TryParseCount(bytes.AsSpan(previous.Start, previous.End - previous.Start), out var expectedFirst));
+                Assert.Equal(NumberStatus.Ok, ZeekNumbers.TryParseCount(bytes.AsSpan(previous.Start, previous.End - previous.Start), out var expectedFirst));
                 Assert.Equal(expectedFirst, first);
-                Assert.Equal(NumberStatus.Ok, ZeekText.TryParseCount(bytes.AsSpan(start, field.Length), out var expectedSecond));
+                Assert.Equal(NumberStatus.Ok, ZeekNumbers.TryParseCount(bytes.AsSpan(start, field.Length), out var expectedSecond));
                 Assert.Equal(expectedSecond, second);
             }
 
             previous = (start, end);
-            var count = ZeekText.TryParseCount(line, start, end, out var value);
-            Assert.Equal(ZeekText.TryParseCount(bytes.AsSpan(start, field.Length), out var expected), count);
+            var count = ZeekNumbers.TryParseCount(line, start, end, out var value);
+            Assert.Equal(ZeekNumbers.TryParseCount(bytes.AsSpan(start, field.Length), out var expected), count);
             Assert.Equal(expected, value);
             Assert.Equal(IPAddressValue.TryParse(bytes.AsSpan(start, field.Length), out var core), ZeekText.TryParseAddress(line, start, end, out var address));
             Assert.Equal(core, address);

@@ -169,15 +169,15 @@ public sealed class ParserProperties
         Encoding.Latin1.GetBytes(text).CopyTo(line, 0);
         var start1 = first.Length + 1;
 
-        var taken = ZeekText.TryParseDigitPair(line, 0, first.Length, start1, text.Length, out var value0, out var value1);
-        var status0 = ZeekText.TryParseCount(line.AsSpan(0, first.Length), out var expected0);
-        var status1 = ZeekText.TryParseCount(line.AsSpan(start1, second.Length), out var expected1);
+        var taken = ZeekNumbers.TryParseDigitPair(line, 0, first.Length, start1, text.Length, out var value0, out var value1);
+        var status0 = ZeekNumbers.TryParseCount(line.AsSpan(0, first.Length), out var expected0);
+        var status1 = ZeekNumbers.TryParseCount(line.AsSpan(start1, second.Length), out var expected1);
         var plain = status0 == NumberStatus.Ok && status1 == NumberStatus.Ok && first.Length <= 8 && second.Length <= 8
             && start1 + 8 <= line.Length && first.All(char.IsAsciiDigit) && second.All(char.IsAsciiDigit);
         var ok = taken
             ? status0 == NumberStatus.Ok && status1 == NumberStatus.Ok && value0 == expected0 && value1 == expected1
             : !plain || !System.Runtime.Intrinsics.X86.Avx2.IsSupported;
-        var ports = ZeekText.TryParsePortPair(line, 0, first.Length, start1, text.Length, out var port0, out var port1);
+        var ports = ZeekNumbers.TryParsePortPair(line, 0, first.Length, start1, text.Length, out var port0, out var port1);
         ok &= ports ? taken && value0 <= ushort.MaxValue && value1 <= ushort.MaxValue && port0 == value0 && port1 == value1
             : !taken || value0 > ushort.MaxValue || value1 > ushort.MaxValue;
         return ok.Label($"'{first}' '{second}' + {line.Length - text.Length} bytes: pair {taken} {value0} {value1}, alone {status0} {expected0} {status1} {expected1}, ports {ports}");
@@ -193,7 +193,7 @@ public sealed class ParserProperties
             text = text.Insert(junkAt % (text.Length + 1), "x");
         }
 
-        var status = ZeekText.TryParseCount(Encoding.ASCII.GetBytes(text), out var parsed);
+        var status = ZeekNumbers.TryParseCount(Encoding.ASCII.GetBytes(text), out var parsed);
         var expected = long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var reference);
         return ((status == NumberStatus.Ok) == expected && (!expected || parsed == reference)).Label($"'{text}': {status} {parsed}");
     }
@@ -213,8 +213,8 @@ public sealed class ParserProperties
         var line = new byte[1 + field.Length + (after % 12)];
         line.AsSpan().Fill((byte)(after + '0'));
         field.CopyTo(line, 1);
-        var status = ZeekText.TryParseCount(line, 1, 1 + field.Length, out var parsed);
-        var expected = ZeekText.TryParseCount(field, out var reference);
+        var status = ZeekNumbers.TryParseCount(line, 1, 1 + field.Length, out var parsed);
+        var expected = ZeekNumbers.TryParseCount(field, out var reference);
         return (status == expected && parsed == reference).Label($"'{text}' + {line.Length - field.Length - 1} bytes: {status} {parsed}, alone {expected} {reference}");
     }
 
@@ -225,7 +225,7 @@ public sealed class ParserProperties
         // ten-digit, six-decimal timestamp in range without handing it on.
         var text = FormattableString.Invariant($"{1_000_000_000L + (seconds % 9_000_000_000L)}.{micros % 1_000_000:D6}");
         var reference = long.Parse(text.Remove(10, 1), System.Globalization.CultureInfo.InvariantCulture);
-        var taken = ZeekText.TryParseTenDotSix(Encoding.ASCII.GetBytes(text), out var parsed);
+        var taken = ZeekTime.TryParseTenDotSix(Encoding.ASCII.GetBytes(text), out var parsed);
         return (taken == FlowTime.IsValid(reference) && (!taken || parsed == reference)).Label($"'{text}': {taken} {parsed}, expected {reference}");
     }
 
@@ -241,7 +241,7 @@ public sealed class ParserProperties
         }
 
         var utf8 = Encoding.Latin1.GetBytes(text);
-        var ok = ZeekText.TryParseEpochSeconds(utf8, out var parsed);
+        var ok = ZeekTime.TryParseEpochSeconds(utf8, out var parsed);
         var expected = text[10] == '.' && text.Remove(10, 1).All(char.IsAsciiDigit);
         var reference = expected ? long.Parse(text.Remove(10, 1), System.Globalization.CultureInfo.InvariantCulture) : 0;
         return (ok == (expected && FlowTime.IsValid(reference)) && (!ok || parsed == reference)).Label($"'{text}': {ok} {parsed}, expected {expected} {reference}");
@@ -319,6 +319,6 @@ public sealed class ParserProperties
     [InlineData(" 1", 1)]
     public void Count_edge_cases(string text, int expected)
     {
-        Assert.Equal((NumberStatus)expected, ZeekText.TryParseCount(Encoding.ASCII.GetBytes(text), out _));
+        Assert.Equal((NumberStatus)expected, ZeekNumbers.TryParseCount(Encoding.ASCII.GetBytes(text), out _));
     }
 }
