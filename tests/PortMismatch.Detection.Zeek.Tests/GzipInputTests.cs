@@ -32,7 +32,7 @@ public sealed class GzipInputTests : AdapterGzipTests
     protected override IFlowSource FileSource(string path) => ZeekConnInput.FileSource(path);
 
     protected override void AssertCorruptCompressedInput(InputFormatException error)
-        => Assert.Equal(ZeekFormatError.CorruptCompressedInput, Assert.IsType<ZeekFormatException>(error).Error);
+        => Assert.IsType<CompressedInputException>(error);
 
     private static string Lines(int rows, int seed)
     {
@@ -55,8 +55,8 @@ public sealed class GzipInputTests : AdapterGzipTests
         var result = await pipeline.RunAsync([ZeekConnInput.FileSource(path)], Ct);
 
         var failure = Assert.Single(result.Failures);
-        var error = Assert.IsType<ZeekFormatException>(failure.Error);
-        Assert.Equal(ZeekFormatError.CorruptCompressedInput, error.Reason);
+        var error = Assert.IsType<CompressedInputException>(failure.Error);
+        Assert.Equal(path, error.InputName);
         Assert.Equal(gzip.Offset, error.ByteOffset);
         Assert.Equal(FirstRecords + SecondRecords, result.Counters.Input.Accepted);
         Assert.Equal(1, result.Counters.SourcesFailed);

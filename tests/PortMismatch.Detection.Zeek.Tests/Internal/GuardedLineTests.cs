@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using PortMismatch.Detection.Zeek.Internal;
 
-namespace PortMismatch.Detection.Zeek.Tests;
+namespace PortMismatch.Detection.Zeek.Tests.Internal;
 
 /// <summary>
 /// The word- and block-wide field parsers read past a field's end, but never past its line: a line ends here right before
@@ -46,7 +46,7 @@ public sealed class GuardedLineTests
             var count = ZeekNumbers.TryParseCount(line, start, end, out var value);
             Assert.Equal(ZeekNumbers.TryParseCount(bytes.AsSpan(start, field.Length), out var expected), count);
             Assert.Equal(expected, value);
-            Assert.Equal(IPAddressValue.TryParse(bytes.AsSpan(start, field.Length), out var core), ZeekText.TryParseAddress(line, start, end, out var address));
+            Assert.Equal(IPAddressValue.TryParse(bytes.AsSpan(start, field.Length), out var core), IPAddressValue.TryParse(line, start, end - start, out var address));
             Assert.Equal(core, address);
             start = end + 1;
         }
