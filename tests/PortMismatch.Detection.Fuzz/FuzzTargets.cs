@@ -217,7 +217,7 @@ public static class FuzzTargets
         {
             _ = ZeekConnInput.ReadStreamAsync(Pieces(data), streamed, state).AsTask().GetAwaiter().GetResult();
         }
-        catch (ZeekFormatException e)
+        catch (InputFormatException e) when (e is ZeekFormatException or CompressedInputException)
         {
             CheckGzipOffset(e, data);
         }
@@ -231,7 +231,7 @@ public static class FuzzTargets
         {
             _ = ZeekConnInput.ReadAsync(PipeOf(data), piped, pipeState).AsTask().GetAwaiter().GetResult();
         }
-        catch (ZeekFormatException e)
+        catch (InputFormatException e) when (e is ZeekFormatException or CompressedInputException)
         {
             CheckGzipOffset(e, data);
         }
