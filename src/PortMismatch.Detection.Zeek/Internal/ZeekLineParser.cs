@@ -4,8 +4,9 @@ namespace PortMismatch.Detection.Zeek.Internal;
 
 /// <summary>
 /// Parses the lines of one Zeek input into records: header lines into its <see cref="ZeekReaderState"/>'s schema, data
-/// lines (TSV here, JSON in <c>ZeekLineParser.Json.cs</c>) into <see cref="FlowRecord"/>s; counts each line in the state's
-/// counters and reports rejected and skipped ones. One per state, holding the scratch buffers the records point into.
+/// lines (TSV in <c>ZeekLineParser.Tsv.cs</c>, JSON in <c>ZeekLineParser.Json.cs</c>) into <see cref="FlowRecord"/>s;
+/// counts each line in the state's counters and reports rejected and skipped ones. One per state, holding the scratch
+/// buffers the records point into.
 /// </summary>
 internal sealed partial class ZeekLineParser
 {
