@@ -89,7 +89,7 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
                 case InputFormat.Zeek or InputFormat.ZeekJson:
                     var zeek = new ZeekReaderState(ZeekReaderOptions.Default, input.Name, diagnostics);
                     Volatile.Write(ref _counters, zeek.Counters);
-                    await ZeekConnLog.ReadStreamAsync(content, sink, zeek, cancellationToken).ConfigureAwait(false);
+                    await ZeekConnInput.ReadStreamAsync(content, sink, zeek, cancellationToken).ConfigureAwait(false);
                     break;
                 case InputFormat.PanOs:
                     var panOs = PanOsTrafficInput.StreamSource(content, input.Name, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone }, diagnostics);

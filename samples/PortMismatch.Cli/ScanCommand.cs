@@ -55,7 +55,7 @@ internal static class ScanCommand
         var output = RowOutput.Open(options.OutputPath);
         await using (output.ConfigureAwait(false))
         {
-            // A large Zeek file alone is split without reading it for header lines first (ZeekConnLog.SplitFile, which saves a
+            // A large Zeek file alone is split without reading it for header lines first (ZeekConnInput.SplitFile, which saves a
             // read of most of the file); when its parts did not read it as one reader would (a concatenated log with a new
             // header before its last part), that run is discarded and the file is read again with the checked split.
             var (run, result, kept, states) = await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: inputs.Count == 1, cancellationToken).ConfigureAwait(false)
@@ -169,11 +169,11 @@ internal static class ScanCommand
                 IReadOnlyList<IFlowSource> parts;
                 if (splits is null)
                 {
-                    parts = ZeekConnLog.FileSources(path, PartsPerCore * Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
+                    parts = ZeekConnInput.FileSources(path, PartsPerCore * Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
                 }
                 else
                 {
-                    var split = ZeekConnLog.SplitFile(path, PartsPerCore * Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
+                    var split = ZeekConnInput.SplitFile(path, PartsPerCore * Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
                     splits.Add(split);
                     parts = split.Sources;
                     run.HoldDiagnostics = parts.Count > 1; // until the parts are known to have read the file as one

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using PortMismatch.Detection.Zeek.Internal;
 
 namespace PortMismatch.Detection.Zeek;
 
@@ -24,6 +25,7 @@ namespace PortMismatch.Detection.Zeek;
 public ref struct ZeekConnReader
 {
     private readonly ZeekReaderState _state;
+    private readonly ZeekLineParser _parser;
     private readonly bool _isFinalBlock;
     private readonly bool _isSequence;
     private readonly bool _fromSequence;
@@ -36,30 +38,16 @@ public ref struct ZeekConnReader
     private long _spanStart;
     private long _consumed;
 
-    /// <summary>Creates a reader over the whole input as UTF-8 text in one span.</summary>
-    /// <param name="utf8">The text.</param>
-    /// <param name="state">The state of the input.</param>
-    public ZeekConnReader(ReadOnlySpan<byte> utf8, ZeekReaderState state)
-        : this(utf8, state, isFinalBlock: true)
-    {
-    }
-
-    /// <summary>Creates a reader over the whole input as UTF-8 text in a sequence of buffers.</summary>
-    /// <param name="utf8">The text.</param>
-    /// <param name="state">The state of the input.</param>
-    public ZeekConnReader(ReadOnlySequence<byte> utf8, ZeekReaderState state)
-        : this(utf8, state, isFinalBlock: true)
-    {
-    }
-
     /// <summary>Creates a reader over UTF-8 text in one span.</summary>
     /// <param name="utf8">The text.</param>
     /// <param name="state">The state of the input this text belongs to.</param>
-    /// <param name="isFinalBlock">Whether the text ends the input.</param>
-    public ZeekConnReader(ReadOnlySpan<byte> utf8, ZeekReaderState state, bool isFinalBlock)
+    /// <param name="isFinalBlock">Whether the text ends the input (the default: the whole input in one span).</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The span and sequence readers differ in their input type, as Utf8JsonReader's do.")]
+    public ZeekConnReader(ReadOnlySpan<byte> utf8, ZeekReaderState state, bool isFinalBlock = true)
     {
         ArgumentNullException.ThrowIfNull(state);
         _state = state;
+        _parser = state.Parser;
         _isFinalBlock = isFinalBlock;
         _span = utf8;
         _isSequence = false;
@@ -72,11 +60,13 @@ public ref struct ZeekConnReader
     /// <summary>Creates a reader over UTF-8 text in a sequence of buffers (a <c>PipeReader</c>'s).</summary>
     /// <param name="utf8">The text.</param>
     /// <param name="state">The state of the input this text belongs to.</param>
-    /// <param name="isFinalBlock">Whether the text ends the input.</param>
-    public ZeekConnReader(ReadOnlySequence<byte> utf8, ZeekReaderState state, bool isFinalBlock)
+    /// <param name="isFinalBlock">Whether the text ends the input (the default: the whole input in one sequence).</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The span and sequence readers differ in their input type, as Utf8JsonReader's do.")]
+    public ZeekConnReader(ReadOnlySequence<byte> utf8, ZeekReaderState state, bool isFinalBlock = true)
     {
         ArgumentNullException.ThrowIfNull(state);
         _state = state;
+        _parser = state.Parser;
         _isFinalBlock = isFinalBlock;
         _isSequence = !utf8.IsSingleSegment;
         _fromSequence = true;
@@ -108,7 +98,7 @@ public ref struct ZeekConnReader
         var max = _state.MaxLineLength;
         while (!_state.IsDiscarding)
         {
-            var at = _state.FindTsvLine(_span);
+            var at = _parser.FindTsvLine(_span);
             if (at < 0)
             {
                 at = _span.IndexOf((byte)'\n');
@@ -121,7 +111,7 @@ public ref struct ZeekConnReader
 
             var line = _span[..at];
             ConsumeInSpan(at + 1);
-            if (_state.ProcessLine(line, out record))
+            if (_parser.ProcessLine(line, out record))
             {
                 return true;
             }
@@ -129,7 +119,7 @@ public ref struct ZeekConnReader
 
         while (NextLine(out var line))
         {
-            if (_state.ProcessLine(line, out record))
+            if (_parser.ProcessLine(line, out record))
             {
                 return true;
             }
@@ -202,7 +192,7 @@ public ref struct ZeekConnReader
             {
                 Consume(take, spansSegments, remaining, countLine: true);
                 _state.IsDiscarding = !hasFeed && !_isFinalBlock;
-                _state.RejectTooLong(length);
+                _parser.RejectTooLong(length);
                 continue;
             }
 

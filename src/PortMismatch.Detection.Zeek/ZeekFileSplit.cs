@@ -1,7 +1,7 @@
 namespace PortMismatch.Detection.Zeek;
 
 /// <summary>
-/// The parts of one large conn.log made by <see cref="ZeekConnLog.SplitFile"/>, read in parallel without a check of the
+/// The parts of one large conn.log made by <see cref="ZeekConnInput.SplitFile"/>, read in parallel without a check of the
 /// file beforehand, and the check of what they read, made by the parts themselves as they read.
 /// </summary>
 public sealed class ZeekFileSplit
@@ -21,7 +21,7 @@ public sealed class ZeekFileSplit
     /// Gets whether the parts read what one reader of the whole file would: false when a part before the last met a header
     /// directive other than <c>#close</c> after the file's first header block (a concatenated log), so that the parts
     /// after it read with the wrong header. Meaningful once every source has been read; then, when false, discard their
-    /// rows, counters and diagnostics and read the file again with <see cref="ZeekConnLog.FileSources"/>.
+    /// rows, counters and diagnostics and read the file again with <see cref="ZeekConnInput.FileSources"/>.
     /// </summary>
     public bool ReadAsOne => !Array.Exists(_watched, state => state.MetHeaderDirective);
 }

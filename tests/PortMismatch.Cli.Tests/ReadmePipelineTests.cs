@@ -47,7 +47,7 @@ public sealed class ReadmePipelineTests : IDisposable
         // --- begin README example ---
         using var output = new JsonLinesRowWriter(File.Create(findings));
         using var pipeline = new DetectionPipeline(new DetectionPipelineOptions { Rules = RuleSets.Parse("extended") }, output);
-        var result = await pipeline.RunAsync([ZeekConnLog.FileSource(paths[0]), PanOsTrafficInput.FileSource(paths[1])]);
+        var result = await pipeline.RunAsync([ZeekConnInput.FileSource(paths[0]), PanOsTrafficInput.FileSource(paths[1])]);
         // --- end README example ---
         return result;
     }

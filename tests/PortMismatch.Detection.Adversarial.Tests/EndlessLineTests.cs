@@ -115,7 +115,7 @@ public sealed class EndlessLineTests
         var sink = new CountingSink();
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var reading = ZeekConnLog.ReadStreamAsync(stream, sink, state, TestContext.Current.CancellationToken).AsTask();
+        var reading = ZeekConnInput.ReadStreamAsync(stream, sink, state, TestContext.Current.CancellationToken).AsTask();
         Assert.True(reading.IsCompleted); // synchronous over this stream: every allocation was on this thread
         var counters = await reading; // completed: continues at once, on this thread
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;

@@ -354,9 +354,9 @@ public sealed class MutationTests
         {
             var state = new ZeekReaderState(ZeekReaderOptions.Default, "fuzz", _ => { });
             return new PathReader(
-                s => ZeekConnLog.ReadStreamAsync(s, sink, state).AsTask(),
-                p => ZeekConnLog.ReadAsync(p, sink, state).AsTask(),
-                path => ZeekConnLog.FileSource(path, ZeekReaderOptions.Default, _ => { }),
+                s => ZeekConnInput.ReadStreamAsync(s, sink, state).AsTask(),
+                p => ZeekConnInput.ReadAsync(p, sink, state).AsTask(),
+                path => ZeekConnInput.FileSource(path, ZeekReaderOptions.Default, _ => { }),
                 () => state.Counters);
         });
 

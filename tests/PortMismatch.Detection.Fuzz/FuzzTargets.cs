@@ -215,9 +215,9 @@ public static class FuzzTargets
         var state = new ZeekReaderState(options, "fuzz");
         try
         {
-            _ = ZeekConnLog.ReadStreamAsync(Pieces(data), streamed, state).AsTask().GetAwaiter().GetResult();
+            _ = ZeekConnInput.ReadStreamAsync(Pieces(data), streamed, state).AsTask().GetAwaiter().GetResult();
         }
-        catch (ZeekFormatException e)
+        catch (InputFormatException e) when (e is ZeekFormatException or CompressedInputException)
         {
             CheckGzipOffset(e, data);
         }
@@ -229,9 +229,9 @@ public static class FuzzTargets
         var pipeState = new ZeekReaderState(options, "fuzz");
         try
         {
-            _ = ZeekConnLog.ReadAsync(PipeOf(data), piped, pipeState).AsTask().GetAwaiter().GetResult();
+            _ = ZeekConnInput.ReadAsync(PipeOf(data), piped, pipeState).AsTask().GetAwaiter().GetResult();
         }
-        catch (ZeekFormatException e)
+        catch (InputFormatException e) when (e is ZeekFormatException or CompressedInputException)
         {
             CheckGzipOffset(e, data);
         }

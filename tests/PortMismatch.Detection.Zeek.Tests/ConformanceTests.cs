@@ -41,9 +41,9 @@ public sealed class ConformanceTests
             try
             {
                 var sink = new FindingSink(name);
-                var counters = await ZeekConnLog.ReadFileAsync(file, sink, diagnostics: diagnostics.Add, cancellationToken: TestContext.Current.CancellationToken);
+                var counters = await ZeekConnInput.ReadFileAsync(file, sink, diagnostics: diagnostics.Add, cancellationToken: TestContext.Current.CancellationToken);
                 var speculative = new FindingSink(name);
-                await ZeekConnLog.ReadFileAsync(file, speculative, new ZeekReaderOptions { IncludeSpeculativeService = true }, cancellationToken: TestContext.Current.CancellationToken);
+                await ZeekConnInput.ReadFileAsync(file, speculative, new ZeekReaderOptions { IncludeSpeculativeService = true }, cancellationToken: TestContext.Current.CancellationToken);
 
                 Assert.True(counters.IsBalanced, $"{name}: {counters}");
                 Assert.True(counters.Rejected == 0, $"{name}: unexpected rejections: {string.Join("; ", diagnostics.Where(d => d.Outcome == RecordOutcome.Rejected))}");
@@ -55,7 +55,7 @@ public sealed class ConformanceTests
             }
             catch (ZeekFormatException error) when (expectRefusal)
             {
-                Assert.True(error.Error != ZeekFormatError.MissingColumns || lacksIdColumns, $"{name}: {error.Message}");
+                Assert.True(error.Reason != ZeekFormatError.MissingColumns || lacksIdColumns, $"{name}: {error.Message}");
                 refused.Add(name);
                 report.AppendLine($"{name}: refused ({error.ReasonCode}) {error.Message}");
             }
@@ -90,14 +90,14 @@ public sealed class ConformanceTests
 
         // "ftp,-ftp" with failed_service=ftp: the removed analyzer and the failed one are not app values.
         var dpd = new CollectingSink();
-        await ZeekConnLog.ReadFileAsync(Path.Combine(corpus, "btest-conn", "scripts.base.frameworks.analyzer.dpd-logging-configuration__conn.log"), dpd, cancellationToken: TestContext.Current.CancellationToken);
+        await ZeekConnInput.ReadFileAsync(Path.Combine(corpus, "btest-conn", "scripts.base.frameworks.analyzer.dpd-logging-configuration__conn.log"), dpd, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("ftp", Assert.Single(dpd.Rows).Apps);
 
         // Elastic's NDJSON samples: a last line without a newline, an ISO-8601 ts, records without service.
         var beats = new CollectingSink();
-        var beatsCounters = await ZeekConnLog.ReadFileAsync(Path.Combine(corpus, "elastic-beats", "connection-json.log"), beats, cancellationToken: TestContext.Current.CancellationToken);
+        var beatsCounters = await ZeekConnInput.ReadFileAsync(Path.Combine(corpus, "elastic-beats", "connection-json.log"), beats, cancellationToken: TestContext.Current.CancellationToken);
         var beatsConn = new CollectingSink();
-        await ZeekConnLog.ReadFileAsync(Path.Combine(corpus, "elastic-beats", "conn.log"), beatsConn, cancellationToken: TestContext.Current.CancellationToken);
+        await ZeekConnInput.ReadFileAsync(Path.Combine(corpus, "elastic-beats", "conn.log"), beatsConn, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("read 5 = accepted 5 + rejected 0 + skipped 0", beatsCounters.ToString());
         Assert.Equal(["dns", "dns", "dns", "", ""], beats.Rows.Select(r => r.Apps));
         Assert.Equal(FlowTime.FromDateTimeOffset(new DateTimeOffset(2021, 6, 9, 20, 55, 13, TimeSpan.Zero)) + 160328, beats.Rows[^1].Time);

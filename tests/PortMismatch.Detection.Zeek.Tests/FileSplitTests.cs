@@ -27,8 +27,8 @@ public sealed class FileSplitTests : IDisposable
         var text = WithBadLines(format == "tsv" ? ConnLog.GenerateTsv(3000, 20261126) : ConnLog.GenerateJson(3000, 20261126));
         var path = Write($"conn.{format}", (bom ? "\uFEFF" : string.Empty) + text);
 
-        var sequential = await Read([ZeekConnLog.FileSource(path, diagnostics: Collect(out var expectedDiagnostics))]);
-        var parts = ZeekConnLog.Split(path, 4, null, Collect(out var actualDiagnostics), SmallParts, checkHeaders: true).Sources;
+        var sequential = await Read([ZeekConnInput.FileSource(path, diagnostics: Collect(out var expectedDiagnostics))]);
+        var parts = ZeekConnInput.Split(path, 4, null, Collect(out var actualDiagnostics), SmallParts, checkHeaders: true).Sources;
 
         Assert.Equal(4, parts.Count);
         var parallel = await Read(parts);
@@ -43,7 +43,7 @@ public sealed class FileSplitTests : IDisposable
     public void A_concatenated_log_with_a_second_header_is_read_in_one_piece()
     {
         var path = Write("two.log", ConnLog.GenerateTsv(1500, 1) + ConnLog.GenerateTsv(1500, 2));
-        Assert.Single(ZeekConnLog.Split(path, 4, null, null, SmallParts, checkHeaders: true).Sources);
+        Assert.Single(ZeekConnInput.Split(path, 4, null, null, SmallParts, checkHeaders: true).Sources);
     }
 
     [Fact]
@@ -53,9 +53,9 @@ public sealed class FileSplitTests : IDisposable
         // reader reads (here the second log has other columns in another order, so a part that missed it would misread).
         var path = Write("tail.log", ConnLog.GenerateTsv(3000, 1) + OtherColumnOrder(ConnLog.GenerateTsv(300, 2)));
 
-        var parts = ZeekConnLog.Split(path, 4, null, null, SmallParts, checkHeaders: true).Sources;
+        var parts = ZeekConnInput.Split(path, 4, null, null, SmallParts, checkHeaders: true).Sources;
         Assert.Equal(4, parts.Count);
-        var sequential = await Read([ZeekConnLog.FileSource(path)]);
+        var sequential = await Read([ZeekConnInput.FileSource(path)]);
         var parallel = await Read(parts);
         Assert.Equal(sequential.Rows, parallel.Rows);
         Assert.Equal(sequential.Counters.ToString(), parallel.Counters.ToString());
@@ -75,8 +75,8 @@ public sealed class FileSplitTests : IDisposable
 
         var path = Write($"conn.{format}", (bom ? "\uFEFF" : string.Empty) + string.Join('\n', lines));
 
-        var sequential = await Read([ZeekConnLog.FileSource(path, diagnostics: Collect(out var expectedDiagnostics))]);
-        var split = ZeekConnLog.Split(path, 4, null, Collect(out var actualDiagnostics), SmallParts, checkHeaders: false);
+        var sequential = await Read([ZeekConnInput.FileSource(path, diagnostics: Collect(out var expectedDiagnostics))]);
+        var split = ZeekConnInput.Split(path, 4, null, Collect(out var actualDiagnostics), SmallParts, checkHeaders: false);
 
         Assert.Equal(4, split.Sources.Count);
         var parallel = await Read(split.Sources);
@@ -94,13 +94,13 @@ public sealed class FileSplitTests : IDisposable
         var first = ConnLog.GenerateTsv(3300 - secondRows, 1);
         var path = Write("two.log", first + OtherColumnOrder(ConnLog.GenerateTsv(secondRows, 2)));
 
-        var split = ZeekConnLog.Split(path, 4, null, null, SmallParts, checkHeaders: false);
+        var split = ZeekConnInput.Split(path, 4, null, null, SmallParts, checkHeaders: false);
         Assert.Equal(4, split.Sources.Count);
         var parallel = await Read(split.Sources);
         Assert.Equal(readAsOne, split.ReadAsOne);
         if (readAsOne)
         {
-            Assert.Equal((await Read([ZeekConnLog.FileSource(path)])).Rows, parallel.Rows);
+            Assert.Equal((await Read([ZeekConnInput.FileSource(path)])).Rows, parallel.Rows);
         }
     }
 
@@ -115,8 +115,8 @@ public sealed class FileSplitTests : IDisposable
             zip.Write(Encoding.UTF8.GetBytes(text));
         }
 
-        Assert.Single(ZeekConnLog.Split(gz, 4, null, null, SmallParts, checkHeaders: true).Sources);
-        Assert.Single(ZeekConnLog.FileSources(Write("small.log", text), 4)); // under the real 16 MiB minimum
+        Assert.Single(ZeekConnInput.Split(gz, 4, null, null, SmallParts, checkHeaders: true).Sources);
+        Assert.Single(ZeekConnInput.FileSources(Write("small.log", text), 4)); // under the real 16 MiB minimum
     }
 
     /// <summary>A log with uid before ts: a reader that missed its header would reject or misread every line.</summary>

@@ -14,7 +14,7 @@ public sealed class FuzzRegressionTests
 
         var error = Assert.Throws<ZeekFormatException>(() => ZeekInput.Read(Text));
 
-        Assert.Equal((ZeekFormatError.MissingColumns, 4L), (error.Error, error.LineNumber));
+        Assert.Equal((ZeekFormatError.MissingColumns, 4L), (error.Reason, error.LineNumber));
         Assert.Contains("ts, id.orig_h", error.Message, StringComparison.Ordinal);
     }
 

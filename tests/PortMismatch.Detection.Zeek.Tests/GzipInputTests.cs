@@ -15,24 +15,24 @@ public sealed class GzipInputTests : AdapterGzipTests
     protected override GzipCase Case(string name)
         => GzipCases.Make(name, Encoding.UTF8.GetBytes(ConnLog.Header() + Lines(FirstRecords, seed: 1)), FirstRecords, Encoding.UTF8.GetBytes(Lines(SecondRecords, seed: 2)), SecondRecords);
 
-    protected override GzipRead ReadFile(string path) => new(sink => ZeekConnLog.ReadFileAsync(path, sink, cancellationToken: Ct).AsTask());
+    protected override GzipRead ReadFile(string path) => new(sink => ZeekConnInput.ReadFileAsync(path, sink, cancellationToken: Ct).AsTask());
 
     protected override GzipRead ReadStream(Stream input, string inputName)
     {
         var state = new ZeekReaderState(inputName: inputName);
-        return new(sink => ZeekConnLog.ReadStreamAsync(input, sink, state, Ct).AsTask(), () => state.Counters);
+        return new(sink => ZeekConnInput.ReadStreamAsync(input, sink, state, Ct).AsTask(), () => state.Counters);
     }
 
     protected override GzipRead ReadPipe(PipeReader input, string inputName)
     {
         var state = new ZeekReaderState(inputName: inputName);
-        return new(sink => ZeekConnLog.ReadAsync(input, sink, state, Ct).AsTask(), () => state.Counters);
+        return new(sink => ZeekConnInput.ReadAsync(input, sink, state, Ct).AsTask(), () => state.Counters);
     }
 
-    protected override IFlowSource FileSource(string path) => ZeekConnLog.FileSource(path);
+    protected override IFlowSource FileSource(string path) => ZeekConnInput.FileSource(path);
 
     protected override void AssertCorruptCompressedInput(InputFormatException error)
-        => Assert.Equal(ZeekFormatError.CorruptCompressedInput, Assert.IsType<ZeekFormatException>(error).Error);
+        => Assert.IsType<CompressedInputException>(error);
 
     private static string Lines(int rows, int seed)
     {
@@ -52,11 +52,11 @@ public sealed class GzipInputTests : AdapterGzipTests
         var path = await WriteAsync("crc.log.gz", gzip.Bytes);
         var pipeline = new DetectionPipeline(null, new CollectingRows());
 
-        var result = await pipeline.RunAsync([ZeekConnLog.FileSource(path)], Ct);
+        var result = await pipeline.RunAsync([ZeekConnInput.FileSource(path)], Ct);
 
         var failure = Assert.Single(result.Failures);
-        var error = Assert.IsType<ZeekFormatException>(failure.Error);
-        Assert.Equal(ZeekFormatError.CorruptCompressedInput, error.Error);
+        var error = Assert.IsType<CompressedInputException>(failure.Error);
+        Assert.Equal(path, error.InputName);
         Assert.Equal(gzip.Offset, error.ByteOffset);
         Assert.Equal(FirstRecords + SecondRecords, result.Counters.Input.Accepted);
         Assert.Equal(1, result.Counters.SourcesFailed);

@@ -51,7 +51,7 @@ public sealed class StreamingTests
 
         await pipe.Writer.CompleteAsync();
         var sink = new CollectingSink();
-        var counters = await ZeekConnLog.ReadAsync(pipe.Reader, sink, new ZeekReaderState(), TestContext.Current.CancellationToken);
+        var counters = await ZeekConnInput.ReadAsync(pipe.Reader, sink, new ZeekReaderState(), TestContext.Current.CancellationToken);
 
         Assert.Equal(expected.Rows, sink.Rows);
         Assert.Equal(expected.Counters.ToString(), counters.ToString());
@@ -73,7 +73,7 @@ public sealed class StreamingTests
             foreach (var path in new[] { plain, gzip })
             {
                 var sink = new CollectingSink();
-                var counters = await ZeekConnLog.ReadFileAsync(path, sink, diagnostics: diagnostics.Add, cancellationToken: TestContext.Current.CancellationToken);
+                var counters = await ZeekConnInput.ReadFileAsync(path, sink, diagnostics: diagnostics.Add, cancellationToken: TestContext.Current.CancellationToken);
                 Assert.Equal(expected.Rows, sink.Rows);
                 Assert.Equal(expected.Counters.ToString(), counters.ToString());
             }
@@ -95,7 +95,7 @@ public sealed class StreamingTests
         var bytes = Compress(Encoding.UTF8.GetBytes(half)).Concat(Compress(Encoding.UTF8.GetBytes(half))).ToArray();
         var sink = new CollectingSink();
 
-        var counters = await ZeekConnLog.ReadStreamAsync(new EndlessLineStream(bytes, 0, []), sink, new ZeekReaderState(), TestContext.Current.CancellationToken);
+        var counters = await ZeekConnInput.ReadStreamAsync(new EndlessLineStream(bytes, 0, []), sink, new ZeekReaderState(), TestContext.Current.CancellationToken);
 
         Assert.Equal(100, counters.Accepted);
         Assert.Equal(ZeekInput.Read(half).Rows.Concat(ZeekInput.Read(half).Rows), sink.Rows);
@@ -120,13 +120,13 @@ public sealed class StreamingTests
     {
         var notZeek = new MemoryStream(Encoding.UTF8.GetBytes("timestamp,src,dst\n1,2,3\n"));
         var error = await Assert.ThrowsAsync<ZeekFormatException>(async () =>
-            await ZeekConnLog.ReadStreamAsync(notZeek, new CollectingSink(), new ZeekReaderState(inputName: "x.csv"), TestContext.Current.CancellationToken));
+            await ZeekConnInput.ReadStreamAsync(notZeek, new CollectingSink(), new ZeekReaderState(inputName: "x.csv"), TestContext.Current.CancellationToken));
         Assert.Equal(("x.csv", 1L), (error.InputName, error.LineNumber));
 
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
-            await ZeekConnLog.ReadStreamAsync(new MemoryStream(Tsv), new CollectingSink(), new ZeekReaderState(), cancelled.Token));
+            await ZeekConnInput.ReadStreamAsync(new MemoryStream(Tsv), new CollectingSink(), new ZeekReaderState(), cancelled.Token));
     }
 
     private static byte[] Compress(byte[] data)
@@ -155,7 +155,7 @@ public sealed class BoundedMemoryTests
         var sink = new CollectingSink();
         var before = GC.GetTotalAllocatedBytes(precise: true);
 
-        var counters = await ZeekConnLog.ReadStreamAsync(new EndlessLineStream(header, 64L << 20, after), sink, state, TestContext.Current.CancellationToken);
+        var counters = await ZeekConnInput.ReadStreamAsync(new EndlessLineStream(header, 64L << 20, after), sink, state, TestContext.Current.CancellationToken);
 
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
         Assert.True(allocated < 8 << 20, $"{allocated} bytes allocated to read 64 MiB");

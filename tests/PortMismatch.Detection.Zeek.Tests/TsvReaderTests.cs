@@ -153,7 +153,7 @@ public sealed class TsvReaderTests
 
         var error = Assert.Throws<ZeekFormatException>(() => ZeekInput.Read(text));
 
-        Assert.Equal((ZeekFormatError.MissingColumns, "missing-columns", 7L, "test.log"), (error.Error, error.ReasonCode, error.LineNumber, error.InputName));
+        Assert.Equal((ZeekFormatError.MissingColumns, "missing-columns", 7L, "test.log"), (error.Reason, error.ReasonCode, error.LineNumber, error.InputName));
         Assert.Contains("id.orig_h, id.orig_p, id.resp_h, id.resp_p", error.Message, StringComparison.Ordinal);
     }
 
@@ -174,7 +174,7 @@ public sealed class TsvReaderTests
     {
         var error = Assert.Throws<ZeekFormatException>(() => ZeekInput.Read("raw_layer_message (Message = 'x')\n" + ConnLog.Header()));
 
-        Assert.Equal((ZeekFormatError.UnrecognizedFormat, 1L, 0L), (error.Error, error.LineNumber, error.ByteOffset));
+        Assert.Equal((ZeekFormatError.UnrecognizedFormat, 1L, 0L), (error.Reason, error.LineNumber, error.ByteOffset));
     }
 
     [Fact]
@@ -182,7 +182,7 @@ public sealed class TsvReaderTests
     {
         var error = Assert.Throws<ZeekFormatException>(() => ZeekInput.Read("#separator \\x09\n#path\tconn\n1.0\t10.0.0.1\n"));
 
-        Assert.Equal((ZeekFormatError.MissingHeader, 3L), (error.Error, error.LineNumber));
+        Assert.Equal((ZeekFormatError.MissingHeader, 3L), (error.Reason, error.LineNumber));
     }
 
     [Theory]
@@ -192,7 +192,7 @@ public sealed class TsvReaderTests
     [InlineData("#separator \\x09\n#fields\tts\tts\n")]
     public void Malformed_header_lines_are_refused(string header)
     {
-        Assert.Equal(ZeekFormatError.InvalidHeader, Assert.Throws<ZeekFormatException>(() => ZeekInput.Read(header)).Error);
+        Assert.Equal(ZeekFormatError.InvalidHeader, Assert.Throws<ZeekFormatException>(() => ZeekInput.Read(header)).Reason);
     }
 
     [Fact]
@@ -209,7 +209,7 @@ public sealed class TsvReaderTests
     [Fact]
     public void Headerless_input_without_a_field_list_is_refused()
     {
-        Assert.Equal(ZeekFormatError.UnrecognizedFormat, Assert.Throws<ZeekFormatException>(() => ZeekInput.Read("1.0\t10.0.0.1\t1\t10.0.0.2\t22\thttp\n")).Error);
+        Assert.Equal(ZeekFormatError.UnrecognizedFormat, Assert.Throws<ZeekFormatException>(() => ZeekInput.Read("1.0\t10.0.0.1\t1\t10.0.0.2\t22\thttp\n")).Reason);
     }
 
     [Fact]

@@ -34,8 +34,8 @@ public static class ZeekDetectionBuilderExtensions
 
         public static ZeekSource Create(ZeekSourceOptions options, InputDiagnosticLog log)
         {
-            var readerOptions = ZeekReaderOptions.Default with { MaxLineLength = options.MaxLineLength };
-            var parts = options.Files.Select(file => ZeekConnLog.FileSource(file, readerOptions, log.Report)).ToList();
+            var readerOptions = options.ToReaderOptions();
+            var parts = options.Files.Select(file => ZeekConnInput.FileSource(file, readerOptions, log.Report)).ToList();
             return new ZeekSource(FlowSource.Concat("zeek conn.log files", parts));
         }
 
@@ -62,11 +62,11 @@ public static class ZeekDetectionBuilderExtensions
 
             try
             {
-                _ = new ZeekReaderState(ZeekReaderOptions.Default with { MaxLineLength = options.MaxLineLength });
+                _ = new ZeekReaderState(options.ToReaderOptions());
             }
             catch (ArgumentException e)
             {
-                failures.Add($"ZeekSourceOptions.MaxLineLength is {options.MaxLineLength}: {e.Message}");
+                failures.Add($"ZeekSourceOptions does not make valid reader options: {e.Message}");
             }
 
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

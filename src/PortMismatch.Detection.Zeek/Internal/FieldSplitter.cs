@@ -5,6 +5,19 @@ using System.Runtime.Intrinsics;
 
 namespace PortMismatch.Detection.Zeek.Internal;
 
+/// <summary>The vector widths of <see cref="FieldSplitter"/>, each with the byte loop as its scalar twin.</summary>
+internal enum SplitterVariant
+{
+    /// <summary>The byte loop alone: what every machine runs, and the reference of the others.</summary>
+    Scalar = 0,
+
+    /// <summary>16-byte blocks, then the byte loop for the tail.</summary>
+    Vector128 = 1,
+
+    /// <summary>64-byte blocks (two 256-bit vectors) or, for lines of 32-63 bytes, one 32-byte block; overlapped tails.</summary>
+    Vector256 = 2,
+}
+
 /// <summary>Finds every separator of a TSV line in one vectorized pass (Sep's habit), so fields are then sliced by index.</summary>
 internal static class FieldSplitter
 {
@@ -18,13 +31,30 @@ internal static class FieldSplitter
     /// it is only meaningful when the result is not -1. Give <paramref name="positions"/> <see cref="Slack"/> more entries
     /// than the separators expected: a block of the line then stores its separators without a bounds check each.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // one call per line, as a body this size always was
     public static int FindSeparators(ReadOnlySpan<byte> line, byte separator, Span<int> positions, out bool isAscii)
+        => FindSeparators(line, separator, positions, out isAscii, Widest);
+
+    /// <summary>The widest variant this machine runs (a constant once the JIT has compiled it).</summary>
+    public static SplitterVariant Widest
+        => Vector256.IsHardwareAccelerated ? SplitterVariant.Vector256 : Vector128.IsHardwareAccelerated ? SplitterVariant.Vector128 : SplitterVariant.Scalar;
+
+    /// <summary>Whether this machine runs <paramref name="variant"/>.</summary>
+    public static bool IsSupported(SplitterVariant variant) => variant <= Widest;
+
+    /// <summary>
+    /// <see cref="FindSeparators(ReadOnlySpan{byte}, byte, Span{int}, out bool)"/> with vectors no wider than
+    /// <paramref name="widest"/> (which this machine must run): the tests run each variant against a byte loop. Inlined,
+    /// so that the constant <see cref="Widest"/> leaves only its own branches.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int FindSeparators(ReadOnlySpan<byte> line, byte separator, Span<int> positions, out bool isAscii, SplitterVariant widest)
     {
         var count = 0;
         var i = 0;
         var high = 0u;
         ref var start = ref MemoryMarshal.GetReference(line);
-        if (Vector256.IsHardwareAccelerated && line.Length >= 2 * Vector256<byte>.Count)
+        if (widest >= SplitterVariant.Vector256 && line.Length >= 2 * Vector256<byte>.Count)
         {
             // 64 bytes a turn, their separators in one 64-bit mask: half as many store loops (and their mispredicted
             // exits) per line as 32-byte blocks.
@@ -47,7 +77,7 @@ internal static class FieldSplitter
 
             high = any.ExtractMostSignificantBits();
         }
-        else if (Vector256.IsHardwareAccelerated && line.Length >= Vector256<byte>.Count)
+        else if (widest >= SplitterVariant.Vector256 && line.Length >= Vector256<byte>.Count)
         {
             var needle = Vector256.Create(separator);
             var any = Vector256<byte>.Zero;
@@ -68,7 +98,7 @@ internal static class FieldSplitter
 
             high = any.ExtractMostSignificantBits();
         }
-        else if (Vector128.IsHardwareAccelerated && line.Length >= Vector128<byte>.Count)
+        else if (widest >= SplitterVariant.Vector128 && line.Length >= Vector128<byte>.Count)
         {
             var needle = Vector128.Create(separator);
             var any = Vector128<byte>.Zero;

@@ -242,14 +242,14 @@ internal sealed class TsvSchema
     private static byte[] Decode(ReadOnlySpan<byte> value)
     {
         var decoded = new byte[value.Length];
-        return decoded.AsSpan(0, ZeekText.Unescape(value, decoded)).ToArray();
+        return decoded.AsSpan(0, ZeekEscapes.Unescape(value, decoded)).ToArray();
     }
 
     private static bool TryDecodeSingleByte(ReadOnlySpan<byte> value, out byte decoded)
     {
         Span<byte> buffer = stackalloc byte[8];
         decoded = 0;
-        if (value.IsEmpty || value.Length > buffer.Length || ZeekText.Unescape(value, buffer) != 1)
+        if (value.IsEmpty || value.Length > buffer.Length || ZeekEscapes.Unescape(value, buffer) != 1)
         {
             return false;
         }

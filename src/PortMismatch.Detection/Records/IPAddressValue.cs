@@ -61,6 +61,12 @@ public readonly struct IPAddressValue : IEquatable<IPAddressValue>, IComparable<
     /// <returns>The address.</returns>
     public static IPAddressValue FromIPv4(uint address) => new(0, address, KindV4);
 
+    /// <summary>Makes an IPv6 address from its two halves in network order (bytes 0-7, bytes 8-15).</summary>
+    internal static IPAddressValue FromIPv6(ulong high, ulong low) => new(high, low, KindV6);
+
+    [DoesNotReturn]
+    private static void ThrowFieldOutOfRange() => throw new ArgumentOutOfRangeException("start", "The field is not inside the line.");
+
     /// <summary>Creates an address from its bytes in network order: 4 bytes for IPv4, 16 for IPv6.</summary>
     /// <param name="bytes">The address bytes.</param>
     /// <returns>The address.</returns>
@@ -134,7 +140,7 @@ public readonly struct IPAddressValue : IEquatable<IPAddressValue>, IComparable<
     /// <returns>Whether the text is an address.</returns>
     public static bool TryParse(ReadOnlySpan<byte> utf8Text, out IPAddressValue address)
     {
-        if (AddressText.TryParseIPv4(utf8Text, out var v4))
+        if (utf8Text.Length is >= 7 and <= 15 && AddressText.TryParseIPv4(utf8Text, out var v4))
         {
             address = FromIPv4(v4);
             return true;
@@ -148,6 +154,30 @@ public readonly struct IPAddressValue : IEquatable<IPAddressValue>, IComparable<
 
         address = None;
         return false;
+    }
+
+    /// <summary>
+    /// Parses the address in <c>utf8[start..(start + length)]</c>, a field of a longer line, as
+    /// <see cref="TryParse(ReadOnlySpan{byte}, out IPAddressValue)"/> parses it alone (the same forms, the same values). The
+    /// bytes of <paramref name="utf8"/> after the field may be read, never changed: with 16 of them from
+    /// <paramref name="start"/> a dotted quad is read in one vector step (SSSE3), with 36 colon-hex IPv6 (256-bit vectors),
+    /// so pass the whole line rather than the field.
+    /// </summary>
+    /// <param name="utf8">The line, as UTF-8.</param>
+    /// <param name="start">Where the field starts.</param>
+    /// <param name="length">The field's length.</param>
+    /// <param name="address">The address, or <see cref="None"/> when the field is not one.</param>
+    /// <returns>Whether the field is an address.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The field is not inside <paramref name="utf8"/>.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static bool TryParse(ReadOnlySpan<byte> utf8, int start, int length, out IPAddressValue address)
+    {
+        if ((uint)start > (uint)utf8.Length || (uint)length > (uint)(utf8.Length - start))
+        {
+            ThrowFieldOutOfRange();
+        }
+
+        return AddressBlocks.TryParse(utf8, start, start + length, out address);
     }
 
     /// <summary>Parses an address; see <see cref="TryParse(ReadOnlySpan{byte}, out IPAddressValue)"/> for the accepted forms.</summary>

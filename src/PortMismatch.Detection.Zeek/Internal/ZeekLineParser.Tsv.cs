@@ -1,11 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Text.Unicode;
-using PortMismatch.Detection.Zeek.Internal;
 
-namespace PortMismatch.Detection.Zeek;
+namespace PortMismatch.Detection.Zeek.Internal;
 
 /// <summary>The TSV (Zeek ASCII writer) record path.</summary>
-public sealed partial class ZeekReaderState
+internal sealed partial class ZeekLineParser
 {
     /// <summary>Parses a data line; <paramref name="found"/> is the count of separators FindTsvLine found in it, or -1.</summary>
     private bool ParseTsv(ReadOnlySpan<byte> line, int found, out FlowRecord record)
@@ -54,7 +53,7 @@ public sealed partial class ZeekReaderState
         bounds[fieldCount] = line.Length;
         var fields = new TsvFields(line, bounds, fieldCount, schema.UnsetField);
         var ts = fields[schema.Ts];
-        if (fields.IsUnset(ts) || !ZeekText.TryParseTimestamp(ts, out var micros))
+        if (fields.IsUnset(ts) || !ZeekTime.TryParseTimestamp(ts, out var micros))
         {
             return Reject(Reasons.BadTimestamp, "ts is not epoch seconds:", ts);
         }
@@ -71,7 +70,7 @@ public sealed partial class ZeekReaderState
         ushort? destinationPort;
         var (sourceStart, sourceEnd) = fields.Bounds(schema.OrigP);
         var (destinationStart, destinationEnd) = fields.Bounds(schema.RespP);
-        if (ZeekText.TryParsePortPair(fields.Line, sourceStart, sourceEnd, destinationStart, destinationEnd, out var first, out var second))
+        if (ZeekNumbers.TryParsePortPair(fields.Line, sourceStart, sourceEnd, destinationStart, destinationEnd, out var first, out var second))
         {
             sourcePort = first;
             destinationPort = second;
@@ -149,7 +148,7 @@ public sealed partial class ZeekReaderState
             return true;
         }
 
-        return ZeekText.TryParseAddress(fields.Line, start, end, out address) || Reject(Reasons.BadAddress, name, " is not an IP address:", fields[column]);
+        return IPAddressValue.TryParse(fields.Line, start, end - start, out address) || Reject(Reasons.BadAddress, name, " is not an IP address:", fields[column]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -162,7 +161,7 @@ public sealed partial class ZeekReaderState
             return true;
         }
 
-        switch (ZeekText.TryParsePort(fields.Line, start, end, out var value))
+        switch (ZeekNumbers.TryParsePort(fields.Line, start, end, out var value))
         {
             case NumberStatus.Ok:
                 port = value;
@@ -185,7 +184,7 @@ public sealed partial class ZeekReaderState
         {
             var (start0, end0) = fields.Bounds(column0);
             var (start1, end1) = fields.Bounds(column1);
-            if (ZeekText.TryParseDigitPair(fields.Line, start0, end0, start1, end1, out var value0, out var value1))
+            if (ZeekNumbers.TryParseDigitPair(fields.Line, start0, end0, start1, end1, out var value0, out var value1))
             {
                 total = AddSaturating(total.GetValueOrDefault(), (long)value0 + value1);
                 return true;
@@ -210,7 +209,7 @@ public sealed partial class ZeekReaderState
             return true;
         }
 
-        if (ZeekText.TryParseCount(fields.Line, start, end, out var value) != NumberStatus.Ok)
+        if (ZeekNumbers.TryParseCount(fields.Line, start, end, out var value) != NumberStatus.Ok)
         {
             return Reject(Reasons.BadNumber, "a byte or packet count is not a count:", fields[column]);
         }

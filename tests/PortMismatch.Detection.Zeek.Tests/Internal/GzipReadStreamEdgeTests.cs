@@ -3,7 +3,7 @@ using System.IO.Compression;
 using PortMismatch.Detection.Internal;
 using PortMismatch.Detection.TestSupport;
 
-namespace PortMismatch.Detection.Zeek.Tests;
+namespace PortMismatch.Detection.Zeek.Tests.Internal;
 
 /// <summary>
 /// The places where the shared gzip reader (src/Shared/GzipReadStream.cs) must find the end of a member's deflate data

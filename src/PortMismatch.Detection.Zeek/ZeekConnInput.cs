@@ -10,7 +10,7 @@ namespace PortMismatch.Detection.Zeek;
 /// <see cref="Stream"/> or a file into an <see cref="IFlowRecordSink"/>, and returns what was read, accepted, rejected
 /// and skipped. Memory stays bounded by <see cref="ZeekReaderOptions.MaxLineLength"/> whatever the input.
 /// </summary>
-public static class ZeekConnLog
+public static class ZeekConnInput
 {
     private const int FileBufferSize = 64 * 1024;
 
@@ -23,8 +23,8 @@ public static class ZeekConnLog
     /// <param name="state">The input's state (options, name, diagnostics callback); its counters are returned.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The counters of <paramref name="state"/>.</returns>
-    /// <exception cref="ZeekFormatException">The input is not Zeek output, a header cannot be used, or the gzip input is
-    /// damaged (<see cref="ZeekFormatError.CorruptCompressedInput"/>; the records before the damage have been read).</exception>
+    /// <exception cref="ZeekFormatException">The input is not Zeek output, or a header cannot be used.</exception>
+    /// <exception cref="CompressedInputException">The input is gzip and damaged; the records before the damage have been read.</exception>
     public static async ValueTask<InputCounters> ReadAsync(PipeReader input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -49,7 +49,7 @@ public static class ZeekConnLog
         Exception? failure = null;
         try
         {
-            return await ReadPipeAsync(CompressedInput.Decompress(input, GzipError(state)), sink, state, cancellationToken).ConfigureAwait(false);
+            return await ReadPipeAsync(CompressedInput.Decompress(input, CompressedInput.Error(state.InputName)), sink, state, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -71,14 +71,14 @@ public static class ZeekConnLog
     /// <param name="state">The input's state (options, name, diagnostics callback); its counters are returned.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The counters of <paramref name="state"/>.</returns>
-    /// <exception cref="ZeekFormatException">The input is not Zeek output, a header cannot be used, or the gzip input is
-    /// damaged (<see cref="ZeekFormatError.CorruptCompressedInput"/>; the records before the damage have been read).</exception>
+    /// <exception cref="ZeekFormatException">The input is not Zeek output, or a header cannot be used.</exception>
+    /// <exception cref="CompressedInputException">The input is gzip and damaged; the records before the damage have been read.</exception>
     public static async ValueTask<InputCounters> ReadStreamAsync(Stream input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(state);
-        var content = await CompressedInput.OpenAsync(input, GzipError(state), cancellationToken).ConfigureAwait(false);
+        var content = await CompressedInput.OpenAsync(input, CompressedInput.Error(state.InputName), cancellationToken).ConfigureAwait(false);
         await using (content.ConfigureAwait(false))
         {
             return await ReadStreamPipeAsync(content, sink, state, cancellationToken).ConfigureAwait(false);
@@ -92,8 +92,8 @@ public static class ZeekConnLog
     /// <param name="diagnostics">Receives each rejected or skipped record (input name = <paramref name="path"/>), or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The counters.</returns>
-    /// <exception cref="ZeekFormatException">The file is not Zeek output, a header cannot be used, or the file is gzip and
-    /// damaged (<see cref="ZeekFormatError.CorruptCompressedInput"/>; the records before the damage have been read).</exception>
+    /// <exception cref="ZeekFormatException">The file is not Zeek output, or a header cannot be used.</exception>
+    /// <exception cref="CompressedInputException">The file is gzip and damaged; the records before the damage have been read.</exception>
     public static async ValueTask<InputCounters> ReadFileAsync(
         string path,
         IFlowRecordSink sink,
@@ -132,6 +132,34 @@ public static class ZeekConnLog
             }
         });
     }
+
+    /// <summary>
+    /// Makes a source of a stream of conn.log (TSV or NDJSON, plain or gzip) for a <see cref="DetectionPipeline"/>, read
+    /// once from its current position to its end and left open; its counters are live while it is read.
+    /// </summary>
+    /// <param name="stream">The input.</param>
+    /// <param name="name">The input's name, for the source and its diagnostics.</param>
+    /// <param name="options">Reader options; <see langword="null"/> for the defaults.</param>
+    /// <param name="diagnostics">Receives rejected and skipped lines, or <see langword="null"/>.</param>
+    /// <returns>The source.</returns>
+    public static IFlowSource StreamSource(Stream stream, string name, ZeekReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var state = new ZeekReaderState(options, name, diagnostics);
+        return FlowSource.Create(name, state.Counters, async (sink, ct) => await ReadStreamAsync(stream, sink, state, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Gets the <see cref="InputFormat"/> by which <see cref="FlowInput"/> recognises Zeek conn.log content and reads it with
+    /// <paramref name="options"/>: content that starts, after any spaces, line breaks and byte order mark, with a TSV header
+    /// (<c>#separator</c> or <c>#fields</c>) or a JSON object (<c>{</c>). Headerless TSV
+    /// (<see cref="ZeekReaderOptions.FieldNames"/>) is not recognised: read it with <see cref="FileSource"/> or
+    /// <see cref="StreamSource"/>.
+    /// </summary>
+    /// <param name="options">Reader options; <see langword="null"/> for the defaults.</param>
+    /// <returns>The format, named <c>zeek</c>.</returns>
+    public static InputFormat Format(ZeekReaderOptions? options = null) => new ZeekInputFormat(options);
 
     /// <summary>
     /// Makes sources that read one large uncompressed conn.log in parallel: up to <paramref name="maxParts"/> ranges that
@@ -264,9 +292,6 @@ public static class ZeekConnLog
 
         return state.Counters;
     }
-
-    private static CompressedInputError GzipError(ZeekReaderState state)
-        => (message, byteOffset) => new ZeekFormatException(ZeekFormatError.CorruptCompressedInput, $"{state.InputName ?? "input"}: {message}", state.InputName, 0, byteOffset);
 
     private static SequencePosition ReadBlock(ReadOnlySequence<byte> buffer, ZeekReaderState state, IFlowRecordSink sink, bool isFinalBlock)
     {

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using PortMismatch.Detection.Zeek.Internal;
 
-namespace PortMismatch.Detection.Zeek.Tests;
+namespace PortMismatch.Detection.Zeek.Tests.Internal;
 
 /// <summary>
 /// The word- and block-wide field parsers read past a field's end, but never past its line: a line ends here right before
@@ -34,19 +34,19 @@ public sealed class GuardedLineTests
         foreach (var field in text.Split('\t'))
         {
             var end = start + field.Length;
-            if (previous.Start >= 0 && ZeekText.TryParseDigitPair(line, previous.Start, previous.End, start, end, out var first, out var second))
+            if (previous.Start >= 0 && ZeekNumbers.TryParseDigitPair(line, previous.Start, previous.End, start, end, out var first, out var second))
             {
-                Assert.Equal(NumberStatus.Ok, ZeekText.TryParseCount(bytes.AsSpan(previous.Start, previous.End - previous.Start), out var expectedFirst));
+                Assert.Equal(NumberStatus.Ok, ZeekNumbers.TryParseCount(bytes.AsSpan(previous.Start, previous.End - previous.Start), out var expectedFirst));
                 Assert.Equal(expectedFirst, first);
-                Assert.Equal(NumberStatus.Ok, ZeekText.TryParseCount(bytes.AsSpan(start, field.Length), out var expectedSecond));
+                Assert.Equal(NumberStatus.Ok, ZeekNumbers.TryParseCount(bytes.AsSpan(start, field.Length), out var expectedSecond));
                 Assert.Equal(expectedSecond, second);
             }
 
             previous = (start, end);
-            var count = ZeekText.TryParseCount(line, start, end, out var value);
-            Assert.Equal(ZeekText.TryParseCount(bytes.AsSpan(start, field.Length), out var expected), count);
+            var count = ZeekNumbers.TryParseCount(line, start, end, out var value);
+            Assert.Equal(ZeekNumbers.TryParseCount(bytes.AsSpan(start, field.Length), out var expected), count);
             Assert.Equal(expected, value);
-            Assert.Equal(IPAddressValue.TryParse(bytes.AsSpan(start, field.Length), out var core), ZeekText.TryParseAddress(line, start, end, out var address));
+            Assert.Equal(IPAddressValue.TryParse(bytes.AsSpan(start, field.Length), out var core), IPAddressValue.TryParse(line, start, end - start, out var address));
             Assert.Equal(core, address);
             start = end + 1;
         }

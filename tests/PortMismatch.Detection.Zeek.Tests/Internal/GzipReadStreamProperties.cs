@@ -2,7 +2,7 @@ using System.IO.Compression;
 using PortMismatch.Detection.Internal;
 using PortMismatch.Detection.TestSupport;
 
-namespace PortMismatch.Detection.Zeek.Tests;
+namespace PortMismatch.Detection.Zeek.Tests.Internal;
 
 /// <summary>
 /// Properties of the shared gzip reader (src/Shared/GzipReadStream.cs, compiled into this package): random valid files

@@ -1,11 +1,10 @@
 using System.Text.Json;
 using System.Text.Unicode;
-using PortMismatch.Detection.Zeek.Internal;
 
-namespace PortMismatch.Detection.Zeek;
+namespace PortMismatch.Detection.Zeek.Internal;
 
 /// <summary>The JSON (<c>LogAscii::use_json</c>) record path: one object per line, read with <see cref="Utf8JsonReader"/>, no DOM.</summary>
-public sealed partial class ZeekReaderState
+internal sealed partial class ZeekLineParser
 {
     private const int MaxShortValueLength = 128;
     private const long MillisecondThreshold = 100_000_000_000; // integer timestamps this large are JSON::TS_MILLIS
@@ -312,7 +311,7 @@ public sealed partial class ZeekReaderState
         micros = 0;
         if (reader.TokenType == JsonTokenType.String)
         {
-            return ZeekText.TryParseTimestamp(ShortString(in reader, buffer), out micros);
+            return ZeekTime.TryParseTimestamp(ShortString(in reader, buffer), out micros);
         }
 
         if (reader.TokenType != JsonTokenType.Number)
@@ -322,13 +321,13 @@ public sealed partial class ZeekReaderState
         }
 
         var text = reader.ValueSpan;
-        if (ZeekText.TryParseCount(text, out var integer) == NumberStatus.Ok && integer >= MillisecondThreshold)
+        if (ZeekNumbers.TryParseCount(text, out var integer) == NumberStatus.Ok && integer >= MillisecondThreshold)
         {
             micros = integer * 1000; // JSON::TS_MILLIS
             return FlowTime.IsValid(micros) && integer <= FlowTime.MaxMicroseconds / 1000;
         }
 
-        if (ZeekText.TryParseEpochSeconds(text, out micros))
+        if (ZeekTime.TryParseEpochSeconds(text, out micros))
         {
             return true;
         }
@@ -345,7 +344,7 @@ public sealed partial class ZeekReaderState
 
     private void ReadAddress(ref Utf8JsonReader reader, ref JsonRecord fields, ref IPAddressValue address, string name, scoped Span<byte> buffer)
     {
-        if (reader.TokenType == JsonTokenType.String && ZeekText.TryParseAddress(ShortString(in reader, buffer), out var parsed))
+        if (reader.TokenType == JsonTokenType.String && IPAddressValue.TryParse(ShortString(in reader, buffer), out var parsed))
         {
             address = parsed;
             return;
@@ -358,8 +357,8 @@ public sealed partial class ZeekReaderState
     {
         var status = reader.TokenType switch
         {
-            JsonTokenType.Number => ZeekText.TryParsePort(reader.ValueSpan, out var value) is var s && s == NumberStatus.Ok ? Set(ref port, value) : s,
-            JsonTokenType.String => ZeekText.TryParsePort(ShortString(in reader, buffer), out var value) is var s && s == NumberStatus.Ok ? Set(ref port, value) : s,
+            JsonTokenType.Number => ZeekNumbers.TryParsePort(reader.ValueSpan, out var value) is var s && s == NumberStatus.Ok ? Set(ref port, value) : s,
+            JsonTokenType.String => ZeekNumbers.TryParsePort(ShortString(in reader, buffer), out var value) is var s && s == NumberStatus.Ok ? Set(ref port, value) : s,
             _ => NumberStatus.NotANumber,
         };
         if (status == NumberStatus.OutOfRange)
@@ -380,7 +379,7 @@ public sealed partial class ZeekReaderState
 
     private void ReadCount(ref Utf8JsonReader reader, ref JsonRecord fields, ref long? total, scoped Span<byte> buffer)
     {
-        if (reader.TokenType == JsonTokenType.Number && ZeekText.TryParseCount(reader.ValueSpan, out var value) == NumberStatus.Ok)
+        if (reader.TokenType == JsonTokenType.Number && ZeekNumbers.TryParseCount(reader.ValueSpan, out var value) == NumberStatus.Ok)
         {
             total = AddSaturating(total.GetValueOrDefault(), value);
             return;
