@@ -38,12 +38,27 @@ public ref struct ZeekConnReader
     private long _spanStart;
     private long _consumed;
 
-    /// <summary>Creates a reader over UTF-8 text in one span.</summary>
+    /// <summary>Creates a reader over the whole of an input, or its last piece, in one span.</summary>
     /// <param name="utf8">The text.</param>
     /// <param name="state">The state of the input this text belongs to.</param>
-    /// <param name="isFinalBlock">Whether the text ends the input (the default: the whole input in one span).</param>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The span and sequence readers differ in their input type, as Utf8JsonReader's do.")]
-    public ZeekConnReader(ReadOnlySpan<byte> utf8, ZeekReaderState state, bool isFinalBlock = true)
+    public ZeekConnReader(ReadOnlySpan<byte> utf8, ZeekReaderState state)
+        : this(utf8, state, isFinalBlock: true)
+    {
+    }
+
+    /// <summary>Creates a reader over the whole of an input, or its last piece, in a sequence of buffers (a <c>PipeReader</c>'s).</summary>
+    /// <param name="utf8">The text.</param>
+    /// <param name="state">The state of the input this text belongs to.</param>
+    public ZeekConnReader(ReadOnlySequence<byte> utf8, ZeekReaderState state)
+        : this(utf8, state, isFinalBlock: true)
+    {
+    }
+
+    /// <summary>Creates a reader over UTF-8 text in one span.</summary>
+    /// <param name="utf8">The text, or the next piece of it.</param>
+    /// <param name="state">The state of the input this text belongs to, carried from the previous piece.</param>
+    /// <param name="isFinalBlock">Whether no input follows <paramref name="utf8"/> (then a last line without its line end is a line).</param>
+    public ZeekConnReader(ReadOnlySpan<byte> utf8, ZeekReaderState state, bool isFinalBlock)
     {
         ArgumentNullException.ThrowIfNull(state);
         _state = state;
@@ -58,11 +73,10 @@ public ref struct ZeekConnReader
     }
 
     /// <summary>Creates a reader over UTF-8 text in a sequence of buffers (a <c>PipeReader</c>'s).</summary>
-    /// <param name="utf8">The text.</param>
-    /// <param name="state">The state of the input this text belongs to.</param>
-    /// <param name="isFinalBlock">Whether the text ends the input (the default: the whole input in one sequence).</param>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The span and sequence readers differ in their input type, as Utf8JsonReader's do.")]
-    public ZeekConnReader(ReadOnlySequence<byte> utf8, ZeekReaderState state, bool isFinalBlock = true)
+    /// <param name="utf8">The text, or the next piece of it.</param>
+    /// <param name="state">The state of the input this text belongs to, carried from the previous piece.</param>
+    /// <param name="isFinalBlock">Whether no input follows <paramref name="utf8"/> (then a last line without its line end is a line).</param>
+    public ZeekConnReader(ReadOnlySequence<byte> utf8, ZeekReaderState state, bool isFinalBlock)
     {
         ArgumentNullException.ThrowIfNull(state);
         _state = state;
