@@ -38,7 +38,7 @@ public sealed partial class IpfixDecoder
     private long _nextSweep;
 
     /// <summary>Gets the number of (exporter, domain) scopes with state.</summary>
-    public int DomainCount => _domains.Count;
+    internal int DomainCount => _domains.Count;
 
     /// <summary>Gets the number of exporter addresses with state.</summary>
     internal int ExporterCount => _exporters.Count;

@@ -50,13 +50,13 @@ public sealed partial class IpfixDecoder
 
     /// <summary>Creates a decoder.</summary>
     /// <param name="options">The options, or <see langword="null"/> for <see cref="IpfixReaderOptions.Default"/>.</param>
-    /// <param name="diagnostics">Receives each rejected or skipped record, or <see langword="null"/>.</param>
     /// <param name="inputName">The input's name for diagnostics, or <see langword="null"/>.</param>
+    /// <param name="diagnostics">Receives each rejected or skipped record, or <see langword="null"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">
     /// <see cref="IpfixReaderOptions.MaxClockSkew"/> is negative, or <see cref="IpfixReaderOptions.TemplateLifetime"/> is zero
     /// or negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).
     /// </exception>
-    public IpfixDecoder(IpfixReaderOptions? options = null, Action<InputDiagnostic>? diagnostics = null, string? inputName = null)
+    public IpfixDecoder(IpfixReaderOptions? options = null, string? inputName = null, Action<InputDiagnostic>? diagnostics = null)
     {
         _options = options ?? IpfixReaderOptions.Default;
         if (_options.MaxClockSkew < TimeSpan.Zero)
@@ -95,8 +95,8 @@ public sealed partial class IpfixDecoder
     /// <summary>Gets the message-level counts (templates, lost records, ...).</summary>
     public IpfixStatistics Statistics { get; } = new();
 
-    /// <summary>Gets or sets the input's name used in diagnostics.</summary>
-    public string? InputName { get; set; }
+    /// <summary>Gets the input's name used in diagnostics.</summary>
+    public string? InputName { get; }
 
     /// <summary>Gets where the record being delivered to a sink came from; valid during the sink call.</summary>
     public IpfixRecordContext Current => new()
@@ -110,19 +110,19 @@ public sealed partial class IpfixDecoder
     };
 
     /// <summary>The octets a template is counted as, besides its fields, against <see cref="IpfixReaderOptions.MaxTemplateBytes"/>.</summary>
-    public const int TemplateOverheadBytes = 256;
+    internal const int TemplateOverheadBytes = 256;
 
     /// <summary>The octets a template field is counted as against <see cref="IpfixReaderOptions.MaxTemplateBytes"/>.</summary>
-    public const int TemplateFieldBytes = 16;
+    internal const int TemplateFieldBytes = 16;
 
     /// <summary>The octets a learned name is counted as, besides its length, against <see cref="IpfixReaderOptions.MaxApplicationNameBytes"/>.</summary>
-    public const int ApplicationNameOverheadBytes = 64;
+    internal const int ApplicationNameOverheadBytes = 64;
 
     /// <summary>Gets the memory the templates of all scopes are counted as now (see <see cref="IpfixReaderOptions.MaxTemplateBytes"/>).</summary>
-    public long TemplateBytes => _templateBytes;
+    internal long TemplateBytes => _templateBytes;
 
     /// <summary>Gets the memory the learned application names of all scopes are counted as now (see <see cref="IpfixReaderOptions.MaxApplicationNameBytes"/>).</summary>
-    public long ApplicationNameBytes => _applicationNameBytes;
+    internal long ApplicationNameBytes => _applicationNameBytes;
 
     /// <summary>
     /// Decodes one datagram payload: one NetFlow v9 packet, or one or more concatenated IPFIX messages (RFC 5655 file

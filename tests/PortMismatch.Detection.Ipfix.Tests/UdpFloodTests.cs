@@ -72,7 +72,7 @@ public sealed class UdpFloodTests
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var running = collector.RunAsync(sink, stop.Token);
+        var running = collector.ReadAsync(sink, stop.Token);
         await WaitUntilAsync(() => collector.DatagramsReceived + collector.DatagramsDroppedBySocket!.Value == sent, TimeSpan.FromSeconds(10), cancellationToken);
         var droppedUnread = collector.DatagramsDroppedBySocket!.Value;
 
@@ -103,7 +103,8 @@ public sealed class UdpFloodTests
         await WaitUntilAsync(() => collector.DatagramsReceived >= pacedStart + Paced, TimeSpan.FromSeconds(10), cancellationToken);
         await WaitUntilAsync(() => sink.Count + collector.Decoder.Statistics.LostRecords >= sent * RecordsPerMessage, TimeSpan.FromSeconds(10), cancellationToken);
         await stop.CancelAsync();
-        var counters = await running;
+        await running;
+        var counters = collector.Counters;
         var dropped = collector.DatagramsDroppedBySocket!.Value;
         var lost = collector.Decoder.Statistics.LostRecords;
 
