@@ -6,7 +6,7 @@ namespace PortMismatch.Detection.Ipfix.Tests;
 
 public sealed class ReaderTests
 {
-    private static byte[] Message(int sequence, int records)
+    internal static byte[] Message(int sequence, int records)
     {
         var builder = new IpfixBuilder(sequence: (uint)sequence).Template(256, DecoderTests.V4Fields);
         var data = new List<byte>();
@@ -18,7 +18,7 @@ public sealed class ReaderTests
         return builder.Data(256, [.. data]).Build();
     }
 
-    private static byte[] Rfc5655File(int messages, int recordsEach)
+    internal static byte[] Rfc5655File(int messages, int recordsEach)
     {
         var file = new List<byte>();
         for (var m = 0; m < messages; m++)
