@@ -62,6 +62,8 @@ public sealed class UdpCollectorTests
         Assert.Equal(collector.DatagramsReceived * RecordsEach, sink.Count);
         Assert.True(counters.IsBalanced);
         Assert.Equal(1, collector.Decoder.DomainCount); // one exporter (127.0.0.1), one domain
+        Assert.Equal(collector.DatagramsReceived, collector.Statistics.Messages); // one message a datagram
+        Assert.Equal($"udp://{collector.LocalEndPoint}", collector.Name);
         if (OperatingSystem.IsLinux())
         {
             Assert.NotNull(collector.DatagramsDroppedBySocket);
