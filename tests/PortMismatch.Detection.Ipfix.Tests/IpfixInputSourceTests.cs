@@ -7,7 +7,7 @@ public sealed class IpfixInputSourceTests
 {
     public static TheoryData<string, byte[]> Recognised => new()
     {
-        { "IPFIX message", ReaderTests.Message(0, 1) },
+        { "IPFIX message", IpfixInputTests.Message(0, 1) },
         { "NetFlow v9 packet", [0, 9, 0, 1, .. new byte[16]] },
         { "pcap, little-endian", Captures.Pcap(1) },
         { "pcap, big-endian", [0xA1, 0xB2, 0xC3, 0xD4, .. new byte[20]] },
@@ -38,7 +38,7 @@ public sealed class IpfixInputSourceTests
     [Fact]
     public async Task FlowInput_reads_a_gzip_capture_with_the_format_and_its_options()
     {
-        var capture = Captures.Pcap(1, Captures.EthernetIPv4Udp(ReaderTests.Message(0, 4), "192.0.2.7", "192.0.2.1"));
+        var capture = Captures.Pcap(1, Captures.EthernetIPv4Udp(IpfixInputTests.Message(0, 4), "192.0.2.7", "192.0.2.1"));
         var gzip = new MemoryStream();
         await using (var zip = new GZipStream(gzip, CompressionLevel.Fastest, leaveOpen: true))
         {
@@ -64,7 +64,7 @@ public sealed class IpfixInputSourceTests
     [Fact]
     public async Task A_stream_source_leaves_its_stream_open_and_counts_while_it_reads()
     {
-        var stream = new MemoryStream(ReaderTests.Rfc5655File(3, 5));
+        var stream = new MemoryStream(IpfixInputTests.Rfc5655File(3, 5));
         var source = IpfixInput.StreamSource(stream, "export.ipfix");
         var seen = new List<long>();
         var sink = new CallbackSink(() => seen.Add(source.Counters.Accepted));

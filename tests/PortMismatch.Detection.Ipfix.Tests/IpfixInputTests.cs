@@ -4,7 +4,7 @@ using static PortMismatch.Detection.Ipfix.Tests.Bytes;
 
 namespace PortMismatch.Detection.Ipfix.Tests;
 
-public sealed class ReaderTests
+public sealed class IpfixInputTests
 {
     internal static byte[] Message(int sequence, int records)
     {

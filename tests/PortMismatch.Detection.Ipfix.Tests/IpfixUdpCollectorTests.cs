@@ -5,7 +5,7 @@ using PortMismatch.Detection.TestSupport;
 
 namespace PortMismatch.Detection.Ipfix.Tests;
 
-public sealed class UdpCollectorTests
+public sealed class IpfixUdpCollectorTests
 {
     private sealed class CountingSink : IFlowRecordSink
     {
