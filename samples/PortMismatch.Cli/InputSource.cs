@@ -97,9 +97,9 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
                     await panOs.ReadAsync(sink, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
-                    var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections }, diagnostics, input.Name);
+                    var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections }, input.Name, diagnostics);
                     Volatile.Write(ref _counters, decoder.Counters);
-                    await IpfixReader.ReadStreamAsync(content, sink, decoder, cancellationToken).ConfigureAwait(false);
+                    await IpfixInput.ReadStreamAsync(content, sink, decoder, cancellationToken).ConfigureAwait(false);
                     break;
             }
         }

@@ -36,7 +36,7 @@ internal static class ListenCommand
         {
             if (options.IpfixListen is { } ipfixEndPoint)
             {
-                ipfix = new IpfixUdpCollector(ipfixEndPoint, new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections, MaxClockSkew = options.MaxClockSkew }, Report));
+                ipfix = new IpfixUdpCollector(ipfixEndPoint, IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections, MaxClockSkew = options.MaxClockSkew }, Report);
                 sources.Add(ipfix);
             }
 

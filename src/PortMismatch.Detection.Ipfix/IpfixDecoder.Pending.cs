@@ -2,17 +2,14 @@ using PortMismatch.Detection.Ipfix.Internal;
 
 namespace PortMismatch.Detection.Ipfix;
 
-/// <summary>
-/// Data sets that arrive before their template (<see cref="IpfixReaderOptions.MaxPendingBytes"/> &gt; 0): kept, with the
-/// header values their times depend on, until the template comes, within a budget per exporter address
-/// (<see cref="IpfixReaderOptions.MaxPendingBytesPerExporter"/>) and one over all exporters.
-/// </summary>
-/// <remarks>
-/// An address past its share keeps what it has and its further early sets are counted as <c>no-template</c> at once: one
-/// sender can never fill the budget. Past the total, room is made by dropping the sets of the domain that has waited
-/// longest for a template (another domain than the one being decoded), so that a new exporter's early data always gets
-/// in, as its templates do. Each drop counts its sets as <c>no-template</c>; O(1) per domain dropped.
-/// </remarks>
+// Data sets that arrive before their template (MaxPendingBytes > 0): kept, with the
+// header values their times depend on, until the template comes, within a budget per exporter address
+// (MaxPendingBytesPerExporter) and one over all exporters.
+//
+// An address past its share keeps what it has and its further early sets are counted as no-template at once: one
+// sender can never fill the budget. Past the total, room is made by dropping the sets of the domain that has waited
+// longest for a template (another domain than the one being decoded), so that a new exporter's early data always gets
+// in, as its templates do. Each drop counts its sets as no-template; O(1) per domain dropped.
 public sealed partial class IpfixDecoder
 {
     private long _pendingBytes;

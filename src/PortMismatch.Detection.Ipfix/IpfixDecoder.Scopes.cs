@@ -2,17 +2,14 @@ using PortMismatch.Detection.Ipfix.Internal;
 
 namespace PortMismatch.Detection.Ipfix;
 
-/// <summary>
-/// The decoder's state per (exporter, domain) scope and how it is bounded: budgets per exporter address and over all
-/// exporters, least-recently-used eviction when a budget is full, and (over UDP, where the collector gives a clock) the
-/// template lifetime and idle domains of RFC 7011 section 8.4 and 9.3.
-/// </summary>
-/// <remarks>
-/// Room is made by evicting whole domains, least recently used first: a domain of the same address when that address's
-/// budget is the one exceeded, any domain when the budget over all exporters is. The domain being decoded is never evicted
-/// (it is the most recent), so an exporter can only push out its own state, or the state that has waited longest; what
-/// still does not fit is rejected. Each eviction is O(1); a full table never stops a new exporter from getting in.
-/// </remarks>
+// The decoder's state per (exporter, domain) scope and how it is bounded: budgets per exporter address and over all
+// exporters, least-recently-used eviction when a budget is full, and (over UDP, where the collector gives a clock) the
+// template lifetime and idle domains of RFC 7011 section 8.4 and 9.3.
+//
+// Room is made by evicting whole domains, least recently used first: a domain of the same address when that address's
+// budget is the one exceeded, any domain when the budget over all exporters is. The domain being decoded is never evicted
+// (it is the most recent), so an exporter can only push out its own state, or the state that has waited longest; what
+// still does not fit is rejected. Each eviction is O(1); a full table never stops a new exporter from getting in.
 public sealed partial class IpfixDecoder
 {
     private readonly Dictionary<DomainKey, DomainState> _domains = [];
@@ -23,6 +20,7 @@ public sealed partial class IpfixDecoder
     // 4 x MaxDomains of them, each with at most 64 lost ids (LostTemplates: under 300 octets; 1.2 MB at the defaults).
     private readonly Dictionary<DomainKey, (LostTemplates Lost, long Generation)> _evicted = [];
     private readonly Queue<(DomainKey Key, long Generation)> _evictedOrder = new();
+
     private long _evictedGeneration;
 
     private DomainState? _newestDomain;
@@ -38,7 +36,7 @@ public sealed partial class IpfixDecoder
     private long _nextSweep;
 
     /// <summary>Gets the number of (exporter, domain) scopes with state.</summary>
-    public int DomainCount => _domains.Count;
+    internal int DomainCount => _domains.Count;
 
     /// <summary>Gets the number of exporter addresses with state.</summary>
     internal int ExporterCount => _exporters.Count;

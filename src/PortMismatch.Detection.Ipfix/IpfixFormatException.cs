@@ -9,17 +9,9 @@ public enum IpfixFormatError
     /// <summary>A pcap or pcapng file header is damaged or uses an unsupported link type.</summary>
     BadCapture = 1,
 
-    /// <summary>
-    /// The input starts with the gzip magic bytes but its gzip data is damaged: cut short (at a flush point, inside a
-    /// block, a header or a trailer), a CRC-32 or length mismatch, corrupt compressed data, a bad header, or bytes after the
-    /// last member. The exception's byte offset is in the compressed input (for corrupt deflate data: the start of the
-    /// piece of up to 8 KiB in which it was found invalid; see the package README); the records decompressed before the
-    /// damage have been read (<c>corrupt-compressed-input</c>).
-    /// </summary>
-    CorruptCompressedInput = 2,
 }
 
-/// <summary>Thrown when an input cannot be read (further): an unknown format, a damaged capture header or damaged gzip data. Malformed messages, sets and records are never thrown: they are reported.</summary>
+/// <summary>Thrown when an input cannot be read (further): an unknown format or a damaged capture header (damaged gzip is a <see cref="CompressedInputException"/>). Malformed messages, sets and records are never thrown: they are reported.</summary>
 public sealed class IpfixFormatException : InputFormatException
 {
     /// <summary>Creates the exception.</summary>
@@ -37,7 +29,6 @@ public sealed class IpfixFormatException : InputFormatException
     public override string ReasonCode => Reason switch
     {
         IpfixFormatError.BadCapture => "bad-capture",
-        IpfixFormatError.CorruptCompressedInput => "corrupt-compressed-input",
         _ => "unknown-format",
     };
 }

@@ -87,8 +87,7 @@ public sealed record IpfixReaderOptions
 
     /// <summary>
     /// Gets the most memory the templates of all (exporter, domain) scopes may hold, in octets (default 16 MiB), each template
-    /// counted as <see cref="IpfixDecoder.TemplateOverheadBytes"/> plus <see cref="IpfixDecoder.TemplateFieldBytes"/> per
-    /// field. The per-domain caps alone allow <see cref="MaxDomains"/> x <see cref="MaxTemplatesPerDomain"/> x
+    /// counted as 256 octets plus 16 per field. The per-domain caps alone allow <see cref="MaxDomains"/> x <see cref="MaxTemplatesPerDomain"/> x
     /// <see cref="MaxFieldsPerTemplate"/> fields (gigabytes from spoofed exporters); a template beyond this budget
     /// evicts the least recently used (exporter, domain) scope other than its own; when there is none, it is rejected
     /// (<c>too-many-templates</c>).
@@ -105,7 +104,7 @@ public sealed record IpfixReaderOptions
 
     /// <summary>
     /// Gets the most memory the application names learned from options records of all scopes may hold, in octets (default
-    /// 4 MiB), each name counted as its length plus <see cref="IpfixDecoder.ApplicationNameOverheadBytes"/>. A name beyond
+    /// 4 MiB), each name counted as its length plus 64 octets. A name beyond
     /// it evicts the least recently used (exporter, domain) scope other than its own; when there is none, it is not kept
     /// (<see cref="IpfixStatistics.ApplicationNamesDropped"/>) and records show the id as <c>engine:selector</c>.
     /// </summary>

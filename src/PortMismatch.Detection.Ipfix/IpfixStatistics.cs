@@ -3,6 +3,10 @@ namespace PortMismatch.Detection.Ipfix;
 /// <summary>Message-level counts of a decoder (records are counted in <see cref="InputCounters"/>). Not thread-safe.</summary>
 public sealed class IpfixStatistics
 {
+    internal IpfixStatistics()
+    {
+    }
+
     /// <summary>Gets the number of messages (IPFIX) or packets (v9) decoded.</summary>
     public long Messages { get; internal set; }
 

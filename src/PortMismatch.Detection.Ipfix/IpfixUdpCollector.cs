@@ -11,7 +11,7 @@ namespace PortMismatch.Detection.Ipfix;
 /// without a re-send, withdrawals are ignored (RFC 7011 section 8.4), and records dated more than
 /// <see cref="IpfixReaderOptions.MaxClockSkew"/> ahead of the clock are rejected (<c>time-in-future</c>). On stop, the
 /// datagrams already in the socket's queue are decoded too. One pooled receive buffer, no allocation per datagram or record
-/// in steady state. Not thread-safe: run one <see cref="RunAsync"/> at a time.
+/// in steady state. Not thread-safe: run one <see cref="ReadAsync"/> at a time.
 /// </summary>
 public sealed class IpfixUdpCollector : IFlowSource, IDisposable
 {
@@ -21,25 +21,52 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
 
     /// <summary>Creates the collector and binds its socket.</summary>
     /// <param name="endpoint">The local address and port to listen on (port 0 picks a free port).</param>
-    /// <param name="decoder">The decoder, or <see langword="null"/> for a new default one.</param>
+    /// <param name="options">The options, or <see langword="null"/> for <see cref="IpfixReaderOptions.Default"/>.</param>
+    /// <param name="diagnostics">Receives each rejected or skipped record, or <see langword="null"/>.</param>
     /// <param name="receiveBufferSize">The socket receive buffer in octets (default 4 MiB) so that bursts are not dropped.</param>
     /// <param name="timeProvider">The clock that dates receipt, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
-    public IpfixUdpCollector(IPEndPoint endpoint, IpfixDecoder? decoder = null, int receiveBufferSize = 4 << 20, TimeProvider? timeProvider = null)
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <see cref="IpfixReaderOptions.MaxClockSkew"/> is negative, or <see cref="IpfixReaderOptions.TemplateLifetime"/> is zero
+    /// or negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).
+    /// </exception>
+    public IpfixUdpCollector(
+        IPEndPoint endpoint,
+        IpfixReaderOptions? options = null,
+        Action<InputDiagnostic>? diagnostics = null,
+        int receiveBufferSize = 4 << 20,
+        TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        Decoder = decoder ?? new IpfixDecoder();
         _time = timeProvider ?? TimeProvider.System;
         _started = _time.GetTimestamp();
         _receiver = new UdpReceiver(endpoint, receiveBufferSize);
         LocalEndPoint = _receiver.LocalEndPoint;
-        Decoder.InputName ??= $"udp://{LocalEndPoint}";
+        Name = $"udp://{LocalEndPoint}";
+        try
+        {
+            Decoder = new IpfixDecoder(options, Name, diagnostics);
+        }
+        catch
+        {
+            _receiver.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Gets the bound address and port.</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>Gets the decoder (its counters, statistics and state).</summary>
-    public IpfixDecoder Decoder { get; }
+    /// <summary>Gets <c>udp://</c> and the bound address and port, the input name of diagnostics.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the record counts, live while the collector runs.</summary>
+    public InputCounters Counters => Decoder.Counters;
+
+    /// <summary>Gets the message-level counts (templates learned, expired and evicted, lost records, ...), live while the collector runs.</summary>
+    public IpfixStatistics Statistics => Decoder.Statistics;
+
+    /// <summary>Gets the decoder (its template state, for tests).</summary>
+    internal IpfixDecoder Decoder { get; }
 
     /// <summary>Gets the number of datagrams received.</summary>
     public long DatagramsReceived => _receiver.DatagramsReceived;
@@ -63,29 +90,16 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
     /// </summary>
     /// <param name="sink">Receives the accepted records, on the receiving thread.</param>
     /// <param name="cancellationToken">Stops the collector.</param>
-    /// <returns>The decoder's counters when stopped.</returns>
-    public async Task<InputCounters> RunAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
+    /// <returns>A task that completes when the collector has stopped; <see cref="Counters"/> then hold the totals.</returns>
+    public async Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sink);
         await _receiver.RunAsync(datagram => Decode(datagram, sink), cancellationToken).ConfigureAwait(false);
         Decoder.Flush();
-        return Decoder.Counters;
     }
 
     /// <summary>Closes the socket.</summary>
     public void Dispose() => _receiver.Dispose();
-
-    /// <inheritdoc/>
-    string IFlowSource.Name => Decoder.InputName ?? $"udp://{LocalEndPoint}";
-
-    /// <inheritdoc/>
-    InputCounters IFlowSource.Counters => Decoder.Counters;
-
-    /// <summary>Runs the collector for a <see cref="DetectionPipeline"/> (the same as <see cref="RunAsync"/>).</summary>
-    /// <param name="sink">Where records go.</param>
-    /// <param name="cancellationToken">Stops the collector.</param>
-    /// <returns>A task that completes when the collector stops.</returns>
-    Task IFlowSource.ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken) => RunAsync(sink, cancellationToken);
 
     private void Decode(ReadOnlySpan<byte> datagram, IFlowRecordSink sink)
     {

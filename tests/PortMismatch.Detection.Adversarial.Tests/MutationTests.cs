@@ -196,7 +196,7 @@ public sealed class MutationTests
         var exporter = IPAddressValue.Parse("192.0.2.9");
         Survive("IPFIX", valid, other, input =>
         {
-            var decoder = new IpfixDecoder(IpfixReaderOptions.Default, _ => { }, "fuzz");
+            var decoder = new IpfixDecoder(IpfixReaderOptions.Default, "fuzz", _ => { });
             var aggregator = new MismatchAggregator(Evaluator, new NullRows());
             _ = decoder.Decode(input, exporter, aggregator);
             aggregator.Complete();
@@ -379,11 +379,11 @@ public sealed class MutationTests
         var valid = Sample("ipfix-export.ipfix");
         return SurviveEveryPath("IPFIX", valid, valid, sink =>
         {
-            var decoder = new IpfixDecoder(IpfixReaderOptions.Default, _ => { }, "fuzz");
+            var decoder = new IpfixDecoder(IpfixReaderOptions.Default, "fuzz", _ => { });
             return new PathReader(
-                s => IpfixReader.ReadStreamAsync(s, sink, decoder),
-                p => IpfixReader.ReadAsync(p, sink, decoder),
-                path => IpfixReader.FileSource(path, new IpfixDecoder(IpfixReaderOptions.Default, _ => { })),
+                s => IpfixInput.ReadStreamAsync(s, sink, decoder).AsTask(),
+                p => IpfixInput.ReadAsync(p, sink, decoder).AsTask(),
+                path => IpfixInput.FileSource(path, IpfixReaderOptions.Default, _ => { }),
                 () => decoder.Counters);
         });
     }

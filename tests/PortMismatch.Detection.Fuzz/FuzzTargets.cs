@@ -169,7 +169,7 @@ public static class FuzzTargets
         // As a datagram, twice (the second time the templates are known and the sequence number repeats), with data sets
         // kept until their template comes.
         var pipeline = new Pipeline(Escu);
-        var decoder = new IpfixDecoder(Base with { MaxPendingBytes = 65536, IncludeReplies = true }, static _ => { }, "fuzz");
+        var decoder = new IpfixDecoder(Base with { MaxPendingBytes = 65536, IncludeReplies = true }, "fuzz", static _ => { });
         var accepted = decoder.Decode(data, Exporter, pipeline);
         accepted += decoder.Decode(data, IPAddressValue.None, pipeline);
         accepted += decoder.Decode(data, Exporter, pipeline);
@@ -193,12 +193,12 @@ public static class FuzzTargets
     private static void ReadAsFile(byte[] data, IpfixReaderOptions options)
     {
         var pipeline = new Pipeline(Escu);
-        var decoder = new IpfixDecoder(options, null, "fuzz");
+        var decoder = new IpfixDecoder(options, "fuzz");
         try
         {
-            _ = IpfixReader.ReadStreamAsync(new MemoryStream(data, writable: false), pipeline, decoder).GetAwaiter().GetResult();
+            _ = IpfixInput.ReadStreamAsync(new MemoryStream(data, writable: false), pipeline, decoder).AsTask().GetAwaiter().GetResult();
         }
-        catch (IpfixFormatException)
+        catch (InputFormatException e) when (e is IpfixFormatException or CompressedInputException)
         {
             // documented: not a known format, or a damaged capture header
         }
@@ -270,12 +270,12 @@ public static class FuzzTargets
         }
 
         var ipfix = new Pipeline(Escu);
-        var decoder = new IpfixDecoder(Tight, null, "fuzz");
+        var decoder = new IpfixDecoder(Tight, "fuzz");
         try
         {
-            _ = IpfixReader.ReadStreamAsync(Pieces(data), ipfix, decoder).GetAwaiter().GetResult();
+            _ = IpfixInput.ReadStreamAsync(Pieces(data), ipfix, decoder).AsTask().GetAwaiter().GetResult();
         }
-        catch (IpfixFormatException e)
+        catch (InputFormatException e) when (e is IpfixFormatException or CompressedInputException)
         {
             CheckGzipOffset(e, data);
         }

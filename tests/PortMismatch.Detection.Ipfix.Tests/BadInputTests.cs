@@ -12,7 +12,7 @@ public sealed class BadInputTests
     private static (IpfixDecoder Decoder, CollectingSink Sink, List<InputDiagnostic> Diagnostics) New()
     {
         var diagnostics = new List<InputDiagnostic>();
-        return (new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = true }, diagnostics.Add, "bad.ipfix"), new CollectingSink(), diagnostics);
+        return (new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = true }, "bad.ipfix", diagnostics.Add), new CollectingSink(), diagnostics);
     }
 
     private static byte[] Valid() => new IpfixBuilder()

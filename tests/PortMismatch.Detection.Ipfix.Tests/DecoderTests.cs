@@ -14,7 +14,7 @@ public sealed class DecoderTests
     private static (IpfixDecoder Decoder, CollectingSink Sink, List<InputDiagnostic> Diagnostics) New(IpfixReaderOptions? options = null)
     {
         var diagnostics = new List<InputDiagnostic>();
-        var decoder = new IpfixDecoder(options ?? IpfixReaderOptions.Default with { IncludeReplies = true }, diagnostics.Add, "test");
+        var decoder = new IpfixDecoder(options ?? IpfixReaderOptions.Default with { IncludeReplies = true }, "test", diagnostics.Add);
         return (decoder, new CollectingSink { Decoder = decoder }, diagnostics);
     }
 

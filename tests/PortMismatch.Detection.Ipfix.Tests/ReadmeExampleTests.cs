@@ -30,9 +30,8 @@ public sealed class ReadmeExampleTests
         try
         {
             var errors = new StringWriter();
-            var decoder = new IpfixDecoder(IpfixReaderOptions.Default, diagnostic => errors.WriteLine(diagnostic));
             var sink = new MismatchSink(new MismatchEvaluator(RuleSet.Escu));
-            InputCounters counters = await IpfixReader.ReadFileAsync(path, sink, decoder, TestContext.Current.CancellationToken);
+            InputCounters counters = await IpfixInput.ReadFileAsync(path, sink, IpfixReaderOptions.Default, diagnostic => errors.WriteLine(diagnostic), TestContext.Current.CancellationToken);
 
             Assert.Equal(1, sink.Mismatches);
             Assert.Equal("read 4 = accepted 2 + rejected 0 + skipped 2", counters.ToString());

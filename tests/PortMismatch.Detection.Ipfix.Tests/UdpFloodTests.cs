@@ -63,7 +63,7 @@ public sealed class UdpFloodTests
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var running = collector.RunAsync(sink, stop.Token);
+        var running = collector.ReadAsync(sink, stop.Token);
         await Poll.WithinAsync(() => collector.DatagramsReceived + collector.DatagramsDroppedBySocket!.Value == sent, TimeSpan.FromSeconds(10));
         var droppedUnread = collector.DatagramsDroppedBySocket!.Value;
 
@@ -94,7 +94,8 @@ public sealed class UdpFloodTests
         await Poll.WithinAsync(() => collector.DatagramsReceived >= pacedStart + Paced, TimeSpan.FromSeconds(10));
         await Poll.WithinAsync(() => sink.Count + collector.Decoder.Statistics.LostRecords >= sent * RecordsPerMessage, TimeSpan.FromSeconds(10));
         await stop.CancelAsync();
-        var counters = await running;
+        await running;
+        var counters = collector.Counters;
         var dropped = collector.DatagramsDroppedBySocket!.Value;
         var lost = collector.Decoder.Statistics.LostRecords;
 

@@ -23,7 +23,7 @@ public sealed class UdpTransportRuleTests
     public void A_template_not_re_sent_within_its_lifetime_expires_and_its_data_is_reported_until_it_comes_again()
     {
         var diagnostics = new List<InputDiagnostic>();
-        var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { TemplateLifetime = TimeSpan.FromMinutes(30) }, diagnostics.Add);
+        var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { TemplateLifetime = TimeSpan.FromMinutes(30) }, diagnostics: diagnostics.Add);
         var sink = new CollectingSink();
 
         Received(decoder, Template(), sink, 0);
@@ -103,7 +103,7 @@ public sealed class UdpTransportRuleTests
     public void Records_more_than_MaxClockSkew_ahead_of_the_clock_are_rejected_as_time_in_future()
     {
         var diagnostics = new List<InputDiagnostic>();
-        var decoder = new IpfixDecoder(IpfixReaderOptions.Default, diagnostics.Add, "udp://127.0.0.1:4739");
+        var decoder = new IpfixDecoder(IpfixReaderOptions.Default, "udp://127.0.0.1:4739", diagnostics.Add);
         var sink = new CollectingSink();
         var now = Epoch;
         var message = new IpfixBuilder(1).Template(256, DecoderTests.V4Fields)

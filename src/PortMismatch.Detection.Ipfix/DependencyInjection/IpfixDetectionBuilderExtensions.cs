@@ -28,7 +28,7 @@ public static class IpfixDetectionBuilderExtensions
         return builder;
     }
 
-    /// <summary>The registered source: a decoder shared by the files and the collector (templates are per exporter and domain).</summary>
+    /// <summary>The registered source: the files, each with its own decoder, then the collector, with the same reader options.</summary>
     private sealed class IpfixSource(IFlowSource inner, IDisposable? collector) : IFlowSource, IDisposable
     {
         public string Name => inner.Name;
@@ -38,16 +38,16 @@ public static class IpfixDetectionBuilderExtensions
         public static IpfixSource Create(IpfixSourceOptions options, InputDiagnosticLog log, TimeProvider? timeProvider)
         {
             var parts = new List<IFlowSource>();
-            var readerOptions = IpfixReaderOptions.Default with { IncludeReplies = options.IncludeReplies, MaxClockSkew = options.MaxClockSkew, TemplateLifetime = options.TemplateLifetime };
+            var readerOptions = options.ToReaderOptions();
             foreach (var file in options.Files)
             {
-                parts.Add(IpfixReader.FileSource(file, new IpfixDecoder(readerOptions, log.Report, file)));
+                parts.Add(IpfixInput.FileSource(file, readerOptions, log.Report));
             }
 
             IpfixUdpCollector? collector = null;
             if (options.ListenEndPoint is { } listen)
             {
-                collector = new IpfixUdpCollector(IPEndPoint.Parse(listen), new IpfixDecoder(readerOptions, log.Report), options.ReceiveBufferSize, timeProvider);
+                collector = new IpfixUdpCollector(IPEndPoint.Parse(listen), readerOptions, log.Report, options.ReceiveBufferSize, timeProvider);
                 parts.Add(collector);
             }
 
@@ -82,6 +82,25 @@ public static class IpfixDetectionBuilderExtensions
             if (options.TemplateLifetime <= TimeSpan.Zero && options.TemplateLifetime != Timeout.InfiniteTimeSpan)
             {
                 failures.Add($"IpfixSourceOptions.TemplateLifetime is {options.TemplateLifetime}; it must be positive, or Timeout.InfiniteTimeSpan for templates that never expire.");
+            }
+
+            if (options.DirectionRulesFile is { } rules)
+            {
+                if (!File.Exists(rules))
+                {
+                    failures.Add($"IpfixSourceOptions.DirectionRulesFile: '{rules}' does not exist.");
+                }
+                else
+                {
+                    try
+                    {
+                        _ = RuleSetJson.Load(rules);
+                    }
+                    catch (ConfigurationFormatException e)
+                    {
+                        failures.Add($"IpfixSourceOptions.DirectionRulesFile: {e.Message}");
+                    }
+                }
             }
 
             foreach (var file in options.Files)

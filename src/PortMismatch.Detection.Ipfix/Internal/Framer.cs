@@ -1,15 +1,14 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
-using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection.Ipfix.Internal;
 
-internal enum InputFormat
+/// <summary>How the content of an input is cut into export datagrams (gzip is unwrapped before: see <see cref="IpfixInput"/>).</summary>
+internal enum FrameFormat
 {
     Empty,
     Unknown,
-    Gzip,
     IpfixMessages,
     Datagram,
     Pcap,
@@ -25,7 +24,7 @@ internal sealed class Framer
     private const int MaxFrame = 262_144;
     private const int MaxInterfaces = 1024;
 
-    private readonly InputFormat _format;
+    private readonly FrameFormat _format;
     private readonly IpfixDecoder _decoder;
     private readonly List<uint> _interfaces = [];
     private IFlowRecordSink _sink;
@@ -35,44 +34,49 @@ internal sealed class Framer
     private uint _linkType;
     private bool _resyncing;
 
-    public Framer(InputFormat format, IpfixDecoder decoder, IFlowRecordSink sink)
+    public Framer(FrameFormat format, IpfixDecoder decoder, IFlowRecordSink sink)
     {
         _format = format;
         _decoder = decoder;
         _sink = sink;
     }
 
-    public static InputFormat Detect(ReadOnlySequence<byte> buffer)
+    /// <summary>Tells the framing of content from its first four bytes (fewer when it is shorter).</summary>
+    public static FrameFormat Detect(ReadOnlySequence<byte> buffer)
     {
-        if (buffer.Length == 0)
+        Span<byte> head = stackalloc byte[4];
+        var length = (int)Math.Min(4, buffer.Length);
+        buffer.Slice(0, length).CopyTo(head);
+        return Detect(head[..length]);
+    }
+
+    /// <summary>Tells the framing of content from its first four bytes (fewer when it is shorter).</summary>
+    public static FrameFormat Detect(ReadOnlySpan<byte> start)
+    {
+        if (start.Length == 0)
         {
-            return InputFormat.Empty;
+            return FrameFormat.Empty;
         }
 
         Span<byte> head = stackalloc byte[4];
         head.Clear();
-        buffer.Slice(0, Math.Min(4, buffer.Length)).CopyTo(head);
+        start[..Math.Min(4, start.Length)].CopyTo(head);
         var magic = BinaryPrimitives.ReadUInt32LittleEndian(head);
-        if (CompressedInput.IsGzip(head))
-        {
-            return InputFormat.Gzip;
-        }
-
         if (magic is 0xA1B2C3D4 or 0xD4C3B2A1 or 0xA1B23C4D or 0x4D3CB2A1)
         {
-            return InputFormat.Pcap;
+            return FrameFormat.Pcap;
         }
 
         if (magic == 0x0A0D0D0A)
         {
-            return InputFormat.PcapNg;
+            return FrameFormat.PcapNg;
         }
 
         return (head[0], head[1]) switch
         {
-            (0, 10) => InputFormat.IpfixMessages,
-            (0, 9) => InputFormat.Datagram,
-            _ => InputFormat.Unknown,
+            (0, 10) => FrameFormat.IpfixMessages,
+            (0, 9) => FrameFormat.Datagram,
+            _ => FrameFormat.Unknown,
         };
     }
 
@@ -81,14 +85,14 @@ internal sealed class Framer
     {
         var stop = _format switch
         {
-            InputFormat.IpfixMessages => ProcessMessages(ref buffer),
-            InputFormat.Datagram => ProcessDatagram(ref buffer, isFinal),
-            InputFormat.Pcap => ProcessPcap(ref buffer),
+            FrameFormat.IpfixMessages => ProcessMessages(ref buffer),
+            FrameFormat.Datagram => ProcessDatagram(ref buffer, isFinal),
+            FrameFormat.Pcap => ProcessPcap(ref buffer),
             _ => ProcessPcapNg(ref buffer),
         };
         if (!stop && isFinal && buffer.Length > 0)
         {
-            _decoder.RejectUnitAt("truncated-message", string.Create(CultureInfo.InvariantCulture, $"the input ends inside a {(_format == InputFormat.IpfixMessages ? "message" : "capture record")} ({buffer.Length} octets left)"), _position);
+            _decoder.RejectUnitAt("truncated-message", string.Create(CultureInfo.InvariantCulture, $"the input ends inside a {(_format == FrameFormat.IpfixMessages ? "message" : "capture record")} ({buffer.Length} octets left)"), _position);
             buffer = buffer.Slice(buffer.End);
         }
 

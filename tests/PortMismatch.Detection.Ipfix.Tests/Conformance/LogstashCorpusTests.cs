@@ -44,7 +44,7 @@ public sealed partial class LogstashCorpusTests
             contexts++;
             var events = new List<object>();
             var sink = new ListSink(events);
-            var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = true }, d =>
+            var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = true }, diagnostics: d =>
             {
                 if (d.Reason is "options-record" or "not-a-flow")
                 {
@@ -205,7 +205,7 @@ public sealed partial class LogstashCorpusTests
         {
             if (Path.GetFileName(dat).StartsWith("netflow5", StringComparison.Ordinal))
             {
-                var e = await Assert.ThrowsAsync<IpfixFormatException>(() => IpfixReader.ReadFileAsync(dat, new CollectingSink(), cancellationToken: TestContext.Current.CancellationToken));
+                var e = await Assert.ThrowsAsync<IpfixFormatException>(() => IpfixInput.ReadFileAsync(dat, new CollectingSink(), cancellationToken: TestContext.Current.CancellationToken).AsTask());
                 Assert.Equal("unknown-format", e.ReasonCode); // NetFlow v5 is out of scope
                 continue;
             }
@@ -213,8 +213,7 @@ public sealed partial class LogstashCorpusTests
             files++;
             var viaSpan = new IpfixDecoder();
             viaSpan.Decode(File.ReadAllBytes(dat), IPAddressValue.None, new CollectingSink());
-            var viaFile = new IpfixDecoder();
-            var counters = await IpfixReader.ReadFileAsync(dat, new CollectingSink(), viaFile, TestContext.Current.CancellationToken);
+            var counters = await IpfixInput.ReadFileAsync(dat, new CollectingSink(), cancellationToken: TestContext.Current.CancellationToken);
             Assert.True(counters.IsBalanced, dat);
             Assert.Equal(viaSpan.Counters.ToString(), counters.ToString());
         }

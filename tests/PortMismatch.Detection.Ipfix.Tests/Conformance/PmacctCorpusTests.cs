@@ -24,7 +24,7 @@ public sealed class PmacctCorpusTests
         var sink = new CollectingSink();
         foreach (var pcap in Directory.GetFiles(folder, "traffic-*.pcap").Order(StringComparer.Ordinal))
         {
-            await IpfixReader.ReadFileAsync(pcap, sink, decoder, TestContext.Current.CancellationToken);
+            await IpfixInput.ReadFileAsync(pcap, sink, decoder, TestContext.Current.CancellationToken);
         }
 
         var decoded = sink.Records.Select(r => (r.Source, r.Destination, r.SourcePort ?? 0, r.DestinationPort ?? 0, r.Transport)).ToHashSet();

@@ -4,9 +4,9 @@ using static PortMismatch.Detection.Ipfix.Tests.Bytes;
 
 namespace PortMismatch.Detection.Ipfix.Tests;
 
-public sealed class ReaderTests
+public sealed class IpfixInputTests
 {
-    private static byte[] Message(int sequence, int records)
+    internal static byte[] Message(int sequence, int records)
     {
         var builder = new IpfixBuilder(sequence: (uint)sequence).Template(256, DecoderTests.V4Fields);
         var data = new List<byte>();
@@ -18,7 +18,7 @@ public sealed class ReaderTests
         return builder.Data(256, [.. data]).Build();
     }
 
-    private static byte[] Rfc5655File(int messages, int recordsEach)
+    internal static byte[] Rfc5655File(int messages, int recordsEach)
     {
         var file = new List<byte>();
         for (var m = 0; m < messages; m++)
@@ -51,7 +51,7 @@ public sealed class ReaderTests
             await pipe.Writer.CompleteAsync();
         }, TestContext.Current.CancellationToken);
         var sink = new CollectingSink();
-        var counters = await IpfixReader.ReadAsync(pipe.Reader, sink, cancellationToken: TestContext.Current.CancellationToken);
+        var counters = await IpfixInput.ReadAsync(pipe.Reader, sink, new IpfixDecoder(), TestContext.Current.CancellationToken);
         await writing;
 
         Assert.True(expected.Records.Count == 1000, $"seed {Seed}");
@@ -68,7 +68,7 @@ public sealed class ReaderTests
         var diagnostics = new List<InputDiagnostic>();
         var decoder = new IpfixDecoder(diagnostics: diagnostics.Add);
         var sink = new CollectingSink();
-        var counters = await IpfixReader.ReadStreamAsync(new MemoryStream(cut), sink, decoder, TestContext.Current.CancellationToken);
+        var counters = await IpfixInput.ReadStreamAsync(new MemoryStream(cut), sink, decoder, TestContext.Current.CancellationToken);
 
         Assert.Equal(4, sink.Records.Count);
         var d = Assert.Single(diagnostics, d => d.Outcome == RecordOutcome.Rejected);
@@ -83,7 +83,7 @@ public sealed class ReaderTests
         byte[] file = [.. message, .. Enumerable.Repeat((byte)0xEE, 1000), .. message];
         var diagnostics = new List<InputDiagnostic>();
         var sink = new CollectingSink();
-        var counters = await IpfixReader.ReadStreamAsync(new MemoryStream(file), sink, new IpfixDecoder(diagnostics: diagnostics.Add), TestContext.Current.CancellationToken);
+        var counters = await IpfixInput.ReadStreamAsync(new MemoryStream(file), sink, new IpfixDecoder(diagnostics: diagnostics.Add), TestContext.Current.CancellationToken);
 
         Assert.Equal(4, sink.Records.Count);
         var d = Assert.Single(diagnostics, d => d.Outcome == RecordOutcome.Rejected);
@@ -104,10 +104,10 @@ public sealed class ReaderTests
             }
 
             var sink = new CollectingSink();
-            var decoder = new IpfixDecoder();
-            var counters = await IpfixReader.ReadFileAsync(path, sink, decoder, TestContext.Current.CancellationToken);
+            var names = new HashSet<string?>();
+            var counters = await IpfixInput.ReadFileAsync(path, sink, diagnostics: d => names.Add(d.InputName), cancellationToken: TestContext.Current.CancellationToken);
             Assert.Equal(50, sink.Records.Count);
-            Assert.Equal(path, decoder.InputName);
+            Assert.Equal([path], names); // the input name of the diagnostics is the path
             Assert.True(counters.IsBalanced);
         }
         finally
@@ -126,7 +126,7 @@ public sealed class ReaderTests
             Captures.EthernetIPv4Udp(message, "192.0.2.8", "192.0.2.1", fragment: true));
         var decoder = new IpfixDecoder();
         var sink = new CollectingSink { Decoder = decoder };
-        var counters = await IpfixReader.ReadStreamAsync(new MemoryStream(capture), sink, decoder, TestContext.Current.CancellationToken);
+        var counters = await IpfixInput.ReadStreamAsync(new MemoryStream(capture), sink, decoder, TestContext.Current.CancellationToken);
 
         Assert.Equal(3, sink.Records.Count);
         Assert.All(sink.Records, r => Assert.Equal("192.0.2.7", r.Context.Exporter.ToString()));
@@ -142,7 +142,7 @@ public sealed class ReaderTests
         var capture = Captures.PcapNg(113, Captures.CookedIPv6Udp(v9, "2001:db8::7", "2001:db8::1"));
         var decoder = new IpfixDecoder();
         var sink = new CollectingSink { Decoder = decoder };
-        await IpfixReader.ReadStreamAsync(new MemoryStream(capture), sink, decoder, TestContext.Current.CancellationToken);
+        await IpfixInput.ReadStreamAsync(new MemoryStream(capture), sink, decoder, TestContext.Current.CancellationToken);
 
         var r = Assert.Single(sink.Records);
         Assert.Equal(("10.2.2.2", 9, "2001:db8::7"), (r.Destination, r.Context.Version, r.Context.Exporter.ToString()));
@@ -153,18 +153,18 @@ public sealed class ReaderTests
     {
         var v9 = new V9Builder().Template(256, DecoderTests.V4Fields).Data(256, DecoderTests.V4Record("10.1.1.1", "10.2.2.2", 40000, 53, 17)).Build();
         var sink = new CollectingSink();
-        await IpfixReader.ReadStreamAsync(new MemoryStream(v9), sink, cancellationToken: TestContext.Current.CancellationToken);
+        await IpfixInput.ReadStreamAsync(new MemoryStream(v9), sink, new IpfixDecoder(), TestContext.Current.CancellationToken);
         Assert.Single(sink.Records);
     }
 
     [Fact]
     public async Task Input_in_no_known_format_throws_the_package_exception()
     {
-        var e = await Assert.ThrowsAsync<IpfixFormatException>(() => IpfixReader.ReadStreamAsync(new MemoryStream(Text("hello, world")), new CollectingSink(), cancellationToken: TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<IpfixFormatException>(() => IpfixInput.ReadStreamAsync(new MemoryStream(Text("hello, world")), new CollectingSink(), new IpfixDecoder(), TestContext.Current.CancellationToken).AsTask());
         Assert.Equal("unknown-format", e.ReasonCode);
         Assert.Contains("hello, world", e.Message, StringComparison.Ordinal);
 
-        var empty = await IpfixReader.ReadStreamAsync(new MemoryStream(), new CollectingSink(), cancellationToken: TestContext.Current.CancellationToken);
+        var empty = await IpfixInput.ReadStreamAsync(new MemoryStream(), new CollectingSink(), new IpfixDecoder(), TestContext.Current.CancellationToken);
         Assert.Equal(0, empty.Read);
     }
 
@@ -174,7 +174,7 @@ public sealed class ReaderTests
         var pipe = new Pipe();
         await pipe.Writer.WriteAsync(Message(0, 1), TestContext.Current.CancellationToken);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => IpfixReader.ReadAsync(pipe.Reader, new CollectingSink(), cancellationToken: cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => IpfixInput.ReadAsync(pipe.Reader, new CollectingSink(), new IpfixDecoder(), cancel.Token).AsTask());
     }
 
     [Fact]
@@ -183,7 +183,7 @@ public sealed class ReaderTests
         var v9 = new V9Builder().Template(256, DecoderTests.V4Fields).Build();
         byte[] huge = [.. v9, .. new byte[200_000]];
         var diagnostics = new List<InputDiagnostic>();
-        var counters = await IpfixReader.ReadStreamAsync(new MemoryStream(huge), new CollectingSink(), new IpfixDecoder(diagnostics: diagnostics.Add), TestContext.Current.CancellationToken);
+        var counters = await IpfixInput.ReadStreamAsync(new MemoryStream(huge), new CollectingSink(), new IpfixDecoder(diagnostics: diagnostics.Add), TestContext.Current.CancellationToken);
         Assert.Equal("message-too-large", Assert.Single(diagnostics).Reason);
         Assert.True(counters.IsBalanced);
     }

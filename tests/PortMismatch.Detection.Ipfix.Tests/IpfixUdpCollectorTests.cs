@@ -5,7 +5,7 @@ using PortMismatch.Detection.TestSupport;
 
 namespace PortMismatch.Detection.Ipfix.Tests;
 
-public sealed class UdpCollectorTests
+public sealed class IpfixUdpCollectorTests
 {
     private sealed class CountingSink : IFlowRecordSink
     {
@@ -31,7 +31,7 @@ public sealed class UdpCollectorTests
         using var collector = new IpfixUdpCollector(new IPEndPoint(IPAddress.Loopback, 0));
         var sink = new CountingSink();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var running = collector.RunAsync(sink, stop.Token);
+        var running = collector.ReadAsync(sink, stop.Token);
 
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         sender.Connect(collector.LocalEndPoint);
@@ -49,7 +49,8 @@ public sealed class UdpCollectorTests
 
         var elapsed = clock.Elapsed;
         await stop.CancelAsync();
-        var counters = await running;
+        await running;
+        var counters = collector.Counters;
 
         var rate = collector.DatagramsReceived / elapsed.TotalSeconds;
         TestReport.WriteLine($"{collector.DatagramsReceived} datagrams ({sink.Count} records) in {elapsed.TotalMilliseconds:F0} ms: {rate:F0} datagrams/s, {rate * RecordsEach:F0} records/s; dropped by socket: {collector.DatagramsDroppedBySocket?.ToString() ?? "n/a"}");
@@ -57,6 +58,8 @@ public sealed class UdpCollectorTests
         Assert.Equal(collector.DatagramsReceived * RecordsEach, sink.Count);
         Assert.True(counters.IsBalanced);
         Assert.Equal(1, collector.Decoder.DomainCount); // one exporter (127.0.0.1), one domain
+        Assert.Equal(collector.DatagramsReceived, collector.Statistics.Messages); // one message a datagram
+        Assert.Equal($"udp://{collector.LocalEndPoint}", collector.Name);
         if (OperatingSystem.IsLinux())
         {
             Assert.NotNull(collector.DatagramsDroppedBySocket);
@@ -77,7 +80,7 @@ public sealed class UdpCollectorTests
         using var collector = new IpfixUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), receiveBufferSize: 256 * 1024);
         using var sink = new GateSink();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var running = collector.RunAsync(sink, stop.Token);
+        var running = collector.ReadAsync(sink, stop.Token);
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         sender.Connect(collector.LocalEndPoint);
         var backlogDropsBefore = UdpSocketQueue.BacklogDrops();
@@ -94,7 +97,8 @@ public sealed class UdpCollectorTests
         var settled = await UdpSocketQueue.WaitUntilSettledAsync(collector.LocalEndPoint, cancellationToken);
         await stop.CancelAsync();
         sink.Release();
-        var counters = await running;
+        await running;
+        var counters = collector.Counters;
         var left = UdpSocketQueue.Read(collector.LocalEndPoint);
         var dropped = collector.DatagramsDroppedBySocket!.Value;
         var neverQueued = Burst + 1 - (collector.DatagramsReceived + dropped);
@@ -125,7 +129,7 @@ public sealed class UdpCollectorTests
         using var collector = new IpfixUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), receiveBufferSize: ReceiveBuffer);
         using var sink = new GateSink { SpinPerRecord = 1000 }; // slower than the sender: the queue never empties by itself
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var running = collector.RunAsync(sink, stop.Token);
+        var running = collector.ReadAsync(sink, stop.Token);
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         sender.Connect(collector.LocalEndPoint);
         sender.Send(first);
@@ -171,11 +175,10 @@ public sealed class UdpCollectorTests
         var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000)) { ReadDelay = TimeSpan.FromMilliseconds(50) };
         var nowMs = (ulong)clock.GetUtcNow().ToUnixTimeMilliseconds();
         var diagnostics = new List<InputDiagnostic>();
-        var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { MaxClockSkew = TimeSpan.FromMinutes(5) }, d => { lock (diagnostics) { diagnostics.Add(d); } });
-        using var collector = new IpfixUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), decoder, timeProvider: clock);
+        using var collector = new IpfixUdpCollector(new IPEndPoint(IPAddress.Loopback, 0), IpfixReaderOptions.Default with { MaxClockSkew = TimeSpan.FromMinutes(5) }, d => { lock (diagnostics) { diagnostics.Add(d); } }, timeProvider: clock);
         var sink = new CountingSink();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var running = collector.RunAsync(sink, stop.Token);
+        var running = collector.ReadAsync(sink, stop.Token);
         using var sender = new UdpClient(AddressFamily.InterNetwork);
         sender.Connect(collector.LocalEndPoint);
 
@@ -202,7 +205,8 @@ public sealed class UdpCollectorTests
         await SendAndWait(new IpfixBuilder().Data(256, DecoderTests.V4Record("10.0.0.1", "10.0.0.2", 50002, 443, startMs: nowMs)).Build(), records: 1);
 
         await stop.CancelAsync();
-        var counters = await running;
+        await running;
+        var counters = collector.Counters;
 
         Assert.Equal(1, sink.Count);
         Assert.Equal(1, counters.RejectedByReason["time-in-future"]);
