@@ -125,7 +125,7 @@ public static class IpfixInput
     /// <summary>Reads a file with a decoder of the caller's (tests read its state afterwards).</summary>
     internal static async ValueTask<InputCounters> ReadFileAsync(string path, IFlowRecordSink sink, IpfixDecoder decoder, CancellationToken cancellationToken)
     {
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var file = InputFile.Open(path);
         await using (file.ConfigureAwait(false))
         {
             return await ReadStreamAsync(file, sink, decoder, cancellationToken).ConfigureAwait(false);

@@ -14,7 +14,6 @@ namespace PortMismatch.Detection.PanOs;
 /// </summary>
 public static class PanOsTrafficInput
 {
-    private const int FileBufferSize = 64 * 1024;
 
     /// <summary>
     /// Reads a pipe to its end, pushing each accepted record to <paramref name="sink"/>; gzip input is decompressed
@@ -159,7 +158,7 @@ public static class PanOsTrafficInput
         var content = await CompressedInput.OpenAsync(stream, CompressedInput.Error(state.InputName), cancellationToken).ConfigureAwait(false);
         await using (content.ConfigureAwait(false))
         {
-            var reader = PipeReader.Create(content, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));
+            var reader = PipeReader.Create(content, new StreamPipeReaderOptions(bufferSize: InputFile.BufferSize, minimumReadSize: InputFile.BufferSize / 4, leaveOpen: true));
             try
             {
                 return await ReadPipeCoreAsync(reader, sink, state, cancellationToken).ConfigureAwait(false);
@@ -173,7 +172,7 @@ public static class PanOsTrafficInput
 
     private static async ValueTask<InputCounters> ReadFileCoreAsync(string path, IFlowRecordSink sink, PanOsReaderState state, CancellationToken cancellationToken)
     {
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var file = InputFile.Open(path);
         await using (file.ConfigureAwait(false))
         {
             return await ReadStreamCoreAsync(file, sink, state, cancellationToken).ConfigureAwait(false);

@@ -12,7 +12,6 @@ namespace PortMismatch.Detection.Zeek;
 /// </summary>
 public static class ZeekConnInput
 {
-    private const int FileBufferSize = 64 * 1024;
 
     /// <summary>
     /// Reads an input from a pipe until it completes, decompressing it when it starts with the gzip magic bytes
@@ -104,7 +103,7 @@ public static class ZeekConnInput
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(sink);
         var state = new ZeekReaderState(options, path, diagnostics);
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var file = InputFile.Open(path);
         await using (file.ConfigureAwait(false))
         {
             return await ReadStreamAsync(file, sink, state, cancellationToken).ConfigureAwait(false);
@@ -125,7 +124,7 @@ public static class ZeekConnInput
         var state = new ZeekReaderState(options, path, diagnostics);
         return FlowSource.Create(path, state.Counters, async (sink, ct) =>
         {
-            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            var file = InputFile.Open(path);
             await using (file.ConfigureAwait(false))
             {
                 await ReadStreamAsync(file, sink, state, ct).ConfigureAwait(false);
@@ -202,7 +201,7 @@ public static class ZeekConnInput
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxParts, 1);
         FileSplitter.Plan? plan;
-        using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        using (var file = InputFile.OpenHandle(path))
         {
             plan = FileSplitter.TryPlan(file, maxParts, minPartBytes, checkHeaders);
         }
@@ -228,7 +227,7 @@ public static class ZeekConnInput
 
             sources[k] = FlowSource.Create($"{path} [{part.Start}..{part.End})", state.Counters, async (sink, ct) =>
             {
-                using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var file = InputFile.OpenHandle(path);
                 Stream range;
                 if (first)
                 {
@@ -255,7 +254,7 @@ public static class ZeekConnInput
 
     private static ValueTask<InputCounters> ReadStreamPipeAsync(Stream input, IFlowRecordSink sink, ZeekReaderState state, CancellationToken cancellationToken)
     {
-        var pipe = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: FileBufferSize, minimumReadSize: FileBufferSize / 4, leaveOpen: true));
+        var pipe = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: InputFile.BufferSize, minimumReadSize: InputFile.BufferSize / 4, leaveOpen: true));
         return ReadPipeAsync(pipe, sink, state, cancellationToken);
     }
 

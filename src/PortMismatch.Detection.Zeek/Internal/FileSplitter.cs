@@ -117,7 +117,7 @@ internal static class FileSplitter
         var buffer = ArrayPool<byte>.Shared.Rent(ScanBuffer);
         try
         {
-            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var file = InputFile.OpenHandle(path);
             long lineEnds = 0;
             for (long position = 0; position < end;)
             {

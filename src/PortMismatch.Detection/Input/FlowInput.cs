@@ -13,10 +13,8 @@ public static class FlowInput
     /// <summary>How many bytes of content a format is recognised from.</summary>
     public const int HeadLength = 512;
 
-    private const int FileBufferSize = 64 * 1024;
-
     /// <summary>Makes a source of a file in one of <paramref name="formats"/>, plain or gzip.</summary>
-    /// <param name="path">The file; it is opened when the source is read, shared for reading, writing and deletion (a log being rotated).</param>
+    /// <param name="path">The file; it is opened when the source is read, shared for reading, writing and deletion (a log still written or being rotated).</param>
     /// <param name="formats">The formats to try, in order.</param>
     /// <param name="diagnostics">Receives rejected and skipped records, or <see langword="null"/>.</param>
     /// <returns>The source; its <see cref="FlowInputSource.Format"/> is known once it has started reading.</returns>
@@ -106,14 +104,4 @@ public static class FlowInput
 
         return formats;
     }
-
-    internal static FileStream OpenFile(string path)
-        => new(path, new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            BufferSize = FileBufferSize,
-            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-        });
 }

@@ -1,3 +1,5 @@
+using PortMismatch.Detection.Internal;
+
 namespace PortMismatch.Detection;
 
 /// <summary>
@@ -36,7 +38,7 @@ public sealed class FlowInputSource : IFlowSource
     public async Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sink);
-        var stream = _stream ?? FlowInput.OpenFile(Name);
+        var stream = _stream ?? InputFile.Open(Name);
         try
         {
             var (content, format) = await FlowInput.DetectAsync(stream, Name, _formats, cancellationToken).ConfigureAwait(false);
