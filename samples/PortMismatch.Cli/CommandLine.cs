@@ -134,16 +134,12 @@ internal static class CommandLine
             switch (arg)
             {
                 case "--format":
-                    options.Format = Value(args) switch
+                    options.Format = Value(args);
+                    if (options.Format is not ("auto" or "zeek" or "zeek-json" or "panos" or "ipfix" or "pcap"))
                     {
-                        "auto" => InputFormat.Auto,
-                        "zeek" => InputFormat.Zeek,
-                        "zeek-json" => InputFormat.ZeekJson,
-                        "panos" => InputFormat.PanOs,
-                        "ipfix" => InputFormat.Ipfix,
-                        "pcap" => InputFormat.Pcap,
-                        var other => throw new UsageException($"--format {other}: use auto, zeek, zeek-json, panos, ipfix or pcap."),
-                    };
+                        throw new UsageException($"--format {options.Format}: use auto, zeek, zeek-json, panos, ipfix or pcap.");
+                    }
+
                     break;
                 case "--rules":
                     options.Rules = Value(args);
@@ -311,16 +307,6 @@ internal static class CommandLine
 
 internal sealed class UsageException(string message) : Exception(message);
 
-internal enum InputFormat
-{
-    Auto,
-    Zeek,
-    ZeekJson,
-    PanOs,
-    Ipfix,
-    Pcap,
-}
-
 internal enum OutputFormat
 {
     Table,
@@ -332,7 +318,11 @@ internal sealed class ScanOptions
 {
     public List<string> Paths { get; } = [];
 
-    public InputFormat Format { get; set; } = InputFormat.Auto;
+    /// <summary>Gets or sets the --format value: auto, zeek, zeek-json, panos, ipfix or pcap.</summary>
+    public string Format { get; set; } = "auto";
+
+    /// <summary>Gets the formats that --format and the reader options make, once the command line has been read.</summary>
+    public ScanFormats Formats => field ??= new(this);
 
     public string Rules { get; set; } = "escu";
 

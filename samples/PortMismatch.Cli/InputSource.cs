@@ -1,7 +1,3 @@
-using PortMismatch.Detection.Ipfix;
-using PortMismatch.Detection.PanOs;
-using PortMismatch.Detection.Zeek;
-
 namespace PortMismatch.Cli;
 
 /// <summary>One input of a scan and what became of it: its sources (one, or the parts of a split file), its format, whether it failed.</summary>
@@ -69,8 +65,10 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
                 return;
             }
 
-            (content, var format) = await Inputs.DetectAsync(stream, options.Format, cancellationToken).ConfigureAwait(false);
-            if (format == InputFormat.Auto)
+            // The adapters' formats tell the input from its first bytes (after gzip); --format reads it as it says whatever they tell.
+            (content, var format) = await FlowInput.DetectAsync(stream, input.Name, options.Formats.All, cancellationToken).ConfigureAwait(false);
+            format = options.Formats.Forced ?? format;
+            if (format is null)
             {
                 if (input.Explicit)
                 {
@@ -83,25 +81,9 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
 
             state.Format = format;
             run.AddFormat(format);
-            var diagnostics = run.Diagnostics;
-            switch (format)
-            {
-                case InputFormat.Zeek or InputFormat.ZeekJson:
-                    var zeek = new ZeekReaderState(ZeekReaderOptions.Default, input.Name, diagnostics);
-                    Volatile.Write(ref _counters, zeek.Counters);
-                    await ZeekConnInput.ReadStreamAsync(content, sink, zeek, cancellationToken).ConfigureAwait(false);
-                    break;
-                case InputFormat.PanOs:
-                    var panOs = PanOsTrafficInput.StreamSource(content, input.Name, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone }, diagnostics);
-                    Volatile.Write(ref _counters, panOs.Counters);
-                    await panOs.ReadAsync(sink, cancellationToken).ConfigureAwait(false);
-                    break;
-                default:
-                    var decoder = new IpfixDecoder(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections }, input.Name, diagnostics);
-                    Volatile.Write(ref _counters, decoder.Counters);
-                    await IpfixInput.ReadStreamAsync(content, sink, decoder, cancellationToken).ConfigureAwait(false);
-                    break;
-            }
+            var source = format.StreamSource(content, input.Name, run.Diagnostics);
+            Volatile.Write(ref _counters, source.Counters);
+            await source.ReadAsync(sink, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InputFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
         {

@@ -53,7 +53,7 @@ internal sealed record Input(string Name, string? Path, long Length, bool Explic
     }
 }
 
-/// <summary>Finds inputs and tells their format from their first bytes.</summary>
+/// <summary>Finds the inputs of a scan.</summary>
 internal static class Inputs
 {
     /// <summary>
@@ -70,90 +70,6 @@ internal static class Inputs
         }
 
         return walk;
-    }
-
-    /// <summary>How many bytes of the content the format is told from.</summary>
-    public const int HeadLength = 512;
-
-    private static readonly CompressedInputError GzipError = static (message, byteOffset) => new CompressedInputException(message, byteOffset);
-
-    /// <summary>
-    /// Unwraps gzip (by its magic bytes; damaged gzip data ends the read with a <see cref="CompressedInputException"/>) and
-    /// detects the format from the first <see cref="HeadLength"/> bytes of the content, read once and replayed by the
-    /// returned stream; returns <see cref="InputFormat.Auto"/> when unknown.
-    /// </summary>
-    public static async Task<(Stream Content, InputFormat Format)> DetectAsync(Stream stream, InputFormat requested, CancellationToken cancellationToken)
-    {
-        // The first read that brings two bytes tells gzip from the rest, so that a pipe of gzip is not waited on for more.
-        var head = new byte[HeadLength];
-        var length = await stream.ReadAtLeastAsync(head, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        // The caller disposes its stream; a decompressor made here is disposed with the stream returned.
-        var gzip = CompressedInput.IsGzip(head.AsSpan(0, length));
-        if (gzip)
-        {
-            stream = new GzipReadStream(new PrefixedStream(head, length, stream), GzipError, leaveOpen: true);
-            head = new byte[HeadLength];
-            length = 0;
-        }
-
-        try
-        {
-            length += await stream.ReadAtLeastAsync(head.AsMemory(length), head.Length - length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch when (gzip)
-        {
-            await stream.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        return (new PrefixedStream(head, length, stream, ownsInner: gzip), requested != InputFormat.Auto ? requested : Detect(head.AsSpan(0, length)));
-    }
-
-    internal static InputFormat Detect(ReadOnlySpan<byte> head)
-    {
-        if (head.Length >= 4)
-        {
-            var magic = (uint)((head[0] << 24) | (head[1] << 16) | (head[2] << 8) | head[3]);
-            if (magic is 0xA1B2C3D4 or 0xD4C3B2A1 or 0xA1B23C4D or 0x4D3CB2A1 or 0x0A0D0D0A)
-            {
-                return InputFormat.Pcap;
-            }
-
-            if (head[0] == 0 && head[1] is 9 or 10)
-            {
-                return InputFormat.Ipfix;
-            }
-        }
-
-        var text = head.TrimStart(" \t\r\n\uFEFF"u8.ToArray());
-        if (text.StartsWith("\xEF\xBB\xBF"u8))
-        {
-            text = text[3..];
-        }
-
-        if (text.StartsWith("#separator"u8) || text.StartsWith("#fields"u8))
-        {
-            return InputFormat.Zeek;
-        }
-
-        if (text.StartsWith("{"u8))
-        {
-            return InputFormat.ZeekJson;
-        }
-
-        // Syslog (<pri>), RFC 6587 octet counting (digits, space, <pri>), or a bare PAN-OS CSV line (FUTURE_USE, receive time).
-        var i = 0;
-        while (i < text.Length && char.IsAsciiDigit((char)text[i]))
-        {
-            i++;
-        }
-
-        if (text.StartsWith("<"u8) || (i > 0 && i < text.Length && (text[i] == (byte)' ' || text[i] == (byte)',')))
-        {
-            return InputFormat.PanOs;
-        }
-
-        return InputFormat.Auto;
     }
 }
 

@@ -148,9 +148,10 @@ internal static class ScanCommand
     private static IEnumerable<IFlowSource> Sources(InputState state, ScanOptions options, Run run, List<ZeekFileSplit>? splits)
     {
         var input = state.Input;
-        if (input.Path is { } path && !input.IsStream && input.Length >= 2 * SplitThreshold && options.Format is InputFormat.Auto or InputFormat.Zeek or InputFormat.ZeekJson)
+        var formats = options.Formats;
+        if (input.Path is { } path && !input.IsStream && input.Length >= 2 * SplitThreshold && (formats.Forced is null || formats.Forced == formats.Zeek))
         {
-            var head = new byte[512];
+            var head = new byte[FlowInput.HeadLength];
             int length;
             try
             {
@@ -163,8 +164,9 @@ internal static class ScanCommand
                 length = 0;
             }
 
-            var format = length == 0 ? InputFormat.Auto : options.Format == InputFormat.Auto ? Inputs.Detect(head.AsSpan(0, length)) : options.Format;
-            if (format is InputFormat.Zeek or InputFormat.ZeekJson)
+            // The file's own first bytes: gzip is no format's, so a gzip file is one source (which unwraps it) unless --format zeek.
+            var format = length == 0 ? null : formats.Forced ?? formats.All.FirstOrDefault(f => f.IsMatch(head.AsSpan(0, length)));
+            if (format == formats.Zeek)
             {
                 IReadOnlyList<IFlowSource> parts;
                 if (splits is null)
@@ -179,8 +181,8 @@ internal static class ScanCommand
                     run.HoldDiagnostics = parts.Count > 1; // until the parts are known to have read the file as one
                 }
 
-                state.Format = format;
-                run.AddFormat(format);
+                state.Format = formats.Zeek;
+                run.AddFormat(formats.Zeek);
                 run.AddSplit(parts.Count);
                 return parts.Select(part => CountBytes(part, input.Length / parts.Count, run));
             }
@@ -272,8 +274,11 @@ internal static class ScanCommand
     /// <summary>What the inputs did, for the summary on standard error; updated from several threads.</summary>
     internal sealed class Run(ScanOptions options, TextWriter stderr)
     {
+        /// <summary>The order of the formats in the summary.</summary>
+        private static readonly string[] SummaryOrder = ["Zeek", "PAN-OS", "IPFIX / NetFlow", "capture"];
+
         private readonly Lock _lock = new();
-        private readonly Dictionary<InputFormat, int> _formats = [];
+        private readonly Dictionary<string, int> _formats = [];
         private readonly List<InputDiagnostic> _held = [];
         private int _diagnosticsShown;
         private long _bytesRead;
@@ -345,7 +350,7 @@ internal static class ScanCommand
         {
             lock (_lock)
             {
-                _formats[format] = _formats.GetValueOrDefault(format) + 1;
+                _formats[Name(format)] = _formats.GetValueOrDefault(Name(format)) + 1;
             }
         }
 
@@ -415,7 +420,7 @@ internal static class ScanCommand
         public void WriteSummary(int inputs, DetectionCounters counters, IReadOnlyDictionary<string, int> notRead, AllowList allowList, int rows, bool written, TimeSpan elapsed)
         {
             var inv = CultureInfo.InvariantCulture;
-            var formats = string.Join(", ", _formats.OrderBy(f => f.Key).Select(f => $"{f.Value} {Name(f.Key)}"))
+            var formats = string.Join(", ", _formats.OrderBy(f => Array.IndexOf(SummaryOrder, f.Key)).Select(f => $"{f.Value} {f.Key}"))
                 + (_empty > 0 ? string.Create(inv, $"{(_formats.Count > 0 ? ", " : string.Empty)}{_empty} empty") : string.Empty)
                 + (_splitFiles > 0 ? string.Create(inv, $"; {_splitFiles} file{(_splitFiles == 1 ? string.Empty : "s")} read in {_splitParts} parts") : string.Empty);
             stderr.WriteLine(string.Create(inv, $"portmismatch: {inputs} input{(inputs == 1 ? string.Empty : "s")} ({formats}) in {elapsed.TotalSeconds:F2} s: {counters.Input}"));
@@ -446,12 +451,12 @@ internal static class ScanCommand
                 ? string.Empty
                 : " (" + string.Join(", ", counters.RejectedByReason.OrderByDescending(r => r.Value).Take(3).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key} {r.Value:N0}"))) + ")";
 
-        private static string Name(InputFormat? format) => format switch
+        private static string Name(InputFormat? format) => format?.Name switch
         {
             null => "an unknown format",
-            InputFormat.Zeek or InputFormat.ZeekJson => "Zeek",
-            InputFormat.PanOs => "PAN-OS",
-            InputFormat.Pcap => "capture",
+            "zeek" => "Zeek",
+            "panos" => "PAN-OS",
+            "pcap" => "capture",
             _ => "IPFIX / NetFlow",
         };
     }

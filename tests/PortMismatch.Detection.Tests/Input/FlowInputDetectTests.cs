@@ -1,16 +1,27 @@
 using System.Text;
 using PortMismatch.Detection.TestSupport;
 
-namespace PortMismatch.Cli.Tests;
+namespace PortMismatch.Detection.Tests.Input;
 
 /// <summary>
-/// <see cref="Inputs.DetectAsync"/>: the head of an input is read once (one layer of replay over the input, and one more
-/// over the decompressed content of gzip), the content read after detection is the input's whole content whatever the
-/// pieces its source gives, and damaged gzip is the host's typed error.
+/// <see cref="FlowInput.DetectAsync"/>, for hosts that open inputs their own way: the head of an input is read once (one
+/// layer of replay over the input, and one more over the decompressed content of gzip), the content read after detection
+/// is the input's whole content whatever the pieces its source gives, and damaged gzip is the core's typed error.
 /// </summary>
-public sealed class InputDetectionTests
+public sealed class FlowInputDetectTests
 {
     private const int Seed = 20260416;
+
+    /// <summary>Recognises a Zeek TSV header; never read here.</summary>
+    private sealed class HeaderFormat() : InputFormat("zeek")
+    {
+        public override bool IsMatch(ReadOnlySpan<byte> head) => head.StartsWith("#separator"u8);
+
+        public override IFlowSource StreamSource(Stream content, string name, Action<InputDiagnostic>? diagnostics = null)
+            => throw new NotSupportedException();
+    }
+
+    private static readonly HeaderFormat Zeek = new();
 
     private static readonly byte[] ZeekLog = Encoding.UTF8.GetBytes(
         "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\n"
@@ -28,9 +39,9 @@ public sealed class InputDetectionTests
     {
         var source = new PieceStream(ZeekLog, seed: null);
 
-        var (content, format) = await Inputs.DetectAsync(source, InputFormat.Auto, TestContext.Current.CancellationToken);
+        var (content, format) = await FlowInput.DetectAsync(source, "conn.log", [Zeek], TestContext.Current.CancellationToken);
 
-        Assert.Equal(InputFormat.Zeek, format);
+        Assert.Same(Zeek, format);
         Assert.Equal([512], source.Requests); // one read of the head, not two bytes for gzip and then the rest
         Assert.Equal(ZeekLog, await ReadToEndAsync(content));
     }
@@ -43,9 +54,9 @@ public sealed class InputDetectionTests
         {
             foreach (var (name, bytes) in new[] { ("plain", ZeekLog), ("gzip", gzip) })
             {
-                var (content, format) = await Inputs.DetectAsync(new PieceStream(bytes, Seed + i), InputFormat.Auto, TestContext.Current.CancellationToken);
+                var (content, format) = await FlowInput.DetectAsync(new PieceStream(bytes, Seed + i), "conn.log", [Zeek], TestContext.Current.CancellationToken);
 
-                Assert.True(format == InputFormat.Zeek, $"{name}, seed {Seed} + {i}: {format}");
+                Assert.True(format == Zeek, $"{name}, seed {Seed} + {i}: {format}");
                 var read = await ReadToEndAsync(content);
                 Assert.True(ZeekLog.AsSpan().SequenceEqual(read), $"{name}, seed {Seed} + {i}: {read.Length} bytes read");
             }
@@ -59,20 +70,21 @@ public sealed class InputDetectionTests
     {
         var bytes = new byte[] { 0x1F }[..length];
 
-        var (content, format) = await Inputs.DetectAsync(new PieceStream(bytes, Seed), InputFormat.Auto, TestContext.Current.CancellationToken);
+        var (content, format) = await FlowInput.DetectAsync(new PieceStream(bytes, Seed), "short", [Zeek], TestContext.Current.CancellationToken);
 
-        Assert.Equal(InputFormat.Auto, format);
+        Assert.Null(format);
         Assert.Equal(bytes, await ReadToEndAsync(content));
     }
 
     [Fact]
-    public async Task A_requested_format_is_kept_and_a_gzip_header_cut_short_is_the_hosts_typed_error_at_its_end()
+    public async Task A_gzip_header_cut_short_is_the_cores_typed_error_naming_the_input_at_its_end()
     {
         var gzip = GzipCases.Make("header-cut-short", ZeekLog, 100, [], 0);
 
-        var e = await Assert.ThrowsAsync<CompressedInputException>(() => Inputs.DetectAsync(new PieceStream(gzip.Bytes, Seed), InputFormat.Zeek, TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<CompressedInputException>(async () => await FlowInput.DetectAsync(new PieceStream(gzip.Bytes, Seed), "conn.log.gz", [Zeek], TestContext.Current.CancellationToken));
 
         Assert.Equal("corrupt-compressed-input", e.ReasonCode);
+        Assert.Equal("conn.log.gz", e.InputName);
         Assert.Equal(gzip.Offset, e.ByteOffset);
     }
 
