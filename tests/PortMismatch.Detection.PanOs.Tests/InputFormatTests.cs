@@ -25,6 +25,10 @@ public sealed class InputFormatTests
     {
         Assert.False(PanOsTrafficInput.Format().IsMatch([0x00, 0x0A, 0x00, 0x30])); // IPFIX
         Assert.False(PanOsTrafficInput.Format().IsMatch([0xD4, 0xC3, 0xB2, 0xA1])); // pcap
+
+        // pcapng: line breaks (its magic), then a little-endian section header of 60 bytes, whose first byte is '<'.
+        byte[] pcapng = [0x0A, 0x0D, 0x0D, 0x0A, 0x3C, 0x00, 0x00, 0x00, 0x4D, 0x3C, 0x2B, 0x1A, 0x01, 0x00, 0x00, 0x00];
+        Assert.False(PanOsTrafficInput.Format().IsMatch(pcapng));
     }
 
     [Fact]

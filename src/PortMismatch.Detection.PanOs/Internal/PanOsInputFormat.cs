@@ -6,6 +6,13 @@ internal sealed class PanOsInputFormat(PanOsReaderOptions options) : InputFormat
     /// <inheritdoc/>
     public override bool IsMatch(ReadOnlySpan<byte> head)
     {
+        // A pcapng capture starts with line breaks (its magic, 0A 0D 0D 0A) and then its block length, whose first byte is
+        // '<' for a 60-byte section header: not syslog, whatever order the formats are tried in.
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x0A, 0x0D, 0x0D, 0x0A]))
+        {
+            return false;
+        }
+
         // Blanks and a byte order mark (its bytes EF BB BF) may come first.
         var text = head.TrimStart(" \t\r\n\uFEFF"u8);
 

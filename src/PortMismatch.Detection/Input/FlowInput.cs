@@ -15,7 +15,7 @@ public static class FlowInput
 
     /// <summary>Makes a source of a file in one of <paramref name="formats"/>, plain or gzip.</summary>
     /// <param name="path">The file; it is opened when the source is read, shared for reading, writing and deletion (a log still written or being rotated).</param>
-    /// <param name="formats">The formats to try, in order.</param>
+    /// <param name="formats">The formats to try, in order (the first that recognises the head reads the input).</param>
     /// <param name="diagnostics">Receives rejected and skipped records, or <see langword="null"/>.</param>
     /// <returns>The source; its <see cref="FlowInputSource.Format"/> is known once it has started reading.</returns>
     public static FlowInputSource FileSource(string path, IReadOnlyList<InputFormat> formats, Action<InputDiagnostic>? diagnostics = null)
@@ -27,7 +27,7 @@ public static class FlowInput
     /// <summary>Makes a source of a stream in one of <paramref name="formats"/>, plain or gzip; the stream is left open.</summary>
     /// <param name="stream">The input, read once from its current position.</param>
     /// <param name="name">The input's name, for the source and its diagnostics.</param>
-    /// <param name="formats">The formats to try, in order.</param>
+    /// <param name="formats">The formats to try, in order (the first that recognises the head reads the input).</param>
     /// <param name="diagnostics">Receives rejected and skipped records, or <see langword="null"/>.</param>
     /// <returns>The source; its <see cref="FlowInputSource.Format"/> is known once it has started reading.</returns>
     public static FlowInputSource StreamSource(Stream stream, string name, IReadOnlyList<InputFormat> formats, Action<InputDiagnostic>? diagnostics = null)
@@ -44,7 +44,7 @@ public static class FlowInput
     /// </summary>
     /// <param name="stream">The input, read from its current position.</param>
     /// <param name="name">The input's name, for the errors of damaged gzip.</param>
-    /// <param name="formats">The formats to try, in order.</param>
+    /// <param name="formats">The formats to try, in order (the first that recognises the head reads the input).</param>
     /// <param name="cancellationToken">Cancels the reads.</param>
     /// <returns>The content and its format.</returns>
     /// <exception cref="CompressedInputException">The input is gzip and its start is damaged.</exception>
