@@ -355,7 +355,7 @@ public static class FuzzTargets
 
         var rows = new RowCollector();
         var filter = new RowFilter(rows, allowList);
-        var aggregator = new MismatchAggregator(Escu, filter);
+        using var aggregator = new MismatchAggregator(Escu, filter);
         FixedRecords.Feed(new AggregatorSink(aggregator));
         aggregator.Complete();
         foreach (var entry in allowList)
