@@ -89,28 +89,12 @@ public sealed class FlowInputDetectTests
     }
 
     /// <summary>Gives its bytes in seeded pieces of 1 to 64 bytes (or as much as asked, without a seed), and records the sizes asked for.</summary>
-    private sealed class PieceStream(byte[] data, int? seed) : Stream
+    private sealed class PieceStream(byte[] data, int? seed) : ForwardOnlyStream
     {
         private readonly Random? _random = seed is { } s ? new Random(s) : null;
         private int _position;
 
         public List<int> Requests { get; } = [];
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -120,17 +104,5 @@ public sealed class FlowInputDetectTests
             _position += n;
             return n;
         }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -338,26 +338,10 @@ public sealed class GzipReadStreamEdgeTests
     }
 
     /// <summary>Returns its pieces in order, each read giving at most the rest of the current piece.</summary>
-    private sealed class PiecesStream(byte[][] pieces) : Stream
+    private sealed class PiecesStream(byte[][] pieces) : ForwardOnlyStream
     {
         private int _piece;
         private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -377,18 +361,6 @@ public sealed class GzipReadStreamEdgeTests
             _position += n;
             return n;
         }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private sealed class RecordingStream(byte[] data) : MemoryStream(data)
