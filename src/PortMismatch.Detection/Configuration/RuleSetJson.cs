@@ -15,76 +15,41 @@ namespace PortMismatch.Detection;
 /// </code>
 /// <c>transport</c>, <c>description</c>, <c>reference</c>, <c>riskScore</c>, <c>techniques</c> and <c>exemptions</c> are
 /// optional; an exemption needs a <c>comment</c> and at least one of <c>source</c>, <c>destination</c> (address or CIDR) and
-/// <c>ports</c>. Comments and trailing commas are
-/// allowed; unknown properties are errors (a misspelt <c>port</c> must not silently give a rule without ports).
+/// <c>ports</c>. Comments and trailing commas are allowed; unknown keys are errors that list the valid keys (a misspelt
+/// <c>port</c> must not silently give a rule without ports). The file may start with <c>"$schema"</c> (read and ignored)
+/// so that editors complete and validate it against <c>docs/schemas/rules.schema.json</c>; see <see cref="SchemaUrl"/>.
 /// </summary>
 public static class RuleSetJson
 {
+    /// <summary>The published JSON Schema of rule files, which <see cref="Write"/> puts in <c>"$schema"</c>.</summary>
+    public const string SchemaUrl = "https://raw.githubusercontent.com/portmismatch/PortMismatch.Detection/main/docs/schemas/rules.schema.json";
+
     /// <summary>Reads a rule set from UTF-8 JSON.</summary>
     /// <param name="utf8Json">The JSON.</param>
     /// <returns>The rule set.</returns>
-    /// <exception cref="ConfigurationFormatException">The JSON is invalid or describes an invalid rule; the message has the JSON path.</exception>
-    public static RuleSet Parse(ReadOnlySpan<byte> utf8Json)
-    {
-        RuleFileDto? file;
-        try
-        {
-            file = JsonSerializer.Deserialize(utf8Json, RuleJsonContext.Default.RuleFileDto);
-        }
-        catch (JsonException e)
-        {
-            throw ConfigurationJson.FromJsonException("rule file", e);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw ConfigurationJson.FromInvalidText("rule file", e);
-        }
-
-        return Map(file);
-    }
+    /// <exception cref="ConfigurationFormatException">The JSON is invalid or describes an invalid rule; the message has the line and column, the exception the JSON path.</exception>
+    public static RuleSet Parse(ReadOnlySpan<byte> utf8Json) => Read(utf8Json, null);
 
     /// <summary>Reads a rule set from a stream of UTF-8 JSON.</summary>
     /// <param name="utf8Json">The stream.</param>
     /// <returns>The rule set.</returns>
-    /// <exception cref="ConfigurationFormatException">The JSON is invalid or describes an invalid rule; the message has the JSON path.</exception>
+    /// <exception cref="ConfigurationFormatException">The JSON is invalid or describes an invalid rule; the message has the line and column, the exception the JSON path.</exception>
     public static RuleSet Read(Stream utf8Json)
     {
         ArgumentNullException.ThrowIfNull(utf8Json);
-        RuleFileDto? file;
-        try
-        {
-            file = JsonSerializer.Deserialize(utf8Json, RuleJsonContext.Default.RuleFileDto);
-        }
-        catch (JsonException e)
-        {
-            throw ConfigurationJson.FromJsonException("rule file", e);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw ConfigurationJson.FromInvalidText("rule file", e);
-        }
-
-        return Map(file);
+        return Read(ConfigurationDocument.ReadAll(utf8Json), null);
     }
 
     /// <summary>Reads a rule file.</summary>
     /// <param name="path">The file's path.</param>
     /// <returns>The rule set.</returns>
-    /// <exception cref="ConfigurationFormatException">The JSON is invalid or describes an invalid rule; the message has the file and JSON path.</exception>
-    public static RuleSet Load(string path)
-    {
-        using var stream = File.OpenRead(path);
-        try
-        {
-            return Read(stream);
-        }
-        catch (ConfigurationFormatException e)
-        {
-            throw new ConfigurationFormatException($"{path}: {e.Message}", e.JsonPath, e.LineNumber, e.InnerException);
-        }
-    }
+    /// <exception cref="ConfigurationFormatException">The JSON is invalid or describes an invalid rule; the message starts with the file, line and column.</exception>
+    public static RuleSet Load(string path) => Read(File.ReadAllBytes(path), path);
 
-    /// <summary>Writes a rule set as indented UTF-8 JSON that <see cref="Read(Stream)"/> reads back to an equal rule set.</summary>
+    /// <summary>
+    /// Writes a rule set as an indented rule file, with <c>"$schema"</c> set to <see cref="SchemaUrl"/>, that
+    /// <see cref="Read(Stream)"/> reads back to an equal rule set.
+    /// </summary>
     /// <param name="rules">The rule set.</param>
     /// <param name="utf8Json">The destination.</param>
     public static void Write(RuleSet rules, Stream utf8Json)
@@ -93,7 +58,7 @@ public static class RuleSetJson
         JsonSerializer.Serialize(utf8Json, ToDto(rules), RuleJsonContext.Default.RuleFileDto);
     }
 
-    /// <summary>Returns a rule set as indented JSON text.</summary>
+    /// <summary>Returns a rule set as the indented text of a rule file, as <see cref="Write"/> writes it.</summary>
     /// <param name="rules">The rule set.</param>
     /// <returns>The JSON.</returns>
     public static string ToJson(RuleSet rules)
@@ -102,27 +67,30 @@ public static class RuleSetJson
         return JsonSerializer.Serialize(ToDto(rules), RuleJsonContext.Default.RuleFileDto);
     }
 
+    private static RuleSet Read(ReadOnlySpan<byte> utf8Json, string? source)
+        => ConfigurationJson.Read(utf8Json, source, ConfigurationShape.RuleFile, RuleJsonContext.Default.RuleFileDto, Map);
+
     private static RuleSet Map(RuleFileDto? file)
     {
         if (file?.Rules is null)
         {
-            throw new ConfigurationFormatException("Invalid rule file at $.rules: a rule file is an object with a \"rules\" array.", "$.rules");
+            throw ConfigurationJson.Error("$.rules", $"the rule file has no \"rules\"; expected {ConfigurationShape.RuleFile.Form}");
         }
 
         if (file.Rules.Count == 0)
         {
-            throw new ConfigurationFormatException("Invalid rule file at $.rules: the array holds no rule.", "$.rules");
+            throw ConfigurationJson.Error("$.rules", "\"rules\" is empty; expected at least one rule object");
         }
 
         var rules = new List<DetectionRule>(file.Rules.Count);
-        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < file.Rules.Count; i++)
         {
             var at = string.Create(CultureInfo.InvariantCulture, $"$.rules[{i}]");
-            var rule = MapRule(file.Rules[i], at);
-            if (!ids.Add(rule.Id))
+            var rule = MapRule(file.Rules[i], at, i);
+            if (!ids.TryAdd(rule.Id, i))
             {
-                throw Error($"{at}.id", $"the id '{TextEscaper.Escape(rule.Id)}' is used by an earlier rule; ids must be unique");
+                throw ConfigurationJson.Error($"{at}.id", string.Create(CultureInfo.InvariantCulture, $"\"id\" of rules[{i}] is \"{TextEscaper.Escape(rule.Id)}\", the id of rules[{ids[rule.Id]}] already; expected a unique id"));
             }
 
             rules.Add(rule);
@@ -131,26 +99,27 @@ public static class RuleSetJson
         return new RuleSet(rules);
     }
 
-    private static DetectionRule MapRule(RuleDto? dto, string at)
+    private static DetectionRule MapRule(RuleDto? dto, string at, int index)
     {
         if (dto is null)
         {
-            throw Error(at, "a rule is an object, not null");
+            throw ConfigurationJson.Error(at, $"rules[{index}] is null; expected {ConfigurationShape.Rule.Form}");
         }
 
         if (string.IsNullOrWhiteSpace(dto.Id))
         {
-            throw Error($"{at}.id", "a rule needs a non-blank \"id\"");
+            throw ConfigurationJson.Error($"{at}.id", $"\"id\" of rules[{index}] is {(dto.Id is null ? "missing" : "blank")}; expected a non-blank string");
         }
 
+        var owner = $"rule \"{TextEscaper.Escape(dto.Id)}\"";
         if (string.IsNullOrWhiteSpace(dto.Name))
         {
-            throw Error($"{at}.name", $"rule '{TextEscaper.Escape(dto.Id)}' needs a non-blank \"name\"");
+            throw ConfigurationJson.Error($"{at}.name", $"\"name\" of {owner} is {(dto.Name is null ? "missing" : "blank")}; expected a non-blank string");
         }
 
         if (dto.Apps is null || dto.Apps.Count == 0)
         {
-            throw Error($"{at}.apps", $"rule '{TextEscaper.Escape(dto.Id)}' needs at least one app name");
+            throw ConfigurationJson.Error($"{at}.apps", $"\"apps\" of {owner} is {(dto.Apps is null ? "missing" : "empty")}; expected at least one app name");
         }
 
         var apps = new HashSet<string>(dto.Apps.Count, AsciiCaseComparer.Instance);
@@ -158,21 +127,21 @@ public static class RuleSetJson
         {
             if (string.IsNullOrWhiteSpace(dto.Apps[a]))
             {
-                throw Error($"{at}.apps[{a}]", $"rule '{TextEscaper.Escape(dto.Id)}' has a blank app name");
+                throw ConfigurationJson.Error($"{at}.apps[{a}]", $"item {a + 1} of \"apps\" of {owner} is blank; expected an app name");
             }
 
             if (!apps.Add(dto.Apps[a]!))
             {
-                throw Error($"{at}.apps[{a}]", $"rule '{TextEscaper.Escape(dto.Id)}' lists the app '{TextEscaper.Escape(dto.Apps[a])}' twice");
+                throw ConfigurationJson.Error($"{at}.apps[{a}]", $"item {a + 1} of \"apps\" of {owner} repeats \"{TextEscaper.Escape(dto.Apps[a])}\"; expected each app once (names are compared ignoring ASCII case)");
             }
         }
 
-        var ports = ConfigurationJson.ParsePorts(dto.Ports, $"{at}.ports", $"rule '{TextEscaper.Escape(dto.Id)}'");
-        var transport = ConfigurationJson.ParseTransport(dto.Transport, $"{at}.transport", $"rule '{TextEscaper.Escape(dto.Id)}'", "rule file");
+        var ports = ConfigurationJson.ParsePorts(dto.Ports, $"{at}.ports", owner);
+        var transport = ConfigurationJson.ParseTransport(dto.Transport, $"{at}.transport", owner);
 
         if (dto.RiskScore is < 0 or > 100)
         {
-            throw Error($"{at}.riskScore", $"rule '{TextEscaper.Escape(dto.Id)}' has the risk score {dto.RiskScore}; it must be 0-100");
+            throw ConfigurationJson.Error($"{at}.riskScore", string.Create(CultureInfo.InvariantCulture, $"\"riskScore\" of {owner} is {dto.RiskScore}; expected an integer 0-100"));
         }
 
         var techniques = ImmutableArray<string>.Empty;
@@ -182,18 +151,17 @@ public static class RuleSetJson
             {
                 if (string.IsNullOrWhiteSpace(dto.Techniques[t]))
                 {
-                    throw Error($"{at}.techniques[{t}]", $"rule '{TextEscaper.Escape(dto.Id)}' has a blank technique id");
+                    throw ConfigurationJson.Error($"{at}.techniques[{t}]", $"item {t + 1} of \"techniques\" of {owner} is blank; expected an ATT&CK technique id such as \"T1571\"");
                 }
             }
 
             techniques = [.. dto.Techniques!];
         }
 
-        var owner = $"rule '{TextEscaper.Escape(dto.Id)}'";
         var exemptions = ImmutableArray.CreateBuilder<RuleExemption>(dto.Exemptions?.Count ?? 0);
         for (var e = 0; e < (dto.Exemptions?.Count ?? 0); e++)
         {
-            exemptions.Add(MapExemption(dto.Exemptions![e], string.Create(CultureInfo.InvariantCulture, $"{at}.exemptions[{e}]"), owner));
+            exemptions.Add(MapExemption(dto.Exemptions![e], string.Create(CultureInfo.InvariantCulture, $"{at}.exemptions[{e}]"), e, owner));
         }
 
         return new DetectionRule(dto.Id, dto.Name, dto.Apps!, ports)
@@ -207,45 +175,33 @@ public static class RuleSetJson
         };
     }
 
-    private static RuleExemption MapExemption(ExemptionDto? dto, string at, string owner)
+    private static RuleExemption MapExemption(ExemptionDto? dto, string at, int index, string rule)
     {
         if (dto is null)
         {
-            throw Error(at, $"{owner} has a null exemption; an exemption is an object");
+            throw ConfigurationJson.Error(at, $"exemptions[{index}] of {rule} is null; expected {ConfigurationShape.Exemption.Form}");
         }
 
         if (string.IsNullOrWhiteSpace(dto.Comment))
         {
-            throw Error($"{at}.comment", $"{owner} has an exemption without a \"comment\"; say why the traffic is accepted");
+            throw ConfigurationJson.Error($"{at}.comment", $"\"comment\" of exemptions[{index}] of {rule} is {(dto.Comment is null ? "missing" : "blank")}; say why the traffic is accepted");
         }
 
+        var owner = $"exemption \"{TextEscaper.Escape(dto.Comment)}\" of {rule}";
         var exemption = new RuleExemption(dto.Comment)
         {
-            SourceNetwork = Network(dto.Source, $"{at}.source", owner),
-            DestinationNetwork = Network(dto.Destination, $"{at}.destination", owner),
-            DestinationPorts = dto.Ports is null ? null : ConfigurationJson.ParsePorts(dto.Ports, $"{at}.ports", $"{owner}'s exemption"),
+            SourceNetwork = ConfigurationJson.ParseNetwork(dto.Source, "source", $"{at}.source", owner),
+            DestinationNetwork = ConfigurationJson.ParseNetwork(dto.Destination, "destination", $"{at}.destination", owner),
+            DestinationPorts = dto.Ports is null ? null : ConfigurationJson.ParsePorts(dto.Ports, $"{at}.ports", owner),
         };
         return exemption.HasCondition
             ? exemption
-            : throw Error(at, $"{owner} has the exemption '{TextEscaper.Escape(dto.Comment)}' with no condition (source, destination, ports); it would switch the rule off");
+            : throw ConfigurationJson.Error(at, $"{owner} has no condition (source, destination, ports); it would switch the rule off");
     }
-
-    private static IPNetworkValue? Network(string? text, string at, string owner)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-
-        return IPNetworkValue.TryParse(text, out var network)
-            ? network
-            : throw Error(at, $"{owner} has an exemption with the network '{TextEscaper.Escape(text)}'; use an address or CIDR such as 10.0.0.0/8 or 2001:db8::/32");
-    }
-
-    private static ConfigurationFormatException Error(string path, string problem) => ConfigurationJson.Error("rule file", path, problem);
 
     private static RuleFileDto ToDto(RuleSet rules) => new()
     {
+        Schema = SchemaUrl,
         Rules = rules.Select(rule => (RuleDto?)new RuleDto
         {
             Id = rule.Id,
@@ -275,6 +231,10 @@ public static class RuleSetJson
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class RuleFileDto
 {
+    /// <summary>Gets or sets the schema an editor validates the file with; read and ignored, written as <see cref="RuleSetJson.SchemaUrl"/>.</summary>
+    [JsonPropertyName("$schema")]
+    public string? Schema { get; set; }
+
     public List<RuleDto?>? Rules { get; set; }
 }
 

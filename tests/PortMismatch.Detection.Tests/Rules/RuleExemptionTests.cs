@@ -128,7 +128,7 @@ public sealed class RuleExemptionTests
     [InlineData("""{ "comment": "x", "ports": [] }""", "$.rules[0].exemptions[0].ports", "at least one port")]
     [InlineData("""{ "destination": "10.0.0.1" }""", "$.rules[0].exemptions[0].comment", "comment")]
     [InlineData("""{ "comment": "everything" }""", "$.rules[0].exemptions[0]", "no condition")]
-    [InlineData("""null""", "$.rules[0].exemptions[0]", "null exemption")]
+    [InlineData("""null""", "$.rules[0].exemptions[0]", "is null")]
     public void Bad_exemptions_in_json_are_errors_with_their_path(string exemption, string path, string text)
     {
         var json = $$"""{ "rules": [ { "id": "dns", "name": "n", "apps": ["dns"], "ports": [53], "exemptions": [ {{exemption}} ] } ] }""";

@@ -51,7 +51,9 @@ public sealed class RuleSetJsonTests
     {
         var error = Fails(json);
         Assert.Equal(path, error.JsonPath);
-        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, error.LineNumber);
+        Assert.InRange(error.ColumnNumber!.Value, 1, json.Length + 1);
+        Assert.StartsWith($"rule file: line 1, column {error.ColumnNumber}: ", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -79,11 +81,13 @@ public sealed class RuleSetJsonTests
     public void Load_names_the_file()
     {
         var path = Path.Combine(Path.GetTempPath(), $"rules-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, """{"rules":[{"id":"x","name":"n","apps":["dns"],"ports":[-1]}]}""");
+        const string json = """{"rules":[{"id":"x","name":"n","apps":["dns"],"ports":[-1]}]}""";
+        File.WriteAllText(path, json);
         try
         {
             var error = Assert.Throws<ConfigurationFormatException>(() => RuleSetJson.Load(path));
-            Assert.StartsWith(path, error.Message, StringComparison.Ordinal);
+            Assert.StartsWith($"{path}: line 1, column {json.IndexOf("-1", StringComparison.Ordinal) + 1}: ", error.Message, StringComparison.Ordinal);
+            Assert.Equal(path, error.SourceName);
             Assert.Equal("$.rules[0].ports[0]", error.JsonPath);
         }
         finally
