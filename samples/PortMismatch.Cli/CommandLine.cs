@@ -20,7 +20,9 @@ internal static class CommandLine
           portmismatch listen --ipfix <addr:port> [--syslog-udp <addr:port>] --window <duration> [options]
                                                         live: collect IPFIX / NetFlow v9 and PAN-OS syslog over UDP,
                                                         print rows as windows close; Ctrl-C prints the open windows and exits
-          portmismatch rules [--rules <set>]            print the active rules
+          portmismatch rules [--rules <set>] [--export json] [--out <file>]
+                                                        print the active rules; --export json writes them as a rule file
+                                                        (with $schema) to start a custom set from a built-in one
 
         Options of scan:
           --format auto|zeek|zeek-json|panos|ipfix|pcap   input format (default auto: detected from each input's content)
@@ -181,6 +183,9 @@ internal static class CommandLine
                     break;
                 case "--time-zone":
                     options.OutputTimeZone = ParseZone(arg, Value(args));
+                    break;
+                case "--export" when command == "rules":
+                    options.Export = Value(args) is "json" ? "json" : throw new UsageException($"--export {args[i]}: use json.");
                     break;
                 case "--ipfix" when command == "listen":
                     options.IpfixListen = ParseEndPoint(arg, Value(args));
@@ -358,6 +363,9 @@ internal sealed class ScanOptions
     public System.Net.IPEndPoint? SyslogListen { get; set; }
 
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets the --export value of rules: null (the table) or json (a rule file).</summary>
+    public string? Export { get; set; }
 
     public RuleSet LoadRules() => RuleSets.Parse(Rules);
 }

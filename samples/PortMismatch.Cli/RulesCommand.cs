@@ -1,11 +1,29 @@
 namespace PortMismatch.Cli;
 
-/// <summary><c>portmismatch rules</c>: the active rules as a table.</summary>
+/// <summary>
+/// <c>portmismatch rules</c>: the active rules as a table, or with <c>--export json</c> as a rule file (with
+/// <c>$schema</c>) that loads back to the same rules, so that a custom set starts from a built-in one.
+/// </summary>
 internal static class RulesCommand
 {
     public static int Run(ScanOptions options, TextWriter stdout)
     {
         var rules = options.LoadRules();
+        if (options.Export is "json")
+        {
+            var json = RuleSetJson.ToJson(rules);
+            if (options.OutputPath is { } path)
+            {
+                File.WriteAllText(path, json + "\n");
+            }
+            else
+            {
+                stdout.WriteLine(json);
+            }
+
+            return CommandLine.Success;
+        }
+
         var rows = rules.Select(r => new[]
         {
             r.Id, string.Join(", ", r.Apps), r.ExpectedPorts.ToString(), r.Transport?.ToName() ?? "any",
