@@ -166,10 +166,11 @@ public sealed class ScanTests : IDisposable
     public async Task A_bad_rule_file_is_a_clear_error()
     {
         var rules = Temp("rules.json");
-        File.WriteAllText(rules, """{ "rules": [ { "id": "x", "name": "x", "apps": ["dns"], "ports": [70000] } ] }""");
+        const string json = """{ "rules": [ { "id": "x", "name": "x", "apps": ["dns"], "ports": [70000] } ] }""";
+        File.WriteAllText(rules, json);
         var (exit, _, err) = await Run("rules", "--rules", rules);
         Assert.Equal(2, exit);
-        Assert.Contains("$.rules[0].ports[0]", err, StringComparison.Ordinal);
+        Assert.Contains($"{rules}: line 1, column {json.IndexOf("70000", StringComparison.Ordinal) + 1}: ", err, StringComparison.Ordinal);
     }
 
     [Fact]
