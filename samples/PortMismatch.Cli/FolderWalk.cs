@@ -17,6 +17,7 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
 
     private readonly Dictionary<FileIdentity, string> _files = [];
     private readonly Dictionary<FileIdentity, string> _folders = [];
+    private readonly HashSet<string> _named = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _notRead = new(StringComparer.Ordinal);
     private bool _standardInput;
     private bool _warned;
@@ -197,7 +198,7 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
             var first = _files[identity];
             Skip(path, NotReadReason.SameFile, (first == path, explicitly) switch
             {
-                (true, true) => "named twice; it is read once",
+                (true, true) => _named.Contains(path) ? "named twice; it is read once" : "also in a folder named before; it is read once",
                 (false, true) => $"the same file as {first}, which is read once",
                 (true, false) => "named on the command line already",
                 (false, false) => $"the same file as {first}",
@@ -220,6 +221,7 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
         var input = new Input(path, path, length, explicitly);
         if (explicitly)
         {
+            _named.Add(path);
             Inputs.Add(input);
         }
 

@@ -224,8 +224,8 @@ public sealed class ScanTests : IDisposable
         Assert.Equal(0, exitWhole);
         Assert.True(split.Split('\n').Length > 100, "the log must have findings");
         Assert.Equal(whole, split);
-        Assert.Contains("read 300000 = accepted 300000 + rejected 0 + skipped 0", errSplit, StringComparison.Ordinal);
-        Assert.Contains("read 300000 = accepted 300000 + rejected 0 + skipped 0", errWhole, StringComparison.Ordinal);
+        Assert.Contains("read 300,000 = accepted 300,000 + rejected 0 + skipped 0", errSplit, StringComparison.Ordinal);
+        Assert.Contains("read 300,000 = accepted 300,000 + rejected 0 + skipped 0", errWhole, StringComparison.Ordinal);
         if (Environment.ProcessorCount > 1)
         {
             // Four parts per core, each at least 8 MiB.
@@ -273,7 +273,7 @@ public sealed class ScanTests : IDisposable
         var split = await File.ReadAllTextAsync(Temp("joined.csv"), TestContext.Current.CancellationToken);
         Assert.True(split.Split('\n').Length > 100, "the log must have findings");
         Assert.Equal(await File.ReadAllTextAsync(Temp("joined-whole.csv"), TestContext.Current.CancellationToken), split);
-        Assert.Contains("read 300000 = accepted 299999 + rejected 1 + skipped 0", errSplit, StringComparison.Ordinal);
+        Assert.Contains("read 300,000 = accepted 299,999 + rejected 1 + skipped 0", errSplit, StringComparison.Ordinal);
         Assert.DoesNotContain("parts", errSplit, StringComparison.Ordinal);
         Assert.Single(errSplit.Split('\n'), line => line.Contains("rejected (wrong-field-count)", StringComparison.Ordinal));
         Assert.DoesNotContain("bad-timestamp", errSplit, StringComparison.Ordinal);
