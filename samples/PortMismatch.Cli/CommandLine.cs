@@ -223,7 +223,7 @@ internal static class CommandLine
             }
 
             var option = Array.Find(Options, o => o.Name == arg || o.Alias == arg)
-                ?? throw new UsageException($"unknown option '{arg}'.");
+                ?? throw new UsageException($"unknown option '{arg}'{(Nearest(arg, commandFlag) is { } near ? $"; did you mean {near}?" : ".")}");
             if ((option.Commands & commandFlag) == 0)
             {
                 throw new UsageException($"{option.Name} does nothing in {command}; it is an option of {option.CommandNames}.");
@@ -250,6 +250,46 @@ internal static class CommandLine
 
         Check(command, options);
         return options;
+    }
+
+    /// <summary>The option of <paramref name="command"/> that <paramref name="typed"/> is a typo of (at most two edits, as the .NET CLI suggests), or null.</summary>
+    private static string? Nearest(string typed, Commands command)
+    {
+        string? nearest = null;
+        var best = 3;
+        foreach (var option in Options)
+        {
+            var distance = (option.Commands & command) == 0 ? int.MaxValue : EditDistance(typed, option.Name);
+            if (distance < best)
+            {
+                (nearest, best) = (option.Name, distance);
+            }
+        }
+
+        return nearest;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
     }
 
     /// <summary>Refuses what a command cannot run and options that would do nothing with the others given.</summary>

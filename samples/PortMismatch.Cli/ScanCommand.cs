@@ -449,7 +449,8 @@ internal static class ScanCommand
             string why;
             if (counters.Rejected > 0 && counters.Accepted == 0)
             {
-                why = string.Create(CultureInfo.InvariantCulture, $"all {counters.Rejected:N0} records were rejected{Reasons(counters)}; read as {Name(state.Format)}, is that its format? (--format)");
+                var all = counters.Rejected == 1 ? "its one record was rejected" : string.Create(CultureInfo.InvariantCulture, $"all {counters.Rejected:N0} records were rejected");
+                why = $"{all}{Reasons(counters)}; read as {Name(state.Format)}, is that its format? (--format)";
             }
             else if (maxRejected is { } max && counters.Read > 0 && (double)counters.Rejected / counters.Read > max)
             {
@@ -492,7 +493,7 @@ internal static class ScanCommand
             var mismatches = read.Accepted == 0
                 ? string.Empty
                 : string.Create(inv, $"{selected:N0} of {Count(read.Accepted, "record")} {(read.Accepted == 1 ? "is a mismatch" : "are mismatches")}: ");
-            var late = counters.LateRecords > 0 ? string.Create(inv, $"; {Count(counters.LateRecords, "late record")} (outside --lateness)") : string.Empty;
+            var late = counters.LateRecords > 0 ? string.Create(inv, $"; {Count(counters.LateRecords, "late record")} (after their window closed, in late rows)") : string.Empty;
             stderr.WriteLine($"  {mismatches}{Count(rows, "row")}{(written ? string.Empty : ", not all written")}{late}");
             for (var i = 0; i < allowList.Count; i++)
             {

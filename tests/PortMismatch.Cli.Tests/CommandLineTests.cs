@@ -120,6 +120,22 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Theory]
+    [InlineData("scan", "--outptu", "--output")]
+    [InlineData("scan", "--windw", "--window")]
+    [InlineData("listen", "--ipfx", "--ipfix")]
+    [InlineData("scan", "--fromat", "--format")]
+    [InlineData("rules", "--fromat", null)]
+    [InlineData("scan", "--bogus", null)]
+    public async Task An_unknown_option_close_to_one_of_the_commands_suggests_it(string command, string typed, string? suggested)
+    {
+        var (exit, _, err) = await Run(command, typed, "x");
+        Assert.Equal(2, exit);
+        Assert.Equal(
+            suggested is null ? $"portmismatch: unknown option '{typed}'." : $"portmismatch: unknown option '{typed}'; did you mean {suggested}?",
+            err.Split('\n')[0].TrimEnd('\r'));
+    }
+
+    [Theory]
     [InlineData("--lateness", "scan", "--lateness", "5m", "x.log")]
     [InlineData("--output", "rules", "--output", "csv")]
     [InlineData("--window", "rules", "--window", "1h")]

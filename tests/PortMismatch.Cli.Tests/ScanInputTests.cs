@@ -227,6 +227,17 @@ public sealed class ScanInputTests : IDisposable
     }
 
     [Fact]
+    public async Task An_input_of_one_record_that_was_rejected_fails_in_the_singular()
+    {
+        var log = Temp("one.log");
+        File.WriteAllText(log, ScanTests.ZeekLog("1700000000\tC1\t10.0.0.999\t50000\t192.0.2.1\t4444\ttcp\tssl"));
+        var (exit, _, err) = await Run("scan", log, "--out", Temp("rows.csv"));
+        Assert.Equal(2, exit);
+        Assert.Contains($"portmismatch: {log}: its one record was rejected (", err, StringComparison.Ordinal);
+        Assert.Contains("read 1 = accepted 0 + rejected 1 + skipped 0", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Allow_list_lines_count_rows_in_the_singular_and_the_plural()
     {
         var log = Temp("conn.log");
