@@ -1,10 +1,12 @@
 using System.Globalization;
+using System.Reflection;
 
 namespace PortMismatch.Cli;
 
 /// <summary>
 /// Parses the command line and runs a command. Exit codes: 0 success, 1 findings with --fail-on-findings, 2 usage error,
-/// a failed input (unreadable, or too many rejected records) or a failed output.
+/// a failed input (unreadable, or too many rejected records) or a failed output. Usage errors and their hint go to
+/// standard error; asked-for help and the version go to standard output.
 /// </summary>
 internal static class CommandLine
 {
@@ -12,73 +14,124 @@ internal static class CommandLine
     public const int Findings = 1;
     public const int Failure = 2;
 
-    public const string Usage = """
-        portmismatch: find traffic that speaks one protocol on another protocol's port (Splunk ESCU "Protocol or Port Mismatch").
+    /// <summary>
+    /// The options, each with the commands it means something to; one given to another command is a usage error, so that
+    /// an option never silently does nothing. To add one, add a line here (its help text is listed by <see cref="Help"/>).
+    /// </summary>
+    internal static readonly CommandOption[] Options =
+    [
+        new("--format", Commands.Scan, "<format>", "auto, zeek, zeek-json, panos, ipfix or pcap\n(default auto: detected from each input's first bytes)",
+            static (o, v) => o.Format = v is "auto" or "zeek" or "zeek-json" or "panos" or "ipfix" or "pcap"
+                ? v
+                : throw new UsageException($"--format {v}: use auto, zeek, zeek-json, panos, ipfix or pcap.")),
+        new("--fields", Commands.Scan, "<name,...>", "the columns of headerless Zeek TSV (zeek-cut output), in zeek-cut's names:\nts,id.orig_h,id.orig_p,id.resp_h,id.resp_p,service; an input no format recognises is\nread as such TSV, an input with its own #fields header keeps it",
+            static (o, v) => o.FieldNames = ParseFields(v)),
+        new("--rules", Commands.Scan | Commands.Listen | Commands.Rules, "<set>[,<set>...]", "escu, extended, panos-appid or a rule file (.json), combined (default escu)",
+            static (o, v) => o.Rules = v),
+        new("--allow", Commands.Scan | Commands.Listen, "<allowlist.json>", "drop rows an allow-list entry matches (counted per entry)",
+            static (o, v) => o.AllowList = v),
+        new("--output", Commands.Scan | Commands.Listen, "table|csv|jsonl", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension",
+            static (o, v) => o.Output = v switch
+            {
+                "table" => OutputFormat.Table,
+                "csv" => OutputFormat.Csv,
+                "jsonl" => OutputFormat.JsonLines,
+                var other => throw new UsageException($"--output {other}: use table, csv or jsonl."),
+            }),
+        new("--out", Commands.Scan | Commands.Listen | Commands.Rules, "<file>", "write rows (rules: the --export file) to a file instead of standard output",
+            static (o, v) => o.OutputPath = v),
+        new("--window", Commands.Scan | Commands.Listen, "<duration>", "tumbling windows (30s, 15m, 1h, 1d); scan's default is one aggregate",
+            static (o, v) => o.Window = ParseDuration("--window", v)),
+        new("--lateness", Commands.Scan | Commands.Listen, "<duration>", "with --window: how long a window waits for late records (default 0)",
+            static (o, v) => o.Lateness = ParseDuration("--lateness", v)),
+        new("--group", Commands.Scan | Commands.Listen, "mismatching|all", "group only mismatching app values (default) or all of a record",
+            static (o, v) => o.Grouping = v switch
+            {
+                "mismatching" => AppGrouping.MismatchingValues,
+                "all" => AppGrouping.AllValues,
+                var other => throw new UsageException($"--group {other}: use mismatching or all."),
+            }),
+        new("--all-directions", Commands.Scan | Commands.Listen, null, "IPFIX: evaluate reply records too",
+            static (o, _) => o.AllDirections = true),
+        new("--input-time-zone", Commands.Scan | Commands.Listen, "<tz>", "PAN-OS: time zone of yyyy/MM/dd HH:mm:ss times (default UTC)",
+            static (o, v) => o.InputTimeZone = ParseZone("--input-time-zone", v)),
+        new("--time-zone", Commands.Scan | Commands.Listen, "<tz>", "time zone of firstTime / lastTime in the output (default UTC)",
+            static (o, v) => o.OutputTimeZone = ParseZone("--time-zone", v)),
+        new("--fail-on-findings", Commands.Scan | Commands.Listen, null, "exit with 1 when a row is written",
+            static (o, _) => o.FailOnFindings = true),
+        new("--max-rejected", Commands.Scan, "<ratio>", "fail an input (exit 2) when more than this share of its records is rejected:\n0.01 or 1% (default: only an input whose records were all rejected fails)",
+            static (o, v) => o.MaxRejected = ParseRatio("--max-rejected", v)),
+        new("--quiet", Commands.Scan | Commands.Listen, null, "no progress, no rejected-record lines and no summary on standard error",
+            static (o, _) => o.Quiet = true, Alias: "-q"),
+        new("--export", Commands.Rules, "json", "write the active rules as a rule file (with $schema) to start a custom set from a built-in one",
+            static (o, v) => o.Export = v is "json" ? v : throw new UsageException($"--export {v}: use json.")),
+        new("--ipfix", Commands.Listen, "<addr:port>", "collect IPFIX / NetFlow v9 over UDP (0.0.0.0:4739, [::]:4739)",
+            static (o, v) => o.IpfixListen = ParseEndPoint("--ipfix", v)),
+        new("--syslog-udp", Commands.Listen, "<addr:port>", "collect PAN-OS syslog over UDP, one message a datagram (0.0.0.0:514)",
+            static (o, v) => o.SyslogListen = ParseEndPoint("--syslog-udp", v)),
+        new("--idle-close", Commands.Listen, "<duration>", "close a window no record has reached for this long (default 1m)",
+            static (o, v) => o.IdleClose = ParseDuration("--idle-close", v)),
+        new("--max-clock-skew", Commands.Listen, "<duration>", "reject records dated further ahead of the clock as time-in-future (default 5m)",
+            static (o, v) => o.MaxClockSkew = ParseDuration("--max-clock-skew", v)),
+    ];
 
-        Usage:
-          portmismatch scan [options] <path>... | -     read files, folders (recursively), .gz, or standard input
-          portmismatch listen --ipfix <addr:port> [--syslog-udp <addr:port>] --window <duration> [options]
-                                                        live: collect IPFIX / NetFlow v9 and PAN-OS syslog over UDP,
-                                                        print rows as windows close; Ctrl-C prints the open windows and exits
-          portmismatch rules [--rules <set>] [--export json] [--out <file>]
-                                                        print the active rules; --export json writes them as a rule file
-                                                        (with $schema) to start a custom set from a built-in one
+    /// <summary>The columns the Zeek reader needs (ZeekFormatError.MissingColumns), in zeek-cut's order.</summary>
+    private static readonly string[] NeededFields = ["ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "service"];
 
-        Options of scan:
-          --format auto|zeek|zeek-json|panos|ipfix|pcap   input format (default auto: detected from each input's content)
-          --rules <set>[,<set>...]                        escu, extended, panos-appid or a rule file (.json), combined (default escu)
-          --allow <allowlist.json>                        drop rows an allow-list entry matches (counted per entry)
-          --output table|csv|jsonl                        output format (default table)
-          --out <file>                                    write rows to a file instead of standard output
-          --window <duration>                             tumbling windows (30s, 15m, 1h, 1d); default one aggregate
-          --lateness <duration>                           allowed lateness of windows (default 0)
-          --group mismatching|all                         group only mismatching app values (default) or all of a record
-          --all-directions                                IPFIX: evaluate reply records too
-          --input-time-zone <tz>                          PAN-OS: time zone of yyyy/MM/dd HH:mm:ss times (default UTC)
-          --time-zone <tz>                                time zone of firstTime / lastTime in the output (default UTC)
-          --fail-on-findings                              exit with 1 when a row is printed
-          --max-rejected <ratio>                          fail an input (exit 2) when more than this share of its records is
-                                                          rejected: 0.01 or 1% (rejected / read, per input; an input without
-                                                          records never fails; default: only one whose records were all
-                                                          rejected fails)
-          --quiet                                         no progress and no summary on standard error
-
-        Options of listen: --ipfix <addr:port> and/or --syslog-udp <addr:port> (for example 0.0.0.0:4739, [::]:514),
-        --window (required), --idle-close <duration> (a window no record has reached for this long is closed anyway,
-        default 1m, so that a quiet network still gets its rows), --max-clock-skew <duration> (records dated further ahead
-        of the clock are rejected as time-in-future, default 5m), and --rules, --allow, --output, --out, --lateness, --group, --all-directions,
-        --input-time-zone, --time-zone, --fail-on-findings, --quiet as for scan. Rows are written as they are emitted.
-
-        Folders: each file is read once (links and hard links to it are not read again); symbolic link loops, FIFOs, sockets
-        and devices in a folder are not read (shown, and counted in the summary); a FIFO named on the command line is read
-        as a stream. An output that fails (a full disk, a closed pipe: "output closed") ends the run with exit code 2.
-
-        With --output csv, standard output is exactly the search's CSV (src_ip,dest_ip,app,dest_port,count,firstTime,lastTime),
-        sorted by src_ip, dest_ip, app, dest_port; diagnostics and the summary go to standard error.
-        """;
+    /// <summary>The version the assembly was built as (with the commit, when the build knows it).</summary>
+    public static string Version
+        => typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? typeof(CommandLine).Assembly.GetName().Version?.ToString()
+            ?? "unknown";
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        switch (args)
         {
-            await stdout.WriteLineAsync(Usage).ConfigureAwait(false);
-            return args.Length == 0 ? Failure : Success;
+            case []:
+                await stderr.WriteLineAsync(Help.Overview).ConfigureAwait(false);
+                return Failure;
+            case ["-h" or "--help" or "help"]:
+                await stdout.WriteLineAsync(Help.Overview).ConfigureAwait(false);
+                return Success;
+            case ["--version" or "version", ..]:
+                await stdout.WriteLineAsync($"portmismatch {Version}").ConfigureAwait(false);
+                return Success;
+            case ["help", var topic, ..]:
+                if (Help.For(topic) is { } text)
+                {
+                    await stdout.WriteLineAsync(text).ConfigureAwait(false);
+                    return Success;
+                }
+
+                return await UsageError(stderr, null, $"unknown command '{topic}': use scan, listen or rules.").ConfigureAwait(false);
+        }
+
+        var command = args[0];
+        if (Help.For(command) is null)
+        {
+            return await UsageError(stderr, null, $"unknown command '{command}': use scan, listen or rules.").ConfigureAwait(false);
+        }
+
+        if (AsksForHelp(args.AsSpan(1)))
+        {
+            await stdout.WriteLineAsync(Help.For(command)).ConfigureAwait(false);
+            return Success;
         }
 
         ScanOptions options;
         try
         {
-            options = Parse(args[0], args.AsSpan(1));
+            options = Parse(command, args.AsSpan(1));
         }
         catch (UsageException e)
         {
-            await stderr.WriteLineAsync($"portmismatch: {e.Message}\nRun 'portmismatch --help' for the options.").ConfigureAwait(false);
-            return Failure;
+            return await UsageError(stderr, command, e.Message).ConfigureAwait(false);
         }
 
         try
         {
-            return args[0] switch
+            return command switch
             {
                 "rules" => RulesCommand.Run(options, stdout),
                 "listen" => await ListenCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
@@ -112,141 +165,240 @@ internal static class CommandLine
         }
     }
 
-    internal static ScanOptions Parse(string command, ReadOnlySpan<string> args)
+    /// <summary>Writes a usage error and the hint where to read more; returns <see cref="Failure"/>.</summary>
+    private static async Task<int> UsageError(TextWriter stderr, string? command, string message)
     {
-        if (command is not ("scan" or "rules" or "listen"))
+        await stderr.WriteLineAsync($"portmismatch: {message}").ConfigureAwait(false);
+        await stderr.WriteLineAsync(command is null ? "Run 'portmismatch --help' for the commands." : $"Run 'portmismatch {command} --help' for its options and examples.").ConfigureAwait(false);
+        return Failure;
+    }
+
+    /// <summary>Whether -h or --help comes before any <c>--</c> (after it, they are file names).</summary>
+    private static bool AsksForHelp(ReadOnlySpan<string> args)
+    {
+        foreach (var arg in args)
         {
-            throw new UsageException($"unknown command '{command}'.");
+            if (arg == "--")
+            {
+                return false;
+            }
+
+            if (arg is "-h" or "--help")
+            {
+                return true;
+            }
         }
 
+        return false;
+    }
+
+    /// <summary>
+    /// Reads the options and paths of <paramref name="command"/>: each option at most once and only where it means
+    /// something (<see cref="Options"/>), <c>--</c> ends the options (a file named <c>-x</c>), <c>-</c> is standard
+    /// input; then <see cref="Check"/> refuses combinations in which an option would do nothing.
+    /// </summary>
+    internal static ScanOptions Parse(string command, ReadOnlySpan<string> args)
+    {
+        var commandFlag = command switch
+        {
+            "scan" => Commands.Scan,
+            "listen" => Commands.Listen,
+            "rules" => Commands.Rules,
+            _ => throw new UsageException($"unknown command '{command}': use scan, listen or rules."),
+        };
+
         var options = new ScanOptions();
+        var optionsEnded = false;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
-            string Value(ReadOnlySpan<string> all)
+            if (optionsEnded || arg == "-" || !arg.StartsWith('-'))
             {
-                if (i + 1 >= all.Length)
+                options.Paths.Add(arg);
+                continue;
+            }
+
+            if (arg == "--")
+            {
+                optionsEnded = true;
+                continue;
+            }
+
+            var option = Array.Find(Options, o => o.Name == arg || o.Alias == arg)
+                ?? throw new UsageException($"unknown option '{arg}'{(Nearest(arg, commandFlag) is { } near ? $"; did you mean {near}?" : ".")}");
+            if ((option.Commands & commandFlag) == 0)
+            {
+                throw new UsageException($"{option.Name} does nothing in {command}; it is an option of {option.CommandNames}.");
+            }
+
+            if (!options.Given.Add(option.Name))
+            {
+                throw new UsageException($"{option.Name} is given twice{(option.Name == "--rules" ? "; combine rule sets with a comma (--rules escu,extended)" : string.Empty)}.");
+            }
+
+            if (option.Value is null)
+            {
+                option.Apply(options, string.Empty);
+            }
+            else if (i + 1 >= args.Length)
+            {
+                throw new UsageException($"{option.Name} needs a value: {option.Name} {option.Value}.");
+            }
+            else
+            {
+                option.Apply(options, args[++i]);
+            }
+        }
+
+        Check(command, options);
+        return options;
+    }
+
+    /// <summary>The option of <paramref name="command"/> that <paramref name="typed"/> is a typo of (at most two edits, as the .NET CLI suggests), or null.</summary>
+    private static string? Nearest(string typed, Commands command)
+    {
+        string? nearest = null;
+        var best = 3;
+        foreach (var option in Options)
+        {
+            var distance = (option.Commands & command) == 0 ? int.MaxValue : EditDistance(typed, option.Name);
+            if (distance < best)
+            {
+                (nearest, best) = (option.Name, distance);
+            }
+        }
+
+        return nearest;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    /// <summary>Refuses what a command cannot run and options that would do nothing with the others given.</summary>
+    private static void Check(string command, ScanOptions options)
+    {
+        if (options.Given.Contains("--lateness") && options.Window is null)
+        {
+            throw new UsageException("--lateness does nothing without --window: it is how long a window waits for late records.");
+        }
+
+        if (options.OutputPath is not null && !options.Given.Contains("--output"))
+        {
+            options.Output = OutputFromExtension(options.OutputPath);
+        }
+
+        switch (command)
+        {
+            case "scan":
+                if (options.Paths.Count == 0)
                 {
-                    throw new UsageException($"{arg} needs a value.");
+                    throw new UsageException("scan needs at least one path, or - for standard input.");
                 }
 
-                return all[++i];
-            }
+                var format = options.Format;
+                if (options.FieldNames is not null && format is not ("auto" or "zeek"))
+                {
+                    throw new UsageException($"--fields names the columns of headerless Zeek TSV: it does nothing with --format {format}.");
+                }
 
-            switch (arg)
-            {
-                case "--format":
-                    options.Format = Value(args);
-                    if (options.Format is not ("auto" or "zeek" or "zeek-json" or "panos" or "ipfix" or "pcap"))
-                    {
-                        throw new UsageException($"--format {options.Format}: use auto, zeek, zeek-json, panos, ipfix or pcap.");
-                    }
+                if (options.AllDirections && format is "zeek" or "zeek-json" or "panos")
+                {
+                    throw new UsageException($"--all-directions is for IPFIX: it does nothing with --format {format}.");
+                }
 
-                    break;
-                case "--rules":
-                    options.Rules = Value(args);
-                    break;
-                case "--allow":
-                    options.AllowList = Value(args);
-                    break;
-                case "--output":
-                    options.Output = Value(args) switch
-                    {
-                        "table" => OutputFormat.Table,
-                        "csv" => OutputFormat.Csv,
-                        "jsonl" => OutputFormat.JsonLines,
-                        var other => throw new UsageException($"--output {other}: use table, csv or jsonl."),
-                    };
-                    break;
-                case "--out":
-                    options.OutputPath = Value(args);
-                    break;
-                case "--window":
-                    options.Window = ParseDuration(arg, Value(args));
-                    break;
-                case "--lateness":
-                    options.Lateness = ParseDuration(arg, Value(args));
-                    break;
-                case "--group":
-                    options.Grouping = Value(args) switch
-                    {
-                        "mismatching" => AppGrouping.MismatchingValues,
-                        "all" => AppGrouping.AllValues,
-                        var other => throw new UsageException($"--group {other}: use mismatching or all."),
-                    };
-                    break;
-                case "--all-directions":
-                    options.AllDirections = true;
-                    break;
-                case "--input-time-zone":
-                    options.InputTimeZone = ParseZone(arg, Value(args));
-                    break;
-                case "--time-zone":
-                    options.OutputTimeZone = ParseZone(arg, Value(args));
-                    break;
-                case "--export" when command == "rules":
-                    options.Export = Value(args) is "json" ? "json" : throw new UsageException($"--export {args[i]}: use json.");
-                    break;
-                case "--ipfix" when command == "listen":
-                    options.IpfixListen = ParseEndPoint(arg, Value(args));
-                    break;
-                case "--idle-close" when command == "listen":
-                    options.IdleClose = ParseDuration(arg, Value(args));
-                    break;
-                case "--syslog-udp" when command == "listen":
-                    options.SyslogListen = ParseEndPoint(arg, Value(args));
-                    break;
-                case "--max-clock-skew" when command == "listen":
-                    options.MaxClockSkew = ParseDuration(arg, Value(args));
-                    break;
-                case "--fail-on-findings":
-                    options.FailOnFindings = true;
-                    break;
-                case "--max-rejected" when command == "scan":
-                    options.MaxRejected = ParseRatio(arg, Value(args));
-                    break;
-                case "--quiet":
-                case "-q":
-                    options.Quiet = true;
-                    break;
-                case "-":
-                    options.Paths.Add("-");
-                    break;
-                default:
-                    if (arg.StartsWith('-'))
-                    {
-                        throw new UsageException($"unknown option '{arg}'.");
-                    }
+                if (options.Given.Contains("--input-time-zone") && format is "zeek" or "zeek-json" or "ipfix" or "pcap")
+                {
+                    throw new UsageException($"--input-time-zone is for PAN-OS times: it does nothing with --format {format}.");
+                }
 
-                    options.Paths.Add(arg);
-                    break;
-            }
+                break;
+            case "listen":
+                if (options.Paths.Count > 0)
+                {
+                    throw new UsageException($"listen reads from the network, not from '{options.Paths[0]}': use scan for files.");
+                }
+
+                if (options.IpfixListen is null && options.SyslogListen is null)
+                {
+                    throw new UsageException("listen needs --ipfix <addr:port>, --syslog-udp <addr:port>, or both.");
+                }
+
+                if (options.Window is null)
+                {
+                    throw new UsageException("listen needs --window <duration>: rows are written as windows close.");
+                }
+
+                if (options.AllDirections && options.IpfixListen is null)
+                {
+                    throw new UsageException("--all-directions is for IPFIX: it does nothing without --ipfix.");
+                }
+
+                if (options.Given.Contains("--input-time-zone") && options.SyslogListen is null)
+                {
+                    throw new UsageException("--input-time-zone is for PAN-OS times: it does nothing without --syslog-udp.");
+                }
+
+                break;
+            case "rules":
+                if (options.Paths.Count > 0)
+                {
+                    throw new UsageException($"rules prints the rules and reads no input: '{options.Paths[0]}' is not used (the rule set is --rules).");
+                }
+
+                if (options.OutputPath is not null && options.Export is null)
+                {
+                    throw new UsageException("--out does nothing in rules without --export json: the rules are printed to standard output.");
+                }
+
+                break;
         }
+    }
 
-        if (command == "scan" && options.Paths.Count == 0)
+    /// <summary>The output format a file's extension says: .csv, .jsonl or .ndjson; anything else is a table.</summary>
+    internal static OutputFormat OutputFromExtension(string path) => Path.GetExtension(path).ToUpperInvariant() switch
+    {
+        ".CSV" => OutputFormat.Csv,
+        ".JSONL" or ".NDJSON" => OutputFormat.JsonLines,
+        _ => OutputFormat.Table,
+    };
+
+    /// <summary>Reads --fields: Zeek's column names as zeek-cut prints them, separated by commas (or spaces: a header pasted in).</summary>
+    internal static IReadOnlyList<string> ParseFields(string text)
+    {
+        var names = text.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        var missing = NeededFields.Where(needed => !names.Contains(needed, StringComparer.Ordinal)).ToList();
+        if (missing.Count > 0)
         {
-            throw new UsageException("scan needs at least one path, or - for standard input.");
+            throw new UsageException($"--fields {text}: a conn.log needs the columns {string.Join(",", NeededFields)}; missing {string.Join(",", missing)}.");
         }
 
-        if (command == "listen")
+        var twice = names.GroupBy(name => name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
         {
-            if (options.Paths.Count > 0)
-            {
-                throw new UsageException($"listen reads from the network, not from '{options.Paths[0]}': use scan for files.");
-            }
-
-            if (options.IpfixListen is null && options.SyslogListen is null)
-            {
-                throw new UsageException("listen needs --ipfix <addr:port>, --syslog-udp <addr:port>, or both.");
-            }
-
-            if (options.Window is null)
-            {
-                throw new UsageException("listen needs --window <duration>: rows are printed as windows close.");
-            }
+            throw new UsageException($"--fields {text}: {twice.Key} is named twice.");
         }
 
-        return options;
+        return names;
     }
 
     internal static TimeSpan ParseDuration(string option, string text)
@@ -292,12 +444,12 @@ internal static class CommandLine
         throw new UsageException($"{option} {text}: use a share of the records from 0 to 1, such as 0.01 or 1%.");
     }
 
-    private static System.Net.IPEndPoint ParseEndPoint(string option, string text)
+    internal static System.Net.IPEndPoint ParseEndPoint(string option, string text)
         => System.Net.IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal)
             ? endpoint
             : throw new UsageException($"{option} {text}: use an address and port such as 0.0.0.0:4739 or [::]:514.");
 
-    private static TimeZoneInfo ParseZone(string option, string id)
+    internal static TimeZoneInfo ParseZone(string option, string id)
     {
         try
         {
@@ -319,9 +471,35 @@ internal enum OutputFormat
     JsonLines,
 }
 
+/// <summary>The commands an option means something to.</summary>
+[Flags]
+internal enum Commands
+{
+    Scan = 1,
+    Listen = 2,
+    Rules = 4,
+}
+
+/// <summary>An option of the command line: its name, the commands it is for, its value's form (null: a flag), its help and what it sets.</summary>
+internal sealed record CommandOption(string Name, Commands Commands, string? Value, string Help, Action<ScanOptions, string> Apply, string? Alias = null)
+{
+    /// <summary>Gets the commands it is for, in words.</summary>
+    public string CommandNames => string.Join(" and ", new[] { (Commands.Scan, "scan"), (Commands.Listen, "listen"), (Commands.Rules, "rules") }
+        .Where(c => (Commands & c.Item1) != 0).Select(c => c.Item2));
+}
+
 internal sealed class ScanOptions
 {
     public List<string> Paths { get; } = [];
+
+    /// <summary>Gets the options given on the command line, by name.</summary>
+    public HashSet<string> Given { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Gets or sets the --fields column names of headerless Zeek TSV, or null.</summary>
+    public IReadOnlyList<string>? FieldNames { get; set; }
+
+    /// <summary>Gets the options of the Zeek reader: the defaults, with --fields.</summary>
+    public PortMismatch.Detection.Zeek.ZeekReaderOptions ZeekOptions => field ??= PortMismatch.Detection.Zeek.ZeekReaderOptions.Default with { FieldNames = FieldNames };
 
     /// <summary>Gets or sets the --format value: auto, zeek, zeek-json, panos, ipfix or pcap.</summary>
     public string Format { get; set; } = "auto";

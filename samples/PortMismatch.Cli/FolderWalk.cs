@@ -17,6 +17,7 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
 
     private readonly Dictionary<FileIdentity, string> _files = [];
     private readonly Dictionary<FileIdentity, string> _folders = [];
+    private readonly HashSet<string> _named = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _notRead = new(StringComparer.Ordinal);
     private bool _standardInput;
     private bool _warned;
@@ -40,6 +41,10 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
             {
                 _standardInput = true;
                 Inputs.Add(new Input("stdin", null, -1, true, IsStream: true));
+            }
+            else
+            {
+                Skip("-", NotReadReason.SameFile, "standard input is named twice; it is read once", named: true);
             }
 
             return;
@@ -66,6 +71,10 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
                 {
                     Inputs.Add(new Input(path, path, -1, true, IsStream: true));
                 }
+                else
+                {
+                    Skip(path, NotReadReason.SameFile, $"the same stream as {_files[entry.Identity]}, which is read once", named: true);
+                }
 
                 break;
         }
@@ -75,7 +84,8 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
     {
         if (!_folders.TryAdd(rootEntry.Identity, root))
         {
-            Skip(root, NotReadReason.SameFile, $"the same folder as {_folders[rootEntry.Identity]}");
+            var first = _folders[rootEntry.Identity];
+            Skip(root, NotReadReason.SameFile, first == root ? "named twice; it is read once" : $"the same folder as {first}, which is read once", named: true);
             return;
         }
 
@@ -184,7 +194,15 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
     {
         if (!_files.TryAdd(identity, path))
         {
-            Skip(path, NotReadReason.SameFile, $"the same file as {_files[identity]}");
+            // Named twice, or by two paths to one file (a link, a hard link): read once, and said so.
+            var first = _files[identity];
+            Skip(path, NotReadReason.SameFile, (first == path, explicitly) switch
+            {
+                (true, true) => _named.Contains(path) ? "named twice; it is read once" : "also in a folder named before; it is read once",
+                (false, true) => $"the same file as {first}, which is read once",
+                (true, false) => "named on the command line already",
+                (false, false) => $"the same file as {first}",
+            }, named: explicitly);
             return null;
         }
 
@@ -203,17 +221,28 @@ internal sealed class FolderWalk(TextWriter stderr, bool quiet)
         var input = new Input(path, path, length, explicitly);
         if (explicitly)
         {
+            _named.Add(path);
             Inputs.Add(input);
         }
 
         return input;
     }
 
-    private void Skip(string path, string reason, string why)
+    /// <summary>
+    /// Leaves an entry out and says why: the first ten of a walk's entries, and always one the command line names
+    /// (<paramref name="named"/>: a file named twice is a warning the user should see).
+    /// </summary>
+    private void Skip(string path, string reason, string why, bool named = false)
     {
         _notRead[reason] = _notRead.GetValueOrDefault(reason) + 1;
         if (quiet)
         {
+            return;
+        }
+
+        if (named)
+        {
+            stderr.WriteLine($"portmismatch: {path}: {why}.");
             return;
         }
 

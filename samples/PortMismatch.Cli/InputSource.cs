@@ -65,9 +65,17 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
                 return;
             }
 
-            // The adapters' formats tell the input from its first bytes (after gzip); --format reads it as it says whatever they tell.
-            (content, var format) = await FlowInput.DetectAsync(stream, input.Name, options.Formats.All, cancellationToken).ConfigureAwait(false);
-            format = options.Formats.Forced ?? format;
+            // The adapters' formats tell the input from its first bytes (after gzip); --format reads it as it says whatever they
+            // tell. No bytes at all (empty standard input, a gzip member of nothing) is an empty input, as an empty file is.
+            (content, var format) = await FlowInput.DetectAsync(stream, input.Name, [EmptyContent.Instance, .. options.Formats.All], cancellationToken).ConfigureAwait(false);
+            if (format == EmptyContent.Instance)
+            {
+                run.AddEmpty();
+                return;
+            }
+
+            // With --fields, what no format recognises is taken for headerless Zeek TSV (zeek-cut output has no header to tell it by).
+            format = options.Formats.Forced ?? format ?? (options.FieldNames is null ? null : options.Formats.Zeek);
             if (format is null)
             {
                 if (input.Explicit)
@@ -84,11 +92,13 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
             var source = format.StreamSource(content, input.Name, run.Diagnostics);
             Volatile.Write(ref _counters, source.Counters);
             await source.ReadAsync(sink, cancellationToken).ConfigureAwait(false);
+            run.EndOfInput(input.Name, Counters.Rejected);
         }
         catch (Exception e) when (e is InputFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             state.Fail();
-            run.Unreadable(input.Name, e.Message);
+            run.EndOfInput(input.Name, Counters.Rejected);
+            run.Unreadable(input.Name, e);
         }
         finally
         {
@@ -106,4 +116,23 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
     }
 
     public override string ToString() => Name;
+}
+
+/// <summary>
+/// Content without a single byte: tried before the adapters' formats, so that an input with nothing in it (empty standard
+/// input, a gzip file of nothing) is counted as empty instead of as a format no adapter recognises.
+/// </summary>
+internal sealed class EmptyContent : InputFormat
+{
+    private EmptyContent()
+        : base("empty")
+    {
+    }
+
+    public static EmptyContent Instance { get; } = new();
+
+    public override bool IsMatch(ReadOnlySpan<byte> head) => head.IsEmpty;
+
+    public override IFlowSource StreamSource(Stream content, string name, Action<InputDiagnostic>? diagnostics = null)
+        => FlowSource.Create(name, new InputCounters(), static (_, _) => Task.CompletedTask);
 }

@@ -131,10 +131,19 @@ internal static class ScanCommand
         }
 
         run.ReleaseDiagnostics();
+        foreach (var state in states)
+        {
+            if (state.Sources is not [InputSource])
+            {
+                // The parts of a split file: the input ends with the run (one InputSource says so itself).
+                run.EndOfInput(state.Input.Name, state.Counters().Rejected);
+            }
+        }
+
         foreach (var failure in result.Failures)
         {
             states.Find(state => state.Sources.Exists(source => source.Name == failure.SourceName))?.Fail();
-            run.Unreadable(failure.SourceName, failure.Error.Message);
+            run.Unreadable(failure.SourceName, failure.Error);
         }
 
         return (run, result, kept, states);
@@ -171,11 +180,11 @@ internal static class ScanCommand
                 IReadOnlyList<IFlowSource> parts;
                 if (splits is null)
                 {
-                    parts = ZeekConnInput.FileSources(path, PartsPerCore * Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
+                    parts = ZeekConnInput.FileSources(path, PartsPerCore * Environment.ProcessorCount, options.ZeekOptions, run.Diagnostics);
                 }
                 else
                 {
-                    var split = ZeekConnInput.SplitFile(path, PartsPerCore * Environment.ProcessorCount, ZeekReaderOptions.Default, run.Diagnostics);
+                    var split = ZeekConnInput.SplitFile(path, PartsPerCore * Environment.ProcessorCount, options.ZeekOptions, run.Diagnostics);
                     splits.Add(split);
                     parts = split.Sources;
                     run.HoldDiagnostics = parts.Count > 1; // until the parts are known to have read the file as one
@@ -280,7 +289,8 @@ internal static class ScanCommand
         private readonly Lock _lock = new();
         private readonly Dictionary<string, int> _formats = [];
         private readonly List<InputDiagnostic> _held = [];
-        private int _diagnosticsShown;
+        private readonly Dictionary<string, int> _diagnosticsShown = new(StringComparer.Ordinal);
+        private int _unrecognized;
         private long _bytesRead;
         private int _splitFiles;
         private int _splitParts;
@@ -295,13 +305,16 @@ internal static class ScanCommand
         {
             lock (_lock)
             {
-                // Skipped records (templates, other log types) are normal: the summary counts them by reason.
-                if (options.Quiet || diagnostic.Outcome != RecordOutcome.Rejected || _diagnosticsShown >= MaxDiagnosticsShown)
+                // Skipped records (templates, other log types) are normal: the summary counts them by reason. The first ten
+                // rejected records of each input are shown; EndOfInput says how many more there were.
+                var input = diagnostic.InputName ?? string.Empty;
+                var shown = _diagnosticsShown.GetValueOrDefault(input);
+                if (options.Quiet || diagnostic.Outcome != RecordOutcome.Rejected || shown >= MaxDiagnosticsShown)
                 {
                     return;
                 }
 
-                _diagnosticsShown++;
+                _diagnosticsShown[input] = shown + 1;
                 if (HoldDiagnostics)
                 {
                     _held.Add(diagnostic);
@@ -329,6 +342,22 @@ internal static class ScanCommand
                 }
 
                 _held.Clear();
+            }
+        }
+
+        /// <summary>At the end of an input: how many of its rejected records were not shown, when there were more than ten.</summary>
+        public void EndOfInput(string name, long rejected)
+        {
+            lock (_lock)
+            {
+                var more = rejected - _diagnosticsShown.GetValueOrDefault(name);
+                if (options.Quiet || HoldDiagnostics || _diagnosticsShown.GetValueOrDefault(name) < MaxDiagnosticsShown || more <= 0)
+                {
+                    return;
+                }
+
+                Progress.ClearLine(stderr);
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ... and {Count(more, "more rejected record")} in {name}"));
             }
         }
 
@@ -363,18 +392,36 @@ internal static class ScanCommand
                     FailedInputs++;
                 }
 
+                _unrecognized++;
                 Progress.ClearLine(stderr);
-                stderr.WriteLine($"portmismatch: {input.Name}: not a Zeek conn.log, PAN-OS log, IPFIX / NetFlow v9 export or capture{(input.Explicit ? string.Empty : "; skipped")}. Use --format to say what it is.");
+                stderr.WriteLine($"portmismatch: {input.Name}: not a Zeek conn.log, PAN-OS log, IPFIX / NetFlow v9 export or capture{(input.Explicit ? string.Empty : "; skipped")}. Use --format to say what it is, or --fields to name the columns of headerless zeek-cut output.");
             }
         }
 
-        public void Unreadable(string name, string message)
+        /// <summary>
+        /// An input that failed with <paramref name="error"/>: one line that names it once (a Zeek format error's message
+        /// starts with the input's name and line already); headerless TSV without --fields says to give --fields.
+        /// </summary>
+        public void Unreadable(string name, Exception error)
+            => Failed(error switch
+            {
+                ZeekFormatException { Reason: ZeekFormatError.UnrecognizedFormat } zeek => string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{zeek.InputName ?? name}:{zeek.LineNumber}: neither Zeek TSV with a '#fields' header nor Zeek JSON. For headerless zeek-cut output, name its columns with --fields (such as --fields ts,id.orig_h,id.orig_p,id.resp_h,id.resp_p,service)."),
+                ZeekFormatException { InputName: not null } zeek => zeek.Message,
+                _ => $"{name}: {error.Message}",
+            });
+
+        public void Unreadable(string name, string message) => Failed($"{name}: {message}");
+
+        /// <summary>Counts a failed input and writes its line (also with --quiet).</summary>
+        private void Failed(string line)
         {
             lock (_lock)
             {
                 FailedInputs++;
                 Progress.ClearLine(stderr);
-                stderr.WriteLine($"portmismatch: {name}: {message}");
+                stderr.WriteLine($"portmismatch: {line}");
             }
         }
 
@@ -402,7 +449,8 @@ internal static class ScanCommand
             string why;
             if (counters.Rejected > 0 && counters.Accepted == 0)
             {
-                why = string.Create(CultureInfo.InvariantCulture, $"all {counters.Rejected:N0} records were rejected{Reasons(counters)}; read as {Name(state.Format)}, is that its format? (--format)");
+                var all = counters.Rejected == 1 ? "its one record was rejected" : string.Create(CultureInfo.InvariantCulture, $"all {counters.Rejected:N0} records were rejected");
+                why = $"{all}{Reasons(counters)}; read as {Name(state.Format)}, is that its format? (--format)";
             }
             else if (maxRejected is { } max && counters.Read > 0 && (double)counters.Rejected / counters.Read > max)
             {
@@ -420,16 +468,18 @@ internal static class ScanCommand
         public void WriteSummary(int inputs, DetectionCounters counters, IReadOnlyDictionary<string, int> notRead, AllowList allowList, int rows, bool written, TimeSpan elapsed)
         {
             var inv = CultureInfo.InvariantCulture;
-            var formats = string.Join(", ", _formats.OrderBy(f => Array.IndexOf(SummaryOrder, f.Key)).Select(f => $"{f.Value} {f.Key}"))
-                + (_empty > 0 ? string.Create(inv, $"{(_formats.Count > 0 ? ", " : string.Empty)}{_empty} empty") : string.Empty)
-                + (_splitFiles > 0 ? string.Create(inv, $"; {_splitFiles} file{(_splitFiles == 1 ? string.Empty : "s")} read in {_splitParts} parts") : string.Empty);
-            stderr.WriteLine(string.Create(inv, $"portmismatch: {inputs} input{(inputs == 1 ? string.Empty : "s")} ({formats}) in {elapsed.TotalSeconds:F2} s: {counters.Input}"));
-            foreach (var (reason, count) in counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
+            var read = counters.Input;
+            var records = read.Read == 0
+                ? "0 records"
+                : string.Create(inv, $"read {read.Read:N0} = accepted {read.Accepted:N0} + rejected {read.Rejected:N0} + skipped {read.Skipped:N0}");
+            var split = _splitFiles > 0 ? string.Create(inv, $"; {Count(_splitFiles, "file")} read in {_splitParts:N0} parts") : string.Empty;
+            stderr.WriteLine(string.Create(inv, $"portmismatch: {Count(inputs, "input")} ({Kinds(inputs)}{split}) in {elapsed.TotalSeconds:F2} s: {records}"));
+            foreach (var (reason, count) in read.RejectedByReason.OrderByDescending(r => r.Value))
             {
                 stderr.WriteLine(string.Create(inv, $"  rejected {count,10:N0}  {reason}"));
             }
 
-            foreach (var (reason, count) in counters.Input.SkippedByReason.OrderByDescending(r => r.Value))
+            foreach (var (reason, count) in read.SkippedByReason.OrderByDescending(r => r.Value))
             {
                 stderr.WriteLine(string.Create(inv, $"  skipped  {count,10:N0}  {reason}"));
             }
@@ -439,11 +489,40 @@ internal static class ScanCommand
                 stderr.WriteLine(line);
             }
 
-            stderr.WriteLine(string.Create(inv, $"  {counters.RecordsSelected:N0} of {counters.Input.Accepted:N0} records are mismatches; {rows:N0} rows{(written ? string.Empty : ", not all written")}{(counters.LateRecords > 0 ? $"; {counters.LateRecords:N0} late records" : string.Empty)}"));
+            var selected = counters.RecordsSelected;
+            var mismatches = read.Accepted == 0
+                ? string.Empty
+                : string.Create(inv, $"{selected:N0} of {Count(read.Accepted, "record")} {(read.Accepted == 1 ? "is a mismatch" : "are mismatches")}: ");
+            var late = counters.LateRecords > 0 ? string.Create(inv, $"; {Count(counters.LateRecords, "late record")} (after their window closed, in late rows)") : string.Empty;
+            stderr.WriteLine($"  {mismatches}{Count(rows, "row")}{(written ? string.Empty : ", not all written")}{late}");
             for (var i = 0; i < allowList.Count; i++)
             {
-                stderr.WriteLine(string.Create(inv, $"  allow-list removed {counters.RowsFilteredByEntry[i]:N0} rows: {allowList[i]}"));
+                stderr.WriteLine($"  allow-list removed {Count(counters.RowsFilteredByEntry[i], "row")}: {allowList[i]}");
             }
+        }
+
+        /// <summary>A count and its noun, singular for one: "1 row", "1,234 rows".</summary>
+        internal static string Count(long count, string noun)
+            => string.Create(CultureInfo.InvariantCulture, $"{count:N0} {noun}{(count == 1 ? string.Empty : "s")}");
+
+        /// <summary>
+        /// What the inputs were: "Zeek" or "Zeek, PAN-OS" when each kind is one input or there is one kind, else with counts
+        /// ("2 Zeek, 1 PAN-OS"); empty inputs, inputs of no known format and inputs that could not be opened are kinds too.
+        /// </summary>
+        private string Kinds(int inputs)
+        {
+            var kinds = _formats.OrderBy(f => Array.IndexOf(SummaryOrder, f.Key)).Select(f => (f.Key, f.Value)).ToList();
+            var known = kinds.Sum(k => k.Value) + _empty + _unrecognized;
+            foreach (var (name, count) in new[] { ("empty", _empty), ("not recognised", _unrecognized), ("unreadable", inputs - known) })
+            {
+                if (count > 0)
+                {
+                    kinds.Add((name, count));
+                }
+            }
+
+            var plain = kinds.Count == 1 || kinds.TrueForAll(k => k.Value == 1);
+            return string.Join(", ", kinds.Select(k => plain ? k.Key : string.Create(CultureInfo.InvariantCulture, $"{k.Value:N0} {k.Key}")));
         }
 
         private static string Reasons(InputCounters counters)

@@ -17,6 +17,7 @@ internal sealed class ScanFormats
         var panOs = PanOsTrafficInput.Format(PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone });
         var ipfix = IpfixInput.Format(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections });
         var capture = new Capture(ipfix);
+        Zeek = ZeekConnInput.Format(options.ZeekOptions);
 
         // The binary formats first: a pcapng file starts with line breaks that the text formats skip as blanks.
         All = [capture, ipfix, Zeek, panOs];
@@ -30,7 +31,7 @@ internal sealed class ScanFormats
         };
     }
 
-    public InputFormat Zeek { get; } = ZeekConnInput.Format();
+    public InputFormat Zeek { get; }
 
     public IReadOnlyList<InputFormat> All { get; }
 

@@ -37,6 +37,8 @@ internal sealed partial class CliProcess : IDisposable
 
     public StreamReader StandardOutput => _process.StandardOutput;
 
+    public StreamWriter StandardInput => _process.StandardInput;
+
     public int Id => _process.Id;
 
     public string StandardError

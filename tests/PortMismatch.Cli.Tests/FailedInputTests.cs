@@ -42,7 +42,7 @@ public sealed class FailedInputTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains($"portmismatch: {path}: ", err, StringComparison.Ordinal);
         var summary = err.Split('\n').Single(line => line.StartsWith("portmismatch: 1 input", StringComparison.Ordinal));
-        Assert.EndsWith(FormattableString.Invariant($"read {records} = accepted {records - (format == "ipfix" ? 10 : 0)} + rejected 0 + skipped {(format == "ipfix" ? 10 : 0)}"), summary, StringComparison.Ordinal);
+        Assert.EndsWith(FormattableString.Invariant($"read {records:N0} = accepted {records - (format == "ipfix" ? 10 : 0):N0} + rejected 0 + skipped {(format == "ipfix" ? 10 : 0):N0}"), summary, StringComparison.Ordinal);
         Assert.Contains(FormattableString.Invariant($"  {selected:N0} of {records - (format == "ipfix" ? 10 : 0):N0} records are mismatches"), err, StringComparison.Ordinal);
     }
 
@@ -96,7 +96,7 @@ public sealed class FailedInputTests : IDisposable
         var (exit, _, err) = await Run("scan", logs, Path.Combine(logs, "empty.log"), "--max-rejected", "0", "--out", Temp("rows.txt"));
 
         Assert.Equal(0, exit);
-        Assert.Contains("3 inputs (1 Zeek, 1 IPFIX / NetFlow, 1 empty)", err, StringComparison.Ordinal);
+        Assert.Contains("3 inputs (Zeek, IPFIX / NetFlow, empty)", err, StringComparison.Ordinal);
         Assert.Contains("read 1 = accepted 0 + rejected 0 + skipped 1", err, StringComparison.Ordinal);
     }
 

@@ -132,7 +132,8 @@ public sealed class FolderFallbackTests : IDisposable
         var exit = await CliProcess.Bounded(() => CommandLine.RunAsync(["scan", empty, "--out", Temp("rows.txt")], new StringWriter(), stderr, TestContext.Current.CancellationToken));
 
         Assert.Equal(0, exit);
-        Assert.Contains("1 empty", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("1 input (empty)", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains(": 0 records", stderr.ToString(), StringComparison.Ordinal);
     }
 
     private string Temp(string name) => Path.Combine(_temp, name);

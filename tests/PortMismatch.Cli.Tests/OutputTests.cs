@@ -26,8 +26,8 @@ public sealed class OutputTests : IDisposable
 
         Assert.Equal(2, exit);
         var lines = stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Contains(lines, line => line.StartsWith("portmismatch: 1 input (1 Zeek)", StringComparison.Ordinal));
-        Assert.Contains(lines, line => line.EndsWith(string.Create(CultureInfo.InvariantCulture, $"; {rows:N0} rows, not all written"), StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.StartsWith("portmismatch: 1 input (Zeek)", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.EndsWith(string.Create(CultureInfo.InvariantCulture, $": {rows:N0} rows, not all written"), StringComparison.Ordinal));
         Assert.StartsWith("portmismatch: cannot write rows to /dev/full: No space left on device", lines[^1], StringComparison.Ordinal);
     }
 
@@ -43,7 +43,7 @@ public sealed class OutputTests : IDisposable
         var exit = await scan.WaitForExitAsync(CliProcess.Patience);
 
         Assert.Equal(2, exit);
-        Assert.Contains("; 20,000 rows, not all written", scan.StandardError, StringComparison.Ordinal);
+        Assert.Contains(": 20,000 rows, not all written", scan.StandardError, StringComparison.Ordinal);
         Assert.EndsWith("portmismatch: output closed (standard output): not every row was written.\n", scan.StandardError, StringComparison.Ordinal);
     }
 

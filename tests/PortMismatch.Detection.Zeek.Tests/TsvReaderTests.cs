@@ -209,7 +209,15 @@ public sealed class TsvReaderTests
     [Fact]
     public void Headerless_input_without_a_field_list_is_refused()
     {
-        Assert.Equal(ZeekFormatError.UnrecognizedFormat, Assert.Throws<ZeekFormatException>(() => ZeekInput.Read("1.0\t10.0.0.1\t1\t10.0.0.2\t22\thttp\n")).Reason);
+        var error = Assert.Throws<ZeekFormatException>(() => ZeekInput.Read("1.0\t10.0.0.1\t1\t10.0.0.2\t22\thttp\n"));
+
+        // A library user is told the option to set; the position is given once, at the start (a host that has its own
+        // option for it, as the console's --fields, tells this reason by Reason, not by the text).
+        Assert.Equal(ZeekFormatError.UnrecognizedFormat, error.Reason);
+        Assert.Contains("ZeekReaderOptions.FieldNames", error.Message, StringComparison.Ordinal);
+        var position = $"{error.InputName ?? "input"}:1: ";
+        Assert.StartsWith(position, error.Message, StringComparison.Ordinal);
+        Assert.Equal(-1, error.Message.IndexOf(position, 1, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,0 +1,107 @@
+using System.Text;
+
+namespace PortMismatch.Cli;
+
+/// <summary>
+/// The help texts: an overview of the commands, and each command's usage, options (from <see cref="CommandLine.Options"/>)
+/// and examples on the bundled sample data (samples/data, from the repository's root).
+/// </summary>
+internal static class Help
+{
+    public const string Overview = """
+        portmismatch: find traffic that speaks one protocol on another protocol's port (Splunk ESCU "Protocol or Port Mismatch").
+
+        Usage:
+          portmismatch scan [options] <path>... | -    read files, folders (recursively), .gz, or standard input
+          portmismatch listen --ipfix <addr:port> [--syslog-udp <addr:port>] --window <duration> [options]
+                                                       collect IPFIX / NetFlow v9 and PAN-OS syslog over UDP,
+                                                       write rows as windows close
+          portmismatch rules [--rules <set>]           print the active rules
+          portmismatch help <command>                  a command's options and examples (or: portmismatch <command> --help)
+          portmismatch --version                       the version
+
+        Exit codes: 0 success, 1 rows found with --fail-on-findings, 2 usage error, a failed input or a failed output.
+        """;
+
+    private const string Scan = """
+        portmismatch scan: read Zeek conn.log (TSV or JSON), PAN-OS TRAFFIC logs, IPFIX / NetFlow v9 exports and pcap
+        captures of them, from files, folders (recursively), .gz files or standard input (-), and write one row per
+        src_ip, dest_ip, app, dest_port that speaks an app on a port its rule does not expect.
+
+        Usage: portmismatch scan [options] [--] <path>... | -
+
+        Each input's format is detected from its first bytes unless --format says it. Rows go to standard output (or --out);
+        progress, the first ten rejected records of each input and a summary go to standard error. -- ends the options
+        (portmismatch scan -- -odd-name.log).
+        """;
+
+    private const string ScanExamples = """
+        Examples:
+          portmismatch scan samples/data
+          portmismatch scan --out findings.csv --rules escu,extended samples/data/conn.log
+          zeek-cut ts id.orig_h id.orig_p id.resp_h id.resp_p service < samples/data/conn.log \
+            | portmismatch scan --fields ts,id.orig_h,id.orig_p,id.resp_h,id.resp_p,service -
+          portmismatch scan --format panos --input-time-zone Europe/Berlin --window 1h samples/data/panos-traffic.log
+        """;
+
+    private const string Listen = """
+        portmismatch listen: collect IPFIX / NetFlow v9 (--ipfix) and PAN-OS syslog (--syslog-udp) over UDP and write rows
+        as tumbling windows close (--window is required). Ctrl-C or SIGTERM writes the open windows' rows and exits.
+
+        Usage: portmismatch listen (--ipfix <addr:port> | --syslog-udp <addr:port>)... --window <duration> [options]
+        """;
+
+    private const string ListenExamples = """
+        Examples:
+          portmismatch listen --ipfix 0.0.0.0:4739 --window 5m
+          portmismatch listen --ipfix 0.0.0.0:4739 --syslog-udp 0.0.0.0:514 --window 5m --out rows.jsonl
+          portmismatch listen --syslog-udp [::]:514 --input-time-zone Europe/Berlin --window 1h --lateness 5m
+        """;
+
+    private const string Rules = """
+        portmismatch rules: print the rules a scan or listen with the same --rules would use: id, apps, expected ports,
+        transport, risk score and ATT&CK techniques.
+
+        Usage: portmismatch rules [--rules <set>[,<set>...]] [--export json [--out <file>]]
+        """;
+
+    private const string RulesExamples = """
+        Examples:
+          portmismatch rules
+          portmismatch rules --rules escu,extended
+          portmismatch rules --rules my-rules.json
+          portmismatch rules --rules extended --export json --out my-rules.json
+        """;
+
+    /// <summary>The help of a command, or null for a name that is not one.</summary>
+    public static string? For(string command) => command switch
+    {
+        "scan" => Compose(Scan, Commands.Scan, ScanExamples),
+        "listen" => Compose(Listen, Commands.Listen, ListenExamples),
+        "rules" => Compose(Rules, Commands.Rules, RulesExamples),
+        _ => null,
+    };
+
+    private static string Compose(string text, Commands command, string examples)
+    {
+        var help = new StringBuilder(text).Append("\n\nOptions:\n");
+        foreach (var option in CommandLine.Options)
+        {
+            if ((option.Commands & command) == 0)
+            {
+                continue;
+            }
+
+            var name = (option.Alias is null ? string.Empty : option.Alias + ", ") + option.Name + (option.Value is null ? string.Empty : " " + option.Value);
+            var lines = option.Help.Split('\n');
+            help.Append("  ").Append(name.PadRight(34)).Append(' ').Append(lines[0]).Append('\n');
+            foreach (var line in lines.AsSpan(1))
+            {
+                help.Append(' ', 37).Append(line).Append('\n');
+            }
+        }
+
+        help.Append("  -h, --help").Append(' ', 25).Append("this help\n");
+        return help.Append('\n').Append(examples).ToString();
+    }
+}
