@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -49,7 +50,9 @@ internal static class WorkerHost
     {
         foreach (var child in section.GetChildren())
         {
-            if (options.GetProperty(child.Key) is null && !more.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            // Configuration keys are case-insensitive, as the binder reads them.
+            if (options.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is null
+                && !more.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             {
                 throw new InvalidOperationException(
                     $"Unknown setting '{child.Path}': {section.Path} takes {string.Join(", ", options.GetProperties().Select(p => p.Name).Concat(more))}.");

@@ -127,6 +127,13 @@ public sealed class WorkerSampleTests : IDisposable
         Assert.DoesNotContain(" at ", line.Replace(" at 'PortMismatch:", "", StringComparison.Ordinal), StringComparison.Ordinal); // no stack frame
     }
 
+    [Fact]
+    public void Keys_are_read_in_any_case_as_the_configuration_binder_reads_them()
+    {
+        using var host = WorkerHost.Build(["--portmismatch:window=00:10:00", "--PortMismatch:Ipfix:ListenEndPoint=127.0.0.1:0", $"--PortMismatch:Output={Path.Combine(_temp, "x.jsonl")}", "--Logging:LogLevel:Default=None"]);
+        Assert.Equal(TimeSpan.FromMinutes(10), host.Services.GetRequiredService<DetectionPipelineOptions>().Aggregation.Window);
+    }
+
     private sealed class FullDisk(IOException error) : IMismatchRowSink
     {
         public void OnRow(MismatchRow row) => throw error;
