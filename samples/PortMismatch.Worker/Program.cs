@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using PortMismatch.Worker;
 
-await WorkerHost.Build(args).RunAsync().ConfigureAwait(false);
+return await WorkerProgram.RunAsync(args, Console.Error).ConfigureAwait(false);

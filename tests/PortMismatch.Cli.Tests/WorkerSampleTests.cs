@@ -88,7 +88,7 @@ public sealed class WorkerSampleTests : IDisposable
             await Poll.UntilAsync(() => pipeline.GetCounters(), counters => counters.RecordsSelected > 0, "a mismatch over loopback");
             await host.StopAsync(TestContext.Current.CancellationToken);
 
-            Assert.Equal(DetectionWorker.FailedExitCode, Environment.ExitCode);
+            Assert.Equal(WorkerProgram.ErrorExitCode, Environment.ExitCode);
             var failure = Assert.Single(logs.Lines, l => l.Level == LogLevel.Critical);
             Assert.Same(full, failure.Exception);
             var counters = pipeline.GetCounters();
@@ -107,6 +107,31 @@ public sealed class WorkerSampleTests : IDisposable
         using var host = WorkerHost.Build(["--PortMismatch:Rules=escu,typo", "--PortMismatch:Ipfix:ListenEndPoint=127.0.0.1:0", $"--PortMismatch:Output={Path.Combine(_temp, "x.jsonl")}", "--Logging:LogLevel:Default=None"]);
         var e = Assert.ThrowsAny<Exception>(() => host.StartAsync(TestContext.Current.CancellationToken).GetAwaiter().GetResult());
         Assert.Contains("PortMismatchDetectionOptions.Rules 'escu,typo'", e.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--PortMismatch:Rules=nonexistent", "PortMismatchDetectionOptions.Rules 'nonexistent': Unknown rule set 'nonexistent'")]
+    [InlineData("--PortMismatch:Window=5 minutes", "Failed to convert configuration value '5 minutes' at 'PortMismatch:Window'")]
+    [InlineData("--PortMismatch:Widnow=00:05:00", "Unknown setting 'PortMismatch:Widnow'")]
+    public async Task A_configuration_error_is_one_line_on_stderr_and_exit_code_2(string setting, string expected)
+    {
+        var stderr = new StringWriter();
+        var rc = await WorkerProgram.RunAsync(
+            [setting, "--PortMismatch:Ipfix:ListenEndPoint=127.0.0.1:0", $"--PortMismatch:Output={Path.Combine(_temp, "x.jsonl")}", "--Logging:LogLevel:Default=None"],
+            stderr);
+
+        Assert.Equal(2, rc);
+        var line = Assert.Single(stderr.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("portmismatch-worker: error: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", line.Replace(" at 'PortMismatch:", "", StringComparison.Ordinal), StringComparison.Ordinal); // no stack frame
+    }
+
+    [Fact]
+    public void Keys_are_read_in_any_case_as_the_configuration_binder_reads_them()
+    {
+        using var host = WorkerHost.Build(["--portmismatch:window=00:10:00", "--PortMismatch:Ipfix:ListenEndPoint=127.0.0.1:0", $"--PortMismatch:Output={Path.Combine(_temp, "x.jsonl")}", "--Logging:LogLevel:Default=None"]);
+        Assert.Equal(TimeSpan.FromMinutes(10), host.Services.GetRequiredService<DetectionPipelineOptions>().Aggregation.Window);
     }
 
     private sealed class FullDisk(IOException error) : IMismatchRowSink

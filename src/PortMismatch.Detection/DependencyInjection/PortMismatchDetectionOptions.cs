@@ -8,11 +8,17 @@ public sealed class PortMismatchDetectionOptions
 {
     /// <summary>
     /// Gets or sets the rules: built-in set names and rule-file paths separated by commas, as <see cref="RuleSets.Parse"/>
-    /// reads them (<c>escu</c>, <c>extended,panos-appid</c>, <c>escu,/etc/portmismatch/rules.json</c>). Default <c>escu</c>.
+    /// reads them (<c>escu</c>, <c>extended,panos-appid</c>, <c>escu,/etc/portmismatch/rules.json</c>); <see langword="null"/>
+    /// (the default) for <c>escu</c>, or for the rules given in code by <see cref="PortMismatchDetectionBuilder.UseRules(RuleSet)"/>.
+    /// Setting this and <c>UseRules</c> both is an error when the host starts.
     /// </summary>
-    public string Rules { get; set; } = RuleSets.EscuName;
+    public string? Rules { get; set; }
 
-    /// <summary>Gets or sets the path of an allow-list file (see <see cref="AllowListJson"/>), or <see langword="null"/> for none.</summary>
+    /// <summary>
+    /// Gets or sets the path of an allow-list file (see <see cref="AllowListJson"/>), or <see langword="null"/> for none or
+    /// for the allow-list given in code by <see cref="PortMismatchDetectionBuilder.UseAllowList(Detection.AllowList)"/>.
+    /// Setting this and <c>UseAllowList</c> both is an error when the host starts.
+    /// </summary>
     public string? AllowList { get; set; }
 
     /// <summary>Gets or sets the tumbling window of the rows (live sources need one), or <see langword="null"/> for one group per key.</summary>

@@ -18,69 +18,100 @@ public static class PortMismatchDetectionServiceCollectionExtensions
 
     /// <summary>
     /// Registers the detection: <see cref="PortMismatchDetectionOptions"/> (validated when the host starts: the rules and the
-    /// allow-list are loaded then, so a typo fails at startup with its file and JSON path), <see cref="DetectionPipelineOptions"/>,
-    /// a singleton <see cref="DetectionPipeline"/> that writes to the registered <see cref="IMismatchRowSink"/>, reports on
-    /// the host's <see cref="IMeterFactory"/> and closes idle windows by the registered <see cref="TimeProvider"/> (or the
-    /// system clock), and <see cref="InputDiagnosticLog"/> for the sources' rejected records.
+    /// allow-list are loaded then, so a typo fails at startup with its file and JSON path, and so does a missing
+    /// <see cref="IMismatchRowSink"/>), <see cref="DetectionPipelineOptions"/>, a singleton <see cref="DetectionPipeline"/>
+    /// that writes to the registered <see cref="IMismatchRowSink"/>, reports on the host's <see cref="IMeterFactory"/> and
+    /// closes idle windows by the registered <see cref="TimeProvider"/> (or the system clock), and
+    /// <see cref="InputDiagnosticLog"/> for the sources' rejected records. Rules and an allow-list built in code are given
+    /// with the builder's <see cref="PortMismatchDetectionBuilder.UseRules(RuleSet)"/> and
+    /// <see cref="PortMismatchDetectionBuilder.UseAllowList(AllowList)"/>.
     /// Idempotent: calling it again only adds <paramref name="configure"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options.</param>
-    /// <returns>A builder for adding sources.</returns>
+    /// <returns>A builder for adding sources, rules and an allow-list.</returns>
+    /// <exception cref="OptionsValidationException">
+    /// When the host starts (or the options or the pipeline are first resolved without a host): a setting is invalid, a
+    /// rule or allow-list file cannot be loaded, rules or an allow-list are given both in the options and in code, or no
+    /// <see cref="IMismatchRowSink"/> is registered. The message names each setting.
+    /// </exception>
     public static PortMismatchDetectionBuilder AddPortMismatchDetection(this IServiceCollection services, Action<PortMismatchDetectionOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<PortMismatchDetectionOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortMismatchDetectionOptions>, PortMismatchDetectionOptionsValidator>());
-        services.TryAddSingleton(static provider => CreatePipelineOptions(provider.GetRequiredService<IOptions<PortMismatchDetectionOptions>>().Value));
+        services.TryAddSingleton(static provider => CreatePipelineOptions(provider));
         services.TryAddSingleton(static provider => new InputDiagnosticLog(
             provider.GetService<ILoggerFactory>()?.CreateLogger<InputDiagnosticLog>() ?? NullLogger<InputDiagnosticLog>.Instance,
             provider.GetRequiredService<IOptions<PortMismatchDetectionOptions>>().Value.MaxLoggedRejectionsPerMinute,
             provider.GetService<TimeProvider>()));
         services.TryAddSingleton(static provider => new DetectionPipeline(
             provider.GetRequiredService<DetectionPipelineOptions>(),
-            provider.GetService<IMismatchRowSink>() ?? throw new InvalidOperationException(
-                "The detection pipeline has nowhere to write its rows: register an IMismatchRowSink (for example a JsonLinesRowWriter) in the service collection."),
+            provider.GetService<IMismatchRowSink>() ?? throw new InvalidOperationException(NoSink),
             provider.GetService<IMeterFactory>(),
             provider.GetService<TimeProvider>()));
         return new PortMismatchDetectionBuilder(services);
     }
 
-    private static DetectionPipelineOptions CreatePipelineOptions(PortMismatchDetectionOptions options) => new()
+    private const string NoSink =
+        "No IMismatchRowSink is registered: the detection has nowhere to write its rows. Register one in the service collection, "
+        + "for example services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(File.Create(\"findings.jsonl\"))).";
+
+    private static DetectionPipelineOptions CreatePipelineOptions(IServiceProvider provider)
     {
-        Rules = RuleSets.Parse(options.Rules),
-        AllowList = options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList),
-        Aggregation = AggregatorOptions.Default with
+        var options = provider.GetRequiredService<IOptions<PortMismatchDetectionOptions>>().Value;
+        return new()
         {
-            Window = options.Window,
-            AllowedLateness = options.AllowedLateness,
-            Grouping = options.Grouping,
-            MaxGroups = options.MaxGroups,
-            MaxOpenWindows = options.MaxOpenWindows,
-        },
-        MaxDegreeOfParallelism = options.MaxDegreeOfParallelism,
-        IdleWindowClose = options.IdleWindowClose,
-    };
+            Rules = provider.GetService<RulesFromCode>() is { } rules ? rules.Create(provider) : RuleSets.Parse(options.Rules ?? RuleSets.EscuName),
+            AllowList = provider.GetService<AllowListFromCode>() is { } allow ? allow.Create(provider)
+                : options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList),
+            Aggregation = AggregatorOptions.Default with
+            {
+                Window = options.Window,
+                AllowedLateness = options.AllowedLateness,
+                Grouping = options.Grouping,
+                MaxGroups = options.MaxGroups,
+                MaxOpenWindows = options.MaxOpenWindows,
+            },
+            MaxDegreeOfParallelism = options.MaxDegreeOfParallelism,
+            IdleWindowClose = options.IdleWindowClose,
+        };
+    }
 
     /// <summary>Checks the options the way the pipeline will use them, with messages that name the setting.</summary>
-    private sealed class PortMismatchDetectionOptionsValidator : IValidateOptions<PortMismatchDetectionOptions>
+    private sealed class PortMismatchDetectionOptionsValidator(IServiceProvider services) : IValidateOptions<PortMismatchDetectionOptions>
     {
         public ValidateOptionsResult Validate(string? name, PortMismatchDetectionOptions options)
         {
             var failures = new List<string>();
-            if (string.IsNullOrWhiteSpace(options.Rules))
+            var rulesInCode = services.GetService<RulesFromCode>() is not null;
+            if (options.Rules is not null && rulesInCode)
+            {
+                failures.Add($"PortMismatchDetectionOptions.Rules is '{options.Rules}' and rules are also given in code (UseRules): set one of them.");
+            }
+            else if (options.Rules is not null && string.IsNullOrWhiteSpace(options.Rules))
             {
                 failures.Add("PortMismatchDetectionOptions.Rules is empty: give built-in set names (escu, extended, panos-appid) or rule-file paths, separated by commas.");
             }
-            else
+            else if (options.Rules is not null)
             {
                 Try(failures, "Rules", options.Rules, () => RuleSets.Parse(options.Rules));
             }
 
-            if (options.AllowList is not null)
+            if (options.AllowList is not null && services.GetService<AllowListFromCode>() is not null)
+            {
+                failures.Add($"PortMismatchDetectionOptions.AllowList is '{options.AllowList}' and an allow-list is also given in code (UseAllowList): set one of them.");
+            }
+            else if (options.AllowList is not null)
             {
                 Try(failures, "AllowList", options.AllowList, () => AllowListJson.Load(options.AllowList));
+            }
+
+            // Asked of the container, not resolved: the sink is built when the pipeline is, not by a validation.
+            if (services.GetService<IServiceProviderIsService>() is { } registered && !registered.IsService(typeof(IMismatchRowSink)))
+            {
+                failures.Add(NoSink);
             }
 
             if (options.MaxDegreeOfParallelism is < 1)

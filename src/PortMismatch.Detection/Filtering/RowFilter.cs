@@ -59,4 +59,9 @@ public sealed class RowFilter : IMismatchRowSink
         RowsKept++;
         _next.OnRow(row);
     }
+
+    /// <summary>Passes the end of the run on to the sink the kept rows go to.</summary>
+    /// <param name="counters">The run's final counters.</param>
+    /// <returns>The next sink's completion.</returns>
+    public ValueTask OnCompletedAsync(DetectionCounters counters) => _next.OnCompletedAsync(counters);
 }

@@ -70,6 +70,18 @@ public abstract class RowWriter : IMismatchRowSink, IDisposable
         _stream?.Flush();
     }
 
+    /// <summary>
+    /// At the end of a <see cref="DetectionPipeline"/> run: <see cref="Flush"/>es, so that the rows are in the stream even
+    /// when the writer is not disposed before the process ends (a singleton instance in a DI container is not disposed).
+    /// </summary>
+    /// <param name="counters">The run's final counters (not used).</param>
+    /// <returns>A completed task.</returns>
+    public ValueTask OnCompletedAsync(DetectionCounters counters)
+    {
+        Flush();
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>Flushes and, unless <see cref="RowWriterOptions.LeaveOpen"/>, disposes the stream.</summary>
     public void Dispose()
     {

@@ -87,14 +87,18 @@ public sealed class DetectionPipeline : IDisposable
     /// <para>
     /// When the output throws (a full disk, a closed pipe), on a source's thread, in the idle close or in the final merge,
     /// the run is cancelled, every source stops, and this method throws that exception unchanged; it is not a source's
-    /// failure. No more rows reach the output. <see cref="GetCounters"/> still counts every record read, and the row the
-    /// output refused as emitted but not written.
+    /// failure. No more rows reach the output, and its <see cref="IMismatchRowSink.OnCompletedAsync"/> is not called.
+    /// <see cref="GetCounters"/> still counts every record read, and the row the output refused as emitted but not written.
     /// </para>
     /// <para>
     /// When a source throws anything else (a bug, a live collector's socket error), the run stops as if cancelled: the
     /// other sources stop, the rows of everything read are still emitted, and then this method throws that exception
     /// unchanged (the first, if several sources throw). The source counts as failed in <see cref="GetCounters"/>; a live
     /// source beside it does not run on until the run is cancelled.
+    /// </para>
+    /// <para>
+    /// Otherwise, once the last row is written, the output's <see cref="IMismatchRowSink.OnCompletedAsync"/> is called once
+    /// with this run's counters (also when the run was cancelled or a source failed), so that it can flush.
     /// </para>
     /// </remarks>
     /// <param name="sources">The sources.</param>
@@ -228,9 +232,16 @@ public sealed class DetectionPipeline : IDisposable
             }
         }
 
+        // Every row is out: the output flushes what it holds, once per run, unless it is the output that failed.
+        var counters = run.Snapshot();
+        if (!run.Failed)
+        {
+            await _output.OnCompletedAsync(counters).ConfigureAwait(false);
+        }
+
         run.ThrowIfFailed();
         run.ThrowIfSourceFailed();
-        return new DetectionResult(run.Snapshot(), run.Failures.ToArray(), cancellationToken.IsCancellationRequested);
+        return new DetectionResult(counters, run.Failures.ToArray(), cancellationToken.IsCancellationRequested);
     }
 
     /// <summary>Gets the counters of every run so far, including the one in progress (its live values may lag by a record).</summary>

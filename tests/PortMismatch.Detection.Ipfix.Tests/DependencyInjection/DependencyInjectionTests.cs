@@ -42,6 +42,7 @@ public sealed class DependencyInjectionTests
     public void AddIpfix_without_an_endpoint_or_files_fails_startup_validation()
     {
         var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(Stream.Null)); // the detection needs a sink to start
         services.AddPortMismatchDetection().AddIpfix(o =>
         {
             o.ReceiveBufferSize = 0;
@@ -108,6 +109,7 @@ public sealed class DependencyInjectionTests
     public void A_missing_direction_rules_file_fails_startup_validation()
     {
         var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(Stream.Null)); // the detection needs a sink to start
         services.AddPortMismatchDetection().AddIpfix(o =>
         {
             o.ListenEndPoint = "127.0.0.1:0";

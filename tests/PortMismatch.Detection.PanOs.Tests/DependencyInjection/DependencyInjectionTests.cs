@@ -9,6 +9,7 @@ public sealed class DependencyInjectionTests
     public void AddPanOs_validates_its_endpoint_and_time_zone_at_startup()
     {
         var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(Stream.Null)); // the detection needs a sink to start
         services.AddPortMismatchDetection().AddPanOs(o =>
         {
             o.ListenEndPoint = "localhost";
@@ -24,6 +25,7 @@ public sealed class DependencyInjectionTests
     public void AddPanOs_twice_registers_one_source_that_listens()
     {
         var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(Stream.Null)); // the detection needs a sink to start
         services.AddPortMismatchDetection().AddPanOs(o => o.ListenEndPoint = "127.0.0.1:0").AddPanOs();
         using var provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
@@ -35,6 +37,7 @@ public sealed class DependencyInjectionTests
     public void AddPanOs_refuses_a_negative_clock_skew()
     {
         var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(Stream.Null)); // the detection needs a sink to start
         services.AddPortMismatchDetection().AddPanOs(o =>
         {
             o.ListenEndPoint = "127.0.0.1:0";
@@ -56,6 +59,7 @@ public sealed class DependencyInjectionTests
         try
         {
             var services = new ServiceCollection();
+            services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(Stream.Null)); // the detection needs a sink to start
             services.AddPortMismatchDetection().AddPanOs(o =>
             {
                 o.Files.Add(path);
@@ -88,6 +92,7 @@ public sealed class DependencyInjectionTests
     public void AddPanOs_refuses_a_MaxLineLength_the_reader_would_refuse()
     {
         var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(Stream.Null)); // the detection needs a sink to start
         services.AddPortMismatchDetection().AddPanOs(o =>
         {
             o.ListenEndPoint = "127.0.0.1:0";

@@ -72,13 +72,90 @@ public sealed class DependencyInjectionTests
     }
 
     [Fact]
-    public void A_missing_row_sink_is_named_in_the_error()
+    public void A_missing_row_sink_fails_at_startup_and_on_resolving_the_pipeline_naming_the_interface()
     {
+        // Options validation asks the container, so a host stops at its start, before any source opens a socket.
         var services = new ServiceCollection();
         services.AddPortMismatchDetection();
         using var provider = services.BuildServiceProvider();
+
+        var atStart = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("No IMismatchRowSink is registered", Assert.Single(atStart.Failures), StringComparison.Ordinal);
+        var onResolve = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<DetectionPipeline>());
+        Assert.Equal(atStart.Failures, onResolve.Failures);
+    }
+
+    [Fact]
+    public void Rules_and_an_allow_list_built_in_code_reach_the_pipeline()
+    {
+        var rules = new RuleSet([new DetectionRule("dns-5300", "DNS off 53 and 5300", ["dns"], PortSet.Parse("53, 5300"))]);
+        var allow = new AllowList([new AllowListEntry("printers speak mDNS") { App = "dns", DestinationPorts = PortSet.Parse("5353") }]);
+        var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new RowCollector());
+        services.AddPortMismatchDetection().UseRules(rules).UseAllowList(allow);
+
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var pipeline = provider.GetRequiredService<DetectionPipeline>();
+        Assert.Same(rules, pipeline.Options.Rules);
+        Assert.Same(allow, pipeline.Options.AllowList);
+    }
+
+    [Fact]
+    public void Rule_and_allow_list_factories_read_the_containers_services_and_the_last_call_wins()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new RowCollector());
+        services.AddSingleton(new RuleStore(RuleSet.Extended));
+        services.AddPortMismatchDetection()
+            .UseRules(RuleSet.Escu)
+            .UseRules(provider => provider.GetRequiredService<RuleStore>().Rules)
+            .UseAllowList(_ => AllowList.Empty);
+
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<DetectionPipelineOptions>();
+        Assert.Same(RuleSet.Extended, options.Rules);
+        Assert.Same(AllowList.Empty, options.AllowList);
+    }
+
+    [Fact]
+    public void Rules_given_both_by_name_and_in_code_fail_at_startup_naming_both()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new RowCollector());
+        services.AddPortMismatchDetection(o =>
+        {
+            o.Rules = "extended";
+            o.AllowList = "allow.json";
+        })
+            .UseRules(RuleSet.Escu)
+            .UseAllowList(AllowList.Empty);
+        using var provider = services.BuildServiceProvider();
+
+        var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Equal(2, e.Failures.Count());
+        Assert.Contains("PortMismatchDetectionOptions.Rules is 'extended' and rules are also given in code (UseRules)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("PortMismatchDetectionOptions.AllowList is 'allow.json' and an allow-list is also given in code (UseAllowList)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_rules_by_name_or_in_code_the_pipeline_detects_with_escu()
+    {
+        using var provider = Provider(_ => { });
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        Assert.Same(RuleSet.Escu, provider.GetRequiredService<DetectionPipelineOptions>().Rules);
+    }
+
+    [Fact]
+    public void A_rule_factory_that_returns_null_is_named_when_the_pipeline_is_built()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new RowCollector());
+        services.AddPortMismatchDetection().UseRules(_ => null!);
+        using var provider = services.BuildServiceProvider();
+
         var e = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<DetectionPipeline>());
-        Assert.Contains("IMismatchRowSink", e.Message, StringComparison.Ordinal);
+        Assert.Contains("UseRules returned null", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -111,6 +188,8 @@ public sealed class DependencyInjectionTests
         services.AddPortMismatchDetection(configure);
         return services.BuildServiceProvider();
     }
+
+    private sealed record RuleStore(RuleSet Rules);
 
     private sealed class ListLogger : ILogger
     {

@@ -42,6 +42,7 @@ public sealed class DependencyInjectionTests : IDisposable
     public void Missing_files_fail_startup_validation_by_name()
     {
         var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(Stream.Null)); // the detection needs a sink to start
         services.AddPortMismatchDetection().AddZeek(o => o.Files.Add("/nonexistent/conn.log"));
         using var provider = services.BuildServiceProvider();
         var e = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
@@ -95,6 +96,7 @@ public sealed class DependencyInjectionTests : IDisposable
     {
         var services = new ServiceCollection();
         var path = Write("c.log", ConnLog.GenerateTsv(1, 1));
+        services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(Stream.Null)); // the detection needs a sink to start
         services.AddPortMismatchDetection().AddZeek(o =>
         {
             o.Files.Add(path);
