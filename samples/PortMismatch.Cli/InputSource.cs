@@ -66,7 +66,7 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
             }
 
             // The adapters' formats tell the input from its first bytes (after gzip); --format reads it as it says whatever they tell.
-            (content, var format) = await FlowInput.DetectAsync(stream, input.Name, options.Formats.All, cancellationToken).ConfigureAwait(false);
+            (content, var format, _) = await FlowInput.DetectAsync(stream, input.Name, options.Formats.All, cancellationToken).ConfigureAwait(false);
             format = options.Formats.Forced ?? format;
             if (format is null)
             {
