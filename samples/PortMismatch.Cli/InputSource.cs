@@ -65,9 +65,16 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
                 return;
             }
 
-            // The adapters' formats tell the input from its first bytes (after gzip); --format reads it as it says whatever they tell.
-            (content, var format, _) = await FlowInput.DetectAsync(stream, input.Name, options.Formats.All, cancellationToken).ConfigureAwait(false);
-            format = options.Formats.Forced ?? format;
+            // The adapters' formats tell the input from its first bytes (after gzip); --format is held against what they tell.
+            (content, var detected, var head) = await FlowInput.DetectAsync(stream, input.Name, options.Formats.All, cancellationToken).ConfigureAwait(false);
+            var format = options.Formats.Resolve(head.Span, detected, out var mismatch);
+            if (mismatch is not null)
+            {
+                state.Fail();
+                run.Unreadable(input.Name, mismatch);
+                return;
+            }
+
             if (format is null)
             {
                 if (input.Explicit)
@@ -75,7 +82,7 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
                     state.Fail();
                 }
 
-                run.Unrecognized(input);
+                run.Unrecognized(input, options.Formats.Unrecognized(head.Span));
                 return;
             }
 
