@@ -65,17 +65,26 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
                 return;
             }
 
-            // The adapters' formats tell the input from its first bytes (after gzip); --format reads it as it says whatever they
-            // tell. No bytes at all (empty standard input, a gzip member of nothing) is an empty input, as an empty file is.
-            (content, var format) = await FlowInput.DetectAsync(stream, input.Name, [EmptyContent.Instance, .. options.Formats.All], cancellationToken).ConfigureAwait(false);
-            if (format == EmptyContent.Instance)
+            // The adapters' formats tell the input from its first bytes (after gzip); --format is held against what they tell.
+            // No bytes at all (empty standard input, a gzip member of nothing) is an empty input, as an empty file is.
+            (content, var detected, var head) = await FlowInput.DetectAsync(stream, input.Name, [EmptyContent.Instance, .. options.Formats.All], cancellationToken).ConfigureAwait(false);
+            if (detected == EmptyContent.Instance)
             {
                 run.AddEmpty();
                 return;
             }
 
+            var format = options.Formats.Resolve(head.Span, detected, out var mismatch);
+            if (mismatch is not null)
+            {
+                state.Fail();
+                run.Unreadable(input.Name, mismatch);
+                return;
+            }
+
             // With --fields, what no format recognises is taken for headerless Zeek TSV (zeek-cut output has no header to tell it by).
-            format = options.Formats.Forced ?? format ?? (options.FieldNames is null ? null : options.Formats.Zeek);
+            format ??= options.FieldNames is null ? null : options.Formats.Zeek;
+
             if (format is null)
             {
                 if (input.Explicit)
@@ -83,7 +92,7 @@ internal sealed class InputSource(InputState state, ScanOptions options, ScanCom
                     state.Fail();
                 }
 
-                run.Unrecognized(input);
+                run.Unrecognized(input, options.Formats.Unrecognized(head.Span));
                 return;
             }
 

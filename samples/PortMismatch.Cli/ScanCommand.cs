@@ -158,7 +158,7 @@ internal static class ScanCommand
     {
         var input = state.Input;
         var formats = options.Formats;
-        if (input.Path is { } path && !input.IsStream && input.Length >= 2 * SplitThreshold && (formats.Forced is null || formats.Forced == formats.Zeek))
+        if (input.Path is { } path && !input.IsStream && input.Length >= 2 * SplitThreshold && (formats.Forced is null || formats.ReadsAsZeek(formats.Forced)))
         {
             var head = new byte[FlowInput.HeadLength];
             int length;
@@ -174,8 +174,8 @@ internal static class ScanCommand
             }
 
             // The file's own first bytes: gzip is no format's, so a gzip file is one source (which unwraps it) unless --format zeek.
-            var format = length == 0 ? null : formats.Forced ?? formats.All.FirstOrDefault(f => f.IsMatch(head.AsSpan(0, length)));
-            if (format == formats.Zeek)
+            var format = length == 0 ? null : formats.Resolve(head.AsSpan(0, length), formats.All.FirstOrDefault(f => f.IsMatch(head.AsSpan(0, length))), out _);
+            if (formats.ReadsAsZeek(format))
             {
                 IReadOnlyList<IFlowSource> parts;
                 if (splits is null)
@@ -383,7 +383,7 @@ internal static class ScanCommand
             }
         }
 
-        public void Unrecognized(Input input)
+        public void Unrecognized(Input input, string why)
         {
             lock (_lock)
             {
@@ -394,7 +394,7 @@ internal static class ScanCommand
 
                 _unrecognized++;
                 Progress.ClearLine(stderr);
-                stderr.WriteLine($"portmismatch: {input.Name}: not a Zeek conn.log, PAN-OS log, IPFIX / NetFlow v9 export or capture{(input.Explicit ? string.Empty : "; skipped")}. Use --format to say what it is, or --fields to name the columns of headerless zeek-cut output.");
+                stderr.WriteLine($"portmismatch: {input.Name}: not a Zeek conn.log, PAN-OS log, IPFIX / NetFlow v9 export or capture: {why}{(input.Explicit ? string.Empty : "; skipped")}. Use --format to say what it is, or --fields to name the columns of headerless zeek-cut output.");
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.IO.Pipelines;
 using PortMismatch.Detection.Internal;
 using PortMismatch.Detection.Ipfix.Internal;
@@ -186,6 +187,25 @@ public static class IpfixInput
         // Four bytes at least, as a message, packet or capture header is longer: two bytes 00 0a alone are not taken for IPFIX.
         public override bool IsMatch(ReadOnlySpan<byte> head)
             => head.Length >= 4 && Framer.Detect(head) is not (FrameFormat.Empty or FrameFormat.Unknown);
+
+        public override string ExplainMismatch(ReadOnlySpan<byte> head)
+        {
+            if (IsMatch(head))
+            {
+                return "it is";
+            }
+
+            if (head.Length < 4)
+            {
+                return "shorter than a message header";
+            }
+
+            // The version field of a NetFlow / IPFIX header is the first two bytes, big-endian.
+            var version = (head[0] << 8) | head[1];
+            return version is 1 or 5 or 7 or 8
+                ? string.Create(CultureInfo.InvariantCulture, $"NetFlow v{version}, which is not read (only NetFlow v9 and IPFIX)")
+                : string.Create(CultureInfo.InvariantCulture, $"the first bytes {head[0]:x2} {head[1]:x2} {head[2]:x2} {head[3]:x2} are no IPFIX (00 0a) or NetFlow v9 (00 09) header nor a pcap or pcapng magic");
+        }
 
         public override IFlowSource StreamSource(Stream content, string name, Action<InputDiagnostic>? diagnostics = null)
             => IpfixInput.StreamSource(content, name, options, diagnostics);

@@ -151,10 +151,11 @@ public static class ZeekConnInput
 
     /// <summary>
     /// Gets the <see cref="InputFormat"/> by which <see cref="FlowInput"/> recognises Zeek conn.log content and reads it with
-    /// <paramref name="options"/>: content that starts, after any spaces, line breaks and byte order mark, with a TSV header
-    /// (<c>#separator</c> or <c>#fields</c>) or a JSON object (<c>{</c>). Headerless TSV
-    /// (<see cref="ZeekReaderOptions.FieldNames"/>) is not recognised: read it with <see cref="FileSource"/> or
-    /// <see cref="StreamSource"/>.
+    /// <paramref name="options"/>: content whose first line (after any blank lines and byte order mark) is a Zeek TSV header
+    /// directive (<c>#separator</c>, <c>#fields</c>, <c>#path</c>, ...), a JSON object with a Zeek log's keys (<c>_path</c>,
+    /// <c>uid</c>, <c>id.orig_h</c>, ...), or headerless TSV: with <see cref="ZeekReaderOptions.FieldNames"/>, a line of that
+    /// many columns; without, tab-separated values without spaces (zeek-cut output), which the reader then refuses with an
+    /// error that asks for the field names.
     /// </summary>
     /// <param name="options">Reader options; <see langword="null"/> for the defaults.</param>
     /// <returns>The format, named <c>zeek</c>.</returns>

@@ -90,6 +90,12 @@ internal sealed class SyslogFramer
             return Consume(advance = lf + 1);
         }
 
+        // A byte order mark at the start of the input is no part of the first line (a log saved by a Windows editor).
+        if (_byteOffset == 0 && data.StartsWith("\uFEFF"u8))
+        {
+            return Consume(advance = 3);
+        }
+
         _frameLine = _lineNumber;
         _frameOffset = _byteOffset;
         switch (OctetPrefix(data, !isFinal, out var length, out var prefixLength))

@@ -183,7 +183,7 @@ internal static class SyslogHeader
             }
 
             p++;
-            if (message[p..].StartsWith("\xEF\xBB\xBF"u8))
+            if (message[p..].StartsWith("\uFEFF"u8))
             {
                 p += 3;
             }

@@ -39,16 +39,18 @@ public static class FlowInput
 
     /// <summary>
     /// Unwraps gzip and reads the head of the content: returns the content (which replays the head; disposing it leaves
-    /// <paramref name="stream"/> open) and the first of <paramref name="formats"/> that recognises it, or
-    /// <see langword="null"/>. For hosts that open inputs their own way.
+    /// <paramref name="stream"/> open), the first of <paramref name="formats"/> that recognises it, or
+    /// <see langword="null"/>, and the head itself (at most <see cref="HeadLength"/> bytes: for a check of another format,
+    /// or the error of content that no format recognises, <see cref="UnrecognizedInputException(string, ReadOnlySpan{byte}, IReadOnlyList{InputFormat})"/>).
+    /// For hosts that open inputs their own way.
     /// </summary>
     /// <param name="stream">The input, read from its current position.</param>
     /// <param name="name">The input's name, for the errors of damaged gzip.</param>
     /// <param name="formats">The formats to try, in order (the first that recognises the head reads the input).</param>
     /// <param name="cancellationToken">Cancels the reads.</param>
-    /// <returns>The content and its format.</returns>
+    /// <returns>The content, its format and its head.</returns>
     /// <exception cref="CompressedInputException">The input is gzip and its start is damaged.</exception>
-    public static async ValueTask<(Stream Content, InputFormat? Format)> DetectAsync(
+    public static async ValueTask<(Stream Content, InputFormat? Format, ReadOnlyMemory<byte> Head)> DetectAsync(
         Stream stream, string? name, IReadOnlyList<InputFormat> formats, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -86,7 +88,7 @@ public static class FlowInput
             }
         }
 
-        return (new PrefixedStream(head, length, content, ownsInner: gzip), match);
+        return (new PrefixedStream(head, length, content, ownsInner: gzip), match, head.AsMemory(0, length));
     }
 
     private static IReadOnlyList<InputFormat> Check(IReadOnlyList<InputFormat> formats)

@@ -33,7 +33,7 @@ public sealed class FlowInputSource : IFlowSource
     public InputFormat? Format => Volatile.Read(ref _format);
 
     /// <inheritdoc/>
-    /// <exception cref="UnrecognizedInputException">The input matches none of the formats (an empty input matches none either).</exception>
+    /// <exception cref="UnrecognizedInputException">The input matches none of the formats (an empty input matches none either); the message says what it starts with and why each format is not it.</exception>
     /// <exception cref="CompressedInputException">The input is gzip and damaged.</exception>
     public async Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
     {
@@ -41,12 +41,12 @@ public sealed class FlowInputSource : IFlowSource
         var stream = _stream ?? InputFile.Open(Name);
         try
         {
-            var (content, format) = await FlowInput.DetectAsync(stream, Name, _formats, cancellationToken).ConfigureAwait(false);
+            var (content, format, head) = await FlowInput.DetectAsync(stream, Name, _formats, cancellationToken).ConfigureAwait(false);
             await using (content.ConfigureAwait(false))
             {
                 if (format is null)
                 {
-                    throw new UnrecognizedInputException($"The input is none of: {string.Join(", ", _formats)}.", Name);
+                    throw new UnrecognizedInputException(Name, head.Span, _formats);
                 }
 
                 Volatile.Write(ref _format, format);

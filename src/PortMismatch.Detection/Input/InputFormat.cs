@@ -27,6 +27,15 @@ public abstract class InputFormat
     public abstract bool IsMatch(ReadOnlySpan<byte> head);
 
     /// <summary>
+    /// Says in a few words why content that starts with <paramref name="head"/> is not in this format (<c>no #separator
+    /// or #fields header</c>), for the error of an input that no format recognises (<see cref="UnrecognizedInputException"/>).
+    /// The default says only that it is not this format; the adapters' formats say what they looked for.
+    /// </summary>
+    /// <param name="head">The first bytes of the content, as <see cref="IsMatch"/> gets them.</param>
+    /// <returns>The reason, without the format's name and without a full stop.</returns>
+    public virtual string ExplainMismatch(ReadOnlySpan<byte> head) => IsMatch(head) ? "it is" : "not recognised";
+
+    /// <summary>
     /// Makes a source that reads <paramref name="content"/> in this format, from its current position to its end; the
     /// source leaves the stream open. Its counters are live while it is read.
     /// </summary>

@@ -39,7 +39,7 @@ public sealed class FlowInputDetectTests
     {
         var source = new PieceStream(ZeekLog, seed: null);
 
-        var (content, format) = await FlowInput.DetectAsync(source, "conn.log", [Zeek], TestContext.Current.CancellationToken);
+        var (content, format, _) = await FlowInput.DetectAsync(source, "conn.log", [Zeek], TestContext.Current.CancellationToken);
 
         Assert.Same(Zeek, format);
         Assert.Equal([512], source.Requests); // one read of the head, not two bytes for gzip and then the rest
@@ -54,7 +54,7 @@ public sealed class FlowInputDetectTests
         {
             foreach (var (name, bytes) in new[] { ("plain", ZeekLog), ("gzip", gzip) })
             {
-                var (content, format) = await FlowInput.DetectAsync(new PieceStream(bytes, Seed + i), "conn.log", [Zeek], TestContext.Current.CancellationToken);
+                var (content, format, _) = await FlowInput.DetectAsync(new PieceStream(bytes, Seed + i), "conn.log", [Zeek], TestContext.Current.CancellationToken);
 
                 Assert.True(format == Zeek, $"{name}, seed {Seed} + {i}: {format}");
                 var read = await ReadToEndAsync(content);
@@ -70,7 +70,7 @@ public sealed class FlowInputDetectTests
     {
         var bytes = new byte[] { 0x1F }[..length];
 
-        var (content, format) = await FlowInput.DetectAsync(new PieceStream(bytes, Seed), "short", [Zeek], TestContext.Current.CancellationToken);
+        var (content, format, _) = await FlowInput.DetectAsync(new PieceStream(bytes, Seed), "short", [Zeek], TestContext.Current.CancellationToken);
 
         Assert.Null(format);
         Assert.Equal(bytes, await ReadToEndAsync(content));

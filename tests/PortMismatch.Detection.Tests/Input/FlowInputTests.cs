@@ -6,9 +6,11 @@ namespace PortMismatch.Detection.Tests.Input;
 public sealed class FlowInputTests
 {
     /// <summary>A format of lines that start with its tag; each line is one record read and accepted (none reaches the sink).</summary>
-    private sealed class LinesFormat(string tag) : InputFormat(tag)
+    private sealed class LinesFormat(string tag, bool explains = false) : InputFormat(tag)
     {
         public override bool IsMatch(ReadOnlySpan<byte> head) => head.StartsWith(Encoding.ASCII.GetBytes(Name));
+
+        public override string ExplainMismatch(ReadOnlySpan<byte> head) => explains ? $"no line starts with {Name}" : base.ExplainMismatch(head);
 
         public override IFlowSource StreamSource(Stream content, string name, Action<InputDiagnostic>? diagnostics = null)
         {
@@ -31,7 +33,7 @@ public sealed class FlowInputTests
         public void OnRecord(in FlowRecord record) => throw new InvalidOperationException("no records expected");
     }
 
-    private static readonly LinesFormat Alpha = new("alpha");
+    private static readonly LinesFormat Alpha = new("alpha", explains: true);
     private static readonly LinesFormat Beta = new("beta");
 
     private static byte[] Lines(string tag, int count)
@@ -102,8 +104,24 @@ public sealed class FlowInputTests
 
         Assert.Equal("mystery.log", error.InputName);
         Assert.Equal("unrecognized-format", error.ReasonCode);
-        Assert.Contains("alpha, beta", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("The input is none of alpha, beta: ", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith(
+            text.Length == 0 ? "it is empty." : $"it starts with \"gamma 1\\x0a\"; alpha: {Alpha.ExplainMismatch(stream.ToArray())}; beta: {Beta.ExplainMismatch(stream.ToArray())}.",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
         Assert.Null(source.Format);
+    }
+
+    [Fact]
+    public void The_description_of_unrecognised_content_quotes_its_start_escaped_and_capped_and_each_formats_reason()
+    {
+        var head = Encoding.ASCII.GetBytes("\x01\x02 " + new string('x', 600) + "\n");
+
+        var description = UnrecognizedInputException.Describe(head, [Alpha, Beta]);
+
+        Assert.Equal($"it starts with \"\\x01\\x02 {new string('x', InputText.MaxQuotedLength - 9)}...\"; alpha: no line starts with alpha; beta: not recognised", description);
+        Assert.True(description.Length < 200, description);
     }
 
     [Fact]
