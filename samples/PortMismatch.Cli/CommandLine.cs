@@ -40,12 +40,14 @@ internal static class CommandLine
                                                           records never fails; default: only one whose records were all
                                                           rejected fails)
           --quiet                                         no progress and no summary on standard error
+          --stats <file>                                  write a run summary as JSON when the run ends (counters per input
+                                                          and in total, reasons, rows, allow-list, times, exit code)
 
-        Options of listen: --ipfix <addr:port> and/or --syslog-udp <addr:port> (for example 0.0.0.0:4739, [::]:514),
+        Options of listen: --ipfix <addr:port> and/or --syslog-udp <addr:port> (for example 0.0.0.0:4739, [::]:514, localhost:4739),
         --window (required), --idle-close <duration> (a window no record has reached for this long is closed anyway,
         default 1m, so that a quiet network still gets its rows), --max-clock-skew <duration> (records dated further ahead
         of the clock are rejected as time-in-future, default 5m), and --rules, --allow, --output, --out, --lateness, --group, --all-directions,
-        --input-time-zone, --time-zone, --fail-on-findings, --quiet as for scan. Rows are written as they are emitted.
+        --input-time-zone, --time-zone, --fail-on-findings, --quiet, --stats as for scan. Rows are written as they are emitted.
 
         Folders: each file is read once (links and hard links to it are not read again); symbolic link loops, FIFOs, sockets
         and devices in a folder are not read (shown, and counted in the summary); a FIFO named on the command line is read
@@ -79,8 +81,8 @@ internal static class CommandLine
             return args[0] switch
             {
                 "rules" => RulesCommand.Run(options, stdout),
-                "listen" => await ListenCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
-                _ => await ScanCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
+                "listen" => await RunStats.RunAsync("listen", options, ct => ListenCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
+                _ => await RunStats.RunAsync("scan", options, ct => ScanCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
             };
         }
         catch (ConfigurationFormatException e)
@@ -200,6 +202,9 @@ internal static class CommandLine
                 case "--max-rejected" when command == "scan":
                     options.MaxRejected = ParseRatio(arg, Value(args));
                     break;
+                case "--stats" when command is "scan" or "listen":
+                    options.StatsPath = Value(args);
+                    break;
                 case "--quiet":
                 case "-q":
                     options.Quiet = true;
@@ -287,10 +292,7 @@ internal static class CommandLine
         throw new UsageException($"{option} {text}: use a share of the records from 0 to 1, such as 0.01 or 1%.");
     }
 
-    private static System.Net.IPEndPoint ParseEndPoint(string option, string text)
-        => System.Net.IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal)
-            ? endpoint
-            : throw new UsageException($"{option} {text}: use an address and port such as 0.0.0.0:4739 or [::]:514.");
+    private static System.Net.IPEndPoint ParseEndPoint(string option, string text) => ListenCommand.ParseEndPoint(option, text);
 
     private static TimeZoneInfo ParseZone(string option, string id)
     {
@@ -358,6 +360,12 @@ internal sealed class ScanOptions
     public System.Net.IPEndPoint? SyslogListen { get; set; }
 
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets the --stats file, or null.</summary>
+    public string? StatsPath { get; set; }
+
+    /// <summary>Gets or sets the run summary being collected (with --stats), for the command to report into.</summary>
+    public RunStats? Stats { get; set; }
 
     public RuleSet LoadRules() => RuleSets.Parse(Rules);
 }
