@@ -158,6 +158,15 @@ public abstract class RowWriter : IMismatchRowSink, IDisposable
     /// <summary>The text <see cref="WriteTime"/> writes.</summary>
     private protected string FormatTime(long microseconds) => RowTime.FormatWithOffset(microseconds, Options.TimeZone);
 
+    /// <summary>Pushes the buffered bytes to the stream once they fill a chunk, as <see cref="OnRow"/> does after each row.</summary>
+    private protected void DrainWhenFull()
+    {
+        if (_buffer is not null && _buffer.WrittenCount >= StreamChunk)
+        {
+            Drain();
+        }
+    }
+
     /// <summary>Writes rows a writer held back (the table, which sizes its columns to them); called by <see cref="Flush"/>.</summary>
     private protected virtual void WriteHeldRows(IBufferWriter<byte> output)
     {

@@ -99,12 +99,18 @@ public sealed class TableRowWriter : RowWriter
             WriteCells(output, rule);
         }
 
-        foreach (var row in _held)
+        try
         {
-            WriteCells(output, Cells(row));
+            foreach (var row in _held)
+            {
+                WriteCells(output, Cells(row));
+                DrainWhenFull(); // a large table goes out in chunks, not whole
+            }
         }
-
-        _held.Clear();
+        finally
+        {
+            _held.Clear(); // written, or lost with the output that failed: never written twice
+        }
     }
 
     /// <summary>The reason a row's rule fired: <c>dns on udp/5353, expected 53</c> (the app cut as in its column).</summary>

@@ -91,6 +91,22 @@ public sealed class TableLayoutTests
         Assert.Equal(destination[1], destination[2]);
     }
 
+    [Fact]
+    public void A_large_table_reaches_its_stream_in_chunks_not_whole()
+    {
+        using var stream = new LargestWriteStream();
+        using (var writer = new TableRowWriter(stream, new RowWriterOptions { LeaveOpen = true }))
+        {
+            for (var i = 0; i < 20_000; i++)
+            {
+                writer.OnRow(Row("10.0.0.1", "10.0.0.2", "dns", 5353, Dns, Transport.Udp));
+            }
+        }
+
+        Assert.True(stream.Length > 1_000_000, $"{stream.Length} bytes");
+        Assert.InRange(stream.LargestWrite, 1, 64 * 1024);
+    }
+
     [Theory]
     [InlineData("Europe/Berlin", 1_700_000_000L)] // November: +01:00
     [InlineData("Europe/Berlin", 1_690_000_000L)] // July: +02:00
@@ -155,5 +171,23 @@ public sealed class TableLayoutTests
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private sealed class LargestWriteStream : MemoryStream
+    {
+        public int LargestWrite { get; private set; }
+
+        // MemoryStream's span overload of a derived type goes through the array one, so both are counted apart.
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            LargestWrite = Math.Max(LargestWrite, buffer.Length);
+            base.Write(buffer.ToArray(), 0, buffer.Length);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            LargestWrite = Math.Max(LargestWrite, count);
+            base.Write(buffer, offset, count);
+        }
     }
 }
