@@ -65,6 +65,8 @@ internal static class CommandLine
             static (o, _) => o.Quiet = true, Alias: "-q"),
         new("--export", Commands.Rules, "json", "write the active rules as a rule file (with $schema) to start a custom set from a built-in one",
             static (o, v) => o.Export = v is "json" ? v : throw new UsageException($"--export {v}: use json.")),
+        new("--stats", Commands.Scan | Commands.Listen, "<file>", "write a run summary as JSON when the run ends, also when it fails or is interrupted\n(counters per input and in total, reasons, rows, allow-list, times, exit code)",
+            static (o, v) => o.StatsPath = v),
         new("--ipfix", Commands.Listen, "<addr:port>", "collect IPFIX / NetFlow v9 over UDP (0.0.0.0:4739, [::]:4739)",
             static (o, v) => o.IpfixListen = ParseEndPoint("--ipfix", v)),
         new("--syslog-udp", Commands.Listen, "<addr:port>", "collect PAN-OS syslog over UDP, one message a datagram (0.0.0.0:514)",
@@ -134,8 +136,8 @@ internal static class CommandLine
             return command switch
             {
                 "rules" => RulesCommand.Run(options, stdout),
-                "listen" => await ListenCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
-                _ => await ScanCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
+                "listen" => await RunStats.RunAsync("listen", options, ct => ListenCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
+                _ => await RunStats.RunAsync("scan", options, ct => ScanCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
             };
         }
         catch (ConfigurationFormatException e)
@@ -444,10 +446,7 @@ internal static class CommandLine
         throw new UsageException($"{option} {text}: use a share of the records from 0 to 1, such as 0.01 or 1%.");
     }
 
-    internal static System.Net.IPEndPoint ParseEndPoint(string option, string text)
-        => System.Net.IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal)
-            ? endpoint
-            : throw new UsageException($"{option} {text}: use an address and port such as 0.0.0.0:4739 or [::]:514.");
+    internal static System.Net.IPEndPoint ParseEndPoint(string option, string text) => ListenCommand.ParseEndPoint(option, text);
 
     internal static TimeZoneInfo ParseZone(string option, string id)
     {
@@ -544,6 +543,12 @@ internal sealed class ScanOptions
 
     /// <summary>Gets or sets the --export value of rules: null (the table) or json (a rule file).</summary>
     public string? Export { get; set; }
+
+    /// <summary>Gets or sets the --stats file, or null.</summary>
+    public string? StatsPath { get; set; }
+
+    /// <summary>Gets or sets the run summary being collected (with --stats), for the command to report into.</summary>
+    public RunStats? Stats { get; set; }
 
     public RuleSet LoadRules() => RuleSets.Parse(Rules);
 }

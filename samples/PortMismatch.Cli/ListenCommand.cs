@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
 
@@ -36,13 +38,13 @@ internal static class ListenCommand
         {
             if (options.IpfixListen is { } ipfixEndPoint)
             {
-                ipfix = new IpfixUdpCollector(ipfixEndPoint, IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections, MaxClockSkew = options.MaxClockSkew }, Report);
+                ipfix = Bind("--ipfix", ipfixEndPoint, () => new IpfixUdpCollector(ipfixEndPoint, IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections, MaxClockSkew = options.MaxClockSkew }, Report));
                 sources.Add(ipfix);
             }
 
             if (options.SyslogListen is { } syslogEndPoint)
             {
-                syslog = new PanOsSyslogUdpCollector(syslogEndPoint, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone, MaxClockSkew = options.MaxClockSkew }, Report);
+                syslog = Bind("--syslog-udp", syslogEndPoint, () => new PanOsSyslogUdpCollector(syslogEndPoint, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone, MaxClockSkew = options.MaxClockSkew }, Report));
                 sources.Add(syslog);
             }
 
@@ -85,6 +87,7 @@ internal static class ListenCommand
 
             var counters = result?.Counters ?? pipeline.GetCounters();
             IReadOnlyList<SourceFailure> failures = result?.Failures ?? [];
+            options.Stats?.Listened(StatsInputs(ipfix, syslog, failures), counters, allowList);
             if (!options.Quiet)
             {
                 await stderr.WriteLineAsync($"portmismatch: stopped: {counters}").ConfigureAwait(false);
@@ -132,6 +135,77 @@ internal static class ListenCommand
             ipfix?.Dispose();
             syslog?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Reads <c>address:port</c> or <c>host:port</c> (<c>localhost:4739</c>, <c>[::1]:514</c>). A host name is resolved and
+    /// its first IPv4 address is bound, or its first address when it has none: exporters and syslog senders told
+    /// "localhost" send to 127.0.0.1 far more often than to ::1, and one socket per option keeps the counters per endpoint.
+    /// </summary>
+    internal static IPEndPoint ParseEndPoint(string option, string text)
+    {
+        if (IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal))
+        {
+            return endpoint;
+        }
+
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || text.StartsWith('[') || !ushort.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        {
+            throw new UsageException($"{option} {text}: use an address or host name and a port, such as 0.0.0.0:4739, [::]:514 or localhost:4739.");
+        }
+
+        var host = text[..colon];
+        IPAddress[] addresses;
+        try
+        {
+            addresses = Dns.GetHostAddresses(host);
+        }
+        catch (Exception e) when (e is SocketException or ArgumentException)
+        {
+            throw new UsageException($"{option} {text}: cannot resolve '{host}': {e.Message}");
+        }
+
+        var address = Array.Find(addresses, a => a.AddressFamily == AddressFamily.InterNetwork)
+            ?? (addresses.Length > 0 ? addresses[0] : throw new UsageException($"{option} {text}: '{host}' has no address."));
+        return new IPEndPoint(address, port);
+    }
+
+    /// <summary>Creates a collector; a socket that cannot be bound fails the run with the option and endpoint named.</summary>
+    private static T Bind<T>(string option, IPEndPoint endpoint, Func<T> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (SocketException e)
+        {
+            var why = e.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => "address already in use",
+                SocketError.AccessDenied => "permission denied (ports below 1024 need privileges)",
+                SocketError.AddressNotAvailable => "not an address of this machine",
+                SocketError.AddressFamilyNotSupported => "this machine does not support that address family",
+                _ => e.Message,
+            };
+            throw new IOException($"{option} {endpoint}: {why}", e);
+        }
+    }
+
+    private static List<RunStatsInput> StatsInputs(IpfixUdpCollector? ipfix, PanOsSyslogUdpCollector? syslog, IReadOnlyList<SourceFailure> failures)
+    {
+        var inputs = new List<RunStatsInput>(2);
+        if (ipfix is not null)
+        {
+            inputs.Add(RunStatsInput.Create(ipfix.Name, "ipfix", failures.Any(f => f.SourceName == ipfix.Name), ipfix.Counters, ipfix.DatagramsReceived, ipfix.DatagramsDroppedBySocket));
+        }
+
+        if (syslog is not null)
+        {
+            inputs.Add(RunStatsInput.Create(syslog.Name, "panos", failures.Any(f => f.SourceName == syslog.Name), syslog.Counters, syslog.DatagramsReceived, syslog.DatagramsDroppedBySocket));
+        }
+
+        return inputs;
     }
 
     /// <summary>Writes each row at once: a live run's rows must not wait in a buffer.</summary>

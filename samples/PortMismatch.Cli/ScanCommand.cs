@@ -124,6 +124,8 @@ internal static class ScanCommand
             result = await pipeline.RunAsync(sources, cancellationToken).ConfigureAwait(false);
         }
 
+        options.Stats?.Scanned(states, result.Counters, pipelineOptions.AllowList); // --stats, also when interrupted
+
         cancellationToken.ThrowIfCancellationRequested();
         if (!splits.TrueForAll(split => split.ReadAsOne))
         {

@@ -44,7 +44,7 @@ public sealed class IpfixUdpCollector : IFlowSource, IDisposable
         Name = $"udp://{LocalEndPoint}";
         try
         {
-            Decoder = new IpfixDecoder(options, Name, diagnostics);
+            Decoder = new IpfixDecoder(options, Name, _receiver.WithSender(diagnostics));
         }
         catch
         {

@@ -42,7 +42,7 @@ public sealed class PanOsSyslogUdpCollector : IFlowSource, IDisposable
         _receiver = new UdpReceiver(endpoint, receiveBufferSize);
         LocalEndPoint = _receiver.LocalEndPoint;
         Name = $"syslog-udp://{LocalEndPoint}";
-        _state = new PanOsReaderState(options, Name, diagnostics);
+        _state = new PanOsReaderState(options, Name, _receiver.WithSender(diagnostics));
         _framer = _state.Framer;
         _decoder = _state.Decoder;
     }

@@ -214,6 +214,8 @@ public sealed class IpfixUdpCollectorTests
         Assert.True(counters.IsBalanced, counters.ToString());
         var future = Assert.Single(diagnostics, d => d.Reason == "time-in-future");
         Assert.StartsWith("udp://127.0.0.1:", future.InputName, StringComparison.Ordinal);
+        Assert.Equal($"127.0.0.1:{((IPEndPoint)sender.Client.LocalEndPoint!).Port}", future.Sender); // the exporter, with its port
+        Assert.Contains($" (byte {future.ByteOffset}, from {future.Sender}): rejected (time-in-future)", future.ToString(), StringComparison.Ordinal);
         Assert.Contains("from 127.0.0.1", future.Message, StringComparison.Ordinal);
         Assert.Contains("2023-11-14T22:23:20", future.Message, StringComparison.Ordinal); // the record's time, 10 minutes ahead
     }

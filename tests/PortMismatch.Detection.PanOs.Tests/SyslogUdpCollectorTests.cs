@@ -45,6 +45,11 @@ public sealed class SyslogUdpCollectorTests
         var rejected = Assert.Single(diagnostics, d => d.Outcome == RecordOutcome.Rejected);
         Assert.Equal(3, rejected.LineNumber);
         Assert.StartsWith("syslog-udp://127.0.0.1:", rejected.InputName, StringComparison.Ordinal);
+
+        // Several firewalls share the socket: the diagnostic names the datagram's sender, address and port.
+        var from = (IPEndPoint)sender.Client.LocalEndPoint!;
+        Assert.Equal($"127.0.0.1:{from.Port}", rejected.Sender);
+        Assert.StartsWith($"{rejected.InputName}:3 (byte {rejected.ByteOffset}, from 127.0.0.1:{from.Port}): rejected", rejected.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

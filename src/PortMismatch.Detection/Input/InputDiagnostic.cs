@@ -40,26 +40,39 @@ public sealed class InputDiagnostic
     /// <summary>Gets the input's name, if known.</summary>
     public string? InputName { get; }
 
+    /// <summary>
+    /// Gets who sent the record, for an input that several senders share (a UDP collector: the datagram's source address and
+    /// port, <c>192.0.2.7:51234</c>), or <see langword="null"/>.
+    /// </summary>
+    public string? Sender { get; init; }
+
     /// <summary>Gets the 1-based line number, or 0 for inputs without lines.</summary>
     public long LineNumber { get; }
 
     /// <summary>Gets the byte offset of the record from the start of the input, or -1.</summary>
     public long ByteOffset { get; }
 
-    /// <summary>Returns <c>input:line: rejected (reason): message</c>, leaving out what is unknown.</summary>
+    /// <summary>Returns <c>input:line (byte offset, from sender): rejected (reason): message</c>, leaving out what is unknown.</summary>
     /// <returns>The text.</returns>
     public override string ToString()
     {
         var text = new StringBuilder();
         text.Append(InputName ?? "input");
+
         if (LineNumber > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $":{LineNumber}");
         }
 
-        if (ByteOffset >= 0)
+        if (ByteOffset >= 0 || Sender is not null)
         {
-            text.Append(CultureInfo.InvariantCulture, $" (byte {ByteOffset})");
+            text.Append(" (");
+            if (ByteOffset >= 0)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"byte {ByteOffset}").Append(Sender is null ? string.Empty : ", ");
+            }
+
+            text.Append(Sender is null ? string.Empty : $"from {Sender}").Append(')');
         }
 
         text.Append(CultureInfo.InvariantCulture, $": {(Outcome == RecordOutcome.Skipped ? "skipped" : "rejected")} ({Reason}): {Message}");

@@ -126,8 +126,8 @@ public sealed class CsvRowWriter : RowWriter
             return false;
         }
 
-        // Two addresses, the app in UTF-8 (at most three bytes a character), a port and a count, two times and the separators.
-        var span = output.GetSpan((2 * IPAddressValue.MaxFormattedLength) + (3 * ShortApp) + 5 + 20 + (2 * 19) + 7);
+        // Two addresses, the app in UTF-8 (at most three bytes a character), a port and a count, two times (with an offset, 25 bytes) and the separators.
+        var span = output.GetSpan((2 * IPAddressValue.MaxFormattedLength) + (3 * ShortApp) + 5 + 20 + (2 * 25) + 7);
         var at = FormatAddress(span, row.SourceAddress);
         span[at++] = (byte)',';
         at += FormatAddress(span[at..], row.DestinationAddress);
@@ -140,10 +140,10 @@ public sealed class CsvRowWriter : RowWriter
         _ = System.Buffers.Text.Utf8Formatter.TryFormat(row.Count, span[at..], out written);
         at += written;
         span[at++] = (byte)',';
-        _ = RowTime.TryFormat(row.FirstTimeMicroseconds, Options.TimeZone, span[at..], out written);
+        _ = RowTime.TryFormatWithOffset(row.FirstTimeMicroseconds, Options.TimeZone, span[at..], out written);
         at += written;
         span[at++] = (byte)',';
-        _ = RowTime.TryFormat(row.LastTimeMicroseconds, Options.TimeZone, span[at..], out written);
+        _ = RowTime.TryFormatWithOffset(row.LastTimeMicroseconds, Options.TimeZone, span[at..], out written);
         at += written;
         span[at++] = (byte)'\n';
         output.Advance(at);

@@ -55,8 +55,8 @@ public sealed class JsonLinesRowWriter : RowWriter
             json.WriteString("app"u8, row.App);
             json.WriteNumber("dest_port"u8, row.DestinationPort);
             json.WriteNumber("count"u8, row.Count);
-            json.WriteString("firstTime"u8, RowTime.Format(row.FirstTimeMicroseconds, Options.TimeZone));
-            json.WriteString("lastTime"u8, RowTime.Format(row.LastTimeMicroseconds, Options.TimeZone));
+            json.WriteString("firstTime"u8, FormatTime(row.FirstTimeMicroseconds));
+            json.WriteString("lastTime"u8, FormatTime(row.LastTimeMicroseconds));
             json.WriteNumber("first_time_us"u8, row.FirstTimeMicroseconds);
             json.WriteNumber("last_time_us"u8, row.LastTimeMicroseconds);
             json.WriteStartArray("transport"u8);
@@ -88,12 +88,12 @@ public sealed class JsonLinesRowWriter : RowWriter
             json.WriteString("message"u8, row.Message);
             if (row.WindowStartMicroseconds is { } start)
             {
-                json.WriteString("window_start"u8, RowTime.Format(start, Options.TimeZone));
+                json.WriteString("window_start"u8, FormatTime(start));
             }
 
             if (row.WindowEndMicroseconds is { } end)
             {
-                json.WriteString("window_end"u8, RowTime.Format(end, Options.TimeZone));
+                json.WriteString("window_end"u8, FormatTime(end));
             }
 
             if (row.IsPartial)

@@ -65,7 +65,7 @@ public abstract class RowWriter : IMismatchRowSink, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         StartOnce();
-
+        WriteHeldRows(_output);
         Drain();
         _stream?.Flush();
     }
@@ -153,15 +153,35 @@ public abstract class RowWriter : IMismatchRowSink, IDisposable
         return written;
     }
 
-    /// <summary>Writes a time in the search's format in the configured zone.</summary>
+    /// <summary>
+    /// Writes a time in the search's format in the configured zone, followed by its ISO 8601 offset (<c>Z</c>, <c>+01:00</c>)
+    /// when <see cref="RowWriterOptions.TimeZone"/> is set.
+    /// </summary>
     /// <param name="output">The destination.</param>
     /// <param name="microseconds">The time in Unix microseconds.</param>
     protected void WriteTime(IBufferWriter<byte> output, long microseconds)
     {
         ArgumentNullException.ThrowIfNull(output);
         var span = output.GetSpan(32);
-        _ = RowTime.TryFormat(microseconds, Options.TimeZone, span, out var written);
+        _ = RowTime.TryFormatWithOffset(microseconds, Options.TimeZone, span, out var written);
         output.Advance(written);
+    }
+
+    /// <summary>The text <see cref="WriteTime"/> writes.</summary>
+    private protected string FormatTime(long microseconds) => RowTime.FormatWithOffset(microseconds, Options.TimeZone);
+
+    /// <summary>Pushes the buffered bytes to the stream once they fill a chunk, as <see cref="OnRow"/> does after each row.</summary>
+    private protected void DrainWhenFull()
+    {
+        if (_buffer is not null && _buffer.WrittenCount >= StreamChunk)
+        {
+            Drain();
+        }
+    }
+
+    /// <summary>Writes rows a writer held back (the table, which sizes its columns to them); called by <see cref="Flush"/>.</summary>
+    private protected virtual void WriteHeldRows(IBufferWriter<byte> output)
+    {
     }
 
     /// <summary>Writes a whole number.</summary>

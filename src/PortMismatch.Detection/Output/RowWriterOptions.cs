@@ -6,7 +6,11 @@ public sealed record RowWriterOptions
     /// <summary>Gets the options with every default.</summary>
     public static RowWriterOptions Default { get; } = new();
 
-    /// <summary>Gets the time zone of firstTime and lastTime; <see langword="null"/> (the default) for UTC.</summary>
+    /// <summary>
+    /// Gets the time zone of firstTime, lastTime and the window times; <see langword="null"/> (the default) for UTC in the
+    /// search's format, with no offset. When set, each time carries its ISO 8601 offset: <c>Z</c> for UTC, otherwise
+    /// <c>+01:00</c> and the like (the offset at that time, so it changes with daylight saving time).
+    /// </summary>
     public TimeZoneInfo? TimeZone { get; init; }
 
     /// <summary>Gets whether CSV and table output add window start and end columns (JSON Lines writes them whenever a row has a window).</summary>

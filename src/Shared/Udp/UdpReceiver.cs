@@ -23,6 +23,7 @@ internal sealed class UdpReceiver : IDisposable
     private const int QueuedDatagramOverhead = 256;
 
     private readonly Socket _socket;
+    private bool _handling;
 
     public UdpReceiver(IPEndPoint endpoint, int receiveBufferSize)
     {
@@ -51,6 +52,20 @@ internal sealed class UdpReceiver : IDisposable
 
     /// <summary>Gets the bytes of the datagrams handled before the current one (its offset in the whole input).</summary>
     public long BytesReceived { get; private set; }
+
+    /// <summary>
+    /// The caller's diagnostics callback, with the sender (address and port) of the datagram being handled added to each
+    /// diagnostic raised while it is handled. Only a rejected or skipped record pays for it (a copy of its diagnostic and the
+    /// sender's text); a diagnostic raised outside a datagram (the decoder's flush at the end) is passed on as it is.
+    /// </summary>
+    public Action<InputDiagnostic>? WithSender(Action<InputDiagnostic>? diagnostics) => diagnostics is null
+        ? null
+        : diagnostic => diagnostics(!_handling || diagnostic.Sender is not null
+            ? diagnostic
+            : new InputDiagnostic(diagnostic.Outcome, diagnostic.Reason, diagnostic.Message, diagnostic.InputName, diagnostic.LineNumber, diagnostic.ByteOffset)
+            {
+                Sender = SenderText(),
+            });
 
     public long? DatagramsDroppedBySocket => OperatingSystem.IsLinux() ? SocketDrops.Read(LocalEndPoint) : null;
 
@@ -130,8 +145,24 @@ internal sealed class UdpReceiver : IDisposable
     private void Handle(DatagramHandler handle, byte[] buffer, int received)
     {
         DatagramsReceived++;
-        handle(buffer.AsSpan(0, received));
+        _handling = true;
+        try
+        {
+            handle(buffer.AsSpan(0, received));
+        }
+        finally
+        {
+            _handling = false;
+        }
+
         BytesReceived += received;
+    }
+
+    /// <summary>The current datagram's sender as <c>192.0.2.7:51234</c> or <c>[2001:db8::7]:51234</c> (an IPv4 sender on a dual-stack socket as IPv4).</summary>
+    private string SenderText()
+    {
+        var sender = (IPEndPoint)LocalEndPoint.Create(Remote);
+        return sender.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(sender.Address.MapToIPv4(), sender.Port).ToString() : sender.ToString();
     }
 
     /// <summary>ICMP port unreachable echoes (Windows) or an oversized datagram: not fatal for a collector.</summary>

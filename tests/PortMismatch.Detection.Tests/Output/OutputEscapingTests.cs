@@ -63,7 +63,8 @@ public sealed class OutputEscapingTests
         var line = Table(Row(app, new DetectionRule(app, "n", ["dns"], PortSet.Of(53)))).TrimEnd('\n');
 
         Assert.Contains("  " + shown + " ", line, StringComparison.Ordinal);
-        Assert.EndsWith("  " + shown, line, StringComparison.Ordinal); // the rule id comes from a rule file: escaped too
+        Assert.Contains("  " + shown + "  ", line, StringComparison.Ordinal); // the rule id comes from a rule file: escaped too
+        Assert.EndsWith("  " + shown + " on tcp/4444, expected 53", line, StringComparison.Ordinal); // the reason names the app
         for (var i = 0; i < line.Length; i += char.IsSurrogatePair(line, i) ? 2 : 1)
         {
             Assert.False(Rune.TryGetRuneAt(line, i, out var rune) && IsHidden(rune), $"U+{(int)line[i]:X4} at {i} in '{line}'");
@@ -83,7 +84,7 @@ public sealed class OutputEscapingTests
     {
         foreach (var app in new[] { "ssl", "ms-rdp", "HTTP.Google", "Ünicode café", "日本語", "עברית", "😀" })
         {
-            Assert.StartsWith("10.0.0.1".PadRight(15) + "  " + "192.0.2.66".PadRight(15) + "  " + app + " ", Table(Row(app)), StringComparison.Ordinal);
+            Assert.StartsWith("10.0.0.1  192.0.2.66  " + app + " ", Table(Row(app)), StringComparison.Ordinal); // columns as wide as their values
         }
     }
 
