@@ -16,7 +16,8 @@ internal static class Help
           portmismatch listen --ipfix <addr:port> [--syslog-udp <addr:port>] --window <duration> [options]
                                                        collect IPFIX / NetFlow v9 and PAN-OS syslog over UDP,
                                                        write rows as windows close
-          portmismatch rules [--rules <set>]           print the active rules
+          portmismatch rules [--rules <set>] [--export json]
+                                                       print the active rules, or write them as a rule file
           portmismatch help <command>                  a command's options and examples (or: portmismatch <command> --help)
           portmismatch --version                       the version
 
