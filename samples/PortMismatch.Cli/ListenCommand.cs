@@ -18,15 +18,42 @@ internal static class ListenCommand
     {
         var rules = options.LoadRules();
         var allowList = options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList);
+        // Ten rejected-record lines a minute: a sender that floods bad datagrams first cannot use up the lines for the run and
+        // hide a later exporter's problem; the lines not shown are counted when the next minute's first line is written and
+        // at the end.
         var shown = 0;
+        var notShown = 0L;
+        var minuteStart = Environment.TickCount64;
         var diagnosticsLock = new object();
         void Report(InputDiagnostic diagnostic)
         {
+            if (options.Quiet || diagnostic.Outcome != RecordOutcome.Rejected)
+            {
+                return;
+            }
+
             lock (diagnosticsLock)
             {
-                if (!options.Quiet && diagnostic.Outcome == RecordOutcome.Rejected && shown++ < MaxDiagnosticsShown)
+                var now = Environment.TickCount64;
+                if (now - minuteStart >= 60_000)
                 {
+                    minuteStart = now;
+                    shown = 0;
+                }
+
+                if (shown++ < MaxDiagnosticsShown)
+                {
+                    if (notShown > 0)
+                    {
+                        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ... and {notShown:N0} more rejected records not shown (at most {MaxDiagnosticsShown} lines a minute)"));
+                        notShown = 0;
+                    }
+
                     stderr.WriteLine($"  {diagnostic}");
+                }
+                else
+                {
+                    notShown++;
                 }
             }
         }
@@ -90,6 +117,15 @@ internal static class ListenCommand
             options.Stats?.Listened(StatsInputs(ipfix, syslog, failures), counters, allowList);
             if (!options.Quiet)
             {
+                lock (diagnosticsLock)
+                {
+                    if (notShown > 0)
+                    {
+                        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ... and {notShown:N0} more rejected records not shown (at most {MaxDiagnosticsShown} lines a minute)"));
+                        notShown = 0;
+                    }
+                }
+
                 await stderr.WriteLineAsync($"portmismatch: stopped: {counters}").ConfigureAwait(false);
                 foreach (var (reason, count) in counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
                 {

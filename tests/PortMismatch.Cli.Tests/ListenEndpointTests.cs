@@ -73,4 +73,33 @@ public sealed class ListenEndpointTests : IDisposable
         Assert.Equal(1, input.GetProperty("rejected").GetInt64());
         Assert.Equal(1, root.GetProperty("total").GetProperty("rejected").GetInt64());
     }
+
+    [Fact]
+    public async Task Rejected_lines_past_ten_are_counted_not_lost()
+    {
+        const int sent = 25;
+        var port = LiveTestSupport.FreeUdpPort();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var stderr = new StringWriter();
+        var listening = CommandLine.RunAsync(["listen", "--syslog-udp", $"127.0.0.1:{port}", "--window", "5m"], new StringWriter(), stderr, stop.Token);
+        await LiveTestSupport.WaitUntilListening(stderr);
+
+        using var sender = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        for (var i = 0; i < sent; i++)
+        {
+            await sender.SendAsync(Encoding.UTF8.GetBytes($"<14>Nov 26 10:00:02 fw1 bad line {i}"), new IPEndPoint(IPAddress.Loopback, port), TestContext.Current.CancellationToken);
+        }
+
+        await Poll.UntilAsync(() => stderr.ToString().Split('\n').Count(l => l.Contains("): rejected (", StringComparison.Ordinal)) >= 10, () => $"fewer than ten rejected lines:\n{stderr}");
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        await stop.CancelAsync();
+        Assert.Equal(0, await listening);
+
+        var text = stderr.ToString();
+        var lines = text.Split('\n').Count(l => l.Contains("): rejected (", StringComparison.Ordinal));
+        var rejected = long.Parse(System.Text.RegularExpressions.Regex.Match(text, @"rejected +([0-9,]+) ").Groups[1].Value.Replace(",", string.Empty, StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(10, lines);
+        Assert.Contains($"  ... and {rejected - 10:N0} more rejected records not shown (at most 10 lines a minute)", text, StringComparison.Ordinal);
+        Assert.True(rejected > 10, text);
+    }
 }
