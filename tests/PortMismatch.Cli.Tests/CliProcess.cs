@@ -59,6 +59,24 @@ internal sealed partial class CliProcess : IDisposable
     public static Task<int> Bounded(Func<Task<int>> run)
         => Task.Run(run, TestContext.Current.CancellationToken).WaitAsync(Patience, TestContext.Current.CancellationToken);
 
+    /// <summary>Runs the CLI in this process (<see cref="Bounded"/>) and returns its exit code and what it wrote.</summary>
+    public static async Task<(int Exit, string Out, string Err)> RunInProcess(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await Bounded(() => CommandLine.RunAsync(args, stdout, stderr, TestContext.Current.CancellationToken));
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Runs the CLI in this process until it ends or <paramref name="cancellationToken"/> stops it (listen).</summary>
+    public static async Task<(int Exit, string Out, string Err)> RunInProcess(CancellationToken cancellationToken, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await CommandLine.RunAsync(args, stdout, stderr, cancellationToken);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
     /// <summary>Starts <c>dotnet portmismatch.dll</c> (the build next to the tests) with standard output and error read by the test.</summary>
     public static CliProcess Start(params string[] args)
     {

@@ -12,13 +12,7 @@ public sealed class CommandLineTests : IDisposable
 
     private string Temp(string name) => Path.Combine(_temp, name);
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await CliProcess.Bounded(() => CommandLine.RunAsync(args, stdout, stderr, TestContext.Current.CancellationToken));
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Out, string Err)> Run(params string[] args) => CliProcess.RunInProcess(args);
 
     [Theory]
     [InlineData("scan")]

@@ -137,13 +137,7 @@ public sealed class FailedInputTests : IDisposable
 
     private static string Sample(string name) => Repository.Sample(name);
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await CliProcess.Bounded(() => CommandLine.RunAsync(args, stdout, stderr, TestContext.Current.CancellationToken));
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Out, string Err)> Run(params string[] args) => CliProcess.RunInProcess(args);
 
     private string Temp(string name) => Path.Combine(_temp, name);
 }

@@ -109,13 +109,8 @@ public sealed class ListenTests : IDisposable
         return new LiveRun(exit, stderr.ToString(), File.ReadAllLines(scanOut), File.ReadAllLines(listenOut), ipfixPort, syslogPort, (messages.Count, lines.Count));
     }
 
-    private static async Task<(int Exit, string Out, string Err)> Run(CancellationToken cancellationToken, params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await CommandLine.RunAsync(args, stdout, stderr, cancellationToken);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Out, string Err)> Run(CancellationToken cancellationToken, params string[] args)
+        => CliProcess.RunInProcess(cancellationToken, args);
 
     private sealed record LiveRun(int Exit, string Stderr, string[] Scanned, string[] Listened, int IpfixPort, int SyslogPort, (int Ipfix, int Syslog) Datagrams);
 }

@@ -15,13 +15,8 @@ public sealed class RunStatsTests : IDisposable
 
     private string Temp(string name) => Path.Combine(_temp, name);
 
-    private static async Task<(int Exit, string Out, string Err)> Run(CancellationToken cancellationToken, params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await CommandLine.RunAsync(args, stdout, stderr, cancellationToken);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Out, string Err)> Run(CancellationToken cancellationToken, params string[] args)
+        => CliProcess.RunInProcess(cancellationToken, args);
 
     private string ZeekLog(string name, params string[] lines)
     {
