@@ -29,6 +29,12 @@ public sealed partial class IpfixDecoder
         }
 
         var version = BinaryPrimitives.ReadUInt16BigEndian(data);
+        if (version == 5)
+        {
+            DecodeV5(data, byteOffset);
+            return 0;
+        }
+
         if (version == 9)
         {
             if (data.Length > _options.MaxMessageSize)
@@ -57,7 +63,7 @@ public sealed partial class IpfixDecoder
             version = BinaryPrimitives.ReadUInt16BigEndian(rest);
             if (version != 10)
             {
-                RejectUnit("unsupported-version", at, $"version {version} is neither IPFIX (10) nor NetFlow v9");
+                RejectUnit("unsupported-version", at, $"version {version} is neither IPFIX (10) nor NetFlow v9 or v5");
                 break;
             }
 

@@ -10,7 +10,7 @@ namespace PortMismatch.Detection.Ipfix;
 /// </summary>
 /// <remarks>
 /// Every record of every set is counted in <see cref="Counters"/>: data records are accepted, rejected (malformed) or
-/// skipped (<c>reply-flow</c>, <c>not-a-flow</c>); template and options records are skipped (<c>template</c>,
+/// skipped (<c>reply-flow</c>, <c>not-a-flow</c>, <c>netflow-v5</c>); template and options records are skipped (<c>template</c>,
 /// <c>options-record</c>); a set or message that cannot be split into records counts as one record (<c>no-template</c>,
 /// <c>bad-set-length</c>, <c>truncated-message</c>, ...).
 /// </remarks>
@@ -92,7 +92,8 @@ public sealed partial class IpfixDecoder
 
     /// <summary>
     /// Decodes one datagram payload: one NetFlow v9 packet, or one or more concatenated IPFIX messages (RFC 5655 file
-    /// content), delivering each accepted flow record to <paramref name="sink"/>.
+    /// content), delivering each accepted flow record to <paramref name="sink"/>. NetFlow v5 packets (one or more) are
+    /// counted, each record skipped as <c>netflow-v5</c>: v5 has no application field.
     /// </summary>
     /// <typeparam name="TSink">The sink type; a struct sink is called without boxing or virtual dispatch.</typeparam>
     /// <param name="data">The payload.</param>

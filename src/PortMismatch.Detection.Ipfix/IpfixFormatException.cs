@@ -3,7 +3,7 @@ namespace PortMismatch.Detection.Ipfix;
 /// <summary>Why an input could not be read at all.</summary>
 public enum IpfixFormatError
 {
-    /// <summary>The input is neither IPFIX, NetFlow v9, pcap, pcapng nor gzip.</summary>
+    /// <summary>The input is neither IPFIX, NetFlow v9 or v5, pcap, pcapng nor gzip.</summary>
     UnknownFormat = 0,
 
     /// <summary>A pcap or pcapng file header is damaged or uses an unsupported link type.</summary>

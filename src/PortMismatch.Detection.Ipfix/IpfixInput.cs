@@ -11,6 +11,10 @@ namespace PortMismatch.Detection.Ipfix;
 /// datagram payload saved to a file, pcap and pcapng captures of export traffic, each optionally gzip-compressed (recognised
 /// by the magic bytes <c>1f 8b</c>, not by the file name). The format is recognised from the first bytes.
 /// </summary>
+/// <remarks>
+/// NetFlow v5 (saved packets, or in a capture) is read too, but only counted: v5 has no application field, so each of its
+/// records is skipped with the reason <c>netflow-v5</c>.
+/// </remarks>
 public static class IpfixInput
 {
     private const int BufferSize = 65536;
@@ -117,7 +121,8 @@ public static class IpfixInput
 
     /// <summary>
     /// Gets the format by which <see cref="FlowInput"/> recognises IPFIX and NetFlow v9 content (a message or packet header,
-    /// or a pcap or pcapng file header) and reads it with <paramref name="options"/>.
+    /// or a pcap or pcapng file header) and reads it with <paramref name="options"/>; NetFlow v5 packets too, whose records
+    /// are counted and skipped (<c>netflow-v5</c>: v5 has no application field).
     /// </summary>
     /// <param name="options">The options, or <see langword="null"/> for <see cref="IpfixReaderOptions.Default"/>.</param>
     /// <returns>The format, named <c>ipfix</c>.</returns>
@@ -146,7 +151,7 @@ public static class IpfixInput
                 reader.AdvanceTo(head.Buffer.Start);
                 throw compressed && CompressedInput.IsGzip(start)
                     ? new IpfixFormatException(IpfixFormatError.UnknownFormat, "the decompressed input is gzip again; gzip inside gzip is not read", decoder.InputName, 0)
-                    : new IpfixFormatException(IpfixFormatError.UnknownFormat, $"the input is neither IPFIX, NetFlow v9, pcap, pcapng nor gzip; it starts with \"{InputText.Escape(start)}\"", decoder.InputName, 0);
+                    : new IpfixFormatException(IpfixFormatError.UnknownFormat, $"the input is neither IPFIX, NetFlow v9 or v5, pcap, pcapng nor gzip; it starts with \"{InputText.Escape(start)}\"", decoder.InputName, 0);
             default:
                 var framer = new Framer(format, decoder, sink);
                 while (true)
@@ -202,9 +207,9 @@ public static class IpfixInput
 
             // The version field of a NetFlow / IPFIX header is the first two bytes, big-endian.
             var version = (head[0] << 8) | head[1];
-            return version is 1 or 5 or 7 or 8
-                ? string.Create(CultureInfo.InvariantCulture, $"NetFlow v{version}, which is not read (only NetFlow v9 and IPFIX)")
-                : string.Create(CultureInfo.InvariantCulture, $"the first bytes {head[0]:x2} {head[1]:x2} {head[2]:x2} {head[3]:x2} are no IPFIX (00 0a) or NetFlow v9 (00 09) header nor a pcap or pcapng magic");
+            return version is 1 or 7 or 8
+                ? string.Create(CultureInfo.InvariantCulture, $"NetFlow v{version}, which is not read (only IPFIX, NetFlow v9 and v5)")
+                : string.Create(CultureInfo.InvariantCulture, $"the first bytes {head[0]:x2} {head[1]:x2} {head[2]:x2} {head[3]:x2} are no IPFIX (00 0a), NetFlow v9 (00 09) or v5 (00 05) header nor a pcap or pcapng magic");
         }
 
         public override IFlowSource StreamSource(Stream content, string name, Action<InputDiagnostic>? diagnostics = null)

@@ -7,7 +7,7 @@ public sealed class IpfixStatistics
     {
     }
 
-    /// <summary>Gets the number of messages (IPFIX) or packets (v9) decoded.</summary>
+    /// <summary>Gets the number of messages (IPFIX) or packets (NetFlow v9 and v5) decoded.</summary>
     public long Messages { get; internal set; }
 
     /// <summary>Gets the number of templates and options templates learned or replaced.</summary>

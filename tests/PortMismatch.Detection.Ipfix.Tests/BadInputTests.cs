@@ -117,7 +117,7 @@ public sealed class BadInputTests
     public void Unknown_versions_and_short_payloads_are_rejected_not_thrown()
     {
         var (decoder, sink, _) = New();
-        decoder.Decode([0, 5, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], IPAddressValue.None, sink);
+        decoder.Decode([0, 7, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], IPAddressValue.None, sink); // NetFlow v7 (v5 is read: NetFlowV5Tests)
         decoder.Decode([0, 10], IPAddressValue.None, sink);
         decoder.Decode([0, 9, 0, 0, 0], IPAddressValue.None, sink);
         Assert.Equal(1, decoder.Counters.RejectedByReason["unsupported-version"]);

@@ -9,6 +9,7 @@ public sealed class IpfixInputSourceTests
     {
         { "IPFIX message", IpfixInputTests.Message(0, 1) },
         { "NetFlow v9 packet", [0, 9, 0, 1, .. new byte[16]] },
+        { "NetFlow v5 packet (its records are counted and skipped)", NetFlowV5Tests.Packet(1) },
         { "pcap, little-endian", Captures.Pcap(1) },
         { "pcap, big-endian", [0xA1, 0xB2, 0xC3, 0xD4, .. new byte[20]] },
         { "pcap, nanosecond", [0x4D, 0x3C, 0xB2, 0xA1, .. new byte[20]] },
@@ -20,7 +21,7 @@ public sealed class IpfixInputSourceTests
         { "empty", [] },
         { "IPFIX version alone", [0, 10] },
         { "gzip (the content is matched, after gzip is unwrapped)", [0x1F, 0x8B, 8, 0] },
-        { "NetFlow v5", [0, 5, 0, 1, .. new byte[20]] },
+        { "NetFlow v7", [0, 7, 0, 1, .. new byte[20]] },
         { "Zeek", "#separator \\x09\n"u8.ToArray() },
         { "syslog", "<14>Nov 26 10:00:00 fw 1,2026/11/26"u8.ToArray() },
     };

@@ -11,13 +11,14 @@ internal enum FrameFormat
     Unknown,
     IpfixMessages,
     Datagram,
+    NetFlowV5Packets,
     Pcap,
     PcapNg,
 }
 
 /// <summary>
-/// Cuts a byte stream into export datagrams: IPFIX messages by their length field, pcap records, pcapng blocks, or the
-/// whole input (a saved NetFlow v9 datagram). Synchronous so that it can use spans; the async readers call it per buffer.
+/// Cuts a byte stream into export datagrams: IPFIX messages by their length field, NetFlow v5 packets by their record
+/// count, pcap records, pcapng blocks, or the whole input (a saved NetFlow v9 datagram). Synchronous so that it can use spans; the async readers call it per buffer.
 /// </summary>
 internal sealed class Framer
 {
@@ -76,6 +77,7 @@ internal sealed class Framer
         {
             (0, 10) => FrameFormat.IpfixMessages,
             (0, 9) => FrameFormat.Datagram,
+            (0, 5) => FrameFormat.NetFlowV5Packets,
             _ => FrameFormat.Unknown,
         };
     }
@@ -87,12 +89,13 @@ internal sealed class Framer
         {
             FrameFormat.IpfixMessages => ProcessMessages(ref buffer),
             FrameFormat.Datagram => ProcessDatagram(ref buffer, isFinal),
+            FrameFormat.NetFlowV5Packets => ProcessV5Packets(ref buffer),
             FrameFormat.Pcap => ProcessPcap(ref buffer),
             _ => ProcessPcapNg(ref buffer),
         };
         if (!stop && isFinal && buffer.Length > 0)
         {
-            _decoder.RejectUnitAt("truncated-message", string.Create(CultureInfo.InvariantCulture, $"the input ends inside a {(_format == FrameFormat.IpfixMessages ? "message" : "capture record")} ({buffer.Length} octets left)"), _position);
+            _decoder.RejectUnitAt("truncated-message", string.Create(CultureInfo.InvariantCulture, $"the input ends inside a {(_format is FrameFormat.IpfixMessages or FrameFormat.NetFlowV5Packets ? "message" : "capture record")} ({buffer.Length} octets left)"), _position);
             buffer = buffer.Slice(buffer.End);
         }
 
@@ -127,6 +130,47 @@ internal sealed class Framer
 
             _resyncing = false;
             Deliver(buffer.Slice(0, length), IPAddressValue.None, _position);
+            buffer = buffer.Slice(length);
+            _position += length;
+        }
+
+        return false;
+    }
+
+    private bool ProcessV5Packets(ref ReadOnlySequence<byte> buffer)
+    {
+        // v5 has no length field and no marker to resynchronise on: after a bad header the rest cannot be framed.
+        Span<byte> head = stackalloc byte[4];
+        while (buffer.Length >= 4)
+        {
+            buffer.Slice(0, 4).CopyTo(head);
+            var length = _decoder.CheckV5Header(head, _position);
+            if (length < 0)
+            {
+                buffer = buffer.Slice(buffer.End);
+                return true;
+            }
+
+            if (buffer.Length < length)
+            {
+                return false;
+            }
+
+            var packet = buffer.Slice(0, length);
+            byte[]? rented = null;
+            var span = packet.IsSingleSegment ? packet.FirstSpan : Copy(packet, out rented);
+            try
+            {
+                _decoder.SkipV5Packet(span, _position);
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
+            }
+
             buffer = buffer.Slice(length);
             _position += length;
         }
@@ -284,7 +328,7 @@ internal sealed class Framer
         {
             var kind = PacketParser.TryGetUdpPayload(span, linkType, out var exporter, out var payloadOffset, out var payloadLength);
             var payload = span.Slice(payloadOffset, payloadLength);
-            if (kind == PacketKind.Udp && payload.Length >= 2 && payload[0] == 0 && payload[1] is 9 or 10)
+            if (kind == PacketKind.Udp && payload.Length >= 2 && payload[0] == 0 && payload[1] is 5 or 9 or 10)
             {
                 _decoder.DecodeAt(payload, exporter, ref _sink, offset + payloadOffset);
             }
