@@ -134,7 +134,7 @@ internal static class ListenCommand
 
                 foreach (var (reason, count) in counters.Input.SkippedByReason.OrderByDescending(r => r.Value))
                 {
-                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  skipped  {count,10:N0}  {reason}")).ConfigureAwait(false);
+                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  skipped  {count,10:N0}  {reason}{SkipReasons.Explain(reason)}")).ConfigureAwait(false);
                 }
 
                 if (ipfix is not null)

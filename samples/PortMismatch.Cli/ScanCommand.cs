@@ -483,7 +483,7 @@ internal static class ScanCommand
 
             foreach (var (reason, count) in read.SkippedByReason.OrderByDescending(r => r.Value))
             {
-                stderr.WriteLine(string.Create(inv, $"  skipped  {count,10:N0}  {reason}"));
+                stderr.WriteLine(string.Create(inv, $"  skipped  {count,10:N0}  {reason}{SkipReasons.Explain(reason)}"));
             }
 
             foreach (var line in NotReadReason.SummaryLines(notRead))
