@@ -120,7 +120,20 @@ public static class Seeds
         var nprobe = V9Packet(6, 1, 2,
             V9FlowSet(0, V9TemplateRecord(262, new(8, 4), new(12, 4), new(7, 2), new(11, 2), new(4, 1), new(21, 4), new(22, 4), new(57591, 16))),
             V9FlowSet(262, [.. Ip("10.0.0.20"), .. Ip("10.0.0.21"), .. U16(40010), .. U16(8443), 6, .. U32(3_600_000), .. U32(3_500_000), .. Text("TLS", 16)]));
-        return [("panos.v9", panos), ("options.v9", options), ("nprobe.v9", nprobe)];
+        return [("panos.v9", panos), ("options.v9", options), ("nprobe.v9", nprobe), ("packets.v5", [.. NetFlow5Packet(2), .. NetFlow5Packet(30)])];
+    }
+
+    /// <summary>A NetFlow v5 packet (decoded through the same datagram path: its records are counted and skipped).</summary>
+    private static byte[] NetFlow5Packet(int records)
+    {
+        byte[] header = [.. U16(5), .. U16(records), .. U32(3_600_000), .. U32(1_700_000_000), .. U32(0), .. U32(7), 0, 0, .. U16(0)];
+        var packet = new List<byte>(header);
+        for (var i = 0; i < records; i++)
+        {
+            packet.AddRange([.. Ip("10.0.0.1"), .. Ip("192.0.2.1"), .. new byte[4], .. U16(1), .. U16(2), .. U32(3), .. U32(180), .. U32(3_590_000), .. U32(3_595_000), .. U16(50000 + i), .. U16(53), 0, 0, 17, 0, .. new byte[8]]);
+        }
+
+        return [.. packet];
     }
 
     private static List<(string, byte[])> Captures()
@@ -135,6 +148,7 @@ public static class Seeds
             ("ethernet.pcap", Pcap(1, false, EthernetIPv4Udp(plain, "192.0.2.9", "192.0.2.10", 4739), EthernetIPv4Udp(panos, "192.0.2.11", "192.0.2.10", 2055, vlan: true))),
             ("cooked-nano.pcap", Pcap(113, true, CookedIPv6Udp(options, "2001:db8::9", "2001:db8::10", 4739))),
             ("raw.pcap", Pcap(101, false, EthernetIPv4Udp(v9[1].Item2, "192.0.2.12", "192.0.2.10", 2055)[14..])),
+            ("v5.pcap", Pcap(1, false, EthernetIPv4Udp(NetFlow5Packet(3), "192.0.2.13", "192.0.2.10", 2055))),
             ("ethernet.pcapng", PcapNg(1, EthernetIPv4Udp(plain, "192.0.2.9", "192.0.2.10", 4739), EthernetIPv4Udp(ipfix[2].Item2, "192.0.2.9", "192.0.2.10", 4739))),
         ];
     }

@@ -146,6 +146,35 @@ public sealed class NetFlowV5Tests
     }
 
     [Fact]
+    public async Task Mutated_v5_content_counts_alike_through_the_span_decoder_and_the_file_reader()
+    {
+        // The framer (files, streams) and the span decoder (datagrams) share the header check: for any content that starts
+        // as v5, both must count the same records with the same reasons, balanced.
+        const int Seed = 5_0518;
+        var random = new Random(Seed);
+        byte[] valid = [.. Packet(2), .. Packet(5), .. Packet(30), .. Packet(1)];
+        for (var i = 0; i < 300; i++)
+        {
+            var content = valid[..random.Next(2, valid.Length + 1)];
+            for (var flips = random.Next(0, 4); flips > 0; flips--)
+            {
+                content[random.Next(2, content.Length)] = (byte)random.Next(256); // the version of the first packet stays 5
+            }
+
+            var span = new IpfixDecoder();
+            span.Decode(content, IPAddressValue.None, new CollectingSink());
+            var file = await IpfixInput.ReadStreamAsync(new MemoryStream(content), new CollectingSink(), new IpfixDecoder(), TestContext.Current.CancellationToken);
+
+            Assert.True(file.IsBalanced && span.Counters.IsBalanced, $"seed {Seed}, case {i}");
+            Assert.Equal(0, file.Accepted);
+            Assert.True(Describe(span.Counters) == Describe(file), $"seed {Seed}, case {i}: span {Describe(span.Counters)}, file {Describe(file)}");
+        }
+
+        static string Describe(InputCounters counters)
+            => $"{counters} [{string.Join(",", counters.RejectedByReason.Concat(counters.SkippedByReason).OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"))}]";
+    }
+
+    [Fact]
     public async Task A_file_of_many_packets_is_read_to_its_end_plain_and_gzip()
     {
         byte[] file = [.. Packet(2), .. Packet(4), .. Packet(30), .. Packet(1)];
