@@ -82,7 +82,7 @@ public sealed class ZeekLogFollower : IFlowSource
     /// <inheritdoc/>
     /// <remarks>Runs until <paramref name="cancellationToken"/> is cancelled, then returns normally. A follower is read once.</remarks>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="InvalidDataException">The bookmark file is not a bookmark.</exception>
+    /// <exception cref="IOException">The bookmark cannot be read or written, or is not a bookmark (a DetectionPipeline reports it as the source's failure).</exception>
     /// <exception cref="ZeekFormatException">A file is not Zeek output.</exception>
     public async Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
     {
@@ -251,9 +251,9 @@ public sealed class ZeekLogFollower : IFlowSource
                 return followed;
             }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException)
+        catch (Exception e) when (e is IOException or InputFormatException)
         {
-            // A damaged archive is not the file looked for.
+            // A damaged archive, or a file that is not a Zeek log, is not the file looked for.
         }
 
         followed.Dispose();

@@ -17,7 +17,7 @@ internal sealed record FollowBookmark(string File, FileIdentity? Identity, long 
     public static string Hash(ReadOnlySpan<byte> prefix) => Convert.ToHexString(SHA256.HashData(prefix));
 
     /// <summary>Reads a bookmark, or null when the file does not exist.</summary>
-    /// <exception cref="InvalidDataException">The file is not a bookmark (the message names the file and the key).</exception>
+    /// <exception cref="IOException">The file cannot be read or is not a bookmark (the message names the file and the key).</exception>
     public static FollowBookmark? Load(string path)
     {
         byte[] bytes;
@@ -44,20 +44,20 @@ internal sealed record FollowBookmark(string File, FileIdentity? Identity, long 
                 : null;
             if (offset < 0 || line < 0 || prefixLength < 0 || prefixLength > PrefixCap || prefixLength > offset || hash.Length != 64)
             {
-                throw new InvalidDataException($"bookmark {path}: offset, line, prefixLength or prefixSha256 out of range.");
+                throw new IOException($"bookmark {path}: offset, line, prefixLength or prefixSha256 out of range.");
             }
 
             return new FollowBookmark(file, identity, offset, line, prefixLength, hash);
 
             JsonElement Required(JsonElement element, string key)
-                => element.TryGetProperty(key, out var value) ? value : throw new InvalidDataException($"bookmark {path}: no \"{key}\".");
+                => element.TryGetProperty(key, out var value) ? value : throw new IOException($"bookmark {path}: no \"{key}\".");
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
-            throw new InvalidDataException($"bookmark {path}: not a follow bookmark ({e.Message})", e);
+            throw new IOException($"bookmark {path}: not a follow bookmark ({e.Message})", e);
         }
 
-        static InvalidDataException Bad(string path, string key, string what) => new($"bookmark {path}: \"{key}\" must be {what}.");
+        static IOException Bad(string path, string key, string what) => new($"bookmark {path}: \"{key}\" must be {what}.");
     }
 
     /// <summary>Writes the bookmark atomically (temporary file, flushed to disk, renamed over the old one).</summary>
