@@ -120,7 +120,7 @@ public sealed class ZeekLogFollower : IFlowSource
                             current.Pump(sink, mark, cancellationToken);
                         }
 
-                        current.Finish();
+                        current.Finish(mark);
                         current.Dispose();
                         current = null;
                         Interlocked.Increment(ref _filesFinished);
@@ -184,7 +184,7 @@ public sealed class ZeekLogFollower : IFlowSource
                     return null;
                 }
 
-                rotated.Finish();
+                rotated.Finish(mark);
                 Interlocked.Increment(ref _filesFinished);
                 return null;
             }

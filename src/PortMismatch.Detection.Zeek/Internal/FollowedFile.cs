@@ -145,9 +145,10 @@ internal sealed class FollowedFile : IDisposable
 
     /// <summary>
     /// Called when no more bytes will come (the file was rotated, replaced or truncated): a last line without its line feed
-    /// was cut (a crash, a copy) and is counted as rejected with reason <c>unterminated-line</c>, not parsed.
+    /// was cut (a crash, a copy) and is counted as rejected with reason <c>unterminated-line</c>, not parsed; the bookmark
+    /// moves past it first.
     /// </summary>
-    public void Finish()
+    public void Finish(Action<FollowedFile, long, long>? mark)
     {
         if (_count == 0 || _state.IsDiscarding)
         {
@@ -155,6 +156,8 @@ internal sealed class FollowedFile : IDisposable
             return;
         }
 
+        // Past the cut line first, so that a restart does not count it again.
+        mark?.Invoke(this, _offset + _count, _lines + 1);
         _state.Counters.CountRead();
         _state.Counters.CountRejected(Reasons.UnterminatedLine);
         _state.Diagnostics?.Invoke(new InputDiagnostic(

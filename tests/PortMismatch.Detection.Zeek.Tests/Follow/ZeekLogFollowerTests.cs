@@ -195,6 +195,42 @@ public sealed class ZeekLogFollowerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_run_killed_while_it_hands_on_a_batch_loses_the_rest_of_that_batch_and_repeats_nothing()
+    {
+        // The bookmark moves before a batch is handed on: a process killed in the middle of one (here: the sink throws,
+        // as a dying process stops) resumes after the whole batch. 600 lines written at once are one batch.
+        File.WriteAllText(Log, Header("a") + Records(1, 600));
+        var handed = new List<int>();
+        var dying = new ZeekLogFollower(_directory, ZeekFollowOptions.Default with { PollInterval = Poll10, BookmarkPath = BookmarkFile });
+        await Assert.ThrowsAsync<InvalidOperationException>(() => dying.ReadAsync(new DyingSink(handed, after: 250), TestContext.Current.CancellationToken));
+        Assert.Equal(Enumerable.Range(1, 250), handed);
+
+        File.AppendAllText(Log, Records(601, 650));
+        await using var again = Follow(BookmarkFile);
+        await again.UntilIdsAsync(50);
+        Assert.Equal(ZeekFollowStart.Bookmark, again.Follower.Start);
+        Assert.Equal(Enumerable.Range(601, 50), again.Ids.Order());
+    }
+
+    [Fact]
+    public async Task A_line_cut_at_rotation_is_not_counted_again_after_a_restart()
+    {
+        File.WriteAllText(Log, Header("a") + Records(1, 5) + Record(6)[..25]);
+        await using (var run = Follow(BookmarkFile))
+        {
+            await run.UntilIdsAsync(5);
+            File.Move(Log, Path.Combine(_directory, "conn.2026-11-26-13-00-00.log"));
+            await Poll.UntilAsync(() => run.Follower.Counters.Rejected == 1, () => $"{run.Follower.Counters}");
+        }
+
+        File.WriteAllText(Log, Header("b") + Records(7, 8));
+        await using var again = Follow(BookmarkFile);
+        await again.UntilIdsAsync(2);
+        Assert.Equal(ZeekFollowStart.BookmarkRotated, again.Follower.Start);
+        Assert.Equal("read 2 = accepted 2 + rejected 0 + skipped 0", again.Follower.Counters.ToString());
+    }
+
+    [Fact]
     public async Task A_bookmark_of_a_file_that_is_gone_starts_the_current_log_from_its_start_and_says_so()
     {
         File.WriteAllText(Log, Header("a") + Records(1, 10));
@@ -262,6 +298,20 @@ public sealed class ZeekLogFollowerTests : IDisposable
 
     private Running Follow(string? bookmark = null, Action<InputDiagnostic>? diagnostics = null)
         => new(new ZeekLogFollower(_directory, ZeekFollowOptions.Default with { PollInterval = Poll10, BookmarkPath = bookmark }, diagnostics));
+
+    /// <summary>Takes <c>after</c> records, then throws, as a process killed while it aggregates stops taking them.</summary>
+    private sealed class DyingSink(List<int> ids, int after) : IFlowRecordSink
+    {
+        public void OnRecord(in FlowRecord record)
+        {
+            if (ids.Count == after)
+            {
+                throw new InvalidOperationException("killed");
+            }
+
+            ids.Add(record.SourcePort ?? -1);
+        }
+    }
 
     /// <summary>A follower reading on the thread pool until stopped; the ids (source ports) of the records it handed on.</summary>
     private sealed class Running : IAsyncDisposable, IFlowRecordSink
