@@ -74,6 +74,39 @@ public sealed class FollowTests : IDisposable
     }
 
     [Fact]
+    public async Task A_process_killed_with_SIGKILL_and_restarted_reads_each_record_once()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "SIGKILL is a Unix signal");
+        Directory.CreateDirectory(Zeek);
+        var cut = Record(351);
+        File.WriteAllText(Log, Header("a") + Records(1, 300));
+        // Rows to a file: nobody reads the killed process's standard output, and a full pipe would stop it.
+        using (var killed = CliProcess.Start("follow", Zeek, "--window", "1h", "--output", "jsonl", "--out", Path.Combine(_temp, "killed.jsonl"), "--bookmark", Bookmark))
+        {
+            await UntilBookmarkAtAsync(Bytes(Header("a") + Records(1, 300)));
+            File.AppendAllText(Log, Records(301, 350) + cut[..20]);
+            await UntilBookmarkAtAsync(Bytes(Header("a") + Records(1, 350)));
+            killed.KillNow();
+        }
+
+        // While it was dead: the cut line completed, more lines, Zeek's rotation and a new file.
+        File.AppendAllText(Log, cut[20..] + Records(352, 400) + "#close\t2026-09-21-15-00-00\n");
+        File.Move(Log, Path.Combine(Zeek, "conn.2026-09-21-14-00-00.log"));
+        File.WriteAllText(Log, Header("b") + Records(401, 420));
+        using var stop = new CancellationTokenSource();
+        var rows = Path.Combine(_temp, "restarted.jsonl");
+        var run = Task.Run(() => CliProcess.RunInProcess(stop.Token, "follow", Zeek, "--window", "1h", "--output", "jsonl", "--out", rows, "--bookmark", Bookmark), TestContext.Current.CancellationToken);
+        await UntilBookmarkAtAsync(Bytes(Header("b") + Records(401, 420)));
+        await stop.CancelAsync();
+        var (exit, _, stderr) = await run.WaitAsync(CliProcess.Patience, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("portmismatch: stopped: read 70 = accepted 70 + rejected 0 + skipped 0", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{Log}: resumed at the bookmark in the rotated file, then the new conn.log; files finished after rotation: 1", stderr, StringComparison.Ordinal);
+        Assert.Equal(MismatchCount(420) - MismatchCount(350), LiveTestSupport.SumOfCounts(File.ReadAllLines(rows)));
+    }
+
+    [Fact]
     public async Task A_folder_that_does_not_exist_is_one_line_with_its_path()
     {
         var missing = Path.Combine(_temp, "no-such");
