@@ -75,6 +75,59 @@ public sealed class ZeekLogFollowerTests : IDisposable
         Assert.Equal(70, run.Follower.Counters.Read);
     }
 
+    [Theory]
+    [InlineData(20261126)]
+    [InlineData(7)]
+    public async Task Lines_written_in_random_pieces_through_random_rotations_are_each_read_once(int seed)
+    {
+        // A writer appends 1,500 records in pieces of 1 to 400 bytes (cutting lines anywhere) with short pauses, and
+        // rotates every 100 to 400 records, by rename or by a zeekctl archive with gzip, while the follower polls every
+        // 10 ms: the races between a poll and a rotation are met many times.
+        var random = new Random(seed);
+        File.WriteAllText(Log, Header("0"));
+        await using var run = Follow();
+        var rotations = 0;
+        var sinceRotation = 0;
+        var nextRotation = random.Next(100, 400);
+        for (var id = 1; id <= 1500; id++)
+        {
+            var line = Record(id);
+            for (var at = 0; at < line.Length;)
+            {
+                var n = Math.Min(random.Next(1, 400), line.Length - at);
+                File.AppendAllText(Log, line.Substring(at, n));
+                at += n;
+            }
+
+            if (random.Next(50) == 0)
+            {
+                await Task.Delay(random.Next(1, 15), TestContext.Current.CancellationToken);
+            }
+
+            if (++sinceRotation == nextRotation)
+            {
+                rotations++;
+                File.AppendAllText(Log, ConnLog.Close);
+                if (random.Next(2) == 0)
+                {
+                    File.Move(Log, Path.Combine(_directory, $"conn.{rotations}.log"));
+                }
+                else
+                {
+                    ArchiveGzip(Log, $"day-{rotations}", "conn.log.gz");
+                }
+
+                File.WriteAllText(Log, Header(rotations.ToString(CultureInfo.InvariantCulture)));
+                sinceRotation = 0;
+                nextRotation = random.Next(100, 400);
+            }
+        }
+
+        await run.UntilIdsAsync(1500);
+        await Poll.UntilAsync(() => run.Follower.FilesFinished == rotations, () => $"{run.Follower.FilesFinished} of {rotations} rotations (seed {seed})");
+        Assert.Equal($"read 1500 = accepted 1500 + rejected 0 + skipped 0", run.Follower.Counters.ToString());
+    }
+
     [Fact]
     public async Task A_file_truncated_and_written_again_in_place_is_read_from_its_start()
     {
