@@ -284,6 +284,48 @@ public sealed class ZeekLogFollowerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_JSON_log_is_followed_through_a_rotation_and_resumed_from_a_bookmark()
+    {
+        // Zeek with LogAscii::use_json: no header, each file told by its first record.
+        static string Json(int id) => string.Create(CultureInfo.InvariantCulture,
+            $"{{\"ts\":{1_790_000_000 + id}.5,\"uid\":\"C{id}\",\"id.orig_h\":\"10.0.0.1\",\"id.orig_p\":{id},\"id.resp_h\":\"10.0.0.2\",\"id.resp_p\":8443,\"proto\":\"tcp\",\"service\":\"ssl\"}}\n");
+        static string Jsons(int from, int to) => string.Concat(Enumerable.Range(from, to - from + 1).Select(Json));
+
+        File.WriteAllText(Log, Jsons(1, 20) + Json(21)[..40]);
+        await using (var run = Follow(BookmarkFile))
+        {
+            await run.UntilIdsAsync(20);
+        }
+
+        File.AppendAllText(Log, Json(21)[40..] + Jsons(22, 30));
+        File.Move(Log, Path.Combine(_directory, "conn.2026-11-26-13-00-00.log"));
+        File.WriteAllText(Log, Jsons(31, 40));
+        await using var again = Follow(BookmarkFile);
+        await again.UntilIdsAsync(20);
+        Assert.Equal(ZeekFollowStart.BookmarkRotated, again.Follower.Start);
+        Assert.Equal(Enumerable.Range(21, 20), again.Ids.Order());
+    }
+
+    [Fact]
+    public async Task A_line_longer_than_the_buffer_is_rejected_as_too_long_and_reading_goes_on()
+    {
+        // 3 MiB without a line feed, written while the follower runs: more than its 1 MiB buffer, which must not grow.
+        File.WriteAllText(Log, Header("a") + Records(1, 3));
+        await using var run = Follow();
+        await run.UntilIdsAsync(3);
+        var junk = new string('x', 1 << 20);
+        for (var i = 0; i < 3; i++)
+        {
+            File.AppendAllText(Log, junk);
+        }
+
+        File.AppendAllText(Log, "\n" + Records(4, 5));
+        await Poll.UntilAsync(() => run.Ids.Count == 5, () => $"{run.Follower.Counters}");
+        Assert.Equal("read 6 = accepted 5 + rejected 1 + skipped 0", run.Follower.Counters.ToString());
+        Assert.Equal(1, run.Follower.Counters.RejectedByReason["line-too-long"]);
+    }
+
+    [Fact]
     public async Task A_bookmark_of_a_file_that_is_gone_starts_the_current_log_from_its_start_and_says_so()
     {
         File.WriteAllText(Log, Header("a") + Records(1, 10));
