@@ -60,6 +60,25 @@ public sealed class ZeekLogFollowerTests : IDisposable
     }
 
     [Fact]
+    public async Task Each_file_is_read_with_its_own_header()
+    {
+        // After the rotation Zeek writes other columns in another order (a script added or moved fields): the new file's
+        // #fields must be used, not the old one's.
+        File.WriteAllText(Log, Header("a") + Records(1, 5));
+        await using var run = Follow();
+        await run.UntilIdsAsync(5);
+
+        string[] fields = ["id.resp_p", "id.resp_h", "service", "ts", "id.orig_p", "id.orig_h", "proto", "extra"];
+        var header = ConnLog.Header(fields).Replace("2026-11-26-13-00-00", "2026-11-26-14-00-00", StringComparison.Ordinal);
+        var lines = string.Concat(Enumerable.Range(6, 5).Select(id => string.Create(CultureInfo.InvariantCulture, $"8443\t10.0.0.2\tssl\t{1_790_000_000 + id}.5\t{id}\t10.0.0.1\ttcp\tx\n")));
+        File.Move(Log, Path.Combine(_directory, "conn.2026-11-26-13-00-00.log"));
+        File.WriteAllText(Log, header + lines);
+
+        await run.UntilIdsAsync(10);
+        Assert.Equal("read 10 = accepted 10 + rejected 0 + skipped 0", run.Follower.Counters.ToString());
+    }
+
+    [Fact]
     public async Task A_zeekctl_archive_into_a_gzipped_dated_folder_while_running_loses_and_repeats_nothing()
     {
         File.WriteAllText(Log, Header("a") + Records(1, 30));
