@@ -26,11 +26,11 @@ internal static class CommandLine
                 : throw new UsageException($"--format {v}: use auto, zeek, zeek-json, panos, ipfix or pcap.")),
         new("--fields", Commands.Scan, "<name,...>", "the columns of headerless Zeek TSV (zeek-cut output), in zeek-cut's names:\nts,id.orig_h,id.orig_p,id.resp_h,id.resp_p,service; an input no format recognises is\nread as such TSV, an input with its own #fields header keeps it",
             static (o, v) => o.FieldNames = ParseFields(v)),
-        new("--rules", Commands.Scan | Commands.Listen | Commands.Rules, "<set>[,<set>...]", "escu, extended, panos-appid or a rule file (.json), combined (default escu)",
+        new("--rules", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow, "<set>[,<set>...]", "escu, extended, panos-appid or a rule file (.json), combined (default escu)",
             static (o, v) => o.Rules = v),
-        new("--allow", Commands.Scan | Commands.Listen, "<allowlist.json>", "drop rows an allow-list entry matches (counted per entry)",
+        new("--allow", Commands.Scan | Commands.Listen | Commands.Follow, "<allowlist.json>", "drop rows an allow-list entry matches (counted per entry)",
             static (o, v) => o.AllowList = v),
-        new("--output", Commands.Scan | Commands.Listen, "table|csv|jsonl", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension",
+        new("--output", Commands.Scan | Commands.Listen | Commands.Follow, "table|csv|jsonl", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension",
             static (o, v) => o.Output = v switch
             {
                 "table" => OutputFormat.Table,
@@ -38,13 +38,13 @@ internal static class CommandLine
                 "jsonl" => OutputFormat.JsonLines,
                 var other => throw new UsageException($"--output {other}: use table, csv or jsonl."),
             }),
-        new("--out", Commands.Scan | Commands.Listen | Commands.Rules, "<file>", "write rows (rules: the --export file) to a file instead of standard output",
+        new("--out", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow, "<file>", "write rows (rules: the --export file) to a file instead of standard output",
             static (o, v) => o.OutputPath = v),
-        new("--window", Commands.Scan | Commands.Listen, "<duration>", "tumbling windows (30s, 15m, 1h, 1d); scan's default is one aggregate",
+        new("--window", Commands.Scan | Commands.Listen | Commands.Follow, "<duration>", "tumbling windows (30s, 15m, 1h, 1d); scan's default is one aggregate",
             static (o, v) => o.Window = ParseDuration("--window", v)),
-        new("--lateness", Commands.Scan | Commands.Listen, "<duration>", "with --window: how long a window waits for late records (default 0)",
+        new("--lateness", Commands.Scan | Commands.Listen | Commands.Follow, "<duration>", "with --window: how long a window waits for late records (default 0)",
             static (o, v) => o.Lateness = ParseDuration("--lateness", v)),
-        new("--group", Commands.Scan | Commands.Listen, "mismatching|all", "group only mismatching app values (default) or all of a record",
+        new("--group", Commands.Scan | Commands.Listen | Commands.Follow, "mismatching|all", "group only mismatching app values (default) or all of a record",
             static (o, v) => o.Grouping = v switch
             {
                 "mismatching" => AppGrouping.MismatchingValues,
@@ -55,26 +55,28 @@ internal static class CommandLine
             static (o, _) => o.AllDirections = true),
         new("--input-time-zone", Commands.Scan | Commands.Listen, "<tz>", "PAN-OS: time zone of yyyy/MM/dd HH:mm:ss times (default UTC)",
             static (o, v) => o.InputTimeZone = ParseZone("--input-time-zone", v)),
-        new("--time-zone", Commands.Scan | Commands.Listen, "<tz>", "time zone of firstTime / lastTime in the output (default UTC)",
+        new("--time-zone", Commands.Scan | Commands.Listen | Commands.Follow, "<tz>", "time zone of firstTime / lastTime in the output (default UTC)",
             static (o, v) => o.OutputTimeZone = ParseZone("--time-zone", v)),
-        new("--fail-on-findings", Commands.Scan | Commands.Listen, null, "exit with 1 when a row is written",
+        new("--fail-on-findings", Commands.Scan | Commands.Listen | Commands.Follow, null, "exit with 1 when a row is written",
             static (o, _) => o.FailOnFindings = true),
         new("--max-rejected", Commands.Scan, "<ratio>", "fail an input (exit 2) when more than this share of its records is rejected:\n0.01 or 1% (default: only an input whose records were all rejected fails)",
             static (o, v) => o.MaxRejected = ParseRatio("--max-rejected", v)),
-        new("--quiet", Commands.Scan | Commands.Listen, null, "no progress, no rejected-record lines and no summary on standard error",
+        new("--quiet", Commands.Scan | Commands.Listen | Commands.Follow, null, "no progress, no rejected-record lines and no summary on standard error",
             static (o, _) => o.Quiet = true, Alias: "-q"),
         new("--export", Commands.Rules, "json", "write the active rules as a rule file (with $schema) to start a custom set from a built-in one",
             static (o, v) => o.Export = v is "json" ? v : throw new UsageException($"--export {v}: use json.")),
-        new("--stats", Commands.Scan | Commands.Listen, "<file>", "write a run summary as JSON when the run ends, also when it fails or is interrupted\n(counters per input and in total, reasons, rows, allow-list, times, exit code)",
+        new("--stats", Commands.Scan | Commands.Listen | Commands.Follow, "<file>", "write a run summary as JSON when the run ends, also when it fails or is interrupted\n(counters per input and in total, reasons, rows, allow-list, times, exit code)",
             static (o, v) => o.StatsPath = v),
         new("--ipfix", Commands.Listen, "<addr:port>", "collect IPFIX / NetFlow v9 over UDP (0.0.0.0:4739, [::]:4739)",
             static (o, v) => o.IpfixListen = ParseEndPoint("--ipfix", v)),
         new("--syslog-udp", Commands.Listen, "<addr:port>", "collect PAN-OS syslog over UDP, one message a datagram (0.0.0.0:514)",
             static (o, v) => o.SyslogListen = ParseEndPoint("--syslog-udp", v)),
-        new("--idle-close", Commands.Listen, "<duration>", "close a window no record has reached for this long (default 1m)",
+        new("--idle-close", Commands.Listen | Commands.Follow, "<duration>", "close a window no record has reached for this long (default 1m)",
             static (o, v) => o.IdleClose = ParseDuration("--idle-close", v)),
         new("--max-clock-skew", Commands.Listen, "<duration>", "reject records dated further ahead of the clock as time-in-future (default 5m)",
             static (o, v) => o.MaxClockSkew = ParseDuration("--max-clock-skew", v)),
+        new("--bookmark", Commands.Follow, "<file>", "where to resume: a JSON file written as records are read (file identity, offset);\na restart reads no record twice, also after a kill",
+            static (o, v) => o.BookmarkPath = v),
     ];
 
     /// <summary>The columns the Zeek reader needs (ZeekFormatError.MissingColumns), in zeek-cut's order.</summary>
@@ -106,13 +108,13 @@ internal static class CommandLine
                     return Success;
                 }
 
-                return await UsageError(stderr, null, $"unknown command '{topic}': use scan, listen or rules.").ConfigureAwait(false);
+                return await UsageError(stderr, null, $"unknown command '{topic}': use scan, listen, follow or rules.").ConfigureAwait(false);
         }
 
         var command = args[0];
         if (Help.For(command) is null)
         {
-            return await UsageError(stderr, null, $"unknown command '{command}': use scan, listen or rules.").ConfigureAwait(false);
+            return await UsageError(stderr, null, $"unknown command '{command}': use scan, listen, follow or rules.").ConfigureAwait(false);
         }
 
         if (AsksForHelp(args.AsSpan(1)))
@@ -137,6 +139,7 @@ internal static class CommandLine
             {
                 "rules" => RulesCommand.Run(options, stdout),
                 "listen" => await RunStats.RunAsync("listen", options, ct => ListenCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
+                "follow" => await RunStats.RunAsync("follow", options, ct => FollowCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
                 _ => await RunStats.RunAsync("scan", options, ct => ScanCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
             };
         }
@@ -205,8 +208,9 @@ internal static class CommandLine
         {
             "scan" => Commands.Scan,
             "listen" => Commands.Listen,
+            "follow" => Commands.Follow,
             "rules" => Commands.Rules,
-            _ => throw new UsageException($"unknown command '{command}': use scan, listen or rules."),
+            _ => throw new UsageException($"unknown command '{command}': use scan, listen, follow or rules."),
         };
 
         var options = new ScanOptions();
@@ -361,6 +365,20 @@ internal static class CommandLine
                 }
 
                 break;
+            case "follow":
+                if (options.Paths.Count != 1)
+                {
+                    throw new UsageException(options.Paths.Count == 0
+                        ? "follow needs the folder Zeek writes conn.log to: portmismatch follow <dir>."
+                        : $"follow reads one folder, not {options.Paths.Count} paths: run one follow per folder.");
+                }
+
+                if (options.Given.Contains("--idle-close") && options.Window is null)
+                {
+                    throw new UsageException("--idle-close does nothing without --window: it closes a window no record has reached.");
+                }
+
+                break;
             case "rules":
                 if (options.Paths.Count > 0)
                 {
@@ -477,14 +495,22 @@ internal enum Commands
     Scan = 1,
     Listen = 2,
     Rules = 4,
+    Follow = 8,
 }
 
 /// <summary>An option of the command line: its name, the commands it is for, its value's form (null: a flag), its help and what it sets.</summary>
 internal sealed record CommandOption(string Name, Commands Commands, string? Value, string Help, Action<ScanOptions, string> Apply, string? Alias = null)
 {
     /// <summary>Gets the commands it is for, in words.</summary>
-    public string CommandNames => string.Join(" and ", new[] { (Commands.Scan, "scan"), (Commands.Listen, "listen"), (Commands.Rules, "rules") }
-        .Where(c => (Commands & c.Item1) != 0).Select(c => c.Item2));
+    public string CommandNames
+    {
+        get
+        {
+            var names = new[] { (Commands.Scan, "scan"), (Commands.Listen, "listen"), (Commands.Follow, "follow"), (Commands.Rules, "rules") }
+                .Where(c => (Commands & c.Item1) != 0).Select(c => c.Item2).ToList();
+            return names.Count == 1 ? names[0] : string.Join(", ", names[..^1]) + " and " + names[^1];
+        }
+    }
 }
 
 internal sealed class ScanOptions
@@ -543,6 +569,9 @@ internal sealed class ScanOptions
 
     /// <summary>Gets or sets the --export value of rules: null (the table) or json (a rule file).</summary>
     public string? Export { get; set; }
+
+    /// <summary>Gets or sets the follow --bookmark file, or null.</summary>
+    public string? BookmarkPath { get; set; }
 
     /// <summary>Gets or sets the --stats file, or null.</summary>
     public string? StatsPath { get; set; }

@@ -16,6 +16,9 @@ internal static class Help
           portmismatch listen --ipfix <addr:port> [--syslog-udp <addr:port>] --window <duration> [options]
                                                        collect IPFIX / NetFlow v9 and PAN-OS syslog over UDP,
                                                        write rows as windows close
+          portmismatch follow <dir> [--window <duration>] [--bookmark <file>] [options]
+                                                       follow the conn.log Zeek is writing in a folder, through
+                                                       its rotations; resume where the last run stopped
           portmismatch rules [--rules <set>] [--export json]
                                                        print the active rules, or write them as a rule file
           portmismatch help <command>                  a command's options and examples (or: portmismatch <command> --help)
@@ -59,6 +62,25 @@ internal static class Help
           portmismatch listen --syslog-udp [::]:514 --input-time-zone Europe/Berlin --window 1h --lateness 5m
         """;
 
+    private const string Follow = """
+        portmismatch follow: read the conn.log that Zeek is writing in a folder (TSV or JSON), as tail -F does, and write
+        rows as tumbling windows close (--window) or, without --window, one aggregate when it stops. Whole lines only (a
+        line being written waits for its line feed); when Zeek rotates conn.log (a rename, zeekctl's gzipped archive in a
+        dated folder), the old file is finished and the new one read from its start: nothing lost, nothing read twice.
+        With --bookmark, a restart resumes after the last record the last run read, in the rotated file if conn.log was
+        rotated meanwhile; no record is read twice, also after a kill (a kill loses the rows of the open windows; Ctrl-C
+        or SIGTERM writes them and exits).
+
+        Usage: portmismatch follow [options] <dir>
+        """;
+
+    private const string FollowExamples = """
+        Examples:
+          portmismatch follow /opt/zeek/spool/zeek --window 5m --bookmark /var/lib/portmismatch/conn.bookmark.json
+          portmismatch follow /opt/zeek/logs/current --window 1h --rules escu,extended --out rows.jsonl
+          portmismatch follow . --bookmark conn.bookmark.json --stats run.json
+        """;
+
     private const string Rules = """
         portmismatch rules: print the rules a scan or listen with the same --rules would use: id, apps, expected ports,
         transport, risk score and ATT&CK techniques.
@@ -79,6 +101,7 @@ internal static class Help
     {
         "scan" => Compose(Scan, Commands.Scan, ScanExamples),
         "listen" => Compose(Listen, Commands.Listen, ListenExamples),
+        "follow" => Compose(Follow, Commands.Follow, FollowExamples),
         "rules" => Compose(Rules, Commands.Rules, RulesExamples),
         _ => null,
     };

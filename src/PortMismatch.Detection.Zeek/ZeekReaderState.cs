@@ -20,7 +20,14 @@ public sealed class ZeekReaderState
     /// <exception cref="ArgumentOutOfRangeException"><see cref="ZeekReaderOptions.MaxLineLength"/> is below the minimum.</exception>
     /// <exception cref="ArgumentException"><see cref="ZeekReaderOptions.FieldNames"/> lacks a needed column, or the separator is not one ASCII character.</exception>
     public ZeekReaderState(ZeekReaderOptions? options = null, string? inputName = null, Action<InputDiagnostic>? diagnostics = null)
+        : this(options, inputName, diagnostics, new InputCounters())
     {
+    }
+
+    /// <summary>Creates the state of one input counting into <paramref name="counters"/> (the files a follower reads in turn).</summary>
+    internal ZeekReaderState(ZeekReaderOptions? options, string? inputName, Action<InputDiagnostic>? diagnostics, InputCounters counters)
+    {
+        Counters = counters;
         Options = options ?? ZeekReaderOptions.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(Options.MaxLineLength, ZeekReaderOptions.MinimumMaxLineLength, nameof(options));
         if (Options.FieldSeparator is > (char)0x7E or '\n' or '\r')
@@ -46,7 +53,7 @@ public sealed class ZeekReaderState
     public string? InputName { get; }
 
     /// <summary>Gets the counters: <c>Read = Accepted + Rejected + Skipped</c> holds between calls.</summary>
-    public InputCounters Counters { get; } = new();
+    public InputCounters Counters { get; }
 
     /// <summary>Gets the format detected from the first line (<see cref="ZeekLogFormat.Unknown"/> before it).</summary>
     public ZeekLogFormat Format { get; internal set; }

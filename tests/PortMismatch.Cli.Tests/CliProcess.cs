@@ -128,6 +128,13 @@ internal sealed partial class CliProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Kills the process (SIGKILL: no handler runs) and waits until it is gone.</summary>
+    public void KillNow()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
     /// <summary>Sends SIGTERM, as a service manager stopping the job does.</summary>
     public void Terminate() => Assert.Equal(0, Kill(_process.Id, 15));
 

@@ -15,4 +15,5 @@ internal static class Reasons
     public const string BadNumber = "bad-number";
     public const string BadService = "bad-service";
     public const string NotATrafficLog = "not-a-traffic-log";
+    public const string UnterminatedLine = "unterminated-line";
 }
