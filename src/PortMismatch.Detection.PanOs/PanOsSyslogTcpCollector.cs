@@ -202,7 +202,7 @@ public sealed class PanOsSyslogTcpCollector : IFlowSource, IDisposable
                 Interlocked.Increment(ref _active);
                 Interlocked.Increment(ref _accepted);
                 connections.RemoveAll(static task => task.IsCompleted);
-                connections.Add(Task.Run(() => ServeAsync(client, peer, sink, Fail, stop.Token), CancellationToken.None));
+                connections.Add(Task.Run(() => ServeAsync(client, peer, new ConnectionSink(this, sink, Fail), stop.Token), CancellationToken.None));
             }
         }
         finally
@@ -238,7 +238,7 @@ public sealed class PanOsSyslogTcpCollector : IFlowSource, IDisposable
     private void Report(string reason, string message, string peer)
         => _diagnostics?.Invoke(new InputDiagnostic(RecordOutcome.Rejected, reason, message, Name, 0, -1) { Sender = peer });
 
-    private async Task ServeAsync(Socket socket, string peer, IFlowRecordSink sink, Action<Exception> fail, CancellationToken stop)
+    private async Task ServeAsync(Socket socket, string peer, ConnectionSink sink, CancellationToken stop)
     {
         Action<InputDiagnostic>? diagnostics = _diagnostics is null
             ? null
@@ -281,9 +281,13 @@ public sealed class PanOsSyslogTcpCollector : IFlowSource, IDisposable
 
             await ReadConnectionAsync(stream, state, peer, sink, stop).ConfigureAwait(false);
         }
+        catch (SinkFailedException)
+        {
+            // Recorded by the sink: ReadAsync throws it once every connection has stopped.
+        }
         catch (Exception e) when (e is not (IOException or SocketException or ObjectDisposedException or OperationCanceledException))
         {
-            fail(e); // the sink failed: the run stops
+            sink.Fail(e);
         }
         finally
         {
@@ -298,7 +302,7 @@ public sealed class PanOsSyslogTcpCollector : IFlowSource, IDisposable
         }
     }
 
-    private async Task ReadConnectionAsync(Stream stream, PanOsReaderState state, string peer, IFlowRecordSink sink, CancellationToken stop)
+    private async Task ReadConnectionAsync(Stream stream, PanOsReaderState state, string peer, ConnectionSink sink, CancellationToken stop)
     {
         // Pull-based: the socket is read only when the frames already read have been handed to the sink, so what is
         // buffered is at most one unfinished frame (bounded by the frame cap) and one read.
@@ -307,8 +311,8 @@ public sealed class PanOsSyslogTcpCollector : IFlowSource, IDisposable
         // The idle clock and the stop cancel the pending read, which then returns what was read so far (a cancelled token
         // would lose it): it is decoded as the end of the connection.
         long armedAt = 0;
-        using var idle = new Timer(static r => ((PipeReader)r!).CancelPendingRead(), reader, Timeout.Infinite, Timeout.Infinite);
-        using var onStop = stop.Register(static r => ((PipeReader)r!).CancelPendingRead(), reader);
+        var idle = new Timer(CancelRead, reader, Timeout.Infinite, Timeout.Infinite);
+        var onStop = stop.Register(CancelRead, reader);
         long unread = 0;
         try
         {
@@ -349,17 +353,33 @@ public sealed class PanOsSyslogTcpCollector : IFlowSource, IDisposable
         }
         finally
         {
+            await onStop.DisposeAsync().ConfigureAwait(false);
+            await idle.DisposeAsync().ConfigureAwait(false);
             await reader.CompleteAsync().ConfigureAwait(false);
         }
     }
 
-    private void Decode(PanOsReaderState state, ref ReadOnlySequence<byte> buffer, bool isFinal, IFlowRecordSink sink)
+    /// <summary>Ends the pending read of a connection (the idle clock, the stop); a reader already completed has none.</summary>
+    private static void CancelRead(object? reader)
+    {
+        try
+        {
+            ((PipeReader)reader!).CancelPendingRead();
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+            // Completed as the clock fired: nothing to end.
+        }
+    }
+
+    private static void Decode(PanOsReaderState state, ref ReadOnlySequence<byte> buffer, bool isFinal, ConnectionSink sink)
     {
         var framer = state.Framer;
         var decoder = state.Decoder;
-        var now = FlowTime.FromDateTimeOffset(_time.GetUtcNow());
+        var now = FlowTime.FromDateTimeOffset(sink.Collector._time.GetUtcNow());
+        var skew = sink.Collector._maxClockSkew;
         decoder.ReceivedAt = now;
-        decoder.NotAfter = now > long.MaxValue - _maxClockSkew ? long.MaxValue : now + _maxClockSkew;
+        decoder.NotAfter = now > long.MaxValue - skew ? long.MaxValue : now + skew;
         while (true)
         {
             var status = framer.NextFrame(buffer, isFinal, out var frame, out var consumed);
@@ -368,16 +388,49 @@ public sealed class PanOsSyslogTcpCollector : IFlowSource, IDisposable
             {
                 if (decoder.TryDecode(frame, framer.FrameLineNumber, framer.FrameByteOffset, out var traffic))
                 {
-                    lock (_sinkLock)
-                    {
-                        sink.OnRecord(traffic.Flow);
-                    }
+                    sink.OnRecord(traffic.Flow);
                 }
             }
             else if (status != FrameStatus.Consumed)
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// The caller's sink as the connections share it: one at a time (the sink is called on one thread at a time), and a
+    /// failure of the sink (an output that failed) recorded for <see cref="ReadAsync"/> to throw and ending the connection.
+    /// </summary>
+    private sealed class ConnectionSink(PanOsSyslogTcpCollector collector, IFlowRecordSink sink, Action<Exception> fail)
+    {
+        public PanOsSyslogTcpCollector Collector => collector;
+
+        public void OnRecord(in FlowRecord record)
+        {
+            try
+            {
+                lock (collector._sinkLock)
+                {
+                    sink.OnRecord(record);
+                }
+            }
+            catch (Exception e)
+            {
+                fail(e);
+                throw new SinkFailedException();
+            }
+        }
+
+        public void Fail(Exception e) => fail(e);
+    }
+
+    /// <summary>Unwinds a connection whose sink failed (the failure itself is recorded and thrown by <see cref="ReadAsync"/>).</summary>
+    private sealed class SinkFailedException : Exception
+    {
+        public SinkFailedException()
+            : base("The sink failed.")
+        {
         }
     }
 }

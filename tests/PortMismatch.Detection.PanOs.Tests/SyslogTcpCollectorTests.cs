@@ -244,6 +244,21 @@ public sealed class SyslogTcpCollectorTests
     }
 
     [Fact]
+    public async Task A_sink_that_throws_stops_the_collector_with_its_exception()
+    {
+        // An output that failed (a full disk) throws through the sink: the run must end with it, not go on accepting.
+        using var collector = new PanOsSyslogTcpCollector(new IPEndPoint(IPAddress.Loopback, 0));
+        var running = collector.ReadAsync(new ThrowingSink(), TestContext.Current.CancellationToken);
+        using var client = new TcpClient(AddressFamily.InterNetwork);
+        await client.ConnectAsync(collector.LocalEndPoint, TestContext.Current.CancellationToken);
+        await client.GetStream().WriteAsync(Lf(Message("dns", 53)), TestContext.Current.CancellationToken);
+
+        var e = await Assert.ThrowsAsync<IOException>(() => running.WaitAsync(Deadline, TestContext.Current.CancellationToken));
+        Assert.Equal("No space left on device", e.Message);
+        Assert.Equal(0, collector.ActiveConnections);
+    }
+
+    [Fact]
     public void Options_out_of_range_are_refused_before_the_socket_is_bound()
     {
         var any = new IPEndPoint(IPAddress.Loopback, 0);
@@ -314,6 +329,11 @@ public sealed class SyslogTcpCollectorTests
             Collector.Dispose();
             _stop.Dispose();
         }
+    }
+
+    private sealed class ThrowingSink : IFlowRecordSink
+    {
+        public void OnRecord(in FlowRecord record) => throw new IOException("No space left on device");
     }
 
     /// <summary>Keeps each record's app and port; notices two threads inside at once; waits at <paramref name="gate"/> if given.</summary>
