@@ -22,6 +22,6 @@ FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
 COPY --from=build /usr/share/zoneinfo /usr/share/zoneinfo
 COPY --from=build /out/portmismatch /usr/local/bin/portmismatch
 USER $APP_UID
-# IPFIX / NetFlow v9 (--ipfix) and PAN-OS syslog (--syslog-udp).
-EXPOSE 4739/udp 514/udp
+# IPFIX / NetFlow v9 (--ipfix) and PAN-OS syslog (--syslog-udp, --syslog-tcp, --syslog-tls).
+EXPOSE 4739/udp 514/udp 514/tcp 6514/tcp
 ENTRYPOINT ["portmismatch"]

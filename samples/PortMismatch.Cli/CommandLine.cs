@@ -71,6 +71,14 @@ internal static class CommandLine
             static (o, v) => o.IpfixListen = ParseEndPoint("--ipfix", v)),
         new("--syslog-udp", Commands.Listen, "<addr:port>", "collect PAN-OS syslog over UDP, one message a datagram (0.0.0.0:514)",
             static (o, v) => o.SyslogListen = ParseEndPoint("--syslog-udp", v)),
+        new("--syslog-tcp", Commands.Listen, "<addr:port>", "collect PAN-OS syslog over TCP, octet-counted or LF-framed (0.0.0.0:514)",
+            static (o, v) => o.SyslogTcpListen = ParseEndPoint("--syslog-tcp", v)),
+        new("--syslog-tls", Commands.Listen, "<addr:port>", "collect PAN-OS syslog over TLS (RFC 5425; 0.0.0.0:6514), with --cert and --key",
+            static (o, v) => o.SyslogTlsListen = ParseEndPoint("--syslog-tls", v)),
+        new("--cert", Commands.Listen, "<pem>", "with --syslog-tls: the server certificate, a PEM file (with its chain, if any)",
+            static (o, v) => o.CertificatePath = v),
+        new("--key", Commands.Listen, "<pem>", "with --syslog-tls: the certificate's private key, a PEM file (unencrypted)",
+            static (o, v) => o.KeyPath = v),
         new("--idle-close", Commands.Listen | Commands.Follow, "<duration>", "close a window no record has reached for this long (default 1m)",
             static (o, v) => o.IdleClose = ParseDuration("--idle-close", v)),
         new("--max-clock-skew", Commands.Listen, "<duration>", "reject records dated further ahead of the clock as time-in-future (default 5m)",
@@ -344,10 +352,12 @@ internal static class CommandLine
                     throw new UsageException($"listen reads from the network, not from '{options.Paths[0]}': use scan for files.");
                 }
 
-                if (options.IpfixListen is null && options.SyslogListen is null)
+                if (options.IpfixListen is null && options.SyslogListen is null && options.SyslogTcpListen is null && options.SyslogTlsListen is null)
                 {
-                    throw new UsageException("listen needs --ipfix <addr:port>, --syslog-udp <addr:port>, or both.");
+                    throw new UsageException("listen needs --ipfix, --syslog-udp, --syslog-tcp or --syslog-tls <addr:port> (one or more).");
                 }
+
+                CheckTls(options);
 
                 if (options.Window is null)
                 {
@@ -359,9 +369,9 @@ internal static class CommandLine
                     throw new UsageException("--all-directions is for IPFIX: it does nothing without --ipfix.");
                 }
 
-                if (options.Given.Contains("--input-time-zone") && options.SyslogListen is null)
+                if (options.Given.Contains("--input-time-zone") && options.SyslogListen is null && options.SyslogTcpListen is null && options.SyslogTlsListen is null)
                 {
-                    throw new UsageException("--input-time-zone is for PAN-OS times: it does nothing without --syslog-udp.");
+                    throw new UsageException("--input-time-zone is for PAN-OS times: it does nothing without --syslog-udp, --syslog-tcp or --syslog-tls.");
                 }
 
                 break;
@@ -391,6 +401,33 @@ internal static class CommandLine
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>--syslog-tls needs --cert and --key; they do nothing without it.</summary>
+    private static void CheckTls(ScanOptions options)
+    {
+        if (options.SyslogTlsListen is null)
+        {
+            if (options.CertificatePath is not null || options.KeyPath is not null)
+            {
+                throw new UsageException($"{(options.CertificatePath is not null ? "--cert" : "--key")} does nothing without --syslog-tls: it is the TLS listener's certificate.");
+            }
+
+            return;
+        }
+
+        if (options.CertificatePath is null || options.KeyPath is null)
+        {
+            throw new UsageException($"--syslog-tls needs {(options.CertificatePath is null ? "--cert <pem>" : "--key <pem>")}: the server certificate and its private key, PEM files.");
+        }
+
+        foreach (var (option, path) in new[] { ("--cert", options.CertificatePath), ("--key", options.KeyPath) })
+        {
+            if (!File.Exists(path))
+            {
+                throw new UsageException($"{option} {path}: no such file.");
+            }
         }
     }
 
@@ -566,6 +603,16 @@ internal sealed class ScanOptions
     public System.Net.IPEndPoint? SyslogListen { get; set; }
 
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    public System.Net.IPEndPoint? SyslogTcpListen { get; set; }
+
+    public System.Net.IPEndPoint? SyslogTlsListen { get; set; }
+
+    /// <summary>Gets or sets the --cert PEM file of --syslog-tls.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>Gets or sets the --key PEM file of --syslog-tls.</summary>
+    public string? KeyPath { get; set; }
 
     /// <summary>Gets or sets the --export value of rules: null (the table) or json (a rule file).</summary>
     public string? Export { get; set; }

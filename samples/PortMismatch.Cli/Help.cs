@@ -14,7 +14,7 @@ internal static class Help
         Usage:
           portmismatch scan [options] <path>... | -    read files, folders (recursively), .gz, or standard input
           portmismatch listen --ipfix <addr:port> [--syslog-udp <addr:port>] --window <duration> [options]
-                                                       collect IPFIX / NetFlow v9 and PAN-OS syslog over UDP,
+                                                       collect IPFIX / NetFlow v9 and PAN-OS syslog (UDP, TCP, TLS),
                                                        write rows as windows close
           portmismatch follow <dir> [--window <duration>] [--bookmark <file>] [options]
                                                        follow the conn.log Zeek is writing in a folder, through
@@ -49,10 +49,11 @@ internal static class Help
         """;
 
     private const string Listen = """
-        portmismatch listen: collect IPFIX / NetFlow v9 (--ipfix) and PAN-OS syslog (--syslog-udp) over UDP and write rows
-        as tumbling windows close (--window is required). Ctrl-C or SIGTERM writes the open windows' rows and exits.
+        portmismatch listen: collect IPFIX / NetFlow v9 over UDP (--ipfix) and PAN-OS syslog over UDP (--syslog-udp), TCP
+        (--syslog-tcp) or TLS (--syslog-tls with --cert and --key), and write rows as tumbling windows close (--window is
+        required). Ctrl-C or SIGTERM writes the open windows' rows and exits.
 
-        Usage: portmismatch listen (--ipfix <addr:port> | --syslog-udp <addr:port>)... --window <duration> [options]
+        Usage: portmismatch listen (--ipfix | --syslog-udp | --syslog-tcp | --syslog-tls <addr:port>)... --window <duration> [options]
         """;
 
     private const string ListenExamples = """
@@ -60,6 +61,7 @@ internal static class Help
           portmismatch listen --ipfix 0.0.0.0:4739 --window 5m
           portmismatch listen --ipfix 0.0.0.0:4739 --syslog-udp 0.0.0.0:514 --window 5m --out rows.jsonl
           portmismatch listen --syslog-udp [::]:514 --input-time-zone Europe/Berlin --window 1h --lateness 5m
+          portmismatch listen --syslog-tcp 0.0.0.0:514 --syslog-tls 0.0.0.0:6514 --cert syslog.crt --key syslog.key --window 5m
         """;
 
     private const string Follow = """

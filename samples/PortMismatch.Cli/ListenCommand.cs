@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
 
 namespace PortMismatch.Cli;
 
 /// <summary>
-/// <c>portmismatch listen</c>: IPFIX / NetFlow v9 and PAN-OS syslog collectors on UDP feed one <see cref="DetectionPipeline"/>
+/// <c>portmismatch listen</c>: IPFIX / NetFlow v9 and PAN-OS syslog collectors (UDP; syslog also over TCP and TLS) feed one <see cref="DetectionPipeline"/>
 /// with windows; each row is written (and flushed) as its window closes; cancellation (Ctrl-C, SIGTERM) emits the open windows.
 /// </summary>
 internal static class ListenCommand
@@ -61,6 +63,8 @@ internal static class ListenCommand
         var sources = new List<IFlowSource>();
         IpfixUdpCollector? ipfix = null;
         PanOsSyslogUdpCollector? syslog = null;
+        var streams = new List<PanOsSyslogTcpCollector>(2);
+        X509Certificate2? certificate = null;
         try
         {
             if (options.IpfixListen is { } ipfixEndPoint)
@@ -74,6 +78,20 @@ internal static class ListenCommand
                 syslog = Bind("--syslog-udp", syslogEndPoint, () => new PanOsSyslogUdpCollector(syslogEndPoint, PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone, MaxClockSkew = options.MaxClockSkew }, Report));
                 sources.Add(syslog);
             }
+
+            var panOsOptions = PanOsReaderOptions.Default with { TimeZone = options.InputTimeZone, MaxClockSkew = options.MaxClockSkew };
+            if (options.SyslogTcpListen is { } tcpEndPoint)
+            {
+                streams.Add(Bind("--syslog-tcp", tcpEndPoint, () => new PanOsSyslogTcpCollector(tcpEndPoint, PanOsSyslogTcpOptions.Default, panOsOptions, Report)));
+            }
+
+            if (options.SyslogTlsListen is { } tlsEndPoint)
+            {
+                certificate = LoadCertificate(options.CertificatePath!, options.KeyPath!);
+                streams.Add(Bind("--syslog-tls", tlsEndPoint, () => new PanOsSyslogTcpCollector(tlsEndPoint, PanOsSyslogTcpOptions.Default with { Certificate = certificate }, panOsOptions, Report)));
+            }
+
+            sources.AddRange(streams);
 
             await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
             var output = RowOutput.Open(options.OutputPath);
@@ -114,7 +132,7 @@ internal static class ListenCommand
 
             var counters = result?.Counters ?? pipeline.GetCounters();
             IReadOnlyList<SourceFailure> failures = result?.Failures ?? [];
-            options.Stats?.Listened(StatsInputs(ipfix, syslog, failures), counters, allowList);
+            options.Stats?.Listened(StatsInputs(ipfix, syslog, streams, failures), counters, allowList);
             if (!options.Quiet)
             {
                 lock (diagnosticsLock)
@@ -147,6 +165,11 @@ internal static class ListenCommand
                     await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {syslog.LocalEndPoint}: {syslog.DatagramsReceived:N0} datagrams, {syslog.DatagramsDroppedBySocket?.ToString("N0", CultureInfo.InvariantCulture) ?? "unknown"} dropped by the socket")).ConfigureAwait(false);
                 }
 
+                foreach (var stream in streams)
+                {
+                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {stream.Name}: {stream.ConnectionsAccepted:N0} connections ({stream.ConnectionsRefused:N0} refused at the limit of {PanOsSyslogTcpOptions.DefaultMaxConnections}, {stream.ConnectionsTimedOut:N0} idle{(stream.IsTls ? string.Create(CultureInfo.InvariantCulture, $", {stream.TlsHandshakesFailed:N0} TLS handshakes failed") : string.Empty)}), {stream.Counters.Read:N0} frames, {stream.BytesReceived:N0} bytes")).ConfigureAwait(false);
+                }
+
                 foreach (var failure in failures)
                 {
                     await stderr.WriteLineAsync($"portmismatch: {failure}").ConfigureAwait(false);
@@ -170,6 +193,31 @@ internal static class ListenCommand
         {
             ipfix?.Dispose();
             syslog?.Dispose();
+            streams.ForEach(static stream => stream.Dispose());
+            certificate?.Dispose();
+        }
+    }
+
+    /// <summary>Loads --cert and --key (PEM); a pair that cannot be loaded fails the run with both paths named.</summary>
+    private static X509Certificate2 LoadCertificate(string certificatePath, string keyPath)
+    {
+        try
+        {
+            var certificate = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
+            if (!OperatingSystem.IsWindows())
+            {
+                return certificate;
+            }
+
+            // SChannel cannot use the ephemeral key of a PEM import: through PKCS#12 it gets one it can.
+            using (certificate)
+            {
+                return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), password: null);
+            }
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            throw new IOException($"--cert {certificatePath} --key {keyPath}: cannot load the certificate and its key: {e.Message.TrimEnd('.')}.", e);
         }
     }
 
@@ -228,9 +276,9 @@ internal static class ListenCommand
         }
     }
 
-    private static List<RunStatsInput> StatsInputs(IpfixUdpCollector? ipfix, PanOsSyslogUdpCollector? syslog, IReadOnlyList<SourceFailure> failures)
+    private static List<RunStatsInput> StatsInputs(IpfixUdpCollector? ipfix, PanOsSyslogUdpCollector? syslog, List<PanOsSyslogTcpCollector> streams, IReadOnlyList<SourceFailure> failures)
     {
-        var inputs = new List<RunStatsInput>(2);
+        var inputs = new List<RunStatsInput>(2 + streams.Count);
         if (ipfix is not null)
         {
             inputs.Add(RunStatsInput.Create(ipfix.Name, "ipfix", failures.Any(f => f.SourceName == ipfix.Name), ipfix.Counters, ipfix.DatagramsReceived, ipfix.DatagramsDroppedBySocket));
@@ -239,6 +287,17 @@ internal static class ListenCommand
         if (syslog is not null)
         {
             inputs.Add(RunStatsInput.Create(syslog.Name, "panos", failures.Any(f => f.SourceName == syslog.Name), syslog.Counters, syslog.DatagramsReceived, syslog.DatagramsDroppedBySocket));
+        }
+
+        foreach (var stream in streams)
+        {
+            inputs.Add(RunStatsInput.CreateStream(stream.Name, "panos", failures.Any(f => f.SourceName == stream.Name), stream.Counters, new RunStatsConnections
+            {
+                Accepted = stream.ConnectionsAccepted,
+                Refused = stream.ConnectionsRefused,
+                TimedOut = stream.ConnectionsTimedOut,
+                TlsHandshakesFailed = stream.IsTls ? stream.TlsHandshakesFailed : null,
+            }, stream.BytesReceived));
         }
 
         return inputs;

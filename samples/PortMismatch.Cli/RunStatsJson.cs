@@ -89,6 +89,27 @@ internal sealed class RunStatsInput : RunStatsCounters
 
     public long? DatagramsDroppedBySocket { get; init; }
 
+    /// <summary>Gets what became of a TCP or TLS listener's connections, or null for other inputs.</summary>
+    public RunStatsConnections? Connections { get; init; }
+
+    /// <summary>Gets the bytes a TCP or TLS listener read (after TLS), or null for other inputs.</summary>
+    public long? BytesReceived { get; init; }
+
+    public static RunStatsInput CreateStream(string name, string format, bool failed, InputCounters counters, RunStatsConnections connections, long bytesReceived) => new()
+    {
+        Name = name,
+        Format = format,
+        Failed = failed,
+        Read = counters.Read,
+        Accepted = counters.Accepted,
+        Rejected = counters.Rejected,
+        Skipped = counters.Skipped,
+        RejectedByReason = Sorted(counters.RejectedByReason),
+        SkippedByReason = Sorted(counters.SkippedByReason),
+        Connections = connections,
+        BytesReceived = bytesReceived,
+    };
+
     public static RunStatsInput Create(string name, string? format, bool failed, InputCounters counters, long? datagramsReceived = null, long? datagramsDropped = null) => new()
     {
         Name = name,
@@ -103,6 +124,18 @@ internal sealed class RunStatsInput : RunStatsCounters
         DatagramsReceived = datagramsReceived,
         DatagramsDroppedBySocket = datagramsDropped,
     };
+}
+
+/// <summary>A TCP or TLS listener's connections: accepted, refused at the cap, closed when idle, failed TLS handshakes (TLS only).</summary>
+internal sealed class RunStatsConnections
+{
+    public long Accepted { get; init; }
+
+    public long Refused { get; init; }
+
+    public long TimedOut { get; init; }
+
+    public long? TlsHandshakesFailed { get; init; }
 }
 
 /// <summary>What became of the rows: <c>emitted = written + combined + removed_by_allow_list</c>.</summary>

@@ -32,7 +32,7 @@ internal static class WorkerHost
             section.Bind(o);
         });
         detection.AddIpfix(o => section.GetSection("Ipfix").Bind(o, b => b.ErrorOnUnknownConfiguration = true)).AddHostedDetection();
-        if (section.GetValue<string?>("PanOs:ListenEndPoint") is not null)
+        if (section.GetValue<string?>("PanOs:ListenEndPoint") is not null || section.GetValue<string?>("PanOs:TcpListenEndPoint") is not null || section.GetValue<string?>("PanOs:TlsListenEndPoint") is not null)
         {
             detection.AddPanOs(o => section.GetSection("PanOs").Bind(o, b => b.ErrorOnUnknownConfiguration = true));
         }

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PortMismatch.Detection;
@@ -10,8 +12,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class PanOsDetectionBuilderExtensions
 {
     /// <summary>
-    /// Registers one <see cref="IFlowSource"/> that reads <see cref="PanOsSourceOptions.Files"/> and then runs a syslog UDP
-    /// collector on <see cref="PanOsSourceOptions.ListenEndPoint"/> until the run is cancelled; rejected lines go to
+    /// Registers one <see cref="IFlowSource"/> that reads <see cref="PanOsSourceOptions.Files"/> and then runs the syslog
+    /// collectors given, all at once, until the run is cancelled: UDP on <see cref="PanOsSourceOptions.ListenEndPoint"/>,
+    /// TCP on <see cref="PanOsSourceOptions.TcpListenEndPoint"/>, TLS on <see cref="PanOsSourceOptions.TlsListenEndPoint"/>
+    /// (the certificate and key from PEM files); rejected lines go to
     /// <see cref="InputDiagnosticLog"/>. The collector's clock is the registered <see cref="TimeProvider"/>, or
     /// <see cref="TimeProvider.System"/>. The reader options of <see cref="PanOsSourceOptions"/> apply to the files and the
     /// collector alike (<see cref="PanOsReaderOptions.MaxClockSkew"/> to the collector only). The options are validated when
@@ -30,7 +34,7 @@ public static class PanOsDetectionBuilderExtensions
         return builder;
     }
 
-    private sealed class PanOsSource(IFlowSource inner, IDisposable? collector) : IFlowSource, IDisposable
+    private sealed class PanOsSource(IFlowSource inner, List<IDisposable> collectors) : IFlowSource, IDisposable
     {
         public string Name => inner.Name;
 
@@ -40,17 +44,56 @@ public static class PanOsDetectionBuilderExtensions
         {
             var readerOptions = ReaderOptions(options);
             var parts = options.Files.Select(file => PanOsTrafficInput.FileSource(file, readerOptions, log.Report)).ToList();
-            PanOsSyslogUdpCollector? collector = null;
-            if (options.ListenEndPoint is { } listen)
+            var live = new List<IFlowSource>();
+            var collectors = new List<IDisposable>();
+            try
             {
-                collector = new PanOsSyslogUdpCollector(IPEndPoint.Parse(listen), readerOptions, log.Report, options.ReceiveBufferSize, timeProvider);
-                parts.Add(collector);
+                if (options.ListenEndPoint is { } listen)
+                {
+                    Add(new PanOsSyslogUdpCollector(IPEndPoint.Parse(listen), readerOptions, log.Report, options.ReceiveBufferSize, timeProvider));
+                }
+
+                if (options.TcpListenEndPoint is { } tcp)
+                {
+                    Add(new PanOsSyslogTcpCollector(IPEndPoint.Parse(tcp), ConnectionOptions(options, certificate: null), readerOptions, log.Report, timeProvider));
+                }
+
+                if (options.TlsListenEndPoint is { } tls)
+                {
+                    var certificate = X509Certificate2.CreateFromPemFile(options.TlsCertificatePath!, options.TlsKeyPath);
+                    collectors.Add(certificate);
+                    Add(new PanOsSyslogTcpCollector(IPEndPoint.Parse(tls), ConnectionOptions(options, certificate), readerOptions, log.Report, timeProvider));
+                }
+            }
+            catch
+            {
+                collectors.ForEach(static c => c.Dispose());
+                throw;
             }
 
-            return new PanOsSource(FlowSource.Concat(collector is null ? "pan-os files" : collector.Name, parts), collector);
+            if (live.Count > 0)
+            {
+                parts.Add(live.Count == 1 ? live[0] : new AllAtOnce(string.Join(" and ", live.Select(static s => s.Name)), [.. live]));
+            }
+
+            return new PanOsSource(FlowSource.Concat(live.Count == 0 ? "pan-os files" : parts[^1].Name, parts), collectors);
+
+            void Add<T>(T collector)
+                where T : IFlowSource, IDisposable
+            {
+                collectors.Add(collector);
+                live.Add(collector);
+            }
         }
 
         public Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken) => inner.ReadAsync(sink, cancellationToken);
+
+        private static PanOsSyslogTcpOptions ConnectionOptions(PanOsSourceOptions options, X509Certificate2? certificate) => PanOsSyslogTcpOptions.Default with
+        {
+            Certificate = certificate,
+            MaxConnections = options.MaxConnections,
+            IdleTimeout = options.IdleTimeout,
+        };
 
         // Every reader option, under the same name.
         private static PanOsReaderOptions ReaderOptions(PanOsSourceOptions options) => PanOsReaderOptions.Default with
@@ -62,7 +105,65 @@ public static class PanOsDetectionBuilderExtensions
             MaxClockSkew = options.MaxClockSkew,
         };
 
-        public void Dispose() => collector?.Dispose();
+        public void Dispose() => collectors.ForEach(static c => c.Dispose());
+    }
+
+    /// <summary>Live collectors run at once into one sink, which is called on one thread at a time as <see cref="IFlowSource"/> promises.</summary>
+    private sealed class AllAtOnce(string name, IFlowSource[] parts) : IFlowSource
+    {
+        public string Name => name;
+
+        public InputCounters Counters
+        {
+            get
+            {
+                var sum = new InputCounters();
+                foreach (var part in parts)
+                {
+                    sum.Add(part.Counters);
+                }
+
+                return sum;
+            }
+        }
+
+        public async Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(sink);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var locked = new LockedSink(sink);
+            var reads = parts.Select(part => ReadOneAsync(part, locked, stop)).ToArray();
+            await Task.WhenAll(reads).ConfigureAwait(false);
+        }
+
+        // One that fails stops the others; Task.WhenAll then throws the first failure.
+        private static async Task ReadOneAsync(IFlowSource part, IFlowRecordSink sink, CancellationTokenSource stop)
+        {
+            try
+            {
+                await part.ReadAsync(sink, stop.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        public override string ToString() => name;
+    }
+
+    private sealed class LockedSink(IFlowRecordSink inner) : IFlowRecordSink
+    {
+        private readonly object _lock = new();
+
+        public void OnRecord(in FlowRecord record)
+        {
+            lock (_lock)
+            {
+                inner.OnRecord(record);
+            }
+        }
     }
 
     private sealed class Validator : IValidateOptions<PanOsSourceOptions>
@@ -103,12 +204,59 @@ public static class PanOsDetectionBuilderExtensions
                 }
             }
 
-            if (options.ListenEndPoint is null && options.Files.Count == 0)
+            ValidateTcp(options, failures);
+            if (options.ListenEndPoint is null && options.TcpListenEndPoint is null && options.TlsListenEndPoint is null && options.Files.Count == 0)
             {
-                failures.Add("PanOsSourceOptions: set ListenEndPoint (a UDP address and port) or Files, or both.");
+                failures.Add("PanOsSourceOptions: set ListenEndPoint (UDP), TcpListenEndPoint, TlsListenEndPoint or Files.");
             }
 
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+
+        private static void ValidateTcp(PanOsSourceOptions options, List<string> failures)
+        {
+            foreach (var (name, value) in new[] { ("TcpListenEndPoint", options.TcpListenEndPoint), ("TlsListenEndPoint", options.TlsListenEndPoint) })
+            {
+                if (value is not null && !IPEndPoint.TryParse(value, out _))
+                {
+                    failures.Add($"PanOsSourceOptions.{name} '{value}' is not an address and port (0.0.0.0:514, [::]:6514).");
+                }
+            }
+
+            if (options.MaxConnections < 1)
+            {
+                failures.Add($"PanOsSourceOptions.MaxConnections is {options.MaxConnections}; it must be at least 1.");
+            }
+
+            if (options.IdleTimeout <= TimeSpan.Zero)
+            {
+                failures.Add($"PanOsSourceOptions.IdleTimeout is {options.IdleTimeout}; it must be positive.");
+            }
+
+            if (options.TlsListenEndPoint is null)
+            {
+                if (options.TlsCertificatePath is not null || options.TlsKeyPath is not null)
+                {
+                    failures.Add("PanOsSourceOptions.TlsCertificatePath and TlsKeyPath are for TlsListenEndPoint, which is not set.");
+                }
+
+                return;
+            }
+
+            if (options.TlsCertificatePath is null || options.TlsKeyPath is null)
+            {
+                failures.Add("PanOsSourceOptions.TlsListenEndPoint needs TlsCertificatePath and TlsKeyPath (PEM files).");
+                return;
+            }
+
+            try
+            {
+                using var certificate = X509Certificate2.CreateFromPemFile(options.TlsCertificatePath, options.TlsKeyPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+            {
+                failures.Add($"PanOsSourceOptions.TlsCertificatePath '{options.TlsCertificatePath}' and TlsKeyPath '{options.TlsKeyPath}': cannot load a certificate and its key: {e.Message}");
+            }
         }
     }
 }

@@ -1,8 +1,8 @@
 namespace PortMismatch.Detection.PanOs;
 
 /// <summary>
-/// The PAN-OS TRAFFIC source registered by <c>AddPanOs</c>: files read first, then a syslog UDP collector until the host
-/// stops. Every <see cref="PanOsReaderOptions"/> value is here under the same name, in a type configuration can bind.
+/// The PAN-OS TRAFFIC source registered by <c>AddPanOs</c>: files read first, then the syslog collectors (UDP, TCP, TLS:
+/// those given, all at once) until the host stops. Every <see cref="PanOsReaderOptions"/> value is here under the same name, in a type configuration can bind.
 /// </summary>
 public sealed class PanOsSourceOptions
 {
@@ -35,6 +35,24 @@ public sealed class PanOsSourceOptions
     /// <c>time-in-future</c> (default 5 minutes; see <see cref="PanOsReaderOptions.MaxClockSkew"/>). Files are not checked.
     /// </summary>
     public TimeSpan MaxClockSkew { get; set; } = PanOsReaderOptions.Default.MaxClockSkew;
+
+    /// <summary>Gets or sets where to listen for syslog over TCP (RFC 6587; <c>0.0.0.0:514</c>), or <see langword="null"/> for none (see <see cref="PanOsSyslogTcpCollector"/>).</summary>
+    public string? TcpListenEndPoint { get; set; }
+
+    /// <summary>Gets or sets where to listen for syslog over TLS (RFC 5425; <c>0.0.0.0:6514</c>), or <see langword="null"/> for none; needs <see cref="TlsCertificatePath"/> and <see cref="TlsKeyPath"/>.</summary>
+    public string? TlsListenEndPoint { get; set; }
+
+    /// <summary>Gets or sets the TLS server certificate, a PEM file (with its chain, if any).</summary>
+    public string? TlsCertificatePath { get; set; }
+
+    /// <summary>Gets or sets the TLS server certificate's private key, a PEM file (unencrypted).</summary>
+    public string? TlsKeyPath { get; set; }
+
+    /// <summary>Gets or sets how many TCP and TLS connections may be open at once, per listener (default 256; see <see cref="PanOsSyslogTcpOptions.MaxConnections"/>).</summary>
+    public int MaxConnections { get; set; } = PanOsSyslogTcpOptions.DefaultMaxConnections;
+
+    /// <summary>Gets or sets how long a TCP or TLS connection may send nothing before it is closed (default 5 minutes; see <see cref="PanOsSyslogTcpOptions.IdleTimeout"/>).</summary>
+    public TimeSpan IdleTimeout { get; set; } = PanOsSyslogTcpOptions.Default.IdleTimeout;
 
     /// <summary>Gets the PAN-OS log files to read before listening.</summary>
     public IList<string> Files { get; } = [];

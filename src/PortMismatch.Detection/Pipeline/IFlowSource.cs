@@ -3,7 +3,7 @@ namespace PortMismatch.Detection;
 /// <summary>
 /// A source of flow records for a <see cref="DetectionPipeline"/>: a file, a stream, a socket. The adapter packages make
 /// them (<c>ZeekConnInput.FileSource</c>, <c>PanOsTrafficInput.FileSource</c>, <c>IpfixInput.FileSource</c>,
-/// <c>IpfixUdpCollector</c>, <c>PanOsSyslogUdpCollector</c>); <see cref="FlowSource.Create"/> wraps any reader. A source is read once.
+/// <c>IpfixUdpCollector</c>, <c>PanOsSyslogUdpCollector</c>, <c>PanOsSyslogTcpCollector</c>); <see cref="FlowSource.Create"/> wraps any reader. A source is read once.
 /// </summary>
 public interface IFlowSource
 {
