@@ -75,11 +75,19 @@ public sealed class AllocationTests
         }
 
         Run();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run();
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // The least of three passes: a pass that reads every record allocates nothing; one byte a record would show in all
+        // three (the runtime has been seen to charge a single pass with 1,392 bytes of its own in a full parallel test run).
+        var allocated = long.MaxValue;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            count = 0;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Run();
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(5_000, count);
+        }
 
         Assert.Equal(0, allocated);
-        Assert.Equal(10_000, count);
     }
 }

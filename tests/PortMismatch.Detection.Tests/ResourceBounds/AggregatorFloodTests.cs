@@ -62,7 +62,8 @@ public sealed class AggregatorFloodTests
         TestContext.Current.TestOutputHelper?.WriteLine($"1,000,000 distinct apps: {aggregator.AppTableFlushes} table flushes, at most {maxGroups} groups, {rows.Count:N0} rows so far, {retained:N0} bytes retained");
         Assert.InRange(maxGroups, 1, options.MaxAppValues);
         Assert.InRange(aggregator.AppTableFlushes, expectedFlushes - 1, expectedFlushes + 1);
-        Assert.InRange(retained, 0, 2 * (options.MaxAppBytes + (options.MaxAppValues * 128L)));
+        // An upper bound only: the heap can also shrink meanwhile (other tests' garbage collected; -2.6 MB seen in a CI run).
+        Assert.True(retained <= 2 * (options.MaxAppBytes + (options.MaxAppValues * 128L)), $"{retained:N0} bytes retained");
 
         // The next record is aggregated as usual, and every value counted is in exactly one row.
         var ssl = new FlowRecord
