@@ -110,6 +110,19 @@ public sealed class ReaderTests
         Assert.Equal(1, Mismatches(Eve.Flow(destPort: 25, app: "tls"), "extended"));
     }
 
+    [Theory]
+    [InlineData("krb5", "UDP", 88, 0)]
+    [InlineData("krb5", "TCP", 8888, 1)]
+    [InlineData("pgsql", "TCP", 5432, 0)]
+    [InlineData("pgsql", "TCP", 15432, 1)]
+    [InlineData("http2", "TCP", 80, 0)]
+    [InlineData("http2", "TCP", 4444, 1)]
+    [InlineData("dcerpc", "TCP", 49667, 0)] // dynamic RPC ports: no rule
+    public void Suricatas_app_names_are_aliases_in_the_extended_pack(string app, string proto, int port, int mismatches)
+    {
+        Assert.Equal(mismatches, Mismatches(Eve.Flow(proto: proto, destPort: port, app: app), "extended"));
+    }
+
     private static int Mismatches(string line, string rules)
     {
         var evaluator = new MismatchEvaluator(RuleSets.Get(rules));
