@@ -24,10 +24,12 @@ public sealed class SuricataScanTests : IDisposable
         var path = Path.Combine(_directory, "eve.json");
         await File.WriteAllTextAsync(path, Eve, TestContext.Current.CancellationToken);
 
-        var (exit, stdout, stderr) = await CliProcess.RunInProcess("scan", "--rules", rules, "--output", "csv", path);
+        var rows = Path.Combine(_directory, "rows.csv");
+
+        var (exit, _, stderr) = await CliProcess.RunInProcess("scan", "--rules", rules, "--out", rows, path);
 
         Assert.Equal(0, exit);
-        Assert.Equal(["src_ip,dest_ip,app,dest_port,count,firstTime,lastTime", "10.0.0.1,10.0.0.2,http,8081,1,2024-11-26T07:06:23,2024-11-26T07:06:23"], stdout.TrimEnd('\n').Split('\n'));
+        Assert.Equal(["src_ip,dest_ip,app,dest_port,count,firstTime,lastTime", "10.0.0.1,10.0.0.2,http,8081,1,2024-11-26T07:06:23,2024-11-26T07:06:23"], await File.ReadAllLinesAsync(rows, TestContext.Current.CancellationToken));
         Assert.Contains($"{path}:4 (byte {Eve.IndexOf("{\"timestamp\":\"2024-11-26T08:06:30.000000+0100\",\"flow_id\":4", StringComparison.Ordinal)}): rejected (port-out-of-range): dest_port is not in 0-65535: '99999'", stderr, StringComparison.Ordinal);
         Assert.Contains("portmismatch: 1 input (Suricata) in ", stderr, StringComparison.Ordinal);
         Assert.Contains(": read 4 = accepted 2 + rejected 1 + skipped 1", stderr, StringComparison.Ordinal);
@@ -59,11 +61,14 @@ public sealed class SuricataScanTests : IDisposable
             """,
             TestContext.Current.CancellationToken);
 
-        var (_, initiators, initiatorsErr) = await CliProcess.RunInProcess("scan", "--format", "suricata", "--output", "csv", path);
-        var (_, both, _) = await CliProcess.RunInProcess("scan", "--format", "suricata", "--all-directions", "--output", "csv", path);
+        var initiators = Path.Combine(_directory, "initiators.csv");
+        var both = Path.Combine(_directory, "both.csv");
 
-        Assert.Single(initiators.TrimEnd('\n').Split('\n'));
+        var (_, _, initiatorsErr) = await CliProcess.RunInProcess("scan", "--format", "suricata", "--out", initiators, path);
+        await CliProcess.RunInProcess("scan", "--format", "suricata", "--all-directions", "--out", both, path);
+
+        Assert.Single(await File.ReadAllLinesAsync(initiators, TestContext.Current.CancellationToken));
         Assert.Contains("skipped           1  reply-flow", initiatorsErr, StringComparison.Ordinal);
-        Assert.Contains("82.165.177.154,10.16.1.11,http,46652,1,", both, StringComparison.Ordinal);
+        Assert.Contains("82.165.177.154,10.16.1.11,http,46652,1,", await File.ReadAllTextAsync(both, TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
 }
