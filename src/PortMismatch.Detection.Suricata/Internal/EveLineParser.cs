@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Unicode;
+using PortMismatch.Detection.Internal;
 
 namespace PortMismatch.Detection.Suricata.Internal;
 
@@ -156,7 +157,7 @@ internal sealed class EveLineParser
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var field = Classify(PropertyName(in reader, buffer));
+                var field = Classify(JsonText.PropertyName(in reader, buffer));
                 reader.Read();
                 ReadField(ref reader, field, ref fields, buffer);
             }
@@ -260,7 +261,7 @@ internal sealed class EveLineParser
             case Field.EventType:
                 if (reader.TokenType == JsonTokenType.String)
                 {
-                    var name = ShortString(in reader, buffer);
+                    var name = JsonText.ShortString(in reader, buffer);
                     fields.Kind = name.SequenceEqual("flow"u8) ? EventKind.Flow : name.SequenceEqual("netflow"u8) ? EventKind.Netflow : EventKind.Other;
                     fields.EventType = fields.Kind == EventKind.Other ? reader.ValueSpan : default;
                 }
@@ -290,7 +291,7 @@ internal sealed class EveLineParser
                 ReadPort(ref reader, ref fields, ref fields.DestinationPort, "dest_port", buffer);
                 break;
             case Field.Proto:
-                fields.Transport = reader.TokenType == JsonTokenType.String ? Transports.FromName(ShortString(in reader, buffer)) : Transport.Unknown;
+                fields.Transport = reader.TokenType == JsonTokenType.String ? Transports.FromName(JsonText.ShortString(in reader, buffer)) : Transport.Unknown;
                 reader.Skip();
                 break;
             case Field.AppProto:
@@ -320,7 +321,7 @@ internal sealed class EveLineParser
         var owner = netflow ? "netflow." : "flow.";
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = PropertyName(in reader, buffer);
+            var name = JsonText.PropertyName(in reader, buffer);
             var isStart = name.SequenceEqual("start"u8);
             var isBytes = netflow ? name.SequenceEqual("bytes"u8) : name.SequenceEqual("bytes_toserver"u8) || name.SequenceEqual("bytes_toclient"u8);
             var isPackets = netflow ? name.SequenceEqual("pkts"u8) : name.SequenceEqual("pkts_toserver"u8) || name.SequenceEqual("pkts_toclient"u8);
@@ -355,7 +356,7 @@ internal sealed class EveLineParser
 
     private void ReadTime(ref Utf8JsonReader reader, ref EveRecord fields, ref bool has, ref long micros, string name, scoped Span<byte> buffer)
     {
-        if (reader.TokenType == JsonTokenType.String && SuricataTime.TryParse(ShortString(in reader, buffer), out micros))
+        if (reader.TokenType == JsonTokenType.String && SuricataTime.TryParse(JsonText.ShortString(in reader, buffer), out micros))
         {
             has = true;
             return;
@@ -366,7 +367,7 @@ internal sealed class EveLineParser
 
     private bool ReadAddress(ref Utf8JsonReader reader, ref EveRecord fields, ref IPAddressValue address, string name, scoped Span<byte> buffer)
     {
-        if (reader.TokenType == JsonTokenType.String && IPAddressValue.TryParse(ShortString(in reader, buffer), out var parsed))
+        if (reader.TokenType == JsonTokenType.String && IPAddressValue.TryParse(JsonText.ShortString(in reader, buffer), out var parsed))
         {
             address = parsed;
             return true;
@@ -427,7 +428,7 @@ internal sealed class EveLineParser
             return;
         }
 
-        if (!TryCopy(in reader, target, out length))
+        if (!JsonText.TryCopy(in reader, target, out length))
         {
             length = -1;
             Fail(ref fields, Reasons.BadAppProto, name, $" is longer than {MaxAppLength} bytes, no Suricata protocol name:", ref reader, buffer);
@@ -487,46 +488,6 @@ internal sealed class EveLineParser
         count++;
     }
 
-    private static ReadOnlySpan<byte> PropertyName(in Utf8JsonReader reader, Span<byte> buffer)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            return reader.ValueSpan;
-        }
-
-        // An escaped name longer than any known one cannot be known.
-        return reader.ValueSpan.Length < 192 && TryCopy(in reader, buffer, out var length) ? buffer[..length] : default;
-    }
-
-    private static bool TryCopy(in Utf8JsonReader reader, Span<byte> buffer, out int length)
-    {
-        length = 0;
-        try
-        {
-            length = reader.CopyString(buffer);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false; // longer than the buffer once unescaped
-        }
-        catch (InvalidOperationException)
-        {
-            return false; // an escaped lone surrogate ("\udd00"): valid JSON syntax, but no text
-        }
-    }
-
-    /// <summary>A short string value (address, proto, time), unescaped if needed; a lone backslash if too long.</summary>
-    private static ReadOnlySpan<byte> ShortString(in Utf8JsonReader reader, Span<byte> buffer)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            return reader.ValueSpan;
-        }
-
-        return TryCopy(in reader, buffer, out var length) ? buffer[..length] : "\\"u8;
-    }
-
     private void Fail(ref EveRecord fields, string reason, string subject, string problem, ref Utf8JsonReader reader, scoped Span<byte> buffer)
     {
         if (fields.ErrorReason is null)
@@ -534,7 +495,7 @@ internal sealed class EveLineParser
             fields.ErrorReason = reason;
             if (_diagnostics is not null)
             {
-                var value = reader.TokenType is JsonTokenType.String or JsonTokenType.Number ? ShortString(in reader, buffer) : "(a JSON container or literal)"u8;
+                var value = reader.TokenType is JsonTokenType.String or JsonTokenType.Number ? JsonText.ShortString(in reader, buffer) : "(a JSON container or literal)"u8;
                 fields.ErrorMessage = $"{subject}{problem} '{InputText.Escape(value)}'";
             }
         }
