@@ -20,10 +20,10 @@ internal static class CommandLine
     /// </summary>
     internal static readonly CommandOption[] Options =
     [
-        new("--format", Commands.Scan, "<format>", "auto, zeek, zeek-json, panos, ipfix or pcap\n(default auto: detected from each input's first bytes)",
-            static (o, v) => o.Format = v is "auto" or "zeek" or "zeek-json" or "panos" or "ipfix" or "pcap"
+        new("--format", Commands.Scan, "<format>", "auto, zeek, zeek-json, suricata, panos, ipfix or pcap\n(default auto: detected from each input's first bytes)",
+            static (o, v) => o.Format = v is "auto" or "zeek" or "zeek-json" or "suricata" or "panos" or "ipfix" or "pcap"
                 ? v
-                : throw new UsageException($"--format {v}: use auto, zeek, zeek-json, panos, ipfix or pcap.")),
+                : throw new UsageException($"--format {v}: use auto, zeek, zeek-json, suricata, panos, ipfix or pcap.")),
         new("--fields", Commands.Scan, "<name,...>", "the columns of headerless Zeek TSV (zeek-cut output), in zeek-cut's names:\nts,id.orig_h,id.orig_p,id.resp_h,id.resp_p,service; an input no format recognises is\nread as such TSV, an input with its own #fields header keeps it",
             static (o, v) => o.FieldNames = ParseFields(v)),
         new("--rules", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow, "<set>[,<set>...]", "escu, extended, panos-appid or a rule file (.json), combined (default escu)",
@@ -51,7 +51,7 @@ internal static class CommandLine
                 "all" => AppGrouping.AllValues,
                 var other => throw new UsageException($"--group {other}: use mismatching or all."),
             }),
-        new("--all-directions", Commands.Scan | Commands.Listen, null, "IPFIX: evaluate reply records too",
+        new("--all-directions", Commands.Scan | Commands.Listen, null, "IPFIX and Suricata netflow: evaluate reply records too",
             static (o, _) => o.AllDirections = true),
         new("--input-time-zone", Commands.Scan | Commands.Listen, "<tz>", "PAN-OS: time zone of yyyy/MM/dd HH:mm:ss times (default UTC)",
             static (o, v) => o.InputTimeZone = ParseZone("--input-time-zone", v)),
@@ -340,7 +340,7 @@ internal static class CommandLine
                     throw new UsageException($"--all-directions is for IPFIX: it does nothing with --format {format}.");
                 }
 
-                if (options.Given.Contains("--input-time-zone") && format is "zeek" or "zeek-json" or "ipfix" or "pcap")
+                if (options.Given.Contains("--input-time-zone") && format is "zeek" or "zeek-json" or "suricata" or "ipfix" or "pcap")
                 {
                     throw new UsageException($"--input-time-zone is for PAN-OS times: it does nothing with --format {format}.");
                 }
@@ -563,7 +563,7 @@ internal sealed class ScanOptions
     /// <summary>Gets the options of the Zeek reader: the defaults, with --fields.</summary>
     public PortMismatch.Detection.Zeek.ZeekReaderOptions ZeekOptions => field ??= PortMismatch.Detection.Zeek.ZeekReaderOptions.Default with { FieldNames = FieldNames };
 
-    /// <summary>Gets or sets the --format value: auto, zeek, zeek-json, panos, ipfix or pcap.</summary>
+    /// <summary>Gets or sets the --format value: auto, zeek, zeek-json, suricata, panos, ipfix or pcap.</summary>
     public string Format { get; set; } = "auto";
 
     /// <summary>Gets the formats that --format and the reader options make, once the command line has been read.</summary>

@@ -28,9 +28,10 @@ internal static class Help
         """;
 
     private const string Scan = """
-        portmismatch scan: read Zeek conn.log (TSV or JSON), PAN-OS TRAFFIC logs, IPFIX / NetFlow v9 exports and pcap
-        captures of them, from files, folders (recursively), .gz files or standard input (-), and write one row per
-        src_ip, dest_ip, app, dest_port that speaks an app on a port its rule does not expect.
+        portmismatch scan: read Zeek conn.log (TSV or JSON), Suricata eve.json (flow and netflow events), PAN-OS TRAFFIC
+        logs, IPFIX / NetFlow v9 exports and pcap captures of them, from files, folders (recursively), .gz files or
+        standard input (-), and write one row per src_ip, dest_ip, app, dest_port that speaks an app on a port its rule
+        does not expect.
 
         Usage: portmismatch scan [options] [--] <path>... | -
 

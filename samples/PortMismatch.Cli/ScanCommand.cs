@@ -286,7 +286,7 @@ internal static class ScanCommand
     internal sealed class Run(ScanOptions options, TextWriter stderr)
     {
         /// <summary>The order of the formats in the summary.</summary>
-        private static readonly string[] SummaryOrder = ["Zeek", "PAN-OS", "IPFIX / NetFlow", "capture"];
+        private static readonly string[] SummaryOrder = ["Zeek", "Suricata", "PAN-OS", "IPFIX / NetFlow", "capture"];
 
         private readonly Lock _lock = new();
         private readonly Dictionary<string, int> _formats = [];
@@ -396,7 +396,7 @@ internal static class ScanCommand
 
                 _unrecognized++;
                 Progress.ClearLine(stderr);
-                stderr.WriteLine($"portmismatch: {input.Name}: not a Zeek conn.log, PAN-OS log, IPFIX / NetFlow v9 export or capture: {why}{(input.Explicit ? string.Empty : "; skipped")}. Use --format to say what it is, or --fields to name the columns of headerless zeek-cut output.");
+                stderr.WriteLine($"portmismatch: {input.Name}: not a Zeek conn.log, Suricata eve.json, PAN-OS log, IPFIX / NetFlow v9 export or capture: {why}{(input.Explicit ? string.Empty : "; skipped")}. Use --format to say what it is, or --fields to name the columns of headerless zeek-cut output.");
             }
         }
 
@@ -536,6 +536,7 @@ internal static class ScanCommand
         {
             null => "an unknown format",
             "zeek" => "Zeek",
+            "suricata" => "Suricata",
             "panos" => "PAN-OS",
             "pcap" => "capture",
             _ => "IPFIX / NetFlow",

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
+using PortMismatch.Detection.Suricata;
 using PortMismatch.Detection.Zeek;
 
 namespace PortMismatch.Cli;
@@ -15,6 +16,7 @@ internal sealed class ScanFormats
     private readonly string _formatOption;
     private readonly InputFormat _ipfix;
     private readonly InputFormat _panOs;
+    private readonly InputFormat _suricata;
 
     public ScanFormats(ScanOptions options)
     {
@@ -23,14 +25,17 @@ internal sealed class ScanFormats
         _ipfix = IpfixInput.Format(IpfixReaderOptions.Default with { IncludeReplies = options.AllDirections });
         var capture = new Capture(_ipfix);
         Zeek = ZeekConnInput.Format(options.ZeekOptions);
+        _suricata = SuricataEveInput.Format(SuricataReaderOptions.Default with { IncludeReplies = options.AllDirections });
 
-        // The binary formats first: a pcapng file starts with line breaks that the text formats skip as blanks.
-        All = [capture, _ipfix, Zeek, _panOs];
+        // The binary formats first: a pcapng file starts with line breaks that the text formats skip as blanks. Zeek JSON
+        // and Suricata EVE are told apart by their keys (Zeek's _path, uid, id.orig_h; EVE's event_type and timestamp).
+        All = [capture, _ipfix, Zeek, _suricata, _panOs];
         Forced = options.Format switch
         {
             "zeek" => Zeek,
             "zeek-json" => new ZeekJson(Zeek),
             "panos" => _panOs,
+            "suricata" => _suricata,
             "ipfix" => _ipfix,
             "pcap" => capture,
             _ => null,
@@ -65,7 +70,7 @@ internal sealed class ScanFormats
     public bool ReadsAsZeek(InputFormat? format) => format == Zeek || format is ZeekJson;
 
     /// <summary>Why the content is none of the formats: its first bytes and each format's reason, in one line.</summary>
-    public string Unrecognized(ReadOnlySpan<byte> head) => UnrecognizedInputException.Describe(head, [_ipfix, Zeek, _panOs]);
+    public string Unrecognized(ReadOnlySpan<byte> head) => UnrecognizedInputException.Describe(head, [_ipfix, Zeek, _suricata, _panOs]);
 
     private string LooksLike(ReadOnlySpan<byte> head, InputFormat detected)
     {
@@ -82,6 +87,11 @@ internal sealed class ScanFormats
         if (detected == _panOs)
         {
             return "a PAN-OS log (--format panos)";
+        }
+
+        if (detected == _suricata)
+        {
+            return "a Suricata EVE log (--format suricata)";
         }
 
         return ZeekJson.StartsWithObject(head) ? "a Zeek JSON log (--format zeek-json)" : "a Zeek TSV log (--format zeek)";

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Text;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
+using PortMismatch.Detection.Suricata;
 using PortMismatch.Detection.TestSupport;
 using PortMismatch.Detection.Zeek;
 
@@ -160,6 +161,31 @@ public sealed class MutationTests
         {
             var state = new ZeekReaderState(ZeekReaderOptions.Default, "fuzz", _ => { });
             var reader = new ZeekConnReader(input, state);
+            while (reader.TryRead(out var record))
+            {
+                _ = Evaluator.IsMismatch(record);
+            }
+
+            return state.Counters;
+        });
+    }
+
+    [Fact]
+    public void Suricata_eve_survives_mutations()
+    {
+        var valid = Encoding.UTF8.GetBytes("""
+            {"timestamp":"2024-11-26T08:06:30.000000+0100","flow_id":1,"event_type":"dns","src_ip":"10.0.0.1","src_port":5353,"dest_ip":"10.0.0.53","dest_port":53,"proto":"UDP","dns":{"type":"query","rrname":"a\u0062c"}}
+            {"timestamp":"2024-11-26T08:06:30.000000+0100","flow_id":2,"event_type":"flow","src_ip":"10.0.0.1","src_port":50000,"dest_ip":"10.0.0.2","dest_port":8081,"proto":"TCP","app_proto":"http","flow":{"pkts_toserver":3,"pkts_toclient":4,"bytes_toserver":300,"bytes_toclient":700,"start":"2024-11-26T08:06:23.123456+0100"}}
+            {"timestamp":"2024-11-26T08:06:30Z","flow_id":3,"event_type":"flow","src_ip":"2001:db8::1","src_port":50001,"dest_ip":"2001:db8::2","dest_port":25,"proto":"TCP","app_proto":"tls","app_proto_orig":"smtp","app_proto_ts":"smtp","app_proto_tc":"failed","flow":{}}
+            {"timestamp":"2016-05-27T06:56:11.900923+0000","flow_id":9,"event_type":"netflow","src_ip":"10.16.1.11","src_port":46652,"dest_ip":"82.165.177.154","dest_port":80,"proto":"TCP","app_proto":"http","netflow":{"pkts":6,"bytes":425,"start":"2016-05-27T06:56:11.304062+0000"}}
+            {"timestamp":"2016-05-27T06:56:11.900923+0000","flow_id":9,"event_type":"netflow","src_ip":"82.165.177.154","src_port":80,"dest_ip":"10.16.1.11","dest_port":46652,"proto":"TCP","app_proto":"http","netflow":{"pkts":4,"bytes":495,"start":"2016-05-27T06:56:11.304062+0000"}}
+
+            """);
+        var other = Sample("conn.log", 12);
+        Survive("Suricata EVE", valid, other, input =>
+        {
+            var state = new SuricataReaderState(SuricataReaderOptions.Default, "fuzz", _ => { });
+            var reader = new SuricataEveReader(input, state);
             while (reader.TryRead(out var record))
             {
                 _ = Evaluator.IsMismatch(record);

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using PortMismatch.Detection.TestSupport;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
+using PortMismatch.Detection.Suricata;
 using PortMismatch.Detection.Zeek;
 
 namespace PortMismatch.Detection.Fuzz;
@@ -71,6 +72,9 @@ public static class FuzzTargets
             case "gzip":
                 Gzip(data);
                 break;
+            case "suricata":
+                Suricata(data);
+                break;
             default:
                 throw new ArgumentException($"unknown target '{target}'; one of: {string.Join(", ", Names)}", nameof(target));
         }
@@ -131,6 +135,56 @@ public static class FuzzTargets
 
         blocks.Complete();
         Check(blockState.Counters, delivered);
+    }
+
+    private static void Suricata(byte[] data)
+    {
+        // The whole input in one span, then the same bytes in two blocks (a line cut by the block end). Every bad line is
+        // counted, nothing is thrown; replies are read too, so that the pairing table is exercised on both outcomes.
+        var options = SuricataReaderOptions.Default with { MaxLineLength = 4096, IncludeReplies = data.Length % 2 == 0 };
+        var whole = new Pipeline(Escu);
+        var state = new SuricataReaderState(options, "fuzz", static _ => { });
+        long delivered = 0;
+        var reader = new SuricataEveReader(data, state);
+        while (reader.TryRead(out var record))
+        {
+            delivered++;
+            whole.OnRecord(record);
+        }
+
+        whole.Complete();
+        Check(state.Counters, delivered);
+
+        var blocks = new Pipeline(Escu);
+        var blockState = new SuricataReaderState(options, "fuzz");
+        var half = data.Length / 2;
+        var first = new SuricataEveReader(data.AsSpan(0, half), blockState, isFinalBlock: false);
+        var fromBlocks = 0L;
+        while (first.TryRead(out var record))
+        {
+            fromBlocks++;
+            blocks.OnRecord(record);
+        }
+
+        var consumed = checked((int)first.BytesConsumed);
+        if (consumed > half)
+        {
+            throw new FuzzInvariantException($"the first block consumed {consumed} of {half} bytes");
+        }
+
+        var second = new SuricataEveReader(new ReadOnlySequence<byte>(data, consumed, data.Length - consumed), blockState, isFinalBlock: true);
+        while (second.TryRead(out var record))
+        {
+            fromBlocks++;
+            blocks.OnRecord(record);
+        }
+
+        blocks.Complete();
+        Check(blockState.Counters, fromBlocks);
+        if (fromBlocks != delivered || blockState.Counters.Read != state.Counters.Read)
+        {
+            throw new FuzzInvariantException($"in two blocks {fromBlocks} records of {blockState.Counters.Read} lines, in one span {delivered} of {state.Counters.Read}");
+        }
     }
 
     private static void PanOs(byte[] data)

@@ -26,6 +26,7 @@ public static class Seeds
         "allowlist-json" => AllowListJson(),
         "zeek-stream" => [.. ZeekTsv(), .. ZeekJson(), .. ZeekTsv().Select(seed => (seed.Item1 + ".gz", GzipCases.Member(seed.Item2)))],
         "gzip" => Gzip(),
+        "suricata" => Suricata(),
         _ => throw new ArgumentException($"unknown target '{target}'", nameof(target)),
     };
 
@@ -56,6 +57,13 @@ public static class Seeds
         ("flat.json", Utf8("{\"ts\":1764158400.5,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\",\"id.orig_p\":50000,\"id.resp_h\":\"192.0.2.1\",\"id.resp_p\":4444,\"proto\":\"tcp\",\"service\":\"ssl,http\",\"orig_bytes\":10}\n")),
         ("nested.json", Utf8("{\"_path\":\"conn\",\"ts\":\"2026-11-26T12:00:00.123456Z\",\"id\":{\"orig_h\":\"2001:db8::1\",\"orig_p\":5353,\"resp_h\":\"ff02::fb\",\"resp_p\":5353},\"proto\":\"udp\",\"service\":\"dns\"}\n")),
         ("mixed.json", Utf8("{\"ts\":1764158401,\"id.orig_h\":\"10.0.0.2\",\"id.orig_p\":1,\"id.resp_h\":\"10.0.0.3\",\"id.resp_p\":53,\"proto\":\"udp\",\"service\":\"-dns\",\"_write_ts\":\"2026-11-26T12:00:01Z\"}\n{\"ts\":1764158402.000001,\"id.orig_h\":\"10.0.0.4\",\"id.orig_p\":2,\"id.resp_h\":\"10.0.0.5\",\"id.resp_p\":25,\"proto\":\"tcp\",\"service\":\"sm\\u0074p\",\"failed_service\":\"http\"}\n{\"ts\":1764158403,\"id.orig_h\":\"10.0.0.6\",\"id.orig_p\":3,\"id.resp_h\":\"10.0.0.7\",\"id.resp_p\":80,\"proto\":\"tcp\"}\n")),
+    ];
+
+    private static List<(string, byte[])> Suricata() =>
+    [
+        ("flow.json", Utf8("{\"timestamp\":\"2026-11-26T12:00:01.000000+0100\",\"flow_id\":1,\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\",\"src_port\":50000,\"dest_ip\":\"192.0.2.1\",\"dest_port\":8081,\"proto\":\"TCP\",\"app_proto\":\"http\",\"flow\":{\"pkts_toserver\":3,\"pkts_toclient\":4,\"bytes_toserver\":300,\"bytes_toclient\":700,\"start\":\"2026-11-26T12:00:00.123456+0100\"}}\n{\"timestamp\":\"2026-11-26T12:00:02.5Z\",\"event_type\":\"flow\",\"src_ip\":\"2001:db8::1\",\"src_port\":5000,\"dest_ip\":\"2001:db8::2\",\"dest_port\":25,\"proto\":\"TCP\",\"app_proto\":\"tls\",\"app_proto_orig\":\"smtp\",\"app_proto_ts\":\"smtp\",\"app_proto_tc\":\"failed\",\"flow\":{}}\n")),
+        ("netflow.json", Utf8("{\"timestamp\":\"2016-05-27T06:56:11.900923+0000\",\"flow_id\":9,\"event_type\":\"netflow\",\"src_ip\":\"10.16.1.11\",\"src_port\":46652,\"dest_ip\":\"82.165.177.154\",\"dest_port\":80,\"proto\":\"TCP\",\"app_proto\":\"http\",\"netflow\":{\"pkts\":6,\"bytes\":425,\"start\":\"2016-05-27T06:56:11.304062+0000\"}}\n{\"timestamp\":\"2016-05-27T06:56:11.900923+0000\",\"flow_id\":9,\"event_type\":\"netflow\",\"src_ip\":\"82.165.177.154\",\"src_port\":80,\"dest_ip\":\"10.16.1.11\",\"dest_port\":46652,\"proto\":\"TCP\",\"app_proto\":\"http\",\"netflow\":{\"pkts\":4,\"bytes\":495,\"start\":\"2016-05-27T06:56:11.304062+0000\"}}\n")),
+        ("mixed.json", Utf8("\uFEFF{\"timestamp\":\"2026-11-26T12:00:00.000000+0100\",\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\",\"dns\":{\"rrname\":\"a\\u0062c\"}}\r\n\r\n{\"event\\u005ftype\":\"flow\",\"timestamp\":\"2026-11-26T12:00:00+0100\",\"src_ip\":\"10.0.0.1\",\"dest_ip\":\"10.0.0.2\",\"proto\":\"ICMP\",\"icmp_type\":8}\n")),
     ];
 
     private static string PanOsCsv(string type, string subtype, string app, int sourcePort, int destinationPort, string protocol, string extra = "")

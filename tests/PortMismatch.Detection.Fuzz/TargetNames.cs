@@ -7,5 +7,5 @@ namespace PortMismatch.Detection.Fuzz;
 public static class TargetNames
 {
     /// <summary>Gets the names, as given on the command line.</summary>
-    public static IReadOnlyList<string> All { get; } = ["zeek-tsv", "zeek-json", "panos", "ipfix", "netflow9", "pcap", "rules-json", "allowlist-json", "zeek-stream", "gzip"];
+    public static IReadOnlyList<string> All { get; } = ["zeek-tsv", "zeek-json", "panos", "ipfix", "netflow9", "pcap", "rules-json", "allowlist-json", "zeek-stream", "gzip", "suricata"];
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one target with AFL++ and SharpFuzz (issue #9).
 #   tests/PortMismatch.Detection.Fuzz/run.sh <target> <seconds>
-# Targets: zeek-tsv zeek-json panos ipfix netflow9 pcap rules-json allowlist-json zeek-stream gzip.
+# Targets: zeek-tsv zeek-json panos ipfix netflow9 pcap rules-json allowlist-json zeek-stream gzip suricata.
 # Installs afl++ (apt) and the sharpfuzz tool (local manifest) when missing, builds the harness in Release into
 # artifacts/fuzz/bin, instruments the library assemblies (not the harness), writes generated seeds and runs afl-fuzz
 # under nice for <seconds> or 10 million executions, whichever comes first. Findings: artifacts/fuzz/<target>/out.
@@ -12,7 +12,7 @@ set -euo pipefail
 target=${1:?usage: run.sh <target> <seconds>}
 seconds=${2:?usage: run.sh <target> <seconds>}
 case "$target" in
-  zeek-tsv|zeek-json|panos|ipfix|netflow9|pcap|rules-json|allowlist-json|zeek-stream|gzip) ;;
+  zeek-tsv|zeek-json|panos|ipfix|netflow9|pcap|rules-json|allowlist-json|zeek-stream|gzip|suricata) ;;
   *) echo "unknown target '$target'" >&2; exit 2 ;;
 esac
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PortMismatch.Detection.Internal;
 using System.Text.Unicode;
 
 namespace PortMismatch.Detection.Zeek.Internal;
@@ -80,7 +81,7 @@ internal sealed partial class ZeekLineParser
             Span<byte> nameBuffer = stackalloc byte[32];
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var field = Classify(PropertyName(in reader, nameBuffer), nested: false);
+                var field = Classify(JsonText.PropertyName(in reader, nameBuffer), nested: false);
                 reader.Read();
                 ReadField(ref reader, field, ref fields, nameBuffer);
             }
@@ -171,7 +172,7 @@ internal sealed partial class ZeekLineParser
                 ReadPort(ref reader, ref fields, ref fields.DestinationPort, "id.resp_p", valueBuffer);
                 break;
             case JsonField.Proto:
-                fields.Transport = token == JsonTokenType.String ? Transports.FromName(ShortString(in reader, valueBuffer)) : Transport.Unknown;
+                fields.Transport = token == JsonTokenType.String ? Transports.FromName(JsonText.ShortString(in reader, valueBuffer)) : Transport.Unknown;
                 reader.Skip();
                 break;
             case JsonField.Service:
@@ -195,7 +196,7 @@ internal sealed partial class ZeekLineParser
             case JsonField.Path:
                 if (token == JsonTokenType.String)
                 {
-                    var path = ShortString(in reader, valueBuffer);
+                    var path = JsonText.ShortString(in reader, valueBuffer);
                     fields.IsOtherPath = !TsvSchema.IsConnPath(path);
                     fields.PathName = fields.IsOtherPath && _diagnostics is not null ? System.Text.Encoding.UTF8.GetString(path) : null;
                 }
@@ -204,7 +205,7 @@ internal sealed partial class ZeekLineParser
             case JsonField.Id when token == JsonTokenType.StartObject:
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    var inner = Classify(PropertyName(in reader, nameBuffer), nested: true);
+                    var inner = Classify(JsonText.PropertyName(in reader, nameBuffer), nested: true);
                     reader.Read();
                     ReadField(ref reader, inner, ref fields, nameBuffer);
                 }
@@ -248,37 +249,6 @@ internal sealed partial class ZeekLineParser
         };
     }
 
-    private static ReadOnlySpan<byte> PropertyName(in Utf8JsonReader reader, Span<byte> buffer)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            return reader.ValueSpan;
-        }
-
-        // An escaped name longer than any known one cannot be known.
-        return reader.ValueSpan.Length <= buffer.Length * 6 && reader.ValueSpan.Length < 192 && TryCopy(in reader, buffer, out var length)
-            ? buffer[..length]
-            : default;
-    }
-
-    private static bool TryCopy(in Utf8JsonReader reader, Span<byte> buffer, out int length)
-    {
-        length = 0;
-        try
-        {
-            length = reader.CopyString(buffer);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false; // longer than the buffer once unescaped
-        }
-        catch (InvalidOperationException)
-        {
-            return false; // an escaped lone surrogate ("\udd00"): valid JSON syntax, but no text
-        }
-    }
-
     /// <summary>
     /// Unescapes a string value. <see cref="Utf8JsonReader"/> accepts an escaped lone surrogate (<c>"\udd00"</c>) while
     /// reading but throws <see cref="InvalidOperationException"/> when unescaping it: the line is then invalid JSON.
@@ -295,23 +265,12 @@ internal sealed partial class ZeekLineParser
         }
     }
 
-    /// <summary>A short string value (address, proto, _path, a number written as a string), unescaped if needed; empty if too long.</summary>
-    private static ReadOnlySpan<byte> ShortString(in Utf8JsonReader reader, Span<byte> buffer)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            return reader.ValueSpan;
-        }
-
-        return TryCopy(in reader, buffer, out var length) ? buffer[..length] : "\\"u8;
-    }
-
     private static bool TryJsonTimestamp(ref Utf8JsonReader reader, scoped Span<byte> buffer, out long micros)
     {
         micros = 0;
         if (reader.TokenType == JsonTokenType.String)
         {
-            return ZeekTime.TryParseTimestamp(ShortString(in reader, buffer), out micros);
+            return ZeekTime.TryParseTimestamp(JsonText.ShortString(in reader, buffer), out micros);
         }
 
         if (reader.TokenType != JsonTokenType.Number)
@@ -344,7 +303,7 @@ internal sealed partial class ZeekLineParser
 
     private void ReadAddress(ref Utf8JsonReader reader, ref JsonRecord fields, ref IPAddressValue address, string name, scoped Span<byte> buffer)
     {
-        if (reader.TokenType == JsonTokenType.String && IPAddressValue.TryParse(ShortString(in reader, buffer), out var parsed))
+        if (reader.TokenType == JsonTokenType.String && IPAddressValue.TryParse(JsonText.ShortString(in reader, buffer), out var parsed))
         {
             address = parsed;
             return;
@@ -358,7 +317,7 @@ internal sealed partial class ZeekLineParser
         var status = reader.TokenType switch
         {
             JsonTokenType.Number => ZeekNumbers.TryParsePort(reader.ValueSpan, out var value) is var s && s == NumberStatus.Ok ? Set(ref port, value) : s,
-            JsonTokenType.String => ZeekNumbers.TryParsePort(ShortString(in reader, buffer), out var value) is var s && s == NumberStatus.Ok ? Set(ref port, value) : s,
+            JsonTokenType.String => ZeekNumbers.TryParsePort(JsonText.ShortString(in reader, buffer), out var value) is var s && s == NumberStatus.Ok ? Set(ref port, value) : s,
             _ => NumberStatus.NotANumber,
         };
         if (status == NumberStatus.OutOfRange)
@@ -448,7 +407,7 @@ internal sealed partial class ZeekLineParser
             fields.ErrorReason = reason;
             if (_diagnostics is not null)
             {
-                var value = reader.TokenType is JsonTokenType.String or JsonTokenType.Number ? ShortString(in reader, buffer) : "(a JSON container or literal)"u8;
+                var value = reader.TokenType is JsonTokenType.String or JsonTokenType.Number ? JsonText.ShortString(in reader, buffer) : "(a JSON container or literal)"u8;
                 fields.ErrorMessage = $"{subject}{problem} '{InputText.Escape(value)}'";
             }
         }

@@ -5,7 +5,8 @@ namespace PortMismatch.Detection;
 /// <summary>
 /// The <c>extended</c> rule set: transport-aware rules for common protocols, each with the source of its ports. Every rule
 /// lists the app names the sources use for its protocol (the alias table is the data itself): Zeek services, PAN-OS App-IDs,
-/// nDPI protocol names (as nProbe and pmacct export them) and the names the IPFIX adapter gives YAF labels. Matching ignores
+/// nDPI protocol names (as nProbe and pmacct export them), the names the IPFIX adapter gives YAF labels and Suricata's
+/// app-layer names (<c>app_proto</c>: most are the Zeek names; <c>krb5</c>, <c>pgsql</c>, <c>http1</c>, <c>http2</c> are listed). Matching ignores
 /// ASCII case, so a vendor spelling that differs only in case (nDPI's <c>DNS</c>, <c>HTTP</c>) needs no entry of its own.
 /// For the ESCU protocols every expected-port set contains ESCU's, so on those app names the set flags a subset of what
 /// ESCU flags (docs/rules/escu-vs-extended.md).
@@ -42,9 +43,9 @@ internal static class ExtendedRules
 
         // Web. Zeek's HTTP analyzer registers 80, 81, 631, 1080, 3128, 8000, 8080, 8888; 8008 is IANA's http-alt.
         Rule("ext-http", "HTTP off 80, 8080, 8000 and the documented proxy and alternate ports", Transport.Tcp,
-            ["http", "web-browsing", "http-proxy", "http_proxy", "http_connect"], "80, 81, 631, 1080, 3128, 8000, 8008, 8080, 8888", Escu,
+            ["http", "web-browsing", "http-proxy", "http_proxy", "http_connect", "http1", "http2"], "80, 81, 631, 1080, 3128, 8000, 8008, 8080, 8888", Escu,
             ["T1071.001", "T1048.003", NonStandardPort],
-            "RFC 9110 (80); IANA http-alt 8008, 8080; ESCU 8000; Zeek HTTP analyzer ports 81, 631, 1080, 3128, 8888 (proxies); PAN-OS web-browsing, http-proxy; nDPI HTTP, HTTP_Proxy, HTTP_Connect"),
+            "RFC 9110 (80); IANA http-alt 8008, 8080; ESCU 8000; Zeek HTTP analyzer ports 81, 631, 1080, 3128, 8888 (proxies); PAN-OS web-browsing, http-proxy; nDPI HTTP, HTTP_Proxy, HTTP_Connect; Suricata http, http1, http2 (cleartext h2c)"),
         Rule("ext-tls", "TLS off 443, 8443 and the implicit-TLS ports", Transport.Tcp,
             ["ssl", "tls"], "443, 465, 563, 585, 614, 636, 853, 989-995, 3269, 5061, 5223, 6697, 8443", Escu,
             ["T1573.002", "T1071.001", "T1048.002", NonStandardPort],
@@ -85,8 +86,8 @@ internal static class ExtendedRules
             "IANA ldap 389/tcp (RFC 4511), ldaps 636; Microsoft global catalog 3268/3269; Zeek ldap_tcp, PAN-OS ldap (default tcp/389,3268,3269,636), nDPI LDAP, YAF label 389"),
         Rule("ext-ldap-udp", "CLDAP off 389", Transport.Udp, ["ldap", "ldap_tcp", "ldap_udp"], "389, 3268", Medium, ["T1087.002", NonStandardPort],
             "IANA ldap 389/udp (CLDAP, RFC 1798); PAN-OS ldap default udp/389,3268; Zeek ldap_udp"),
-        Rule("ext-kerberos", "Kerberos off 88, 464", null, ["krb", "krb_tcp", "kerberos"], "88, 464", High, ["T1558", NonStandardPort],
-            "IANA kerberos 88/tcp+udp (RFC 4120), kpasswd 464 (RFC 3244); Zeek krb, krb_tcp; PAN-OS kerberos; nDPI Kerberos"),
+        Rule("ext-kerberos", "Kerberos off 88, 464", null, ["krb", "krb_tcp", "kerberos", "krb5"], "88, 464", High, ["T1558", NonStandardPort],
+            "IANA kerberos 88/tcp+udp (RFC 4120), kpasswd 464 (RFC 3244); Zeek krb, krb_tcp; PAN-OS kerberos; nDPI Kerberos; Suricata krb5"),
         Rule("ext-sip-udp", "SIP over UDP off 5060", Transport.Udp, ["sip"], "5060", Low, [NonStandardPort],
             "IANA sip 5060/udp (RFC 3261); Zeek sip, PAN-OS sip, nDPI SIP, YAF label 5060"),
         Rule("ext-sip-tcp", "SIP over TCP off 5060, 5061", Transport.Tcp, ["sip"], "5060, 5061", Low, [NonStandardPort],
@@ -97,8 +98,8 @@ internal static class ExtendedRules
         // Databases.
         Rule("ext-mysql", "MySQL off 3306", Transport.Tcp, ["mysql"], "3306", Medium, ["T1048", NonStandardPort],
             "IANA mysql 3306/tcp; Zeek mysql, PAN-OS mysql, nDPI MySQL, YAF label 3306"),
-        Rule("ext-postgresql", "PostgreSQL off 5432", Transport.Tcp, ["postgresql", "postgres"], "5432", Medium, ["T1048", NonStandardPort],
-            "IANA postgresql 5432/tcp; Zeek postgresql, PAN-OS postgres, nDPI PostgreSQL"),
+        Rule("ext-postgresql", "PostgreSQL off 5432", Transport.Tcp, ["postgresql", "postgres", "pgsql"], "5432", Medium, ["T1048", NonStandardPort],
+            "IANA postgresql 5432/tcp; Zeek postgresql, PAN-OS postgres, nDPI PostgreSQL, Suricata pgsql"),
         Rule("ext-mssql", "Microsoft SQL Server (TDS) off 1433", Transport.Tcp, ["mssql-db", "mssql-tds"], "1433", Medium,
             ["T1048", NonStandardPort],
             "IANA ms-sql-s 1433/tcp ([MS-TDS]); PAN-OS mssql-db, nDPI MsSQL-TDS"),
