@@ -91,7 +91,7 @@ public static class Eve
             $$$"""{"timestamp":"2016-05-27T06:56:11.900923+0000","flow_id":{{{flowId}}},"event_type":"netflow","src_ip":"{{{src}}}","src_port":{{{srcPort}}},"dest_ip":"{{{dest}}}","dest_port":{{{destPort}}},"proto":"TCP"{{{(app is null ? "" : $",\"app_proto\":\"{app}\"")}}},"netflow":{"pkts":{{{pkts}}},"bytes":{{{bytes}}},"start":"{{{start}}}","end":"2016-05-27T06:56:11.900923+0000","age":0,"min_ttl":64,"max_ttl":64},"tcp":{"tcp_flags":"1b"}}""");
 
     /// <summary>An event of another type, as Suricata writes them between flows.</summary>
-    public const string Dns = """{"timestamp":"2024-11-26T08:06:23.200000+0100","flow_id":5,"event_type":"dns","src_ip":"10.0.0.1","src_port":5353,"dest_ip":"10.0.0.53","dest_port":53,"proto":"UDP","dns":{"type":"query","id":1,"rrname":"example.com","rrtype":"A"}}""";
+    public const string Dns = """{"timestamp":"2024-11-26T08:06:23.200000+0100","flow_id":5,"event_type":"dns","src_ip":"10.0.0.1","src_port":5353,"dest_ip":"10.0.0.53","dest_port":53,"proto":"UDP","dns":{"version":2,"type":"query","id":1,"rrname":"example.com","rrtype":"A"}}""";
 
     /// <summary>Microseconds since the epoch of a time written as .NET reads ISO 8601 with an offset (an oracle apart from the reader's parser).</summary>
     public static long Micros(string iso)
