@@ -325,6 +325,13 @@ public sealed class ZeekLogFollower : IFlowSource
 
         if (length < current.ReadPosition || !SameFirstBytes(current))
         {
+            if (current.Identity is { } same && FileIdentity.Of(Name) != same)
+            {
+                // Rotated while the length and first bytes were read by path: they were the new file's. Finish the old one
+                // through its handle (taking this for a rewrite would drop its last lines).
+                return Change.Rotated;
+            }
+
             return current.Identity is null && length >= current.ReadPosition ? Change.Rotated : Change.Rewritten;
         }
 

@@ -233,7 +233,8 @@ public sealed class SyslogTcpCollectorTests
         await using var run = Run.Start(new PanOsSyslogTcpOptions { Certificate = certificate });
         using var client = await run.ConnectAsync();
         await client.GetStream().WriteAsync(Lf(Message("dns", 53)), run.Token);
-        await Poll.UntilAsync(() => run.Collector.TlsHandshakesFailed == 1, () => $"{run.Collector.TlsHandshakesFailed} failed handshakes", Deadline);
+        // The counter and the diagnostic are two steps of the collector's task: wait for both.
+        await Poll.UntilAsync(() => run.Collector.TlsHandshakesFailed == 1 && run.Diagnostics.Count == 1, () => $"{run.Collector.TlsHandshakesFailed} failed handshakes, {run.Diagnostics.Count} diagnostics", Deadline);
 
         var failed = Assert.Single(run.Diagnostics);
         Assert.Equal("tls-handshake-failed", failed.Reason);
