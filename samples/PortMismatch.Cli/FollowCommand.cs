@@ -11,8 +11,6 @@ namespace PortMismatch.Cli;
 /// </summary>
 internal static class FollowCommand
 {
-    private const int MaxDiagnosticsShown = 10;
-
     public static async Task<int> RunAsync(ScanOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var directory = options.Paths[0];
@@ -26,43 +24,8 @@ internal static class FollowCommand
         var rules = options.LoadRules();
         var allowList = options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList);
 
-        // As listen: ten rejected-record lines a minute, the rest counted.
-        var shown = 0;
-        var notShown = 0L;
-        var minuteStart = Environment.TickCount64;
-        var diagnosticsLock = new object();
-        void Report(InputDiagnostic diagnostic)
-        {
-            if (options.Quiet || diagnostic.Outcome != RecordOutcome.Rejected)
-            {
-                return;
-            }
-
-            lock (diagnosticsLock)
-            {
-                var now = Environment.TickCount64;
-                if (now - minuteStart >= 60_000)
-                {
-                    minuteStart = now;
-                    shown = 0;
-                }
-
-                if (shown++ < MaxDiagnosticsShown)
-                {
-                    if (notShown > 0)
-                    {
-                        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ... and {notShown:N0} more rejected records not shown (at most {MaxDiagnosticsShown} lines a minute)"));
-                        notShown = 0;
-                    }
-
-                    stderr.WriteLine($"  {diagnostic}");
-                }
-                else
-                {
-                    notShown++;
-                }
-            }
-        }
+        var rejectedLines = new RejectedLines(stderr, options.Quiet);
+        void Report(InputDiagnostic diagnostic) => rejectedLines.Report(diagnostic);
 
         var follower = new ZeekLogFollower(directory, ZeekFollowOptions.Default with { ReaderOptions = options.ZeekOptions, BookmarkPath = options.BookmarkPath }, Report);
         var output = RowOutput.Open(options.OutputPath);
@@ -108,14 +71,7 @@ internal static class FollowCommand
         options.Stats?.Listened([RunStatsInput.Create(follower.Name, "zeek", failures.Count > 0, follower.Counters)], counters, allowList);
         if (!options.Quiet)
         {
-            lock (diagnosticsLock)
-            {
-                if (notShown > 0)
-                {
-                    stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ... and {notShown:N0} more rejected records not shown (at most {MaxDiagnosticsShown} lines a minute)"));
-                    notShown = 0;
-                }
-            }
+            rejectedLines.Flush();
 
             await stderr.WriteLineAsync($"portmismatch: stopped: {counters}").ConfigureAwait(false);
             foreach (var (reason, count) in counters.Input.RejectedByReason.OrderByDescending(r => r.Value))

@@ -14,51 +14,12 @@ namespace PortMismatch.Cli;
 /// </summary>
 internal static class ListenCommand
 {
-    private const int MaxDiagnosticsShown = 10;
-
     public static async Task<int> RunAsync(ScanOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var rules = options.LoadRules();
         var allowList = options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList);
-        // Ten rejected-record lines a minute: a sender that floods bad datagrams first cannot use up the lines for the run and
-        // hide a later exporter's problem; the lines not shown are counted when the next minute's first line is written and
-        // at the end.
-        var shown = 0;
-        var notShown = 0L;
-        var minuteStart = Environment.TickCount64;
-        var diagnosticsLock = new object();
-        void Report(InputDiagnostic diagnostic)
-        {
-            if (options.Quiet || diagnostic.Outcome != RecordOutcome.Rejected)
-            {
-                return;
-            }
-
-            lock (diagnosticsLock)
-            {
-                var now = Environment.TickCount64;
-                if (now - minuteStart >= 60_000)
-                {
-                    minuteStart = now;
-                    shown = 0;
-                }
-
-                if (shown++ < MaxDiagnosticsShown)
-                {
-                    if (notShown > 0)
-                    {
-                        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ... and {notShown:N0} more rejected records not shown (at most {MaxDiagnosticsShown} lines a minute)"));
-                        notShown = 0;
-                    }
-
-                    stderr.WriteLine($"  {diagnostic}");
-                }
-                else
-                {
-                    notShown++;
-                }
-            }
-        }
+        var rejectedLines = new RejectedLines(stderr, options.Quiet);
+        void Report(InputDiagnostic diagnostic) => rejectedLines.Report(diagnostic);
 
         var sources = new List<IFlowSource>();
         IpfixUdpCollector? ipfix = null;
@@ -135,14 +96,7 @@ internal static class ListenCommand
             options.Stats?.Listened(StatsInputs(ipfix, syslog, streams, failures), counters, allowList);
             if (!options.Quiet)
             {
-                lock (diagnosticsLock)
-                {
-                    if (notShown > 0)
-                    {
-                        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ... and {notShown:N0} more rejected records not shown (at most {MaxDiagnosticsShown} lines a minute)"));
-                        notShown = 0;
-                    }
-                }
+                rejectedLines.Flush();
 
                 await stderr.WriteLineAsync($"portmismatch: stopped: {counters}").ConfigureAwait(false);
                 foreach (var (reason, count) in counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
