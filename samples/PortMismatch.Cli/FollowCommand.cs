@@ -71,18 +71,7 @@ internal static class FollowCommand
         options.Stats?.Listened([RunStatsInput.Create(follower.Name, "zeek", failures.Count > 0, follower.Counters)], counters, allowList);
         if (!options.Quiet)
         {
-            rejectedLines.Flush();
-
-            await stderr.WriteLineAsync($"portmismatch: stopped: {counters}").ConfigureAwait(false);
-            foreach (var (reason, count) in counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
-            {
-                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  rejected {count,10:N0}  {reason}")).ConfigureAwait(false);
-            }
-
-            foreach (var (reason, count) in counters.Input.SkippedByReason.OrderByDescending(r => r.Value))
-            {
-                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  skipped  {count,10:N0}  {reason}")).ConfigureAwait(false);
-            }
+            await LiveSummary.WriteCountersAsync(stderr, rejectedLines, counters).ConfigureAwait(false);
 
             var start = follower.Start switch
             {
@@ -102,18 +91,7 @@ internal static class FollowCommand
             }
         }
 
-        if (output.Failure is not null)
-        {
-            await stderr.WriteLineAsync($"portmismatch: {output.Describe()}").ConfigureAwait(false);
-            return CommandLine.Failure;
-        }
-
-        if (failures.Count > 0)
-        {
-            return CommandLine.Failure;
-        }
-
-        return options.FailOnFindings && counters.RowsWritten > 0 ? CommandLine.Findings : CommandLine.Success;
+        return await LiveSummary.ExitCodeAsync(stderr, options, output, failures, counters).ConfigureAwait(false);
     }
 
     /// <summary>Writes each row at once: a live run's rows must not wait in a buffer.</summary>

@@ -96,18 +96,7 @@ internal static class ListenCommand
             options.Stats?.Listened(StatsInputs(ipfix, syslog, streams, failures), counters, allowList);
             if (!options.Quiet)
             {
-                rejectedLines.Flush();
-
-                await stderr.WriteLineAsync($"portmismatch: stopped: {counters}").ConfigureAwait(false);
-                foreach (var (reason, count) in counters.Input.RejectedByReason.OrderByDescending(r => r.Value))
-                {
-                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  rejected {count,10:N0}  {reason}")).ConfigureAwait(false);
-                }
-
-                foreach (var (reason, count) in counters.Input.SkippedByReason.OrderByDescending(r => r.Value))
-                {
-                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  skipped  {count,10:N0}  {reason}{SkipReasons.Explain(reason)}")).ConfigureAwait(false);
-                }
+                await LiveSummary.WriteCountersAsync(stderr, rejectedLines, counters).ConfigureAwait(false);
 
                 if (ipfix is not null)
                 {
@@ -130,18 +119,7 @@ internal static class ListenCommand
                 }
             }
 
-            if (output.Failure is not null)
-            {
-                await stderr.WriteLineAsync($"portmismatch: {output.Describe()}").ConfigureAwait(false);
-                return CommandLine.Failure;
-            }
-
-            if (failures.Count > 0)
-            {
-                return CommandLine.Failure;
-            }
-
-            return options.FailOnFindings && counters.RowsWritten > 0 ? CommandLine.Findings : CommandLine.Success;
+            return await LiveSummary.ExitCodeAsync(stderr, options, output, failures, counters).ConfigureAwait(false);
         }
         finally
         {
