@@ -34,6 +34,7 @@ internal static class FollowCommand
         {
             OutputFormat.Csv => new CsvRowWriter(output, writerOptions),
             OutputFormat.JsonLines => new JsonLinesRowWriter(output, writerOptions),
+            OutputFormat.Ecs => EcsOutput.CreateWriter(output, options.Rules, leaveOpen: false),
             _ => new TableRowWriter(output, writerOptions),
         };
         var pipelineOptions = new DetectionPipelineOptions

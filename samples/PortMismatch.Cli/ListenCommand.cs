@@ -61,6 +61,7 @@ internal static class ListenCommand
             {
                 OutputFormat.Csv => new CsvRowWriter(output, writerOptions),
                 OutputFormat.JsonLines => new JsonLinesRowWriter(output, writerOptions),
+                OutputFormat.Ecs => EcsOutput.CreateWriter(output, options.Rules, leaveOpen: false),
                 _ => new TableRowWriter(output, writerOptions),
             };
             var pipelineOptions = new DetectionPipelineOptions

@@ -219,7 +219,7 @@ internal static class ScanCommand
             return;
         }
 
-        using var writer = CreateWriter(options.Output, output, writerOptions);
+        using var writer = CreateWriter(options.Output, output, writerOptions, options.Rules);
         for (var i = 0; i < rows.Count; i++)
         {
             if ((i & 4095) == 4095)
@@ -261,10 +261,11 @@ internal static class ScanCommand
         stream.Flush();
     }
 
-    private static RowWriter CreateWriter(OutputFormat format, Stream stream, RowWriterOptions options) => format switch
+    private static RowWriter CreateWriter(OutputFormat format, Stream stream, RowWriterOptions options, string rules) => format switch
     {
         OutputFormat.Csv => new CsvRowWriter(stream, options),
         OutputFormat.JsonLines => new JsonLinesRowWriter(stream, options),
+        OutputFormat.Ecs => EcsOutput.CreateWriter(stream, rules, options.LeaveOpen),
         _ => new TableRowWriter(stream, options),
     };
 
