@@ -7,8 +7,8 @@ using PortMismatch.Detection.Siem.Internal;
 namespace PortMismatch.Detection.Siem;
 
 /// <summary>
-/// Writes one Elastic Common Schema 9.4.0 alert document per row, one JSON document per line (NDJSON, as the Elasticsearch
-/// bulk API and Filebeat's ndjson parser take it): <c>event.kind</c> <c>alert</c>, <c>event.category</c> <c>[network]</c>,
+/// Writes one Elastic Common Schema 9.4.0 alert document per row, one JSON document per line (NDJSON):
+/// <c>event.kind</c> <c>alert</c>, <c>event.category</c> <c>[network]</c>,
 /// the flow in <c>source</c>, <c>destination</c> and <c>network</c>, the rule in <c>rule</c>, its ATT&amp;CK ids in
 /// <c>threat</c>. What ECS has no field for (the count, the window, the partial and late flags, the exact app text) is under
 /// the custom prefix <c>portmismatch</c>. The package README lists every field.
