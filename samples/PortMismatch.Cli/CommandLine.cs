@@ -30,13 +30,14 @@ internal static class CommandLine
             static (o, v) => o.Rules = v),
         new("--allow", Commands.Scan | Commands.Listen | Commands.Follow, "<allowlist.json>", "drop rows an allow-list entry matches (counted per entry)",
             static (o, v) => o.AllowList = v),
-        new("--output", Commands.Scan | Commands.Listen | Commands.Follow, "table|csv|jsonl", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension",
+        new("--output", Commands.Scan | Commands.Listen | Commands.Follow, "table|csv|jsonl|ocsf", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension; ocsf: OCSF 1.8.0 Detection Findings, one a line",
             static (o, v) => o.Output = v switch
             {
                 "table" => OutputFormat.Table,
                 "csv" => OutputFormat.Csv,
                 "jsonl" => OutputFormat.JsonLines,
-                var other => throw new UsageException($"--output {other}: use table, csv or jsonl."),
+                "ocsf" => OutputFormat.Ocsf,
+                var other => throw new UsageException($"--output {other}: use table, csv, jsonl or ocsf."),
             }),
         new("--out", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow, "<file>", "write rows (rules: the --export file) to a file instead of standard output",
             static (o, v) => o.OutputPath = v),
@@ -523,6 +524,7 @@ internal enum OutputFormat
     Table,
     Csv,
     JsonLines,
+    Ocsf,
 }
 
 /// <summary>The commands an option means something to.</summary>
