@@ -30,14 +30,15 @@ internal static class CommandLine
             static (o, v) => o.Rules = v),
         new("--allow", Commands.Scan | Commands.Listen | Commands.Follow, "<allowlist.json>", "drop rows an allow-list entry matches (counted per entry)",
             static (o, v) => o.AllowList = v),
-        new("--output", Commands.Scan | Commands.Listen | Commands.Follow, "table|csv|jsonl|ecs", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension;\necs: Elastic Common Schema 9.4 alert documents, one per line",
+        new("--output", Commands.Scan | Commands.Listen | Commands.Follow, "table|csv|jsonl|ocsf|ecs", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension;\nocsf: OCSF 1.8.0 Detection Findings, ecs: Elastic Common Schema 9.4 alerts, one a line",
             static (o, v) => o.Output = v switch
             {
                 "table" => OutputFormat.Table,
                 "csv" => OutputFormat.Csv,
                 "jsonl" => OutputFormat.JsonLines,
+                "ocsf" => OutputFormat.Ocsf,
                 "ecs" => OutputFormat.Ecs,
-                var other => throw new UsageException($"--output {other}: use table, csv, jsonl or ecs."),
+                var other => throw new UsageException($"--output {other}: use table, csv, jsonl, ocsf or ecs."),
             }),
         new("--out", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow, "<file>", "write rows (rules: the --export file) to a file instead of standard output",
             static (o, v) => o.OutputPath = v),
@@ -524,6 +525,7 @@ internal enum OutputFormat
     Table,
     Csv,
     JsonLines,
+    Ocsf,
     Ecs,
 }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PortMismatch.Detection.Siem;
 using PortMismatch.Detection.Zeek;
 
 namespace PortMismatch.Cli;
@@ -35,6 +36,7 @@ internal static class FollowCommand
             OutputFormat.Csv => new CsvRowWriter(output, writerOptions),
             OutputFormat.JsonLines => new JsonLinesRowWriter(output, writerOptions),
             OutputFormat.Ecs => EcsOutput.CreateWriter(output, options.Rules, leaveOpen: false),
+            OutputFormat.Ocsf => new OcsfFindingWriter(output, new OcsfWriterOptions { LeaveOpen = writerOptions.LeaveOpen }),
             _ => new TableRowWriter(output, writerOptions),
         };
         var pipelineOptions = new DetectionPipelineOptions

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
+using PortMismatch.Detection.Siem;
 
 namespace PortMismatch.Cli;
 
@@ -62,6 +63,7 @@ internal static class ListenCommand
                 OutputFormat.Csv => new CsvRowWriter(output, writerOptions),
                 OutputFormat.JsonLines => new JsonLinesRowWriter(output, writerOptions),
                 OutputFormat.Ecs => EcsOutput.CreateWriter(output, options.Rules, leaveOpen: false),
+                OutputFormat.Ocsf => new OcsfFindingWriter(output, new OcsfWriterOptions { LeaveOpen = writerOptions.LeaveOpen }),
                 _ => new TableRowWriter(output, writerOptions),
             };
             var pipelineOptions = new DetectionPipelineOptions

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
+using PortMismatch.Detection.Siem;
 using PortMismatch.Detection.Zeek;
 
 namespace PortMismatch.Cli;
@@ -213,7 +214,7 @@ internal static class ScanCommand
     private static void Write(ScanOptions options, List<MismatchRow> rows, RowOutput output, CancellationToken cancellationToken)
     {
         var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = options.Window is not null, LeaveOpen = true };
-        if (options.Output is OutputFormat.Csv or OutputFormat.JsonLines && rows.Count >= ParallelFrom && Environment.ProcessorCount > 1)
+        if (options.Output is OutputFormat.Csv or OutputFormat.JsonLines or OutputFormat.Ocsf && rows.Count >= ParallelFrom && Environment.ProcessorCount > 1)
         {
             WriteInPairs(output, rows, options.Output, writerOptions, cancellationToken);
             return;
@@ -266,12 +267,14 @@ internal static class ScanCommand
         OutputFormat.Csv => new CsvRowWriter(stream, options),
         OutputFormat.JsonLines => new JsonLinesRowWriter(stream, options),
         OutputFormat.Ecs => EcsOutput.CreateWriter(stream, rules, options.LeaveOpen),
+        OutputFormat.Ocsf => new OcsfFindingWriter(stream, new OcsfWriterOptions { LeaveOpen = options.LeaveOpen }),
         _ => new TableRowWriter(stream, options),
     };
 
     private static RowWriter CreateWriter(OutputFormat format, IBufferWriter<byte> output, RowWriterOptions options) => format switch
     {
         OutputFormat.Csv => new CsvRowWriter(output, options),
+        OutputFormat.Ocsf => new OcsfFindingWriter(output, new OcsfWriterOptions { LeaveOpen = options.LeaveOpen }),
         _ => new JsonLinesRowWriter(output, options),
     };
 
