@@ -218,7 +218,7 @@ public sealed class EcsAlertWriter : RowWriter
         var written = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in techniques)
         {
-            var technique = AttackTechniques.IsAttackId(id) ? AttackTechniques.TechniqueOf(id) : id;
+            var technique = MitreAttack.IsAttackId(id) ? MitreAttack.TechniqueOf(id) : id;
             if (!written.Add(technique))
             {
                 continue;
@@ -226,12 +226,12 @@ public sealed class EcsAlertWriter : RowWriter
 
             json.WriteStartObject();
             WriteTechnique(json, technique);
-            if (AttackTechniques.IsAttackId(technique))
+            if (MitreAttack.IsAttackId(technique))
             {
                 var any = false;
                 foreach (var sub in techniques)
                 {
-                    if (sub.Length == 9 && AttackTechniques.IsAttackId(sub) && AttackTechniques.TechniqueOf(sub) == technique)
+                    if (sub.Length == 9 && MitreAttack.IsAttackId(sub) && MitreAttack.TechniqueOf(sub) == technique)
                     {
                         if (!any)
                         {
@@ -261,14 +261,14 @@ public sealed class EcsAlertWriter : RowWriter
     private static void WriteTechnique(Utf8JsonWriter json, string id)
     {
         json.WriteString("id"u8, id);
-        if (AttackTechniques.NameOf(id) is { } name)
+        if (MitreAttack.NameOf(id) is { } name)
         {
             json.WriteString("name"u8, name);
         }
 
-        if (AttackTechniques.IsAttackId(id))
+        if (MitreAttack.IsAttackId(id))
         {
-            json.WriteString("reference"u8, AttackTechniques.ReferenceOf(id));
+            json.WriteString("reference"u8, MitreAttack.ReferenceOf(id));
         }
     }
 

@@ -4,7 +4,8 @@ namespace PortMismatch.Detection.Siem.Internal;
 
 /// <summary>
 /// The names and tactics of the MITRE ATT&amp;CK Enterprise techniques the built-in rule sets name (a test keeps the table
-/// complete), so that a finding carries names a SIEM can show; an id not in the table is still reported, by its id alone.
+/// complete), so that a finding carries names a SIEM can show (the OCSF and the ECS writer both read it); an id not in the
+/// table is still reported, by its id alone.
 /// </summary>
 internal static class MitreAttack
 {
@@ -36,6 +37,30 @@ internal static class MitreAttack
     /// <summary>Gets the technique ids of the table.</summary>
     public static IEnumerable<string> KnownIds => Known.Keys;
 
+    /// <summary>Gets the name of a technique or sub-technique id, or <see langword="null"/> when it has no entry.</summary>
+    public static string? NameOf(string id) => Known.TryGetValue(id, out var technique) ? technique.Name : null;
+
+    /// <summary>
+    /// Whether an id has the form of an ATT&amp;CK technique (<c>T1571</c>) or sub-technique (<c>T1048.003</c>); only such an
+    /// id gets a reference URL and is split into technique and sub-technique.
+    /// </summary>
+    public static bool IsAttackId(string id)
+        => id.Length is 5 or 9
+            && id[0] == 'T'
+            && AllDigits(id.AsSpan(1, 4))
+            && (id.Length == 5 || (id[5] == '.' && AllDigits(id.AsSpan(6, 3))));
+
+    /// <summary>The technique of an ATT&amp;CK id: <c>T1048</c> for <c>T1048.003</c>, the id itself for a technique.</summary>
+    public static string TechniqueOf(string attackId) => attackId[..5];
+
+    /// <summary>
+    /// The id's page on attack.mitre.org, in the form ECS's own example gives (<c>https://attack.mitre.org/techniques/T1059/</c>,
+    /// a sub-technique as <c>.../T1059/001/</c>).
+    /// </summary>
+    public static string ReferenceOf(string attackId) => attackId.Length == 5
+        ? $"https://attack.mitre.org/techniques/{attackId}/"
+        : $"https://attack.mitre.org/techniques/{attackId[..5]}/{attackId[6..]}/";
+
     /// <summary>Looks a technique or sub-technique id up.</summary>
     public static bool TryGet(string id, out Technique technique) => Known.TryGetValue(id, out technique!);
 
@@ -46,7 +71,7 @@ internal static class MitreAttack
     public static bool TryGetParent(string id, out string parent)
     {
         var dot = id.LastIndexOf('.');
-        if (dot > 1 && id.Length - dot == 4 && IsDigits(id.AsSpan(dot + 1)) && id[dot - 1] is >= '0' and <= '9')
+        if (dot > 1 && id.Length - dot == 4 && AllDigits(id.AsSpan(dot + 1)) && id[dot - 1] is >= '0' and <= '9')
         {
             parent = id[..dot];
             return true;
@@ -54,19 +79,19 @@ internal static class MitreAttack
 
         parent = string.Empty;
         return false;
+    }
 
-        static bool IsDigits(ReadOnlySpan<char> text)
+    private static bool AllDigits(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
         {
-            foreach (var c in text)
+            if (c is < '0' or > '9')
             {
-                if (c is < '0' or > '9')
-                {
-                    return false;
-                }
+                return false;
             }
-
-            return true;
         }
+
+        return true;
     }
 
     /// <summary>A technique's name and its tactic (each technique the rules name has one tactic in ATT&amp;CK Enterprise).</summary>
