@@ -51,6 +51,6 @@ public sealed class EcsOutputTests : IDisposable
     {
         var (exit, _, err) = await CliProcess.RunInProcess("scan", Repository.PathOf("samples", "data"), "--output", "elastic");
         Assert.Equal(2, exit); // a usage error
-        Assert.Contains("--output elastic: use table, csv, jsonl or ecs.", err, StringComparison.Ordinal);
+        Assert.Contains("--output elastic: use table, csv, jsonl, ocsf or ecs.", err, StringComparison.Ordinal);
     }
 }

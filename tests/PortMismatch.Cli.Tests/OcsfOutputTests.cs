@@ -60,6 +60,6 @@ public sealed class OcsfOutputTests : IDisposable
     {
         var (exit, _, err) = await CliProcess.RunInProcess("scan", Repository.PathOf("samples", "data"), "--output", "xml");
         Assert.Equal(2, exit); // a usage error
-        Assert.Contains("--output xml: use table, csv, jsonl or ocsf.", err, StringComparison.Ordinal);
+        Assert.Contains("--output xml: use table, csv, jsonl, ocsf or ecs.", err, StringComparison.Ordinal);
     }
 }
