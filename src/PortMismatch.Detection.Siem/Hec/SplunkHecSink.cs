@@ -282,8 +282,8 @@ public sealed class SplunkHecSink : IMismatchRowSink, IAsyncDisposable
                 abandon.ThrowIfCancellationRequested();
                 if (_options.UseAcknowledgement && _awaitingAck.Count > 0 && _time.GetTimestamp() >= _nextAckPoll)
                 {
+                    // Then on to the queue: a poll that takes longer than the interval must not starve the sending.
                     await PollAcknowledgementsAsync(abandon).ConfigureAwait(false);
-                    continue;
                 }
 
                 batch = TakeBatch(reader, ref carried);
@@ -471,7 +471,6 @@ public sealed class SplunkHecSink : IMismatchRowSink, IAsyncDisposable
     /// <summary>Asks which batches are indexed; resends those past the timeout (a bounded number of times), then fails them.</summary>
     private async Task PollAcknowledgementsAsync(CancellationToken abandon)
     {
-        _nextAckPoll = _time.GetTimestamp() + Ticks(_options.AcknowledgementPollInterval);
         var body = new ArrayBufferWriter<byte>(64);
         using (var json = new Utf8JsonWriter(body))
         {
@@ -534,6 +533,8 @@ public sealed class SplunkHecSink : IMismatchRowSink, IAsyncDisposable
 
             await DeliverAsync(batch, abandon).ConfigureAwait(false);
         }
+
+        _nextAckPoll = _time.GetTimestamp() + Ticks(_options.AcknowledgementPollInterval);
     }
 
     /// <summary>Sends one request and reads HEC's reply (at most 64 KiB of it); a timeout or network error is a retryable reply.</summary>
