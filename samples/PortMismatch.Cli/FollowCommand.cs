@@ -32,9 +32,9 @@ internal static class FollowCommand
         var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = options.Window is not null };
         using RowWriter writer = options.Output switch
         {
-            OutputFormat.Csv => new CsvRowWriter(output, writerOptions),
-            OutputFormat.JsonLines => new JsonLinesRowWriter(output, writerOptions),
-            _ => new TableRowWriter(output, writerOptions),
+            OutputFormat.Csv => new CsvRowWriter(options.HecUrl is null ? output : Stream.Null, writerOptions),
+            OutputFormat.JsonLines => new JsonLinesRowWriter(options.HecUrl is null ? output : Stream.Null, writerOptions),
+            _ => new TableRowWriter(options.HecUrl is null ? output : Stream.Null, writerOptions),
         };
         var pipelineOptions = new DetectionPipelineOptions
         {
@@ -45,7 +45,8 @@ internal static class FollowCommand
             IdleWindowClose = options.Window is null ? null : options.IdleClose,
         };
 
-        using var pipeline = new DetectionPipeline(pipelineOptions, options.Window is null ? writer : new FlushingSink(writer));
+        await using var hec = HecOutput.Open(options);
+        using var pipeline = new DetectionPipeline(pipelineOptions, hec ?? (options.Window is null ? writer : (IMismatchRowSink)new FlushingSink(writer)));
         if (!options.Quiet)
         {
             var when = options.Window is { } window
@@ -89,6 +90,11 @@ internal static class FollowCommand
             {
                 await stderr.WriteLineAsync($"portmismatch: {failure}").ConfigureAwait(false);
             }
+        }
+
+        if (hec is not null && !await HecOutput.ReportAsync(hec, options, stderr).ConfigureAwait(false))
+        {
+            return CommandLine.Failure;
         }
 
         return await LiveSummary.ExitCodeAsync(stderr, options, output, failures, counters).ConfigureAwait(false);

@@ -59,9 +59,9 @@ internal static class ListenCommand
             var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = true };
             using RowWriter writer = options.Output switch
             {
-                OutputFormat.Csv => new CsvRowWriter(output, writerOptions),
-                OutputFormat.JsonLines => new JsonLinesRowWriter(output, writerOptions),
-                _ => new TableRowWriter(output, writerOptions),
+                OutputFormat.Csv => new CsvRowWriter(options.HecUrl is null ? output : Stream.Null, writerOptions),
+                OutputFormat.JsonLines => new JsonLinesRowWriter(options.HecUrl is null ? output : Stream.Null, writerOptions),
+                _ => new TableRowWriter(options.HecUrl is null ? output : Stream.Null, writerOptions),
             };
             var pipelineOptions = new DetectionPipelineOptions
             {
@@ -72,7 +72,8 @@ internal static class ListenCommand
                 IdleWindowClose = options.IdleClose,
             };
 
-            using var pipeline = new DetectionPipeline(pipelineOptions, new FlushingSink(writer));
+            await using var hec = HecOutput.Open(options);
+            using var pipeline = new DetectionPipeline(pipelineOptions, hec ?? (IMismatchRowSink)new FlushingSink(writer));
             if (!options.Quiet)
             {
                 var on = string.Join(" and ", sources.Select(s => s.Name));
@@ -117,6 +118,11 @@ internal static class ListenCommand
                 {
                     await stderr.WriteLineAsync($"portmismatch: {failure}").ConfigureAwait(false);
                 }
+            }
+
+            if (hec is not null && !await HecOutput.ReportAsync(hec, options, stderr).ConfigureAwait(false))
+            {
+                return CommandLine.Failure;
             }
 
             return await LiveSummary.ExitCodeAsync(stderr, options, output, failures, counters).ConfigureAwait(false);
