@@ -426,11 +426,13 @@ internal static class CommandLine
             return;
         }
 
-        foreach (var option in new[] { "--out", "--output" })
+        foreach (var option in new[] { "--out", "--output", "--time-zone" })
         {
             if (options.Given.Contains(option))
             {
-                throw new UsageException($"{option} does nothing with --hec-url: the rows go to Splunk, not to a file or standard output.");
+                throw new UsageException(option == "--time-zone"
+                    ? "--time-zone does nothing with --hec-url: events carry UTC times (and Splunk's time is epoch seconds)."
+                    : $"{option} does nothing with --hec-url: the rows go to Splunk, not to a file or standard output.");
             }
         }
 

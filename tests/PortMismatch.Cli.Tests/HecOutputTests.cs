@@ -71,6 +71,7 @@ public sealed class HecOutputTests : IDisposable
     [InlineData(new[] { "--hec-token-env", "X" }, "--hec-token-env does nothing without --hec-url")]
     [InlineData(new[] { "--hec-url", "https://splunk.example:8088/services/collector/event" }, "--hec-url https://splunk.example:8088/services/collector/event: give the collector's base URL")]
     [InlineData(new[] { "--hec-url", "https://splunk.example:8088", "--out", "x.jsonl" }, "--out does nothing with --hec-url")]
+    [InlineData(new[] { "--hec-url", "https://splunk.example:8088", "--time-zone", "UTC" }, "--time-zone does nothing with --hec-url")]
     public async Task Hec_usage_errors_name_what_is_wrong(string[] options, string expected)
     {
         var (exit, _, stderr) = await Run(["scan", Repository.Sample("conn.log"), .. options]);
