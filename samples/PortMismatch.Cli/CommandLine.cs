@@ -85,6 +85,10 @@ internal static class CommandLine
             static (o, v) => o.IdleClose = ParseDuration("--idle-close", v)),
         new("--max-clock-skew", Commands.Listen, "<duration>", "reject records dated further ahead of the clock as time-in-future (default 5m)",
             static (o, v) => o.MaxClockSkew = ParseDuration("--max-clock-skew", v)),
+        new("--hec-url", Commands.Scan | Commands.Listen | Commands.Follow, "<url>", "send rows to a Splunk HTTP Event Collector (https://splunk:8088) instead of writing them;\nthe token is read from the environment (--hec-token-env), never from the command line",
+            static (o, v) => o.HecUrl = ParseHecUrl(v)),
+        new("--hec-token-env", Commands.Scan | Commands.Listen | Commands.Follow, "<VAR>", "with --hec-url: the environment variable that holds the HEC token (default SPLUNK_HEC_TOKEN)",
+            static (o, v) => o.HecTokenVariable = v.Length > 0 ? v : throw new UsageException("--hec-token-env needs the name of an environment variable.")),
         new("--bookmark", Commands.Follow, "<file>", "where to resume: a JSON file written as records are read (file identity, offset);\na restart reads no record twice, also after a kill",
             static (o, v) => o.BookmarkPath = v),
     ];
@@ -323,6 +327,8 @@ internal static class CommandLine
             options.Output = OutputFromExtension(options.OutputPath);
         }
 
+        CheckHec(options);
+
         switch (command)
         {
             case "scan":
@@ -405,6 +411,44 @@ internal static class CommandLine
                 break;
         }
     }
+
+    /// <summary>
+    /// --hec-url sends the rows to Splunk instead of writing them, so --out and --output would do nothing; the token comes from
+    /// the environment variable of --hec-token-env (SPLUNK_HEC_TOKEN), and a missing one is said here, before any input is read.
+    /// </summary>
+    private static void CheckHec(ScanOptions options)
+    {
+        if (options.HecUrl is null)
+        {
+            if (options.Given.Contains("--hec-token-env"))
+            {
+                throw new UsageException("--hec-token-env does nothing without --hec-url: it names the variable that holds the HEC token.");
+            }
+
+            return;
+        }
+
+        foreach (var option in new[] { "--out", "--output", "--time-zone" })
+        {
+            if (options.Given.Contains(option))
+            {
+                throw new UsageException(option == "--time-zone"
+                    ? "--time-zone does nothing with --hec-url: events carry UTC times (and Splunk's time is epoch seconds)."
+                    : $"{option} does nothing with --hec-url: the rows go to Splunk, not to a file or standard output.");
+            }
+        }
+
+        options.HecToken = Environment.GetEnvironmentVariable(options.HecTokenVariable) is { Length: > 0 } token
+            ? token
+            : throw new UsageException($"--hec-url needs the HEC token in the environment variable {options.HecTokenVariable}, which is not set (the token is never taken from the command line; --hec-token-env names another variable).");
+    }
+
+    /// <summary>Reads --hec-url: the collector's base URL, http or https.</summary>
+    internal static Uri ParseHecUrl(string text)
+        => Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
+            && !url.AbsolutePath.Contains("/services/collector", StringComparison.OrdinalIgnoreCase)
+            ? url
+            : throw new UsageException($"--hec-url {text}: give the collector's base URL, such as https://splunk.example:8088 (/services/collector/event is appended).");
 
     /// <summary>--syslog-tls needs --cert and --key; they do nothing without it.</summary>
     private static void CheckTls(ScanOptions options)
@@ -623,6 +667,15 @@ internal sealed class ScanOptions
 
     /// <summary>Gets or sets the follow --bookmark file, or null.</summary>
     public string? BookmarkPath { get; set; }
+
+    /// <summary>Gets or sets the --hec-url collector, or null to write the rows.</summary>
+    public Uri? HecUrl { get; set; }
+
+    /// <summary>Gets or sets the --hec-token-env variable.</summary>
+    public string HecTokenVariable { get; set; } = "SPLUNK_HEC_TOKEN";
+
+    /// <summary>Gets or sets the HEC token read from <see cref="HecTokenVariable"/> (never printed).</summary>
+    public string? HecToken { get; set; }
 
     /// <summary>Gets or sets the --stats file, or null.</summary>
     public string? StatsPath { get; set; }

@@ -31,13 +31,14 @@ internal static class FollowCommand
         var follower = new ZeekLogFollower(directory, ZeekFollowOptions.Default with { ReaderOptions = options.ZeekOptions, BookmarkPath = options.BookmarkPath }, Report);
         var output = RowOutput.Open(options.OutputPath);
         var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = options.Window is not null };
+        var rowStream = options.HecUrl is null ? output : Stream.Null; // with --hec-url the rows go to Splunk alone
         using RowWriter writer = options.Output switch
         {
-            OutputFormat.Csv => new CsvRowWriter(output, writerOptions),
-            OutputFormat.JsonLines => new JsonLinesRowWriter(output, writerOptions),
-            OutputFormat.Ecs => EcsOutput.CreateWriter(output, options.Rules, leaveOpen: false),
-            OutputFormat.Ocsf => new OcsfFindingWriter(output, new OcsfWriterOptions { LeaveOpen = writerOptions.LeaveOpen }),
-            _ => new TableRowWriter(output, writerOptions),
+            OutputFormat.Csv => new CsvRowWriter(rowStream, writerOptions),
+            OutputFormat.JsonLines => new JsonLinesRowWriter(rowStream, writerOptions),
+            OutputFormat.Ecs => EcsOutput.CreateWriter(rowStream, options.Rules, leaveOpen: false),
+            OutputFormat.Ocsf => new OcsfFindingWriter(rowStream, new OcsfWriterOptions { LeaveOpen = writerOptions.LeaveOpen }),
+            _ => new TableRowWriter(rowStream, writerOptions),
         };
         var pipelineOptions = new DetectionPipelineOptions
         {
@@ -48,7 +49,8 @@ internal static class FollowCommand
             IdleWindowClose = options.Window is null ? null : options.IdleClose,
         };
 
-        using var pipeline = new DetectionPipeline(pipelineOptions, options.Window is null ? writer : new FlushingSink(writer));
+        await using var hec = HecOutput.Open(options);
+        using var pipeline = new DetectionPipeline(pipelineOptions, hec ?? (options.Window is null ? writer : (IMismatchRowSink)new FlushingSink(writer)));
         if (!options.Quiet)
         {
             var when = options.Window is { } window
@@ -92,6 +94,11 @@ internal static class FollowCommand
             {
                 await stderr.WriteLineAsync($"portmismatch: {failure}").ConfigureAwait(false);
             }
+        }
+
+        if (hec is not null && !await HecOutput.ReportAsync(hec, options, stderr).ConfigureAwait(false))
+        {
+            return CommandLine.Failure;
         }
 
         return await LiveSummary.ExitCodeAsync(stderr, options, output, failures, counters).ConfigureAwait(false);

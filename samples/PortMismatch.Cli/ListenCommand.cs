@@ -58,13 +58,14 @@ internal static class ListenCommand
             await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
             var output = RowOutput.Open(options.OutputPath);
             var writerOptions = new RowWriterOptions { TimeZone = options.OutputTimeZone, IncludeWindow = true };
+            var rowStream = options.HecUrl is null ? output : Stream.Null; // with --hec-url the rows go to Splunk alone
             using RowWriter writer = options.Output switch
             {
-                OutputFormat.Csv => new CsvRowWriter(output, writerOptions),
-                OutputFormat.JsonLines => new JsonLinesRowWriter(output, writerOptions),
-                OutputFormat.Ecs => EcsOutput.CreateWriter(output, options.Rules, leaveOpen: false),
-                OutputFormat.Ocsf => new OcsfFindingWriter(output, new OcsfWriterOptions { LeaveOpen = writerOptions.LeaveOpen }),
-                _ => new TableRowWriter(output, writerOptions),
+                OutputFormat.Csv => new CsvRowWriter(rowStream, writerOptions),
+                OutputFormat.JsonLines => new JsonLinesRowWriter(rowStream, writerOptions),
+                OutputFormat.Ecs => EcsOutput.CreateWriter(rowStream, options.Rules, leaveOpen: false),
+                OutputFormat.Ocsf => new OcsfFindingWriter(rowStream, new OcsfWriterOptions { LeaveOpen = writerOptions.LeaveOpen }),
+                _ => new TableRowWriter(rowStream, writerOptions),
             };
             var pipelineOptions = new DetectionPipelineOptions
             {
@@ -75,7 +76,8 @@ internal static class ListenCommand
                 IdleWindowClose = options.IdleClose,
             };
 
-            using var pipeline = new DetectionPipeline(pipelineOptions, new FlushingSink(writer));
+            await using var hec = HecOutput.Open(options);
+            using var pipeline = new DetectionPipeline(pipelineOptions, hec ?? (IMismatchRowSink)new FlushingSink(writer));
             if (!options.Quiet)
             {
                 var on = string.Join(" and ", sources.Select(s => s.Name));
@@ -120,6 +122,11 @@ internal static class ListenCommand
                 {
                     await stderr.WriteLineAsync($"portmismatch: {failure}").ConfigureAwait(false);
                 }
+            }
+
+            if (hec is not null && !await HecOutput.ReportAsync(hec, options, stderr).ConfigureAwait(false))
+            {
+                return CommandLine.Failure;
             }
 
             return await LiveSummary.ExitCodeAsync(stderr, options, output, failures, counters).ConfigureAwait(false);

@@ -69,18 +69,35 @@ internal static class ScanCommand
             }
 
             var rows = kept.Rows;
-            try
+            var hec = HecOutput.Open(options);
+            await using (hec)
             {
-                Write(options, rows, output, cancellationToken);
-            }
-            catch (IOException) when (output.Failure is not null)
-            {
-                // Reported after the summary.
+                try
+                {
+                    if (hec is null)
+                    {
+                        Write(options, rows, output, cancellationToken);
+                    }
+                    else
+                    {
+                        rows.ForEach(hec.OnRow);
+                        await hec.OnCompletedAsync(result.Counters).ConfigureAwait(false);
+                    }
+                }
+                catch (IOException) when (output.Failure is not null)
+                {
+                    // Reported after the summary.
+                }
             }
 
             if (!options.Quiet)
             {
                 run.WriteSummary(inputs.Count, result.Counters, found.NotRead, allowList, rows.Count, output.Failure is null, stopwatch.Elapsed);
+            }
+
+            if (hec is not null && !await HecOutput.ReportAsync(hec, options, stderr).ConfigureAwait(false))
+            {
+                return CommandLine.Failure;
             }
 
             if (output.Failure is not null)
