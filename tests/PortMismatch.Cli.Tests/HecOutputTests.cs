@@ -1,5 +1,5 @@
 using System.Text.Json;
-using PortMismatch.Detection.Siem.Tests;
+using PortMismatch.Detection.Siem.Tests.Support;
 
 namespace PortMismatch.Cli.Tests;
 

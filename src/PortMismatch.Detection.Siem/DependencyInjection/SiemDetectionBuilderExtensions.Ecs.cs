@@ -4,17 +4,8 @@ using PortMismatch.Detection.Siem;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Writes or sends the detection's rows in a SIEM's own schema.</summary>
 public static partial class SiemDetectionBuilderExtensions
 {
-    // One delegate instance, so that a second UseEcsOutput call recognises its own registration.
-    private static readonly Func<IServiceProvider, EcsAlertWriter> EcsWriterFactory = static provider =>
-    {
-        var options = provider.GetRequiredService<IOptions<EcsOutputOptions>>().Value;
-        var file = new FileStream(options.Path!, FileMode.Append, FileAccess.Write, FileShare.Read);
-        return new EcsAlertWriter(file, options.ToWriterOptions());
-    };
-
     /// <summary>
     /// Registers an <see cref="EcsAlertWriter"/> that appends one ECS alert document per row to
     /// <see cref="EcsOutputOptions.Path"/> as the detection's <see cref="IMismatchRowSink"/>. The options are validated
@@ -28,29 +19,25 @@ public static partial class SiemDetectionBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var existing = services.LastOrDefault(static d => d.ServiceType == typeof(IMismatchRowSink));
-        if (existing is not null && !ReferenceEquals(existing.ImplementationFactory, EcsWriterFactory))
+        if (IsFirstSinkRegistration<EcsOutputRegistration>(services, nameof(UseEcsOutput), "the ECS alert writer"))
         {
-            throw new InvalidOperationException(
-                $"UseEcsOutput registers the ECS alert writer as the IMismatchRowSink, but {EcsDescribe(existing)} is already registered as one; "
-                + "the detection writes to one sink: remove the other registration or do not call UseEcsOutput.");
+            services.AddSingleton<EcsOutputRegistration>();
+            services.AddSingleton<IValidateOptions<EcsOutputOptions>, EcsOutputOptionsValidator>();
+            services.AddSingleton<IMismatchRowSink>(static provider =>
+            {
+                var options = provider.GetRequiredService<IOptions<EcsOutputOptions>>().Value;
+                var file = new FileStream(options.Path!, FileMode.Append, FileAccess.Write, FileShare.Read);
+                return new EcsAlertWriter(file, options.ToWriterOptions());
+            });
         }
 
         services.AddOptions<EcsOutputOptions>().Configure(configure ?? (static _ => { })).ValidateOnStart();
-        if (existing is null)
-        {
-            services.AddSingleton<IValidateOptions<EcsOutputOptions>, EcsOutputOptionsValidator>();
-            services.AddSingleton<IMismatchRowSink>(EcsWriterFactory);
-        }
 
         return builder;
     }
 
-    private static string EcsDescribe(ServiceDescriptor descriptor)
-    {
-        var type = descriptor.ImplementationType ?? descriptor.ImplementationInstance?.GetType();
-        return type is not null ? type.FullName ?? type.Name : "a sink made by a factory";
-    }
+    /// <summary>Marks the ECS output as registered, so that a second <c>UseEcsOutput</c> only adds its configuration.</summary>
+    private sealed class EcsOutputRegistration;
 
     private sealed class EcsOutputOptionsValidator : IValidateOptions<EcsOutputOptions>
     {

@@ -6,7 +6,6 @@ using PortMismatch.Detection.Siem;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Writes the detection's rows in a SIEM's own schema, or sends them to its collector.</summary>
 public static partial class SiemDetectionBuilderExtensions
 {
     /// <summary>
@@ -23,14 +22,7 @@ public static partial class SiemDetectionBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var registered = services.Any(static d => d.ServiceType == typeof(SplunkHecSink));
-        if (!registered && services.FirstOrDefault(static d => d.ServiceType == typeof(IMismatchRowSink)) is { } other)
-        {
-            throw new InvalidOperationException(
-                $"UseSplunkHec registers the Splunk HEC sink as the IMismatchRowSink, but one is already registered ({Describe(other)}): "
-                + "the detection writes to one sink. Remove the other registration, or register a sink of your own that forwards to both.");
-        }
-
+        _ = IsFirstSinkRegistration<SplunkHecSink>(services, nameof(UseSplunkHec), "the Splunk HEC sink");
         services.AddOptions<SplunkHecSinkOptions>().Configure(configure ?? (static _ => { })).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SplunkHecSinkOptions>, SplunkHecSinkOptionsValidator>());
         services.TryAddSingleton(static provider =>
@@ -44,11 +36,6 @@ public static partial class SiemDetectionBuilderExtensions
         services.TryAddSingleton<IMismatchRowSink>(static provider => provider.GetRequiredService<SplunkHecSink>());
         return builder;
     }
-
-    private static string Describe(ServiceDescriptor descriptor)
-        => (descriptor.IsKeyedService ? descriptor.KeyedImplementationType : descriptor.ImplementationType)?.FullName
-            ?? (descriptor.IsKeyedService ? descriptor.KeyedImplementationInstance : descriptor.ImplementationInstance)?.GetType().FullName
-            ?? "a factory";
 
     /// <summary>Checks the options as the sink will use them; messages name the setting, never the token's value.</summary>
     private sealed class SplunkHecSinkOptionsValidator : IValidateOptions<SplunkHecSinkOptions>

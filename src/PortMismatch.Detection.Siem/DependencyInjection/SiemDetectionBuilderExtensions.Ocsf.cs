@@ -5,7 +5,6 @@ using PortMismatch.Detection.Siem;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers a SIEM-schema output of PortMismatch.Detection.Siem as the detection's <see cref="IMismatchRowSink"/>.</summary>
 public static partial class SiemDetectionBuilderExtensions
 {
     /// <summary>
@@ -22,9 +21,8 @@ public static partial class SiemDetectionBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        if (!services.Any(static d => d.ServiceType == typeof(OcsfOutputRegistration)))
+        if (IsFirstSinkRegistration<OcsfOutputRegistration>(services, nameof(UseOcsfOutput), "the OCSF writer"))
         {
-            ThrowIfSinkRegisteredBeforeOcsf(services, nameof(UseOcsfOutput), "the OCSF writer");
             services.AddSingleton<OcsfOutputRegistration>();
             services.AddSingleton<IMismatchRowSink>(static provider =>
             {
@@ -37,23 +35,6 @@ public static partial class SiemDetectionBuilderExtensions
         services.AddOptions<OcsfOutputOptions>().Configure(configure ?? (static _ => { })).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OcsfOutputOptions>, OcsfOutputOptionsValidator>());
         return builder;
-    }
-
-    /// <summary>Throws when the collection already has a (non-keyed) <see cref="IMismatchRowSink"/>, naming it and the new one.</summary>
-    private static void ThrowIfSinkRegisteredBeforeOcsf(IServiceCollection services, string method, string sink)
-    {
-        foreach (var descriptor in services)
-        {
-            if (descriptor.ServiceType == typeof(IMismatchRowSink) && !descriptor.IsKeyedService)
-            {
-                var existing = descriptor.ImplementationType?.FullName
-                    ?? descriptor.ImplementationInstance?.GetType().FullName
-                    ?? "one made by a factory";
-                throw new InvalidOperationException(
-                    $"{method}() cannot register {sink} as the IMismatchRowSink: an IMismatchRowSink ({existing}) is already registered, "
-                    + "and the detection writes to one sink. Remove the other registration, or call only one of the Use...Output methods.");
-            }
-        }
     }
 
     /// <summary>Marks the OCSF output as registered, so that a second <c>UseOcsfOutput</c> only adds its configuration.</summary>

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PortMismatch.Detection.Siem.Internal;
+using PortMismatch.Detection.Siem.Tests.Support;
 
 namespace PortMismatch.Detection.Siem.Tests.Ecs;
 
@@ -30,7 +31,7 @@ public sealed class EcsAlertWriterTests
     public void Every_field_of_every_document_is_an_ECS_field_of_a_compatible_type(int seed, int count)
     {
         var schema = EcsSchema.Instance;
-        var rows = EcsRows.Generate(seed, count);
+        var rows = RandomRows.Generate(seed, count);
         var documents = Write(rows, new EcsWriterOptions { ObserverName = "sensor-1", RuleSet = "escu" });
 
         Assert.Equal(rows.Count, documents.Count);
@@ -154,7 +155,7 @@ public sealed class EcsAlertWriterTests
     [Fact]
     public void Documents_are_one_per_line_and_the_stream_is_flushed_at_the_end()
     {
-        var rows = EcsRows.Generate(7, 2_000); // more than the 32 KiB the writer buffers before writing to the stream
+        var rows = RandomRows.Generate(7, 2_000); // more than the 32 KiB the writer buffers before writing to the stream
         using var stream = new MemoryStream();
         using (var writer = new EcsAlertWriter(stream, new EcsWriterOptions { LeaveOpen = true }))
         {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using PortMismatch.Detection.Siem.Internal;
+using PortMismatch.Detection.Siem.Tests.Support;
 
 namespace PortMismatch.Detection.Siem.Tests.Ocsf;
 

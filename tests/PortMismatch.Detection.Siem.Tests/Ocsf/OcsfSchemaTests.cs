@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PortMismatch.Detection.Siem.Tests.Support;
 
 namespace PortMismatch.Detection.Siem.Tests.Ocsf;
 

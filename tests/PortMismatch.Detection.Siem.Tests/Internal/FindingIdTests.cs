@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using PortMismatch.Detection.Siem.Internal;
 
-namespace PortMismatch.Detection.Siem.Tests;
+namespace PortMismatch.Detection.Siem.Tests.Internal;
 
 public sealed class FindingIdTests
 {

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using PortMismatch.Detection.Siem.Tests.Support;
 
-namespace PortMismatch.Detection.Siem.Tests;
+namespace PortMismatch.Detection.Siem.Tests.DependencyInjection;
 
 public sealed class SplunkHecDependencyInjectionTests
 {

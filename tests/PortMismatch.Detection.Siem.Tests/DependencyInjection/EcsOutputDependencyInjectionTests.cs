@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace PortMismatch.Detection.Siem.Tests.Ecs;
+namespace PortMismatch.Detection.Siem.Tests.DependencyInjection;
 
 public sealed class EcsOutputDependencyInjectionTests : IDisposable
 {

@@ -6,7 +6,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace PortMismatch.Detection.Siem.Tests;
+namespace PortMismatch.Detection.Siem.Tests.Support;
 
 /// <summary>
 /// A Splunk HTTP Event Collector for tests: a small HTTP/1.1 server on 127.0.0.1 (port 0, keep-alive, Content-Length

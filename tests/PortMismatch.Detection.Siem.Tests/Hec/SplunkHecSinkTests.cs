@@ -4,8 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using PortMismatch.Detection.Siem.Internal;
+using PortMismatch.Detection.Siem.Tests.Support;
 
-namespace PortMismatch.Detection.Siem.Tests;
+namespace PortMismatch.Detection.Siem.Tests.Hec;
 
 public sealed class SplunkHecSinkTests
 {

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace PortMismatch.Detection.Siem.Tests;
+namespace PortMismatch.Detection.Siem.Tests.Support;
 
 /// <summary>Keeps every log line (message and exception text) for the test to read.</summary>
 internal sealed class TestLogger : ILogger, ILoggerProvider, ILoggerFactory
