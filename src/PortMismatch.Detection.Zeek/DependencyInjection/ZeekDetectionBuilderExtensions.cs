@@ -9,8 +9,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class ZeekDetectionBuilderExtensions
 {
     /// <summary>
-    /// Registers one <see cref="IFlowSource"/> that reads <see cref="ZeekSourceOptions.Files"/> in order; rejected lines go to
-    /// <see cref="InputDiagnosticLog"/>. The options are validated when the host starts. Idempotent: calling it again only
+    /// Registers one <see cref="IFlowSource"/> that reads <see cref="ZeekSourceOptions.Files"/> in order and then, when
+    /// <see cref="ZeekSourceOptions.FollowDirectory"/> is set, follows the log being written there until the host stops
+    /// (a <see cref="ZeekLogFollower"/>); rejected lines go to <see cref="InputDiagnosticLog"/>. The options are validated when the host starts. Idempotent: calling it again only
     /// adds <paramref name="configure"/>.
     /// </summary>
     /// <param name="builder">The detection builder.</param>
@@ -36,7 +37,12 @@ public static class ZeekDetectionBuilderExtensions
         {
             var readerOptions = options.ToReaderOptions();
             var parts = options.Files.Select(file => ZeekConnInput.FileSource(file, readerOptions, log.Report)).ToList();
-            return new ZeekSource(FlowSource.Concat("zeek conn.log files", parts));
+            if (options.FollowDirectory is { } directory)
+            {
+                parts.Add(new ZeekLogFollower(directory, options.ToFollowOptions(), log.Report));
+            }
+
+            return new ZeekSource(FlowSource.Concat("zeek conn.log", parts));
         }
 
         public Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken) => inner.ReadAsync(sink, cancellationToken);
@@ -47,9 +53,26 @@ public static class ZeekDetectionBuilderExtensions
         public ValidateOptionsResult Validate(string? name, ZeekSourceOptions options)
         {
             var failures = new List<string>();
-            if (options.Files.Count == 0)
+            if (options.Files.Count == 0 && options.FollowDirectory is null)
             {
-                failures.Add("ZeekSourceOptions.Files is empty: list the conn.log files to read.");
+                failures.Add("ZeekSourceOptions.Files is empty and FollowDirectory is not set: list the conn.log files to read, or the directory Zeek writes to.");
+            }
+
+            if (options.FollowDirectory is { } directory && !Directory.Exists(directory))
+            {
+                failures.Add($"ZeekSourceOptions.FollowDirectory: '{directory}' is not a directory.");
+            }
+
+            if (options.FollowDirectory is not null)
+            {
+                try
+                {
+                    _ = new ZeekLogFollower(options.FollowDirectory, options.ToFollowOptions());
+                }
+                catch (ArgumentException e)
+                {
+                    failures.Add($"ZeekSourceOptions does not make valid follow options: {e.Message}");
+                }
             }
 
             foreach (var file in options.Files)

@@ -1,13 +1,33 @@
 namespace PortMismatch.Detection.Zeek;
 
 /// <summary>
-/// The Zeek conn.log source registered by <c>AddZeek</c>: files read in order (TSV or NDJSON, plain or gzip), and every
-/// <see cref="ZeekReaderOptions"/> value under the same name, so that all of them bind from configuration.
+/// The Zeek conn.log source registered by <c>AddZeek</c>: files read in order (TSV or NDJSON, plain or gzip), then, when
+/// <see cref="FollowDirectory"/> is set, the log Zeek is writing there, followed through its rotations until the host
+/// stops (<see cref="ZeekLogFollower"/>); and every <see cref="ZeekReaderOptions"/> and <see cref="ZeekFollowOptions"/>
+/// value under the same name, so that all of them bind from configuration.
 /// </summary>
 public sealed class ZeekSourceOptions
 {
     /// <summary>Gets the conn.log files to read.</summary>
     public IList<string> Files { get; } = [];
+
+    /// <summary>
+    /// Gets or sets the directory Zeek writes its logs to (zeekctl: <c>logs/current</c>), to follow after
+    /// <see cref="Files"/> are read, or <see langword="null"/> (the default) to read the files alone.
+    /// </summary>
+    public string? FollowDirectory { get; set; }
+
+    /// <summary>Gets or sets <see cref="ZeekFollowOptions.FileName"/>, the log followed in <see cref="FollowDirectory"/>.</summary>
+    public string FollowFileName { get; set; } = ZeekFollowOptions.Default.FileName;
+
+    /// <summary>Gets or sets <see cref="ZeekFollowOptions.PollInterval"/>.</summary>
+    public TimeSpan PollInterval { get; set; } = ZeekFollowOptions.Default.PollInterval;
+
+    /// <summary>
+    /// Gets or sets <see cref="ZeekFollowOptions.BookmarkPath"/>: where the follower keeps its place, so that a restarted host
+    /// resumes where it stopped and reads no record twice; <see langword="null"/> (the default) for none.
+    /// </summary>
+    public string? BookmarkPath { get; set; }
 
     /// <summary>Gets or sets <see cref="ZeekReaderOptions.MaxLineLength"/>.</summary>
     public int MaxLineLength { get; set; } = ZeekReaderOptions.Default.MaxLineLength;
@@ -35,5 +55,14 @@ public sealed class ZeekSourceOptions
         AcceptAnyPath = AcceptAnyPath,
         FieldNames = FieldNames.Count == 0 ? null : [.. FieldNames],
         FieldSeparator = FieldSeparator,
+    };
+
+    /// <summary>The follower options these values make.</summary>
+    internal ZeekFollowOptions ToFollowOptions() => ZeekFollowOptions.Default with
+    {
+        ReaderOptions = ToReaderOptions(),
+        FileName = FollowFileName,
+        PollInterval = PollInterval,
+        BookmarkPath = BookmarkPath,
     };
 }

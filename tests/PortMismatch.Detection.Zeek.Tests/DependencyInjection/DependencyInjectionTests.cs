@@ -107,6 +107,59 @@ public sealed class DependencyInjectionTests : IDisposable
         Assert.Contains(e.Failures, f => f.StartsWith("ZeekSourceOptions does not make valid reader options", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task AddZeek_reads_the_files_then_follows_the_directory_until_the_host_stops()
+    {
+        var archive = Write("conn.2026-12-01.log", ConnLog.GenerateTsv(100, 3));
+        var live = Directory.CreateDirectory(Path.Combine(_directory, "current")).FullName;
+        File.WriteAllText(Path.Combine(live, "conn.log"), ConnLog.GenerateTsv(50, 4).Replace(ConnLog.Close, string.Empty, StringComparison.Ordinal));
+        var bookmark = Path.Combine(_directory, "zeek.bookmark.json");
+        var rows = new List<MismatchRow>();
+        var services = new ServiceCollection();
+        services.AddSingleton<IMismatchRowSink>(new Sink(rows));
+        services.AddPortMismatchDetection().AddZeek(o =>
+        {
+            o.Files.Add(archive);
+            o.FollowDirectory = live;
+            o.PollInterval = TimeSpan.FromMilliseconds(10);
+            o.BookmarkPath = bookmark;
+        });
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var source = Assert.Single(provider.GetServices<IFlowSource>());
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var run = provider.GetRequiredService<DetectionPipeline>().RunAsync([source], stop.Token);
+        await Poll.UntilAsync(() => source.Counters.Accepted == 150, () => source.Counters.ToString());
+        await stop.CancelAsync();
+        var result = await run;
+
+        Assert.Empty(result.Failures);
+        Assert.Equal(150, result.Counters.Input.Accepted);
+        Assert.True(result.Counters.Input.IsBalanced);
+        Assert.True(File.Exists(bookmark), "the follower kept its place in the bookmark");
+        Assert.NotEmpty(rows);
+    }
+
+    [Fact]
+    public void Neither_files_nor_a_directory_and_a_missing_directory_fail_startup_validation_by_name()
+    {
+        static OptionsValidationException Fail(Action<ZeekSourceOptions> configure)
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton<IMismatchRowSink>(new JsonLinesRowWriter(Stream.Null));
+            services.AddPortMismatchDetection().AddZeek(configure);
+            using var provider = services.BuildServiceProvider();
+            return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        }
+
+        Assert.Contains(Fail(_ => { }).Failures, f => f.StartsWith("ZeekSourceOptions.Files is empty and FollowDirectory is not set", StringComparison.Ordinal));
+        Assert.Contains("ZeekSourceOptions.FollowDirectory: '/nonexistent/logs' is not a directory.", Fail(o => o.FollowDirectory = "/nonexistent/logs").Failures);
+        Assert.Contains(
+            Fail(o => (o.FollowDirectory, o.PollInterval) = (_directory, TimeSpan.Zero)).Failures,
+            f => f.StartsWith("ZeekSourceOptions does not make valid follow options", StringComparison.Ordinal) && f.Contains("PollInterval", StringComparison.Ordinal));
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private string Write(string name, string text)
