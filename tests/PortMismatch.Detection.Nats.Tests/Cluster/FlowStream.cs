@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace PortMismatch.Detection.Nats.Tests.Cluster;
+
+/// <summary>The test's side of the streams (docs/SCALE-OUT.md): the input it publishes and the final rows it reads.</summary>
+internal static class FlowStream
+{
+    public const string Flows = "FLOWS";
+    public const string Findings = "FINDINGS";
+    public const int Partitions = 8;
+
+    /// <summary>The key-value buckets of the workers (each is a stream <c>KV_&lt;bucket&gt;</c>).</summary>
+    public static readonly string[] Buckets = ["portmismatch-leases", "portmismatch-checkpoints"];
+
+    /// <summary>Creates FLOWS (subjects <c>flows.&gt;</c>, file storage, <paramref name="replicas"/> replicas).</summary>
+    public static async Task CreateFlowsAsync(INatsJSContext js, int replicas)
+        => await js.CreateStreamAsync(new StreamConfig(Flows, ["flows.>"]) { NumReplicas = replicas, Storage = StreamConfigStorage.File }, TestContext.Current.CancellationToken);
+
+    /// <summary>
+    /// Publishes records 0 .. <paramref name="records"/> - 1 of <paramref name="log"/>, record i to partition i mod P on
+    /// <c>flows.&lt;p&gt;.zeek-json</c>, one line (without its newline) per message, with up to
+    /// <paramref name="inFlight"/> publications awaiting their acknowledgement; returns the messages per second.
+    /// </summary>
+    public static async Task<double> PublishAsync(INatsJSContext js, FlowLog log, long records, int inFlight = 2048)
+    {
+        var subjects = new string[Partitions];
+        for (var p = 0; p < Partitions; p++)
+        {
+            subjects[p] = $"flows.{p}.zeek-json";
+        }
+
+        var pending = new Queue<ValueTask<PubAckResponse>>(inFlight);
+        var line = new byte[FlowLog.MaxLineBytes];
+        var clock = Stopwatch.StartNew();
+        for (long i = 0; i < records; i++)
+        {
+            if (pending.Count == inFlight)
+            {
+                (await pending.Dequeue()).EnsureSuccess();
+            }
+
+            var length = log.Write(i, line) - 1;
+            pending.Enqueue(js.PublishAsync(subjects[i % Partitions], line.AsSpan(0, length).ToArray(), NatsRawSerializer<byte[]>.Default, cancellationToken: TestContext.Current.CancellationToken));
+        }
+
+        while (pending.Count > 0)
+        {
+            (await pending.Dequeue()).EnsureSuccess();
+        }
+
+        return records / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Deletes FINDINGS and the workers' buckets, so that the next run starts from nothing but FLOWS.</summary>
+    public static async Task ResetWorkerStateAsync(INatsJSContext js)
+    {
+        foreach (var stream in (string[])[Findings, .. Buckets.Select(static bucket => $"KV_{bucket}")])
+        {
+            try
+            {
+                await js.DeleteStreamAsync(stream, TestContext.Current.CancellationToken);
+            }
+            catch (NatsJSApiException error) when (error.Error.Code == 404)
+            {
+                // not made yet
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads <c>findings.final</c> from where the last call stopped, adding each row to <paramref name="totals"/>, and
+    /// fails the test on a message id seen twice (the server drops repeats within the duplicate window: one in the
+    /// stream would mean a repeat escaped it). Returns how many messages it read.
+    /// </summary>
+    public sealed class FinalRowReader(INatsJSContext js, RowTotals totals)
+    {
+        private readonly HashSet<string> _ids = [];
+        private ulong _next = 1;
+
+        public async Task<int> ReadNewAsync()
+        {
+            var read = 0;
+            try
+            {
+                var consumer = await js.CreateOrderedConsumerAsync(
+                    Findings,
+                    new NatsJSOrderedConsumerOpts { FilterSubjects = ["findings.final"], DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = _next },
+                    TestContext.Current.CancellationToken);
+                while (true)
+                {
+                    var batch = 0;
+                    await foreach (var message in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = 1000 }, NatsRawSerializer<byte[]>.Default, TestContext.Current.CancellationToken))
+                    {
+                        batch++;
+                        var id = message.Headers?["Nats-Msg-Id"].ToString();
+                        Assert.False(string.IsNullOrEmpty(id), $"a final row without Nats-Msg-Id at stream sequence {message.Metadata?.Sequence.Stream}");
+                        Assert.True(_ids.Add(id!), $"Nats-Msg-Id {id} twice in findings.final");
+                        totals.Add(Encoding.UTF8.GetString(message.Data ?? []));
+                        _next = message.Metadata!.Value.Sequence.Stream + 1;
+                    }
+
+                    read += batch;
+                    if (batch == 0)
+                    {
+                        return read;
+                    }
+                }
+            }
+            catch (NatsJSApiException error) when (error.Error.Code == 404)
+            {
+                return read; // FINDINGS not made yet
+            }
+            catch (NatsJSException)
+            {
+                return read; // a leader change under way: read on at the next call
+            }
+        }
+    }
+}
