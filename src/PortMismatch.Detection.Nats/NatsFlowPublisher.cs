@@ -281,15 +281,14 @@ public sealed class NatsFlowPublisher
 
         private void Count(PubAckResponse ack)
         {
-            ack.EnsureSuccess();
             if (ack.Duplicate)
             {
                 Duplicates++;
+                return;
             }
-            else
-            {
-                Published++;
-            }
+
+            ack.EnsureSuccess();
+            Published++;
         }
     }
 }

@@ -8,7 +8,7 @@ namespace PortMismatch.Detection.Nats;
 /// <summary>
 /// Reads a flow stream in one process (docs/SCALE-OUT.md's subjects and headers, no leases or checkpoints): every partition
 /// or a given set, from the start or a sequence, until cancelled or, with <see cref="NatsFlowSourceOptions.StopAtEnd"/>,
-/// until every partition is caught up. Each partition has an ordered consumer (no server-side acknowledgements) fetched in
+/// until every partition is caught up. Each partition has an ephemeral consumer without acknowledgements (the server deletes it after 5 minutes unused) fetched in
 /// batches of at most <see cref="NatsFlowSourceOptions.BatchSize"/> and its own decoder (IPFIX templates and Suricata
 /// netflow pairing are per partition); the sink is called one batch at a time. For hosts that want one process; to share
 /// a stream among processes, run workers.
@@ -71,7 +71,7 @@ public sealed class NatsFlowSource : IFlowSource
     public long MessagesRead => Interlocked.Read(ref _messagesRead);
 
     /// <inheritdoc/>
-    /// <exception cref="NatsJSApiException">The stream does not exist, or the server refused the consumer.</exception>
+    /// <exception cref="NatsJSException">The stream does not exist, or the server refused a consumer.</exception>
     public async Task ReadAsync(IFlowRecordSink sink, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sink);
@@ -99,14 +99,11 @@ public sealed class NatsFlowSource : IFlowSource
         try
         {
             await Task.Yield();
-            var consumer = await _js.CreateOrderedConsumerAsync(
+            var consumer = await FilteredConsumer.CreateAsync(
+                _js,
                 _options.Stream,
-                new NatsJSOrderedConsumerOpts
-                {
-                    FilterSubjects = [FormattableString.Invariant($"{_options.SubjectPrefix}.{_partitions[index]}.>")],
-                    DeliverPolicy = _options.StartSequence > 0 ? ConsumerConfigDeliverPolicy.ByStartSequence : ConsumerConfigDeliverPolicy.All,
-                    OptStartSeq = _options.StartSequence,
-                },
+                FormattableString.Invariant($"{_options.SubjectPrefix}.{_partitions[index]}.>"),
+                _options.StartSequence,
                 cancellationToken).ConfigureAwait(false);
             var decoder = _decoders[index];
             var batch = new List<INatsJSMsg<NatsMemoryOwner<byte>>>(_options.BatchSize);
