@@ -91,6 +91,16 @@ internal static class CommandLine
             static (o, v) => o.HecTokenVariable = v.Length > 0 ? v : throw new UsageException("--hec-token-env needs the name of an environment variable.")),
         new("--bookmark", Commands.Follow, "<file>", "where to resume: a JSON file written as records are read (file identity, offset);\na restart reads no record twice, also after a kill",
             static (o, v) => o.BookmarkPath = v),
+
+        // NATS JetStream (#20): publish
+        new("--nats", Commands.Publish, "<url>[,<url>...]", "the NATS servers (nats://host:4222), any of a cluster",
+            static (o, v) => o.NatsUrls = v),
+        new("--stream", Commands.Publish, "<name>", "the flow stream (default FLOWS, subjects flows.>; made when missing)",
+            static (o, v) => o.NatsStream = v),
+        new("--partitions", Commands.Publish, "<n>", "the partitions P of the stream (default 8): each file goes to one,\nflows.<hash of its path mod P>.<format>",
+            static (o, v) => o.NatsPartitions = PositiveInt("--partitions", v, 1024)),
+        new("--replicas", Commands.Publish, "<n>", "the replicas of the stream when it is made (default 1; 3 on a three-node cluster)",
+            static (o, v) => o.NatsReplicas = PositiveInt("--replicas", v, 5)),
     ];
 
     /// <summary>The columns the Zeek reader needs (ZeekFormatError.MissingColumns), in zeek-cut's order.</summary>
@@ -122,13 +132,13 @@ internal static class CommandLine
                     return Success;
                 }
 
-                return await UsageError(stderr, null, $"unknown command '{topic}': use scan, listen, follow or rules.").ConfigureAwait(false);
+                return await UsageError(stderr, null, $"unknown command '{topic}': use scan, listen, follow, rules or publish.").ConfigureAwait(false);
         }
 
         var command = args[0];
         if (Help.For(command) is null)
         {
-            return await UsageError(stderr, null, $"unknown command '{command}': use scan, listen, follow or rules.").ConfigureAwait(false);
+            return await UsageError(stderr, null, $"unknown command '{command}': use scan, listen, follow, rules or publish.").ConfigureAwait(false);
         }
 
         if (AsksForHelp(args.AsSpan(1)))
@@ -152,6 +162,7 @@ internal static class CommandLine
             return command switch
             {
                 "rules" => RulesCommand.Run(options, stdout),
+                "publish" => await PublishCommand.RunAsync(options, stderr, cancellationToken).ConfigureAwait(false),
                 "listen" => await RunStats.RunAsync("listen", options, ct => ListenCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
                 "follow" => await RunStats.RunAsync("follow", options, ct => FollowCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
                 _ => await RunStats.RunAsync("scan", options, ct => ScanCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
@@ -224,7 +235,8 @@ internal static class CommandLine
             "listen" => Commands.Listen,
             "follow" => Commands.Follow,
             "rules" => Commands.Rules,
-            _ => throw new UsageException($"unknown command '{command}': use scan, listen, follow or rules."),
+            "publish" => Commands.Publish,
+            _ => throw new UsageException($"unknown command '{command}': use scan, listen, follow, rules or publish."),
         };
 
         var options = new ScanOptions();
@@ -328,6 +340,10 @@ internal static class CommandLine
         }
 
         CheckHec(options);
+        if (command == "publish")
+        {
+            CheckPublish(options);
+        }
 
         switch (command)
         {
@@ -560,6 +576,25 @@ internal static class CommandLine
             throw new UsageException($"{option} {id}: not a time zone this machine knows (use an IANA id such as Europe/Berlin, or UTC).");
         }
     }
+
+    /// <summary>publish: the servers and at least one file.</summary>
+    private static void CheckPublish(ScanOptions options)
+    {
+        if (options.NatsUrls is null)
+        {
+            throw new UsageException("publish needs --nats <url>: the NATS server to publish to (nats://127.0.0.1:4222).");
+        }
+
+        if (options.Paths.Count == 0 || options.Paths.Contains("-"))
+        {
+            throw new UsageException("publish needs files to publish (not standard input: a message id names its file).");
+        }
+    }
+
+    private static int PositiveInt(string option, string text, int max)
+        => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 && value <= max
+            ? value
+            : throw new UsageException($"{option} {text}: use a whole number from 1 to {max}.");
 }
 
 internal sealed class UsageException(string message) : Exception(message);
@@ -581,6 +616,7 @@ internal enum Commands
     Listen = 2,
     Rules = 4,
     Follow = 8,
+    Publish = 16,
 }
 
 /// <summary>An option of the command line: its name, the commands it is for, its value's form (null: a flag), its help and what it sets.</summary>
@@ -591,7 +627,7 @@ internal sealed record CommandOption(string Name, Commands Commands, string? Val
     {
         get
         {
-            var names = new[] { (Commands.Scan, "scan"), (Commands.Listen, "listen"), (Commands.Follow, "follow"), (Commands.Rules, "rules") }
+            var names = new[] { (Commands.Scan, "scan"), (Commands.Listen, "listen"), (Commands.Follow, "follow"), (Commands.Rules, "rules"), (Commands.Publish, "publish") }
                 .Where(c => (Commands & c.Item1) != 0).Select(c => c.Item2).ToList();
             return names.Count == 1 ? names[0] : string.Join(", ", names[..^1]) + " and " + names[^1];
         }
@@ -682,6 +718,18 @@ internal sealed class ScanOptions
 
     /// <summary>Gets or sets the run summary being collected (with --stats), for the command to report into.</summary>
     public RunStats? Stats { get; set; }
+
+    /// <summary>Gets or sets the --nats servers (comma-separated), or null.</summary>
+    public string? NatsUrls { get; set; }
+
+    /// <summary>Gets or sets the --stream name.</summary>
+    public string NatsStream { get; set; } = PortMismatch.Detection.Nats.NatsFlowStreams.DefaultName;
+
+    /// <summary>Gets or sets the --partitions count.</summary>
+    public int NatsPartitions { get; set; } = 8;
+
+    /// <summary>Gets or sets the --replicas of a stream that is made.</summary>
+    public int NatsReplicas { get; set; } = 1;
 
     public RuleSet LoadRules() => RuleSets.Parse(Rules);
 }

@@ -21,6 +21,8 @@ internal static class Help
                                                        its rotations; resume where the last run stopped
           portmismatch rules [--rules <set>] [--export json]
                                                        print the active rules, or write them as a rule file
+          portmismatch publish --nats <url> [--stream FLOWS] [--partitions 8] <file>...
+                                                       load files into a NATS JetStream flow stream, one record a message
           portmismatch help <command>                  a command's options and examples (or: portmismatch <command> --help)
           portmismatch --version                       the version
 
@@ -99,6 +101,24 @@ internal static class Help
           portmismatch rules --rules extended --export json --out my-rules.json
         """;
 
+    private const string Publish = """
+        portmismatch publish: load files into a NATS JetStream flow stream, for tests, demos and migrations (shippers such
+        as Vector, Fluent Bit or Zeek's NATS writer publish live logs the same way). Each record-bearing unit of a file
+        (a Zeek JSON line, a Suricata EVE line, a PAN-OS syslog line, an IPFIX message; plain or .gz) is one message on
+        flows.<partition>.<format>, every unit of a file on one partition (a hash of its full path mod --partitions), with
+        Nats-Msg-Id <file identity>:<unit number>: run again after a failure, it adds nothing twice within the stream's
+        duplicate window (10 minutes). The stream is made when missing. Zeek TSV, NetFlow v9 and captures are refused:
+        they are not one record a line or message. Prints "published N messages to STREAM (P partitions)" on standard error.
+
+        Usage: portmismatch publish --nats <url>[,<url>...] [--stream FLOWS] [--partitions 8] [--replicas 1] <file>...
+        """;
+
+    private const string PublishExamples = """
+        Examples:
+          portmismatch publish --nats nats://127.0.0.1:4222 conn.json.gz eve.json
+          portmismatch publish --nats nats://n1:4222,nats://n2:4222,nats://n3:4222 --replicas 3 --partitions 16 logs/*.json
+        """;
+
     /// <summary>The help of a command, or null for a name that is not one.</summary>
     public static string? For(string command) => command switch
     {
@@ -106,6 +126,7 @@ internal static class Help
         "listen" => Compose(Listen, Commands.Listen, ListenExamples),
         "follow" => Compose(Follow, Commands.Follow, FollowExamples),
         "rules" => Compose(Rules, Commands.Rules, RulesExamples),
+        "publish" => Compose(Publish, Commands.Publish, PublishExamples),
         _ => null,
     };
 
