@@ -81,7 +81,14 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
     /// <summary>Gets the final and late rows this worker published as the merger.</summary>
     public long FinalRowsPublished => _mergerState?.RowsPublished ?? 0;
 
+    /// <summary>A failure or a test's kill: stops every reader and the merger at once, without a commit.</summary>
+    private readonly CancellationTokenSource _dead = new();
+    private volatile bool _killed;
     private long _messagesRead;
+    private long _commitsRefused;
+
+    /// <summary>Gets the commits refused because another worker had written the checkpoint (the lease was lost).</summary>
+    internal long CommitsRefused => Interlocked.Read(ref _commitsRefused);
     private long _segmentsCommitted;
 
     /// <summary>
@@ -100,12 +107,13 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
 
         var js = new NatsJSContext(_connection);
         var context = await OpenAsync(js, cancellationToken).ConfigureAwait(false);
-        using var dead = new CancellationTokenSource(); // a failure or a test's kill: stop everything without committing
+        var dead = _dead.Token;
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, dead);
         var failure = (Exception?)null;
         try
         {
             var interval = _options.LeaseTtl / 3;
-            while (!cancellationToken.IsCancellationRequested)
+            while (!wake.IsCancellationRequested)
             {
                 failure = TakeFailure();
                 if (failure is not null)
@@ -113,10 +121,10 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
                     break;
                 }
 
-                await KeepLeasesAsync(context, cancellationToken, dead.Token).ConfigureAwait(false);
+                await KeepLeasesAsync(context, cancellationToken, dead).ConfigureAwait(false);
                 try
                 {
-                    await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(interval, wake.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -124,14 +132,20 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (wake.IsCancellationRequested)
         {
+        }
+
+        if (_killed)
+        {
+            await StopAllAsync(context, release: false).ConfigureAwait(false);
+            return; // as after SIGKILL: leases expire, pending intents stay for the next owner
         }
 
         failure ??= TakeFailure();
         if (failure is not null)
         {
-            await dead.CancelAsync().ConfigureAwait(false);
+            await _dead.CancelAsync().ConfigureAwait(false);
         }
 
         await StopAllAsync(context, release: failure is null).ConfigureAwait(false);
@@ -151,6 +165,8 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
         }
+
+        _dead.Dispose();
     }
 
     private async Task<WorkerContext> OpenAsync(NatsJSContext js, CancellationToken cancellationToken)
@@ -182,7 +198,25 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
         var kv = new NatsKVContext(js);
         var leases = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(LeaseBucket) { MaxAge = _options.LeaseTtl, NumberOfReplicas = _options.Replicas }, cancellationToken).ConfigureAwait(false);
         var checkpoints = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(CheckpointBucket) { NumberOfReplicas = _options.Replicas }, cancellationToken).ConfigureAwait(false);
-        return new WorkerContext(_options, WorkerId, js, leases, checkpoints);
+        var context = new WorkerContext(_options, WorkerId, js, leases, checkpoints);
+        if (_options.KillAt is { } kill)
+        {
+            context.KillAt = (partition, point) =>
+            {
+                try
+                {
+                    kill(partition, point);
+                }
+                catch (WorkerKilledException)
+                {
+                    _killed = true;
+                    _dead.Cancel();
+                    throw;
+                }
+            };
+        }
+
+        return context;
     }
 
     /// <summary>One round of the lease keeper: heartbeat, renewals, fair share, merger.</summary>
@@ -313,7 +347,11 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
             Volatile.Write(ref _merger, null);
         }
 
-        if (held.Task.IsFaulted && held.Task.Exception!.InnerException is not (PartitionLostException or OperationCanceledException))
+        if (held.Task.IsFaulted && held.Task.Exception!.InnerException is PartitionLostException)
+        {
+            Interlocked.Increment(ref _commitsRefused);
+        }
+        else if (held.Task.IsFaulted && held.Task.Exception!.InnerException is not OperationCanceledException)
         {
             _failure ??= held.Task.Exception.InnerException;
         }
@@ -349,7 +387,7 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
             {
                 await held.Task.ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or PartitionLostException or WorkerKilledException)
+            catch (Exception e) when (e is OperationCanceledException or PartitionLostException or WorkerKilledException || _killed)
             {
             }
             catch (Exception e) when (e is NatsException or InvalidOperationException)

@@ -52,21 +52,25 @@ internal sealed class Merger : IDisposable
         }
 
         _replayLast = _state.Last;
-        var consumer = await _context.JetStream.CreateOrderedConsumerAsync(
-            _context.Options.FindingsStream,
-            new NatsJSOrderedConsumerOpts
-            {
-                FilterSubjects = ["findings.*.*"], // partial and progress, not findings.final (one filter: nats-server 2.9)
-                DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
-                OptStartSeq = Math.Max(_state.Resume, 1),
-            },
-            lost).ConfigureAwait(false);
-        var fetch = new NatsJSFetchOpts { MaxMsgs = _context.Options.BatchSize, Expires = TimeSpan.FromSeconds(1) };
+        // partial and progress, not findings.final: one filter (nats-server 2.9 takes one)
+        var reader = new OrderedReader<byte[]>(_context.JetStream, _context.Options.FindingsStream, "findings.*.*", Math.Max(_state.Resume, 1) - 1, NatsRawSerializer<byte[]>.Default);
+        try
+        {
+            await MergeAsync(reader, stop, lost).ConfigureAwait(false);
+        }
+        finally
+        {
+            await reader.DeleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task MergeAsync(OrderedReader<byte[]> reader, CancellationToken stop, CancellationToken lost)
+    {
         var pending = new List<Task>();
         while (!stop.IsCancellationRequested)
         {
             var got = 0;
-            await foreach (var message in consumer.FetchAsync(fetch, NatsRawSerializer<byte[]>.Default, lost).ConfigureAwait(false))
+            foreach (var message in await reader.FetchAsync(_context.Options.BatchSize, TimeSpan.FromSeconds(1), lost).ConfigureAwait(false))
             {
                 var sequence = message.Metadata?.Sequence.Stream ?? throw new InvalidOperationException("a JetStream message without metadata");
                 got++;

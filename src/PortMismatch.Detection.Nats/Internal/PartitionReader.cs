@@ -71,16 +71,25 @@ internal sealed class PartitionReader : IDisposable
         _maxTime = checkpoint.Watermark == long.MinValue ? long.MinValue : checkpoint.Watermark + _context.LatenessMicroseconds;
         NewSegment();
 
-        var consumer = await _context.JetStream.CreateOrderedConsumerAsync(
+        var reader = new OrderedReader<NatsMemoryOwner<byte>>(
+            _context.JetStream,
             options.Stream,
-            new NatsJSOrderedConsumerOpts
-            {
-                FilterSubjects = [string.Create(CultureInfo.InvariantCulture, $"flows.{Partition}.>")],
-                DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
-                OptStartSeq = _start + 1,
-            },
-            lost).ConfigureAwait(false);
-        var fetch = new NatsJSFetchOpts { MaxMsgs = options.BatchSize, Expires = TimeSpan.FromSeconds(1) };
+            string.Create(CultureInfo.InvariantCulture, $"flows.{Partition}.>"),
+            _start,
+            NatsRawSerializer<NatsMemoryOwner<byte>>.Default);
+        try
+        {
+            await ReadAsync(reader, stop, lost).ConfigureAwait(false);
+        }
+        finally
+        {
+            await reader.DeleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReadAsync(OrderedReader<NatsMemoryOwner<byte>> reader, CancellationToken stop, CancellationToken lost)
+    {
+        var options = _context.Options;
         var segmentClock = new Stopwatch();
         var idleClock = Stopwatch.StartNew();
         var idleReported = false;
@@ -102,7 +111,7 @@ internal sealed class PartitionReader : IDisposable
             }
 
             var got = 0;
-            await foreach (var message in consumer.FetchAsync(fetch, NatsRawSerializer<NatsMemoryOwner<byte>>.Default, lost).ConfigureAwait(false))
+            foreach (var message in await reader.FetchAsync(options.BatchSize, TimeSpan.FromSeconds(1), lost).ConfigureAwait(false))
             {
                 var sequence = message.Metadata?.Sequence.Stream ?? throw new InvalidOperationException("a JetStream message without metadata");
                 if (_replayEnd is { } replayEnd && sequence > replayEnd)
@@ -181,7 +190,7 @@ internal sealed class PartitionReader : IDisposable
         var intent = new PartitionCheckpoint(_start, _end, previousWatermark, config);
         _revision = await _context.CompareAndSetAsync(_key, intent.ToBytes(), _revision, lost).ConfigureAwait(false)
             ?? throw new PartitionLostException(Partition);
-        _context.Options.KillAt?.Invoke(Partition, WorkerKillPoint.AfterIntent);
+        _context.KillAt?.Invoke(Partition, WorkerKillPoint.AfterIntent);
 
         _aggregator!.Complete();
         var rows = _rows.TakeSorted();
@@ -194,7 +203,7 @@ internal sealed class PartitionReader : IDisposable
             {
                 await Task.WhenAll(pending).ConfigureAwait(false);
                 pending.Clear();
-                _context.Options.KillAt?.Invoke(Partition, WorkerKillPoint.AfterHalfRows);
+                _context.KillAt?.Invoke(Partition, WorkerKillPoint.AfterHalfRows);
             }
 
             output.ResetWrittenCount();

@@ -26,6 +26,9 @@ internal sealed class WorkerContext
 
     public NatsWorkerOptions Options { get; }
 
+    /// <summary>The test hook of <see cref="NatsWorkerOptions.KillAt"/>, wrapped so that a kill stops the whole worker at once.</summary>
+    public Action<int, WorkerKillPoint>? KillAt { get; set; }
+
     public string WorkerId { get; }
 
     public INatsJSContext JetStream { get; }
@@ -51,7 +54,14 @@ internal sealed class WorkerContext
     public async Task PublishAsync(string subject, byte[] payload, string messageId, CancellationToken cancellationToken)
     {
         var ack = await JetStream.PublishAsync(subject, payload, Bytes, new NatsJSPubOpts { MsgId = messageId }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        ack.EnsureSuccess();
+        try
+        {
+            ack.EnsureSuccess();
+        }
+        catch (NatsJSDuplicateMessageException)
+        {
+            // published before (a replay): the stream kept the first, which is the point of the id
+        }
     }
 
     /// <summary>Writes a checkpoint by compare-and-set on <paramref name="revision"/> (0: the key must not exist); null when another writer came first.</summary>
