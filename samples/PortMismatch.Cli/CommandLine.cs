@@ -26,11 +26,11 @@ internal static class CommandLine
                 : throw new UsageException($"--format {v}: use auto, zeek, zeek-json, suricata, panos, ipfix or pcap.")),
         new("--fields", Commands.Scan, "<name,...>", "the columns of headerless Zeek TSV (zeek-cut output), in zeek-cut's names:\nts,id.orig_h,id.orig_p,id.resp_h,id.resp_p,service; an input no format recognises is\nread as such TSV, an input with its own #fields header keeps it",
             static (o, v) => o.FieldNames = ParseFields(v)),
-        new("--rules", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow, "<set>[,<set>...]", "escu, extended, panos-appid or a rule file (.json), combined (default escu)",
+        new("--rules", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow | Commands.Worker, "<set>[,<set>...]", "escu, extended, panos-appid or a rule file (.json), combined (default escu)",
             static (o, v) => o.Rules = v),
-        new("--allow", Commands.Scan | Commands.Listen | Commands.Follow, "<allowlist.json>", "drop rows an allow-list entry matches (counted per entry)",
+        new("--allow", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "<allowlist.json>", "drop rows an allow-list entry matches (counted per entry)",
             static (o, v) => o.AllowList = v),
-        new("--output", Commands.Scan | Commands.Listen | Commands.Follow, "table|csv|jsonl|ocsf|ecs", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension;\nocsf: OCSF 1.8.0 Detection Findings, ecs: Elastic Common Schema 9.4 alerts, one a line",
+        new("--output", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "table|csv|jsonl|ocsf|ecs", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension;\nocsf: OCSF 1.8.0 Detection Findings, ecs: Elastic Common Schema 9.4 alerts, one a line",
             static (o, v) => o.Output = v switch
             {
                 "table" => OutputFormat.Table,
@@ -40,11 +40,11 @@ internal static class CommandLine
                 "ecs" => OutputFormat.Ecs,
                 var other => throw new UsageException($"--output {other}: use table, csv, jsonl, ocsf or ecs."),
             }),
-        new("--out", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow, "<file>", "write rows (rules: the --export file) to a file instead of standard output",
+        new("--out", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow | Commands.Worker, "<file>", "write rows (rules: the --export file) to a file instead of standard output",
             static (o, v) => o.OutputPath = v),
-        new("--window", Commands.Scan | Commands.Listen | Commands.Follow, "<duration>", "tumbling windows (30s, 15m, 1h, 1d); scan's default is one aggregate",
+        new("--window", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "<duration>", "tumbling windows (30s, 15m, 1h, 1d); scan's default is one aggregate",
             static (o, v) => o.Window = ParseDuration("--window", v)),
-        new("--lateness", Commands.Scan | Commands.Listen | Commands.Follow, "<duration>", "with --window: how long a window waits for late records (default 0)",
+        new("--lateness", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "<duration>", "with --window: how long a window waits for late records (default 0)",
             static (o, v) => o.Lateness = ParseDuration("--lateness", v)),
         new("--group", Commands.Scan | Commands.Listen | Commands.Follow, "mismatching|all", "group only mismatching app values (default) or all of a record",
             static (o, v) => o.Grouping = v switch
@@ -81,7 +81,7 @@ internal static class CommandLine
             static (o, v) => o.CertificatePath = v),
         new("--key", Commands.Listen, "<pem>", "with --syslog-tls: the certificate's private key, a PEM file (unencrypted)",
             static (o, v) => o.KeyPath = v),
-        new("--idle-close", Commands.Listen | Commands.Follow, "<duration>", "close a window no record has reached for this long (default 1m)",
+        new("--idle-close", Commands.Listen | Commands.Follow | Commands.Worker, "<duration>", "close a window no record has reached for this long (default 1m);\nworker: a partition with nothing to read for this long reports itself idle (default 30s)",
             static (o, v) => o.IdleClose = ParseDuration("--idle-close", v)),
         new("--max-clock-skew", Commands.Listen, "<duration>", "reject records dated further ahead of the clock as time-in-future (default 5m)",
             static (o, v) => o.MaxClockSkew = ParseDuration("--max-clock-skew", v)),
@@ -91,7 +91,45 @@ internal static class CommandLine
             static (o, v) => o.HecTokenVariable = v.Length > 0 ? v : throw new UsageException("--hec-token-env needs the name of an environment variable.")),
         new("--bookmark", Commands.Follow, "<file>", "where to resume: a JSON file written as records are read (file identity, offset);\na restart reads no record twice, also after a kill",
             static (o, v) => o.BookmarkPath = v),
+
+        // portmismatch worker (#20): the scale-out on NATS JetStream
+        new("--nats", Commands.Worker, "<url>[,<url>...]", "the NATS servers (nats://host:4222; any nodes of a cluster)",
+            static (o, v) => o.NatsUrls = ParseNatsUrls(v)),
+        new("--stream", Commands.Worker, "<name>", "the input stream (default FLOWS, subjects flows.<partition>.<format>)",
+            static (o, v) => o.NatsStream = v.Length > 0 ? v : throw new UsageException("--stream needs a stream name.")),
+        new("--findings", Commands.Worker, "<name>", "the stream of partial, progress and final rows (default FINDINGS, subjects findings.>),\nmade when missing",
+            static (o, v) => o.FindingsStream = v.Length > 0 ? v : throw new UsageException("--findings needs a stream name.")),
+        new("--partitions", Commands.Worker, "<n>", "the partitions of the input stream (default 8); every worker of a stream must give the same",
+            static (o, v) => o.Partitions = int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1024
+                ? n
+                : throw new UsageException($"--partitions {v}: use a whole number from 1 to 1024.")),
+        new("--replicas", Commands.Worker, "<n>", "replicas of the FINDINGS stream and the lease and checkpoint buckets it makes (default 1;\n3 on a cluster)",
+            static (o, v) => o.Replicas = int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 5
+                ? n
+                : throw new UsageException($"--replicas {v}: use a whole number from 1 to 5.")),
+        new("--id", Commands.Worker, "<name>", "this worker's name in the lease bucket (default: host name, process id, a random suffix)",
+            static (o, v) => o.WorkerId = v.Length > 0 && v.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+                ? v
+                : throw new UsageException($"--id {v}: use ASCII letters, digits, '-' and '_'.")),
     ];
+
+    /// <summary>The URLs of --nats: comma-separated, each nats://, tls://, ws:// or wss:// (or a bare host:port).</summary>
+    private static List<string> ParseNatsUrls(string value)
+    {
+        var urls = new List<string>();
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var url = part.Contains("://", StringComparison.Ordinal) ? part : "nats://" + part;
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls" or "ws" or "wss") || uri.Host.Length == 0)
+            {
+                throw new UsageException($"--nats {part}: use nats://host:port (tls://, ws:// and wss:// too), several separated by commas.");
+            }
+
+            urls.Add(url);
+        }
+
+        return urls.Count > 0 ? urls : throw new UsageException("--nats needs at least one URL: --nats nats://127.0.0.1:4222.");
+    }
 
     /// <summary>The columns the Zeek reader needs (ZeekFormatError.MissingColumns), in zeek-cut's order.</summary>
     private static readonly string[] NeededFields = ["ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "service"];
@@ -122,13 +160,13 @@ internal static class CommandLine
                     return Success;
                 }
 
-                return await UsageError(stderr, null, $"unknown command '{topic}': use scan, listen, follow or rules.").ConfigureAwait(false);
+                return await UsageError(stderr, null, $"unknown command '{topic}': use scan, listen, follow, worker or rules.").ConfigureAwait(false);
         }
 
         var command = args[0];
         if (Help.For(command) is null)
         {
-            return await UsageError(stderr, null, $"unknown command '{command}': use scan, listen, follow or rules.").ConfigureAwait(false);
+            return await UsageError(stderr, null, $"unknown command '{command}': use scan, listen, follow, worker or rules.").ConfigureAwait(false);
         }
 
         if (AsksForHelp(args.AsSpan(1)))
@@ -152,6 +190,7 @@ internal static class CommandLine
             return command switch
             {
                 "rules" => RulesCommand.Run(options, stdout),
+                "worker" => await WorkerCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
                 "listen" => await RunStats.RunAsync("listen", options, ct => ListenCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
                 "follow" => await RunStats.RunAsync("follow", options, ct => FollowCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
                 _ => await RunStats.RunAsync("scan", options, ct => ScanCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
@@ -224,7 +263,8 @@ internal static class CommandLine
             "listen" => Commands.Listen,
             "follow" => Commands.Follow,
             "rules" => Commands.Rules,
-            _ => throw new UsageException($"unknown command '{command}': use scan, listen, follow or rules."),
+            "worker" => Commands.Worker,
+            _ => throw new UsageException($"unknown command '{command}': use scan, listen, follow, worker or rules."),
         };
 
         var options = new ScanOptions();
@@ -394,6 +434,23 @@ internal static class CommandLine
                 if (options.Given.Contains("--idle-close") && options.Window is null)
                 {
                     throw new UsageException("--idle-close does nothing without --window: it closes a window no record has reached.");
+                }
+
+                break;
+            case "worker":
+                if (options.Paths.Count > 0)
+                {
+                    throw new UsageException($"worker reads the NATS stream, not '{options.Paths[0]}': load files with portmismatch publish.");
+                }
+
+                if (options.NatsUrls.Count == 0)
+                {
+                    throw new UsageException("worker needs --nats <url>[,<url>...].");
+                }
+
+                if (options.Window is null)
+                {
+                    throw new UsageException("worker needs --window <duration>: final rows are written as windows close.");
                 }
 
                 break;
@@ -581,6 +638,7 @@ internal enum Commands
     Listen = 2,
     Rules = 4,
     Follow = 8,
+    Worker = 16,
 }
 
 /// <summary>An option of the command line: its name, the commands it is for, its value's form (null: a flag), its help and what it sets.</summary>
@@ -591,7 +649,7 @@ internal sealed record CommandOption(string Name, Commands Commands, string? Val
     {
         get
         {
-            var names = new[] { (Commands.Scan, "scan"), (Commands.Listen, "listen"), (Commands.Follow, "follow"), (Commands.Rules, "rules") }
+            var names = new[] { (Commands.Scan, "scan"), (Commands.Listen, "listen"), (Commands.Follow, "follow"), (Commands.Worker, "worker"), (Commands.Rules, "rules") }
                 .Where(c => (Commands & c.Item1) != 0).Select(c => c.Item2).ToList();
             return names.Count == 1 ? names[0] : string.Join(", ", names[..^1]) + " and " + names[^1];
         }
@@ -684,4 +742,19 @@ internal sealed class ScanOptions
     public RunStats? Stats { get; set; }
 
     public RuleSet LoadRules() => RuleSets.Parse(Rules);
+
+    // worker (#20)
+
+    /// <summary>Gets or sets the NATS servers of --nats.</summary>
+    public List<string> NatsUrls { get; set; } = [];
+
+    public string NatsStream { get; set; } = "FLOWS";
+
+    public string FindingsStream { get; set; } = "FINDINGS";
+
+    public int Partitions { get; set; } = 8;
+
+    public int Replicas { get; set; } = 1;
+
+    public string? WorkerId { get; set; }
 }
