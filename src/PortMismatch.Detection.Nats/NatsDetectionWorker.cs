@@ -121,7 +121,15 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
                     break;
                 }
 
-                await KeepLeasesAsync(context, cancellationToken, dead).ConfigureAwait(false);
+                try
+                {
+                    await KeepLeasesAsync(context, cancellationToken, dead).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsTransient(e) && !wake.IsCancellationRequested)
+                {
+                    // a server restarting or a leader being elected: the next round tries again; leases that could not be
+                    // renewed meanwhile expire, and their partitions are taken again from their checkpoints
+                }
                 try
                 {
                     await Task.Delay(interval, wake.Token).ConfigureAwait(false);
@@ -351,14 +359,21 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
         {
             Interlocked.Increment(ref _commitsRefused);
         }
-        else if (held.Task.IsFaulted && held.Task.Exception!.InnerException is not OperationCanceledException)
+        else if (held.Task.IsFaulted && !IsTransient(held.Task.Exception!.InnerException!))
         {
             _failure ??= held.Task.Exception.InnerException;
         }
 
         if (!held.Lost.IsCancellationRequested)
         {
-            await context.LeaseStore.TryDeleteAsync(held.Key, new NatsKVDeleteOpts { Revision = held.Revision }).ConfigureAwait(false);
+            try
+            {
+                await context.LeaseStore.TryDeleteAsync(held.Key, new NatsKVDeleteOpts { Revision = held.Revision }).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsTransient(e))
+            {
+                // unreachable: the lease expires after its time to live instead
+            }
         }
 
         held.Lost.Dispose();
@@ -370,7 +385,7 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
     {
         foreach (var held in HeldNow())
         {
-            if (held.Task.IsFaulted && held.Task.Exception!.InnerException is { } e && e is not (PartitionLostException or OperationCanceledException))
+            if (held.Task.IsFaulted && held.Task.Exception!.InnerException is { } e && !IsTransient(e))
             {
                 _failure ??= e;
             }
@@ -378,6 +393,14 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
 
         return _failure;
     }
+
+    /// <summary>
+    /// Whether a failure ends one partition reader (or the merger) rather than the worker: a lost lease, a cancellation, or
+    /// NATS being unreachable for a while (the partition is taken again from its checkpoint, which is exact). Settings that
+    /// disagree with a checkpoint, and bugs, end the worker.
+    /// </summary>
+    private static bool IsTransient(Exception e)
+        => e is PartitionLostException or OperationCanceledException or NatsException or TimeoutException;
 
     private async Task StopAllAsync(WorkerContext context, bool release)
     {
@@ -390,7 +413,10 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
             catch (Exception e) when (e is OperationCanceledException or PartitionLostException or WorkerKilledException || _killed)
             {
             }
-            catch (Exception e) when (e is NatsException or InvalidOperationException)
+            catch (Exception e) when (IsTransient(e))
+            {
+            }
+            catch (InvalidOperationException e)
             {
                 _failure ??= e;
             }
@@ -403,7 +429,14 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
 
         if (release)
         {
-            await context.LeaseStore.TryDeleteAsync($"worker.{WorkerId}").ConfigureAwait(false);
+            try
+            {
+                await context.LeaseStore.TryDeleteAsync($"worker.{WorkerId}").ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsTransient(e))
+            {
+                // unreachable: the heartbeat expires after the lease time to live instead
+            }
         }
     }
 
