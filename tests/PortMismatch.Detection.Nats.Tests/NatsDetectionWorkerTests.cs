@@ -2,6 +2,7 @@ using System.Text;
 using NATS.Client.KeyValueStore;
 using PortMismatch.Detection.Nats.Internal;
 using PortMismatch.Detection.Nats.Tests.Support;
+using PortMismatch.Detection.Siem.Internal;
 
 namespace PortMismatch.Detection.Nats.Tests;
 
@@ -42,6 +43,11 @@ public sealed class NatsDetectionWorkerTests
         Assert.Equal(messages, sink.Rows.Count); // no merger restarted, so the sink saw each row once
         Assert.All(sink.Rows, r => Assert.NotNull(r.WindowStartMicroseconds));
 
+        // each message's Nats-Msg-Id is its row's finding id (with :late:<sequence> for a late row)
+        var findingIds = sink.Rows.Select(FindingId.Compute).ToHashSet(StringComparer.Ordinal);
+        Assert.All(ids, id => Assert.Contains(id.Split(":late:")[0], findingIds));
+        Assert.Equal(sink.Rows.Count(r => r.IsLate), ids.Count(id => id.Contains(":late:", StringComparison.Ordinal)));
+
         // the leases were given back at the end
         var leases = await new NatsKVContext(harness.JetStream).GetStoreAsync(NatsDetectionWorker.LeaseBucket, TestContext.Current.CancellationToken);
         var keys = new List<string>();
@@ -51,6 +57,29 @@ public sealed class NatsDetectionWorkerTests
         }
 
         Assert.Empty(keys);
+    }
+
+    [Fact]
+    public async Task Records_that_come_after_their_window_is_final_come_out_as_late_rows_that_add_to_it()
+    {
+        await using var harness = await WorkerHarness.StartAsync(2_000, Seed + 4);
+        await using var worker = new NatsDetectionWorker(harness.Options("late"));
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await WaitForTotalAsync(harness, WorkerHarness.Total(harness.Expected()), run);
+
+        // every partition went idle, so every window is final; these records are of the same day: their windows are final
+        var late = Zeek.Tests.Support.ConnLog.GenerateJson(300, Seed + 5).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await harness.PublishMoreAsync(late);
+        var expected = harness.Expected();
+        await WaitForTotalAsync(harness, WorkerHarness.Total(expected), run);
+        await stop.CancelAsync();
+        await run.WaitAsync(Deadline, TestContext.Current.CancellationToken);
+
+        var (finals, messages, ids) = await harness.FinalsAsync();
+        WorkerHarness.AssertEqual(expected, finals);
+        Assert.Equal(messages, ids.Distinct().Count());
+        Assert.Contains(ids, id => id.Contains(":late:", StringComparison.Ordinal));
     }
 
     [Theory]

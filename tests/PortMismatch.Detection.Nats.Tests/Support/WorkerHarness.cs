@@ -34,7 +34,19 @@ internal sealed class WorkerHarness : IAsyncDisposable
 
     public NatsJSContext JetStream { get; }
 
-    public string[] Lines { get; }
+    public string[] Lines { get; private set; }
+
+    /// <summary>Publishes more lines (round-robin from partition 0) and counts them in <see cref="Expected"/>.</summary>
+    public async Task PublishMoreAsync(string[] lines)
+    {
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var ack = await JetStream.PublishAsync(string.Create(CultureInfo.InvariantCulture, $"flows.{i % 8}.zeek-json"), Encoding.UTF8.GetBytes(lines[i]), NatsRawSerializer<byte[]>.Default, cancellationToken: TestContext.Current.CancellationToken);
+            ack.EnsureSuccess();
+        }
+
+        Lines = [.. Lines, .. lines];
+    }
 
     public static async Task<WorkerHarness> StartAsync(int records, int seed, int partitions = 8)
     {
