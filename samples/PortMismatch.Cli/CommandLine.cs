@@ -26,11 +26,11 @@ internal static class CommandLine
                 : throw new UsageException($"--format {v}: use auto, zeek, zeek-json, suricata, panos, ipfix or pcap.")),
         new("--fields", Commands.Scan, "<name,...>", "the columns of headerless Zeek TSV (zeek-cut output), in zeek-cut's names:\nts,id.orig_h,id.orig_p,id.resp_h,id.resp_p,service; an input no format recognises is\nread as such TSV, an input with its own #fields header keeps it",
             static (o, v) => o.FieldNames = ParseFields(v)),
-        new("--rules", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow, "<set>[,<set>...]", "escu, extended, panos-appid or a rule file (.json), combined (default escu)",
+        new("--rules", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow | Commands.Worker, "<set>[,<set>...]", "escu, extended, panos-appid or a rule file (.json), combined (default escu)",
             static (o, v) => o.Rules = v),
-        new("--allow", Commands.Scan | Commands.Listen | Commands.Follow, "<allowlist.json>", "drop rows an allow-list entry matches (counted per entry)",
+        new("--allow", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "<allowlist.json>", "drop rows an allow-list entry matches (counted per entry)",
             static (o, v) => o.AllowList = v),
-        new("--output", Commands.Scan | Commands.Listen | Commands.Follow, "table|csv|jsonl|ocsf|ecs", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension;\nocsf: OCSF 1.8.0 Detection Findings, ecs: Elastic Common Schema 9.4 alerts, one a line",
+        new("--output", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "table|csv|jsonl|ocsf|ecs", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension;\nocsf: OCSF 1.8.0 Detection Findings, ecs: Elastic Common Schema 9.4 alerts, one a line",
             static (o, v) => o.Output = v switch
             {
                 "table" => OutputFormat.Table,
@@ -40,11 +40,11 @@ internal static class CommandLine
                 "ecs" => OutputFormat.Ecs,
                 var other => throw new UsageException($"--output {other}: use table, csv, jsonl, ocsf or ecs."),
             }),
-        new("--out", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow, "<file>", "write rows (rules: the --export file) to a file instead of standard output",
+        new("--out", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow | Commands.Worker, "<file>", "write rows (rules: the --export file) to a file instead of standard output",
             static (o, v) => o.OutputPath = v),
-        new("--window", Commands.Scan | Commands.Listen | Commands.Follow, "<duration>", "tumbling windows (30s, 15m, 1h, 1d); scan's default is one aggregate",
+        new("--window", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "<duration>", "tumbling windows (30s, 15m, 1h, 1d); scan's default is one aggregate",
             static (o, v) => o.Window = ParseDuration("--window", v)),
-        new("--lateness", Commands.Scan | Commands.Listen | Commands.Follow, "<duration>", "with --window: how long a window waits for late records (default 0)",
+        new("--lateness", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "<duration>", "with --window: how long a window waits for late records (default 0)",
             static (o, v) => o.Lateness = ParseDuration("--lateness", v)),
         new("--group", Commands.Scan | Commands.Listen | Commands.Follow, "mismatching|all", "group only mismatching app values (default) or all of a record",
             static (o, v) => o.Grouping = v switch
@@ -81,7 +81,7 @@ internal static class CommandLine
             static (o, v) => o.CertificatePath = v),
         new("--key", Commands.Listen, "<pem>", "with --syslog-tls: the certificate's private key, a PEM file (unencrypted)",
             static (o, v) => o.KeyPath = v),
-        new("--idle-close", Commands.Listen | Commands.Follow, "<duration>", "close a window no record has reached for this long (default 1m)",
+        new("--idle-close", Commands.Listen | Commands.Follow | Commands.Worker, "<duration>", "close a window no record has reached for this long (default 1m);\nworker: a partition with nothing to read for this long reports itself idle (default 30s)",
             static (o, v) => o.IdleClose = ParseDuration("--idle-close", v)),
         new("--max-clock-skew", Commands.Listen, "<duration>", "reject records dated further ahead of the clock as time-in-future (default 5m)",
             static (o, v) => o.MaxClockSkew = ParseDuration("--max-clock-skew", v)),
@@ -92,16 +92,44 @@ internal static class CommandLine
         new("--bookmark", Commands.Follow, "<file>", "where to resume: a JSON file written as records are read (file identity, offset);\na restart reads no record twice, also after a kill",
             static (o, v) => o.BookmarkPath = v),
 
-        // NATS JetStream (#20): publish
-        new("--nats", Commands.Publish, "<url>[,<url>...]", "the NATS servers (nats://host:4222), any of a cluster",
-            static (o, v) => o.NatsUrls = v),
-        new("--stream", Commands.Publish, "<name>", "the flow stream (default FLOWS, subjects flows.>; made when missing)",
-            static (o, v) => o.NatsStream = v),
-        new("--partitions", Commands.Publish, "<n>", "the partitions P of the stream (default 8): each file goes to one,\nflows.<hash of its path mod P>.<format>",
-            static (o, v) => o.NatsPartitions = PositiveInt("--partitions", v, 1024)),
-        new("--replicas", Commands.Publish, "<n>", "the replicas of the stream when it is made (default 1; 3 on a three-node cluster)",
-            static (o, v) => o.NatsReplicas = PositiveInt("--replicas", v, 5)),
+        // NATS JetStream (#20): publish and worker
+        new("--nats", Commands.Publish | Commands.Worker, "<url>[,<url>...]", "the NATS servers (nats://host:4222; any nodes of a cluster)",
+            static (o, v) => o.NatsUrls = ParseNatsUrls(v)),
+        new("--stream", Commands.Publish | Commands.Worker, "<name>", "the flow stream (default FLOWS, subjects flows.<partition>.<format>;\npublish makes it when missing)",
+            static (o, v) => o.NatsStream = v.Length > 0 ? v : throw new UsageException("--stream needs a stream name.")),
+        new("--findings", Commands.Worker, "<name>", "the stream of partial, progress and final rows (default FINDINGS, subjects findings.>),\nmade when missing",
+            static (o, v) => o.FindingsStream = v.Length > 0 ? v : throw new UsageException("--findings needs a stream name.")),
+        new("--partitions", Commands.Publish | Commands.Worker, "<n>", "the partitions P of the flow stream (default 8); every publisher and worker of a stream\nmust give the same (publish: each file goes to flows.<hash of its path mod P>.<format>)",
+            static (o, v) => o.Partitions = int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1024
+                ? n
+                : throw new UsageException($"--partitions {v}: use a whole number from 1 to 1024.")),
+        new("--replicas", Commands.Publish | Commands.Worker, "<n>", "replicas of the streams and buckets a command makes (publish: FLOWS; worker: FINDINGS and\nthe lease and checkpoint buckets; default 1, 3 on a three-node cluster)",
+            static (o, v) => o.Replicas = int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 5
+                ? n
+                : throw new UsageException($"--replicas {v}: use a whole number from 1 to 5.")),
+        new("--id", Commands.Worker, "<name>", "this worker's name in the lease bucket (default: host name, process id, a random suffix)",
+            static (o, v) => o.WorkerId = v.Length > 0 && v.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+                ? v
+                : throw new UsageException($"--id {v}: use ASCII letters, digits, '-' and '_'.")),
     ];
+
+    /// <summary>The URLs of --nats: comma-separated, each nats://, tls://, ws:// or wss:// (or a bare host:port).</summary>
+    private static List<string> ParseNatsUrls(string value)
+    {
+        var urls = new List<string>();
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var url = part.Contains("://", StringComparison.Ordinal) ? part : "nats://" + part;
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls" or "ws" or "wss") || uri.Host.Length == 0)
+            {
+                throw new UsageException($"--nats {part}: use nats://host:port (tls://, ws:// and wss:// too), several separated by commas.");
+            }
+
+            urls.Add(url);
+        }
+
+        return urls.Count > 0 ? urls : throw new UsageException("--nats needs at least one URL: --nats nats://127.0.0.1:4222.");
+    }
 
     /// <summary>The columns the Zeek reader needs (ZeekFormatError.MissingColumns), in zeek-cut's order.</summary>
     private static readonly string[] NeededFields = ["ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "service"];
@@ -132,13 +160,13 @@ internal static class CommandLine
                     return Success;
                 }
 
-                return await UsageError(stderr, null, $"unknown command '{topic}': use scan, listen, follow, rules or publish.").ConfigureAwait(false);
+                return await UsageError(stderr, null, $"unknown command '{topic}': use scan, listen, follow, worker, rules or publish.").ConfigureAwait(false);
         }
 
         var command = args[0];
         if (Help.For(command) is null)
         {
-            return await UsageError(stderr, null, $"unknown command '{command}': use scan, listen, follow, rules or publish.").ConfigureAwait(false);
+            return await UsageError(stderr, null, $"unknown command '{command}': use scan, listen, follow, worker, rules or publish.").ConfigureAwait(false);
         }
 
         if (AsksForHelp(args.AsSpan(1)))
@@ -163,6 +191,7 @@ internal static class CommandLine
             {
                 "rules" => RulesCommand.Run(options, stdout),
                 "publish" => await PublishCommand.RunAsync(options, stderr, cancellationToken).ConfigureAwait(false),
+                "worker" => await WorkerCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
                 "listen" => await RunStats.RunAsync("listen", options, ct => ListenCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
                 "follow" => await RunStats.RunAsync("follow", options, ct => FollowCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
                 _ => await RunStats.RunAsync("scan", options, ct => ScanCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
@@ -235,8 +264,8 @@ internal static class CommandLine
             "listen" => Commands.Listen,
             "follow" => Commands.Follow,
             "rules" => Commands.Rules,
-            "publish" => Commands.Publish,
-            _ => throw new UsageException($"unknown command '{command}': use scan, listen, follow, rules or publish."),
+            "worker" => Commands.Worker,
+            _ => throw new UsageException($"unknown command '{command}': use scan, listen, follow, worker, rules or publish."),
         };
 
         var options = new ScanOptions();
@@ -413,6 +442,23 @@ internal static class CommandLine
                 }
 
                 break;
+            case "worker":
+                if (options.Paths.Count > 0)
+                {
+                    throw new UsageException($"worker reads the NATS stream, not '{options.Paths[0]}': load files with portmismatch publish.");
+                }
+
+                if (options.NatsUrls.Count == 0)
+                {
+                    throw new UsageException("worker needs --nats <url>[,<url>...].");
+                }
+
+                if (options.Window is null)
+                {
+                    throw new UsageException("worker needs --window <duration>: final rows are written as windows close.");
+                }
+
+                break;
             case "rules":
                 if (options.Paths.Count > 0)
                 {
@@ -580,7 +626,7 @@ internal static class CommandLine
     /// <summary>publish: the servers and at least one file.</summary>
     private static void CheckPublish(ScanOptions options)
     {
-        if (options.NatsUrls is null)
+        if (options.NatsUrls.Count == 0)
         {
             throw new UsageException("publish needs --nats <url>: the NATS server to publish to (nats://127.0.0.1:4222).");
         }
@@ -590,11 +636,6 @@ internal static class CommandLine
             throw new UsageException("publish needs files to publish (not standard input: a message id names its file).");
         }
     }
-
-    private static int PositiveInt(string option, string text, int max)
-        => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 && value <= max
-            ? value
-            : throw new UsageException($"{option} {text}: use a whole number from 1 to {max}.");
 }
 
 internal sealed class UsageException(string message) : Exception(message);
@@ -616,7 +657,8 @@ internal enum Commands
     Listen = 2,
     Rules = 4,
     Follow = 8,
-    Publish = 16,
+    Worker = 16,
+    Publish = 32,
 }
 
 /// <summary>An option of the command line: its name, the commands it is for, its value's form (null: a flag), its help and what it sets.</summary>
@@ -627,7 +669,7 @@ internal sealed record CommandOption(string Name, Commands Commands, string? Val
     {
         get
         {
-            var names = new[] { (Commands.Scan, "scan"), (Commands.Listen, "listen"), (Commands.Follow, "follow"), (Commands.Rules, "rules"), (Commands.Publish, "publish") }
+            var names = new[] { (Commands.Scan, "scan"), (Commands.Listen, "listen"), (Commands.Follow, "follow"), (Commands.Worker, "worker"), (Commands.Rules, "rules"), (Commands.Publish, "publish") }
                 .Where(c => (Commands & c.Item1) != 0).Select(c => c.Item2).ToList();
             return names.Count == 1 ? names[0] : string.Join(", ", names[..^1]) + " and " + names[^1];
         }
@@ -719,17 +761,20 @@ internal sealed class ScanOptions
     /// <summary>Gets or sets the run summary being collected (with --stats), for the command to report into.</summary>
     public RunStats? Stats { get; set; }
 
-    /// <summary>Gets or sets the --nats servers (comma-separated), or null.</summary>
-    public string? NatsUrls { get; set; }
-
-    /// <summary>Gets or sets the --stream name.</summary>
-    public string NatsStream { get; set; } = PortMismatch.Detection.Nats.NatsFlowStreams.DefaultName;
-
-    /// <summary>Gets or sets the --partitions count.</summary>
-    public int NatsPartitions { get; set; } = 8;
-
-    /// <summary>Gets or sets the --replicas of a stream that is made.</summary>
-    public int NatsReplicas { get; set; } = 1;
-
     public RuleSet LoadRules() => RuleSets.Parse(Rules);
+
+    // worker (#20)
+
+    /// <summary>Gets or sets the NATS servers of --nats.</summary>
+    public List<string> NatsUrls { get; set; } = [];
+
+    public string NatsStream { get; set; } = "FLOWS";
+
+    public string FindingsStream { get; set; } = "FINDINGS";
+
+    public int Partitions { get; set; } = 8;
+
+    public int Replicas { get; set; } = 1;
+
+    public string? WorkerId { get; set; }
 }

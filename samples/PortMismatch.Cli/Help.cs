@@ -19,6 +19,9 @@ internal static class Help
           portmismatch follow <dir> [--window <duration>] [--bookmark <file>] [options]
                                                        follow the conn.log Zeek is writing in a folder, through
                                                        its rotations; resume where the last run stopped
+          portmismatch worker --nats <url>[,<url>...] --window <duration> [options]
+                                                       one of any number of workers that share a NATS JetStream
+                                                       stream of flow logs; exact final rows through crashes
           portmismatch rules [--rules <set>] [--export json]
                                                        print the active rules, or write them as a rule file
           portmismatch publish --nats <url> [--stream FLOWS] [--partitions 8] <file>...
@@ -117,6 +120,24 @@ internal static class Help
         Examples:
           portmismatch publish --nats nats://127.0.0.1:4222 conn.json.gz eve.json
           portmismatch publish --nats nats://n1:4222,nats://n2:4222,nats://n3:4222 --replicas 3 --partitions 16 logs/*.json
+
+    private const string Worker = """
+        portmismatch worker: one worker of the scale-out on NATS JetStream. Workers on any number of machines share the
+        partitions of the input stream (flows.<partition>.<format>: Zeek JSON, Suricata EVE, PAN-OS syslog, IPFIX) by leases,
+        publish partial rows per window to the FINDINGS stream, and the one that holds the merger lease writes the final
+        rows to findings.final (Nats-Msg-Id: the finding id). Every record is counted once in the final rows, also when a
+        worker is killed or a server stops; the design and its limits: docs/SCALE-OUT.md.
+
+        Usage: portmismatch worker --nats <url>[,<url>...] --window <duration> [options]
+
+        Runs until Ctrl-C or SIGTERM, then commits what it read, gives its leases back and exits 0. While this worker is the
+        merger, final rows also go to --out or standard output when --out or --output is given (default: findings.final only).
+        """;
+
+    private const string WorkerExamples = """
+        Examples:
+          portmismatch worker --nats nats://127.0.0.1:4222 --window 5m
+          portmismatch worker --nats nats://n1:4222,nats://n2:4222,nats://n3:4222 --replicas 3 --window 1h --out final.jsonl
         """;
 
     /// <summary>The help of a command, or null for a name that is not one.</summary>
@@ -127,6 +148,7 @@ internal static class Help
         "follow" => Compose(Follow, Commands.Follow, FollowExamples),
         "rules" => Compose(Rules, Commands.Rules, RulesExamples),
         "publish" => Compose(Publish, Commands.Publish, PublishExamples),
+        "worker" => Compose(Worker, Commands.Worker, WorkerExamples),
         _ => null,
     };
 

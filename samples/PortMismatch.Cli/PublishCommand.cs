@@ -22,16 +22,16 @@ internal static class PublishCommand
             }
         }
 
-        await using var connection = new NatsConnection(NatsOpts.Default with { Url = options.NatsUrls!, Name = "portmismatch publish" });
+        await using var connection = new NatsConnection(NatsOpts.Default with { Url = string.Join(',', options.NatsUrls), Name = "portmismatch publish" });
         var js = new NatsJSContext(connection);
         long published = 0;
         long duplicates = 0;
         var started = false;
         try
         {
-            await NatsFlowStreams.EnsureAsync(js, options.NatsStream, replicas: options.NatsReplicas, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await NatsFlowStreams.EnsureAsync(js, options.NatsStream, replicas: options.Replicas, cancellationToken: cancellationToken).ConfigureAwait(false);
             started = true;
-            var publisher = new NatsFlowPublisher(js, NatsPublishOptions.Default with { Partitions = options.NatsPartitions });
+            var publisher = new NatsFlowPublisher(js, NatsPublishOptions.Default with { Partitions = options.Partitions });
             try
             {
                 foreach (var path in options.Paths)
@@ -56,14 +56,14 @@ internal static class PublishCommand
         }
         catch (NatsException e)
         {
-            await stderr.WriteLineAsync($"portmismatch: NATS at {options.NatsUrls}: {e.Message}").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"portmismatch: NATS at {string.Join(',', options.NatsUrls)}: {e.Message}").ConfigureAwait(false);
             return CommandLine.Failure;
         }
         finally
         {
             if (started)
             {
-                await stderr.WriteLineAsync(FormattableString.Invariant($"published {published} messages to {options.NatsStream} ({options.NatsPartitions} partitions)")).ConfigureAwait(false);
+                await stderr.WriteLineAsync(FormattableString.Invariant($"published {published} messages to {options.NatsStream} ({options.Partitions} partitions)")).ConfigureAwait(false);
                 if (duplicates > 0)
                 {
                     await stderr.WriteLineAsync(FormattableString.Invariant($"portmismatch: {duplicates} messages were published before (the stream dropped them as duplicates)")).ConfigureAwait(false);

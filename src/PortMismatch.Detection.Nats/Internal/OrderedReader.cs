@@ -1,0 +1,95 @@
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace PortMismatch.Detection.Nats.Internal;
+
+/// <summary>
+/// Reads the messages of one subject filter of a stream in order, from a position this process owns (no server-side
+/// acknowledgements), in bounded batches: an ephemeral pull consumer with <c>filter_subject</c>, made again from the last
+/// sequence read when it is lost (a server restart, a leader change) or a delivery skips (its consumer sequence is not
+/// the next). NATS.Net's ordered consumer is not used because it sends <c>filter_subjects</c>, which nats-server before
+/// 2.10 ignores: every reader would get every partition's messages.
+/// </summary>
+internal sealed class OrderedReader<T>(INatsJSContext js, string stream, string filter, ulong startAfter, INatsDeserialize<T> serializer)
+{
+    private INatsJSConsumer? _consumer;
+    private ulong _consumerSequence;
+
+    /// <summary>Gets the stream sequence of the last message read.</summary>
+    public ulong Last { get; private set; } = startAfter;
+
+    /// <summary>Fetches up to <paramref name="max"/> messages, waiting up to <paramref name="expires"/> when there are none.</summary>
+    public async Task<List<INatsJSMsg<T>>> FetchAsync(int max, TimeSpan expires, CancellationToken cancellationToken)
+    {
+        var batch = new List<INatsJSMsg<T>>(Math.Min(max, 1024));
+        try
+        {
+            _consumer ??= await CreateAsync(cancellationToken).ConfigureAwait(false);
+            await foreach (var message in _consumer.FetchAsync(new NatsJSFetchOpts { MaxMsgs = max, Expires = expires }, serializer, cancellationToken).ConfigureAwait(false))
+            {
+                if (message.Metadata is not { } metadata || metadata.Sequence.Consumer != _consumerSequence + 1)
+                {
+                    await ResetAsync().ConfigureAwait(false);
+                    break;
+                }
+
+                _consumerSequence = metadata.Sequence.Consumer;
+                Last = metadata.Sequence.Stream;
+                batch.Add(message);
+            }
+        }
+        catch (NatsJSException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await ResetAsync().ConfigureAwait(false);
+        }
+        catch (NatsException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await ResetAsync().ConfigureAwait(false);
+        }
+
+        return batch;
+    }
+
+    /// <summary>Deletes the server-side consumer (it would also go by itself after its inactivity threshold).</summary>
+    public async Task DeleteAsync()
+    {
+        if (_consumer is { } consumer)
+        {
+            _consumer = null;
+            try
+            {
+                await js.DeleteConsumerAsync(stream, consumer.Info.Name).ConfigureAwait(false);
+            }
+            catch (NatsException)
+            {
+                // gone already, or the server is unreachable: the inactivity threshold removes it
+            }
+        }
+    }
+
+    private Task ResetAsync()
+    {
+        _consumerSequence = 0;
+        return DeleteAsync();
+    }
+
+    private async Task<INatsJSConsumer> CreateAsync(CancellationToken cancellationToken)
+    {
+        _consumerSequence = 0;
+        return await js.CreateOrUpdateConsumerAsync(
+            stream,
+            new ConsumerConfig
+            {
+                Name = "pm-" + Guid.NewGuid().ToString("N"),
+                FilterSubject = filter,
+                DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
+                OptStartSeq = Last + 1,
+                AckPolicy = ConsumerConfigAckPolicy.None,
+                InactiveThreshold = TimeSpan.FromMinutes(1),
+                MemStorage = true,
+                NumReplicas = 1,
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+}
