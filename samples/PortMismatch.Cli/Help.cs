@@ -120,6 +120,7 @@ internal static class Help
         Examples:
           portmismatch publish --nats nats://127.0.0.1:4222 conn.json.gz eve.json
           portmismatch publish --nats nats://n1:4222,nats://n2:4222,nats://n3:4222 --replicas 3 --partitions 16 logs/*.json
+        """;
 
     private const string Worker = """
         portmismatch worker: one worker of the scale-out on NATS JetStream. Workers on any number of machines share the
