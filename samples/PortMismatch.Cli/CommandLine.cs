@@ -264,6 +264,7 @@ internal static class CommandLine
             "listen" => Commands.Listen,
             "follow" => Commands.Follow,
             "rules" => Commands.Rules,
+            "publish" => Commands.Publish,
             "worker" => Commands.Worker,
             _ => throw new UsageException($"unknown command '{command}': use scan, listen, follow, worker, rules or publish."),
         };

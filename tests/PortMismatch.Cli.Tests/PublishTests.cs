@@ -69,7 +69,7 @@ public sealed class PublishTests : IAsyncLifetime
     [InlineData(new[] { "publish", "x.json" }, "publish needs --nats <url>")]
     [InlineData(new[] { "publish", "--nats", "nats://127.0.0.1:1" }, "publish needs files to publish")]
     [InlineData(new[] { "publish", "--nats", "nats://127.0.0.1:1", "--partitions", "0", "x.json" }, "--partitions 0: use a whole number from 1 to 1024.")]
-    [InlineData(new[] { "scan", "--stream", "FLOWS", "x.json" }, "--stream does nothing in scan; it is an option of publish.")]
+    [InlineData(new[] { "scan", "--stream", "FLOWS", "x.json" }, "--stream does nothing in scan; it is an option of worker and publish.")]
     public async Task Usage_errors_say_what_is_missing(string[] args, string message)
     {
         var run = await CliProcess.RunInProcess(args);
