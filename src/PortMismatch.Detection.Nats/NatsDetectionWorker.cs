@@ -106,7 +106,7 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
         }
 
         var js = new NatsJSContext(_connection);
-        var context = await OpenAsync(js, cancellationToken).ConfigureAwait(false);
+        var context = await OpenWithRetriesAsync(js, cancellationToken).ConfigureAwait(false);
         var dead = _dead.Token;
         using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, dead);
         var failure = (Exception?)null;
@@ -175,6 +175,28 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
         }
 
         _dead.Dispose();
+    }
+
+    /// <summary>
+    /// <see cref="OpenAsync"/>, tried again while JetStream does not answer (a meta-leader election, a replicated stream or
+    /// bucket being placed on a loaded cluster: seen as "No API response received from the server" when two workers start
+    /// at once on a three-node cluster), at most 10 times over about 40 s; other errors and the last one are thrown.
+    /// </summary>
+    private async Task<WorkerContext> OpenWithRetriesAsync(NatsJSContext js, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await OpenAsync(js, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (attempt < 10 && !cancellationToken.IsCancellationRequested
+                && e is NatsJSApiNoResponseException or NatsNoRespondersException or NatsNoReplyException or TimeoutException
+                    or NatsJSApiException { Error.Code: 503 })
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(500 * (1 << (attempt - 1)), 5_000)), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task<WorkerContext> OpenAsync(NatsJSContext js, CancellationToken cancellationToken)
@@ -295,7 +317,7 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
         if (count > share)
         {
             var extra = count - share;
-            foreach (var held in HeldNow().OrderByDescending(h => h.Reader!.Partition))
+            foreach (var held in HeldNow().Where(static h => h.Reader is not null).OrderByDescending(static h => h.Reader!.Partition))
             {
                 if (extra-- <= 0)
                 {

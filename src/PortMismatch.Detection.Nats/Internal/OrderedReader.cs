@@ -74,22 +74,9 @@ internal sealed class OrderedReader<T>(INatsJSContext js, string stream, string 
         return DeleteAsync();
     }
 
-    private async Task<INatsJSConsumer> CreateAsync(CancellationToken cancellationToken)
+    private Task<INatsJSConsumer> CreateAsync(CancellationToken cancellationToken)
     {
         _consumerSequence = 0;
-        return await js.CreateOrUpdateConsumerAsync(
-            stream,
-            new ConsumerConfig
-            {
-                Name = "pm-" + Guid.NewGuid().ToString("N"),
-                FilterSubject = filter,
-                DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
-                OptStartSeq = Last + 1,
-                AckPolicy = ConsumerConfigAckPolicy.None,
-                InactiveThreshold = TimeSpan.FromMinutes(1),
-                MemStorage = true,
-                NumReplicas = 1,
-            },
-            cancellationToken).ConfigureAwait(false);
+        return FilteredConsumer.CreateAsync(js, stream, filter, Last + 1, cancellationToken);
     }
 }

@@ -87,9 +87,21 @@ internal static class FlowStream
             var read = 0;
             try
             {
-                var consumer = await js.CreateOrderedConsumerAsync(
+                // Not NATS.Net's ordered consumer: it filters by filter_subjects, which nats-server 2.9 ignores (the
+                // package's FilteredConsumer says more); a named consumer with one FilterSubject filters there.
+                var consumer = await js.CreateOrUpdateConsumerAsync(
                     Findings,
-                    new NatsJSOrderedConsumerOpts { FilterSubjects = ["findings.final"], DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = _next },
+                    new ConsumerConfig
+                    {
+                        Name = "test-final-" + Guid.NewGuid().ToString("N"),
+                        FilterSubject = "findings.final",
+                        DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
+                        OptStartSeq = _next,
+                        AckPolicy = ConsumerConfigAckPolicy.None,
+                        InactiveThreshold = TimeSpan.FromMinutes(1),
+                        MemStorage = true,
+                        NumReplicas = 1,
+                    },
                     TestContext.Current.CancellationToken);
                 while (true)
                 {
