@@ -14,6 +14,9 @@ internal sealed class HecEvent
     private static readonly JsonWriterOptions JsonOptions = new() { SkipValidation = true };
 
     private readonly SplunkHecOptions _options;
+    private readonly ArrayBufferWriter<byte> _rowBuffer = new(1024);
+    private readonly ArrayBufferWriter<byte> _eventBuffer = new(1024);
+    private readonly RowWriterOptions _rowOptions = new() { NewLine = string.Empty, IncludeWindow = true };
 
     public HecEvent(SplunkHecOptions options) => _options = options;
 
@@ -29,65 +32,31 @@ internal sealed class HecEvent
         WriteIfSet(json, "source"u8, _options.Source);
         WriteIfSet(json, "sourcetype"u8, _options.SourceType);
         WriteIfSet(json, "index"u8, _options.Index);
-        json.WriteStartObject("event"u8);
-        json.WriteString("src_ip"u8, Address(row.SourceAddress));
-        json.WriteString("dest_ip"u8, Address(row.DestinationAddress));
-        json.WriteString("app"u8, row.App);
-        json.WriteNumber("dest_port"u8, row.DestinationPort);
-        json.WriteNumber("count"u8, row.Count);
-        json.WriteString("firstTime"u8, RowTime.Format(row.FirstTimeMicroseconds, null));
-        json.WriteString("lastTime"u8, RowTime.Format(row.LastTimeMicroseconds, null));
-        json.WriteStartArray("transport"u8);
-        foreach (var transport in row.Transports)
-        {
-            json.WriteStringValue(transport.ToName());
-        }
-
-        json.WriteEndArray();
-        if (row.Rule is { } rule)
-        {
-            json.WriteString("rule_id"u8, rule.Id);
-            json.WriteString("rule_name"u8, rule.Name);
-        }
-        else
-        {
-            json.WriteNull("rule_id"u8);
-            json.WriteNull("rule_name"u8);
-        }
-
-        json.WriteNumber("risk_score"u8, row.RiskScore);
-        json.WriteStartArray("mitre_technique_id"u8);
-        foreach (var technique in row.Techniques)
-        {
-            json.WriteStringValue(technique);
-        }
-
-        json.WriteEndArray();
-        json.WriteString("message"u8, row.Message);
-        json.WriteString("finding_id"u8, FindingId.Compute(row));
-        if (row.WindowStartMicroseconds is { } start)
-        {
-            json.WriteString("window_start"u8, RowTime.Format(start, null));
-        }
-
-        if (row.WindowEndMicroseconds is { } end)
-        {
-            json.WriteString("window_end"u8, RowTime.Format(end, null));
-        }
-
-        if (row.IsPartial)
-        {
-            json.WriteBoolean("partial"u8, true);
-        }
-
-        if (row.IsLate)
-        {
-            json.WriteBoolean("late"u8, true);
-        }
-
-        json.WriteEndObject();
+        json.WritePropertyName("event"u8);
+        json.WriteRawValue(EventObject(row), skipInputValidation: true);
         json.WriteEndObject();
         json.Flush();
+    }
+
+    /// <summary>
+    /// The row as <see cref="JsonLinesRowWriter"/> writes it (in UTC, so the search's CIM names and forms), with
+    /// <c>finding_id</c> added as its last field: one formatter for the row's fields, whichever way it leaves.
+    /// </summary>
+    private ReadOnlySpan<byte> EventObject(MismatchRow row)
+    {
+        _rowBuffer.ResetWrittenCount();
+        using (var writer = new JsonLinesRowWriter(_rowBuffer, _rowOptions))
+        {
+            writer.OnRow(row);
+        }
+
+        var line = _rowBuffer.WrittenSpan;
+        _eventBuffer.ResetWrittenCount();
+        _eventBuffer.Write(line[..line.LastIndexOf((byte)'}')]); // the object without its closing brace
+        _eventBuffer.Write(",\"finding_id\":\""u8);
+        _eventBuffer.Write(System.Text.Encoding.UTF8.GetBytes(FindingId.Compute(row)));
+        _eventBuffer.Write("\"}"u8);
+        return _eventBuffer.WrittenSpan;
     }
 
     /// <summary>Formats Unix microseconds as epoch seconds with six decimals (<c>1700000000.250000</c>), the form of HEC's <c>time</c>.</summary>
@@ -108,8 +77,6 @@ internal sealed class HecEvent
         _ = Utf8Formatter.TryFormat(fraction, destination[written..], out digits, new StandardFormat('D', 6));
         return written + digits;
     }
-
-    private static string Address(IPAddressValue address) => address.HasValue ? address.ToString() : "null";
 
     private static void WriteIfSet(Utf8JsonWriter json, ReadOnlySpan<byte> name, string? value)
     {
