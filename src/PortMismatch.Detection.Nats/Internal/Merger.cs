@@ -19,6 +19,7 @@ internal sealed class Merger : IDisposable
     private const string Key = "merger";
     private readonly WorkerContext _context;
     private readonly SegmentRows _open = new();
+    private readonly Dictionary<int, (ulong End, HashSet<int> Seen)> _segments = [];
     private readonly SortedDictionary<long, ulong> _firstSequenceByWindowEnd = [];
     private readonly ArrayBufferWriter<byte> _json = new(1024);
     private readonly JsonLinesRowWriter _writer;
@@ -34,6 +35,38 @@ internal sealed class Merger : IDisposable
 
     /// <summary>Gets the final rows published (late rows included).</summary>
     public long RowsPublished { get; private set; }
+
+    /// <summary>Gets the partial rows dropped as repeats of rows already merged (stored twice by the server).</summary>
+    public long RepeatsDropped { get; private set; }
+
+    /// <summary>
+    /// Whether a partial row, by its <c>Nats-Msg-Id</c> <c>&lt;partition&gt;:&lt;start&gt;:&lt;end&gt;:&lt;index&gt;</c>, was merged
+    /// already. The server's duplicate window is meant to drop a repeat, but nats-server before 2.10.25 does not do it
+    /// deterministically on a replicated stream around leader elections (nats-server pull request 6415), and a stored
+    /// repeat would be counted twice. A partition's segments end in increasing order and every copy of a segment's rows
+    /// comes before the next segment's (a new owner replays the pending segment first), so per partition the merger keeps
+    /// the newest segment's end and the indices seen of it: a row of an older segment, or an index seen, is a repeat.
+    /// Bounded by one segment's rows per partition.
+    /// </summary>
+    private bool IsRepeat(string? id)
+    {
+        var parts = id?.Split(':');
+        if (parts is not { Length: 4 }
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var partition)
+            || !ulong.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var end)
+            || !int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+        {
+            return false;
+        }
+
+        if (!_segments.TryGetValue(partition, out var segment) || end > segment.End)
+        {
+            _segments[partition] = (end, [index]);
+            return false;
+        }
+
+        return end < segment.End || !segment.Seen.Add(index);
+    }
 
     /// <summary>Merges until <paramref name="stop"/> (then writes its checkpoint) or <paramref name="lost"/> (the lease is gone).</summary>
     public async Task RunAsync(CancellationToken stop, CancellationToken lost)
@@ -78,7 +111,14 @@ internal sealed class Merger : IDisposable
                 {
                     if (message.Subject.StartsWith("findings.partial.", StringComparison.Ordinal))
                     {
-                        OnPartial(sequence, data, pending, lost);
+                        if (IsRepeat(message.Headers?["Nats-Msg-Id"].ToString()))
+                        {
+                            RepeatsDropped++;
+                        }
+                        else
+                        {
+                            OnPartial(sequence, data, pending, lost);
+                        }
                     }
                     else if (message.Subject.StartsWith("findings.progress.", StringComparison.Ordinal) && Progress.TryRead(data, out var progress))
                     {
