@@ -40,6 +40,8 @@ internal static class WorkerCommand
             await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"portmismatch: worker {worker.WorkerId} on {string.Join(',', options.NatsUrls)}, stream {options.NatsStream} ({options.Partitions} partitions), {options.Window} windows; Ctrl-C commits and stops.")).ConfigureAwait(false);
         }
 
+        using var status = new CancellationTokenSource();
+        var statusTask = options.Quiet ? Task.CompletedTask : ReportAsync(worker, stderr, status.Token);
         try
         {
             await worker.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -54,14 +56,38 @@ internal static class WorkerCommand
             await stderr.WriteLineAsync($"portmismatch: NATS: {e.Message}").ConfigureAwait(false);
             return CommandLine.Failure;
         }
+        finally
+        {
+            await status.CancelAsync().ConfigureAwait(false);
+            await statusTask.ConfigureAwait(false);
+        }
 
         writer?.Flush();
         if (!options.Quiet)
         {
-            await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"portmismatch: worker {worker.WorkerId} stopped: {worker.MessagesRead:N0} messages read, {worker.SegmentsCommitted:N0} segments committed, {worker.FinalRowsPublished:N0} final rows published as the merger.")).ConfigureAwait(false);
+            var writes = worker.CheckpointWrites;
+            var each = writes == 0 ? 0 : worker.CheckpointTime.TotalMilliseconds / writes;
+            await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"portmismatch: worker {worker.WorkerId} stopped: {worker.MessagesRead:N0} messages read, {worker.SegmentsCommitted:N0} segments committed, {worker.FinalRowsPublished:N0} final rows published as the merger; {writes:N0} checkpoint writes, {each:0.00} ms each.")).ConfigureAwait(false);
         }
 
         return output?.Failure is null ? CommandLine.Success : CommandLine.Failure;
+    }
+
+    /// <summary>A line a minute on standard error: partitions held, messages read, the lag, whether this worker is the merger.</summary>
+    private static async Task ReportAsync(NatsDetectionWorker worker, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var partitions = worker.Partitions;
+                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"portmismatch: worker {worker.WorkerId}: partitions {(partitions.Count == 0 ? "none" : string.Join(',', partitions))}{(worker.IsMerger ? " and the merger" : string.Empty)}; {worker.MessagesRead:N0} messages read, lag {worker.Lag:N0}.")).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private static RowWriter CreateWriter(ScanOptions options, Stream stream)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 using NATS.Client.Core;
@@ -24,6 +25,13 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
     /// <summary>The key-value bucket of checkpoints (no time to live; written by compare-and-set).</summary>
     public const string CheckpointBucket = "portmismatch-checkpoints";
 
+    /// <summary>
+    /// The name of the worker's <see cref="System.Diagnostics.Metrics"/> meter: <c>portmismatch.nats.lag</c> (messages of
+    /// its partitions not read yet), <c>portmismatch.nats.messages_read</c>, <c>portmismatch.nats.segments_committed</c> and
+    /// <c>portmismatch.nats.checkpoint.duration</c> (seconds per checkpoint write), each tagged <c>portmismatch.worker.id</c>.
+    /// </summary>
+    public const string MeterName = "PortMismatch.Detection.Nats";
+
     private readonly NatsWorkerOptions _options;
     private readonly INatsConnection _connection;
     private readonly bool _ownsConnection;
@@ -31,6 +39,10 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
     private Held? _merger;
     private Merger? _mergerState;
     private int _running;
+    private readonly Meter _meter;
+    private readonly Histogram<double> _checkpointDuration;
+    private readonly KeyValuePair<string, object?> _workerTag;
+    private WorkerContext? _context;
 
     /// <summary>Creates a worker; nothing connects before <see cref="RunAsync"/>.</summary>
     /// <param name="options">The options (validated here).</param>
@@ -50,6 +62,14 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
             _connection = new NatsConnection(new NatsOpts { Url = string.Join(',', options.Urls), Name = $"portmismatch-worker-{WorkerId}" });
             _ownsConnection = true;
         }
+
+        var version = typeof(NatsDetectionWorker).Assembly.GetName().Version?.ToString();
+        _meter = options.MeterFactory?.Create(new MeterOptions(MeterName) { Version = version }) ?? new Meter(MeterName, version);
+        _workerTag = new("portmismatch.worker.id", WorkerId);
+        _meter.CreateObservableGauge("portmismatch.nats.lag", () => new Measurement<long>(Lag, _workerTag), "{message}", "Messages of the partitions this worker holds that the stream has and it has not read yet (as of each partition's last fetch).");
+        _meter.CreateObservableCounter("portmismatch.nats.messages_read", () => new Measurement<long>(MessagesRead, _workerTag), "{message}", "Flow messages read.");
+        _meter.CreateObservableCounter("portmismatch.nats.segments_committed", () => new Measurement<long>(SegmentsCommitted, _workerTag), "{segment}", "Segments committed (intent, output, commit).");
+        _checkpointDuration = _meter.CreateHistogram<double>("portmismatch.nats.checkpoint.duration", "s", "Time of one checkpoint write (compare-and-set in the checkpoint bucket), request to reply.");
     }
 
     /// <summary>Gets this worker's name in the lease bucket.</summary>
@@ -77,6 +97,18 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
 
     /// <summary>Gets the segments this worker has committed.</summary>
     public long SegmentsCommitted => Interlocked.Read(ref _segmentsCommitted) + SumPartitions(static r => r.SegmentsCommitted);
+
+    /// <summary>
+    /// Gets the lag: the messages of the partitions this worker holds that the stream holds and it has not read yet, as of
+    /// each partition's last fetch. A worker keeps at most one batch per partition in memory however large this is.
+    /// </summary>
+    public long Lag => SumPartitions(static r => r.Lag);
+
+    /// <summary>Gets the checkpoint writes this worker made (each an intent or a commit of a segment, or a merger checkpoint).</summary>
+    public long CheckpointWrites => Volatile.Read(ref _context)?.CheckpointWrites ?? 0;
+
+    /// <summary>Gets the time this worker spent in checkpoint writes, from request to reply (<see cref="CheckpointWrites"/> of them).</summary>
+    public TimeSpan CheckpointTime => Volatile.Read(ref _context)?.CheckpointTime ?? TimeSpan.Zero;
 
     /// <summary>Gets the final and late rows this worker published as the merger.</summary>
     public long FinalRowsPublished => _mergerState?.RowsPublished ?? 0;
@@ -107,6 +139,8 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
 
         var js = new NatsJSContext(_connection);
         var context = await OpenWithRetriesAsync(js, cancellationToken).ConfigureAwait(false);
+        context.CheckpointWritten = elapsed => _checkpointDuration.Record(elapsed.TotalSeconds, _workerTag);
+        Volatile.Write(ref _context, context);
         var dead = _dead.Token;
         using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, dead);
         var failure = (Exception?)null;
@@ -169,6 +203,7 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _mergerState?.Dispose();
+        _meter.Dispose();
         if (_ownsConnection)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
@@ -226,7 +261,7 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
         }
 
         var kv = new NatsKVContext(js);
-        var leases = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(LeaseBucket) { MaxAge = _options.LeaseTtl, NumberOfReplicas = _options.Replicas }, cancellationToken).ConfigureAwait(false);
+        var leases = await LeaseStoreAsync(kv, cancellationToken).ConfigureAwait(false);
         var checkpoints = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(CheckpointBucket) { NumberOfReplicas = _options.Replicas }, cancellationToken).ConfigureAwait(false);
         var context = new WorkerContext(_options, WorkerId, js, leases, checkpoints);
         if (_options.KillAt is { } kill)
@@ -247,6 +282,34 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
         }
 
         return context;
+    }
+
+    /// <summary>
+    /// The lease bucket: made with this worker's <see cref="NatsWorkerOptions.LeaseTtl"/> when missing, else taken as it is
+    /// and its time to live checked, since it is the bucket's and every worker counts on it (a worker that updated it to
+    /// its own would shorten or lengthen every other worker's leases without their knowing).
+    /// </summary>
+    private async Task<INatsKVStore> LeaseStoreAsync(NatsKVContext kv, CancellationToken cancellationToken)
+    {
+        INatsKVStore store;
+        try
+        {
+            store = await kv.CreateStoreAsync(new NatsKVConfig(LeaseBucket) { MaxAge = _options.LeaseTtl, NumberOfReplicas = _options.Replicas }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException e) when (e.Error.ErrCode == 10058)
+        {
+            store = await kv.GetStoreAsync(LeaseBucket, cancellationToken).ConfigureAwait(false); // exists with another configuration
+        }
+
+        var ttl = (await store.GetStatusAsync(cancellationToken).ConfigureAwait(false)).Info.Config.MaxAge;
+        if (ttl != _options.LeaseTtl)
+        {
+            throw new InvalidOperationException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"the lease bucket {LeaseBucket} has a time to live of {ttl.TotalSeconds:0.###} s and this worker's LeaseTtl is {_options.LeaseTtl.TotalSeconds:0.###} s: every worker of a stream must use the same (to change it, stop every worker and delete the bucket)"));
+        }
+
+        return store;
     }
 
     /// <summary>One round of the lease keeper: heartbeat, renewals, fair share, merger.</summary>

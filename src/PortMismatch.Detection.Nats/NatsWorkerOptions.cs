@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using NATS.Client.Core;
 using PortMismatch.Detection.Nats.Internal;
 
@@ -50,7 +51,7 @@ public sealed record NatsWorkerOptions
     /// <summary>Gets the most messages fetched at once per partition (default 1,000): what a worker holds per partition however far behind it is.</summary>
     public int BatchSize { get; init; } = 1_000;
 
-    /// <summary>Gets the lease time to live (default 10 seconds; renewed every third of it). Set when the lease bucket is made.</summary>
+    /// <summary>Gets the lease time to live (default 10 seconds; renewed every third of it). The lease bucket's time to live: set when the bucket is made, and a worker whose value differs from the bucket's refuses to start.</summary>
     public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets how long a partition has nothing to read before it reports itself idle (default 30 seconds).</summary>
@@ -61,6 +62,9 @@ public sealed record NatsWorkerOptions
 
     /// <summary>Gets the sink that also receives the final rows while this worker is the merger (default none: only <c>findings.final</c>).</summary>
     public IMismatchRowSink? FinalRows { get; init; }
+
+    /// <summary>Gets the factory of the worker's meter (<see cref="NatsDetectionWorker.MeterName"/>); default: a meter of its own. DI passes the host's.</summary>
+    public IMeterFactory? MeterFactory { get; init; }
 
     /// <summary>A test's hook called at the kill points of a commit; it throws <see cref="WorkerKilledException"/> to stop the worker dead.</summary>
     internal Action<int, WorkerKillPoint>? KillAt { get; init; }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using PortMismatch.Detection;
@@ -47,6 +48,11 @@ internal sealed class NatsWorkerService(NatsWorkerConfiguration configuration, I
         if (options.FinalRows is null && services.GetService(typeof(IMismatchRowSink)) is IMismatchRowSink sink)
         {
             options = options with { FinalRows = sink };
+        }
+
+        if (options.MeterFactory is null && services.GetService(typeof(IMeterFactory)) is IMeterFactory meters)
+        {
+            options = options with { MeterFactory = meters };
         }
 
         _worker = new NatsDetectionWorker(options); // validates: a bad option stops the host at start

@@ -19,6 +19,12 @@ internal sealed class OrderedReader<T>(INatsJSContext js, string stream, string 
     /// <summary>Gets the stream sequence of the last message read.</summary>
     public ulong Last { get; private set; } = startAfter;
 
+    /// <summary>
+    /// Gets the messages of the filter the stream holds after the last one read (the server's <c>num_pending</c> of the
+    /// last delivery; 0 after a fetch that found nothing). The lag: a number, never a buffer.
+    /// </summary>
+    public ulong Pending { get; private set; }
+
     /// <summary>Fetches up to <paramref name="max"/> messages, waiting up to <paramref name="expires"/> when there are none.</summary>
     public async Task<List<INatsJSMsg<T>>> FetchAsync(int max, TimeSpan expires, CancellationToken cancellationToken)
     {
@@ -36,7 +42,13 @@ internal sealed class OrderedReader<T>(INatsJSContext js, string stream, string 
 
                 _consumerSequence = metadata.Sequence.Consumer;
                 Last = metadata.Sequence.Stream;
+                Pending = metadata.NumPending;
                 batch.Add(message);
+            }
+
+            if (batch.Count == 0 && _consumer is not null)
+            {
+                Pending = 0;
             }
         }
         catch (NatsJSException) when (!cancellationToken.IsCancellationRequested)

@@ -20,6 +20,7 @@ internal sealed class PartitionReader : IDisposable
     private readonly NatsFlowDecoder _decoder;
     private MismatchAggregator? _aggregator;
     private RecordTimes? _sink;
+    private OrderedReader<NatsMemoryOwner<byte>>? _reader;
     private ulong _revision;
     private ulong _start;
     private ulong _end;
@@ -45,6 +46,9 @@ internal sealed class PartitionReader : IDisposable
 
     /// <summary>Gets the messages read.</summary>
     public long MessagesRead { get; private set; }
+
+    /// <summary>Gets the partition's messages in the stream not read yet, as of the last fetch.</summary>
+    public long Lag => (long)(Volatile.Read(ref _reader)?.Pending ?? 0);
 
     /// <summary>Gets the decoder's counters.</summary>
     public InputCounters Counters => _decoder.Counters;
@@ -77,6 +81,7 @@ internal sealed class PartitionReader : IDisposable
             string.Create(CultureInfo.InvariantCulture, $"flows.{Partition}.>"),
             _start,
             NatsRawSerializer<NatsMemoryOwner<byte>>.Default);
+        Volatile.Write(ref _reader, reader);
         try
         {
             await ReadAsync(reader, stop, lost).ConfigureAwait(false);

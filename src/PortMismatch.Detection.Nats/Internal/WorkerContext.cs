@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -25,6 +26,18 @@ internal sealed class WorkerContext
     }
 
     public NatsWorkerOptions Options { get; }
+
+    private long _checkpointWrites;
+    private long _checkpointTicks;
+
+    /// <summary>Gets the checkpoint writes (compare-and-set, intents and commits of partitions and the merger's).</summary>
+    public long CheckpointWrites => Interlocked.Read(ref _checkpointWrites);
+
+    /// <summary>Gets the time spent in checkpoint writes, from the request to the server's reply.</summary>
+    public TimeSpan CheckpointTime => TimeSpan.FromTicks(Interlocked.Read(ref _checkpointTicks));
+
+    /// <summary>Called with the duration of each checkpoint write (the worker's histogram).</summary>
+    public Action<TimeSpan>? CheckpointWritten { get; set; }
 
     /// <summary>The test hook of <see cref="NatsWorkerOptions.KillAt"/>, wrapped so that a kill stops the whole worker at once.</summary>
     public Action<int, WorkerKillPoint>? KillAt { get; set; }
@@ -67,9 +80,14 @@ internal sealed class WorkerContext
     /// <summary>Writes a checkpoint by compare-and-set on <paramref name="revision"/> (0: the key must not exist); null when another writer came first.</summary>
     public async Task<ulong?> CompareAndSetAsync(string key, byte[] value, ulong revision, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var result = revision == 0
             ? await Checkpoints.TryCreateAsync(key, value, Bytes, cancellationToken).ConfigureAwait(false)
             : await Checkpoints.TryUpdateAsync(key, value, revision, Bytes, cancellationToken).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        Interlocked.Increment(ref _checkpointWrites);
+        Interlocked.Add(ref _checkpointTicks, elapsed.Ticks);
+        CheckpointWritten?.Invoke(elapsed);
         if (result.Success)
         {
             return result.Value;
