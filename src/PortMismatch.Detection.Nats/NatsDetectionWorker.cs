@@ -110,6 +110,19 @@ public sealed class NatsDetectionWorker : IAsyncDisposable
     /// <summary>Gets the time this worker spent in checkpoint writes, from request to reply (<see cref="CheckpointWrites"/> of them).</summary>
     public TimeSpan CheckpointTime => Volatile.Read(ref _context)?.CheckpointTime ?? TimeSpan.Zero;
 
+    /// <summary>
+    /// Gets the windows this worker, as the merger, made final before every partition had passed them, because
+    /// <see cref="NatsWorkerOptions.MaxOpenWindows"/> or <see cref="NatsWorkerOptions.MaxOpenRows"/> was reached (their later rows
+    /// come out as late rows).
+    /// </summary>
+    public long WindowsForcedFinal => _mergerState?.WindowsForcedFinal ?? 0;
+
+    /// <summary>
+    /// Gets the partial rows this worker, as the merger, dropped as repeats: stored twice under one <c>Nats-Msg-Id</c>, which
+    /// nats-server before 2.10.25 can do on a replicated stream around a leader election.
+    /// </summary>
+    public long RepeatsDropped => _mergerState?.RepeatsDropped ?? 0;
+
     /// <summary>Gets the final and late rows this worker published as the merger.</summary>
     public long FinalRowsPublished => _mergerState?.RowsPublished ?? 0;
 

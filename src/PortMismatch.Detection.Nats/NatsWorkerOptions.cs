@@ -63,6 +63,17 @@ public sealed record NatsWorkerOptions
     /// <summary>Gets the sink that also receives the final rows while this worker is the merger (default none: only <c>findings.final</c>).</summary>
     public IMismatchRowSink? FinalRows { get; init; }
 
+    /// <summary>
+    /// Gets the most windows the merger keeps open (default 1,024). Past it, or past <see cref="MaxOpenRows"/>, the oldest open
+    /// window is made final before every partition has passed it (a partition with no worker holds every window back);
+    /// what comes for it later comes out as late rows that add to it, so the sums stay exact. Counted in
+    /// <see cref="NatsDetectionWorker.WindowsForcedFinal"/>.
+    /// </summary>
+    public int MaxOpenWindows { get; init; } = 1_024;
+
+    /// <summary>Gets the most summed rows the merger keeps in its open windows (default 1,000,000): see <see cref="MaxOpenWindows"/>.</summary>
+    public int MaxOpenRows { get; init; } = 1_000_000;
+
     /// <summary>Gets the factory of the worker's meter (<see cref="NatsDetectionWorker.MeterName"/>); default: a meter of its own. DI passes the host's.</summary>
     public IMeterFactory? MeterFactory { get; init; }
 
@@ -88,6 +99,8 @@ public sealed record NatsWorkerOptions
         Check(BatchSize >= 1, nameof(BatchSize), $"is {BatchSize}; it must be at least 1");
         Check(LeaseTtl >= TimeSpan.FromSeconds(1), nameof(LeaseTtl), $"is {LeaseTtl}; it must be at least 1 second");
         Check(IdleTimeout > TimeSpan.Zero, nameof(IdleTimeout), $"is {IdleTimeout}; it must be positive");
+        Check(MaxOpenWindows >= 1, nameof(MaxOpenWindows), $"is {MaxOpenWindows}; it must be at least 1");
+        Check(MaxOpenRows >= 1, nameof(MaxOpenRows), $"is {MaxOpenRows}; it must be at least 1");
         Check(Replicas is >= 1 and <= 5, nameof(Replicas), $"is {Replicas}; it must be 1 to 5");
         Check(WorkerId is null || (WorkerId.Length > 0 && WorkerId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')), nameof(WorkerId), $"is '{WorkerId}'; it may hold ASCII letters, digits, '-' and '_'");
     }

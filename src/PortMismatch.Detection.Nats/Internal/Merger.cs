@@ -19,8 +19,11 @@ internal sealed class Merger : IDisposable
     private const string Key = "merger";
     private readonly WorkerContext _context;
     private readonly SegmentRows _open = new();
-    private readonly Dictionary<int, (ulong End, HashSet<int> Seen)> _segments = [];
+    private RepeatFilter _segments = [];
     private readonly SortedDictionary<long, ulong> _firstSequenceByWindowEnd = [];
+
+    /// <summary>The repeat filter as it was just before each open window's first row (what a checkpoint resuming there holds).</summary>
+    private readonly Dictionary<long, RepeatFilter> _filterAtWindowStart = [];
     private readonly ArrayBufferWriter<byte> _json = new(1024);
     private readonly JsonLinesRowWriter _writer;
     private MergerCheckpoint _state = new();
@@ -39,6 +42,9 @@ internal sealed class Merger : IDisposable
     /// <summary>Gets the partial rows dropped as repeats of rows already merged (stored twice by the server).</summary>
     public long RepeatsDropped { get; private set; }
 
+    /// <summary>Gets the windows made final before every partition had passed them, to keep within the merger's bounds.</summary>
+    public long WindowsForcedFinal { get; private set; }
+
     /// <summary>
     /// Whether a partial row, by its <c>Nats-Msg-Id</c> <c>&lt;partition&gt;:&lt;start&gt;:&lt;end&gt;:&lt;index&gt;</c>, was merged
     /// already. The server's duplicate window is meant to drop a repeat, but nats-server before 2.10.25 does not do it
@@ -46,7 +52,9 @@ internal sealed class Merger : IDisposable
     /// repeat would be counted twice. A partition's segments end in increasing order and every copy of a segment's rows
     /// comes before the next segment's (a new owner replays the pending segment first), so per partition the merger keeps
     /// the newest segment's end and the indices seen of it: a row of an older segment, or an index seen, is a repeat.
-    /// Bounded by one segment's rows per partition.
+    /// Bounded by one segment's rows per partition. The checkpoint holds this filter as it was just before the message a
+    /// restarted merger resumes from (<see cref="_filterAtWindowStart"/>), so that a replay decides every message as the
+    /// first run did, and a repeat whose first copy lies before the resume point is still known.
     /// </summary>
     private bool IsRepeat(string? id)
     {
@@ -85,6 +93,7 @@ internal sealed class Merger : IDisposable
         }
 
         _replayLast = _state.Last;
+        _segments = _state.Repeats.Copy();
         // partial and progress, not findings.final: one filter (nats-server 2.9 takes one)
         var reader = new OrderedReader<byte[]>(_context.JetStream, _context.Options.FindingsStream, "findings.*.*", Math.Max(_state.Resume, 1) - 1, NatsRawSerializer<byte[]>.Default);
         try
@@ -111,13 +120,16 @@ internal sealed class Merger : IDisposable
                 {
                     if (message.Subject.StartsWith("findings.partial.", StringComparison.Ordinal))
                     {
+                        var parsed = PartialRow.TryRead(data, _context.Options.Rules, out _, out var row);
+                        var end = parsed ? row!.WindowEndMicroseconds!.Value : 0;
+                        var filterBefore = parsed && end > _state.FinalEnd && !_firstSequenceByWindowEnd.ContainsKey(end) ? _segments.Copy() : null;
                         if (IsRepeat(message.Headers?["Nats-Msg-Id"].ToString()))
                         {
                             RepeatsDropped++;
                         }
-                        else
+                        else if (parsed)
                         {
-                            OnPartial(sequence, data, pending, lost);
+                            OnPartial(sequence, row!, filterBefore, pending, lost);
                         }
                     }
                     else if (message.Subject.StartsWith("findings.progress.", StringComparison.Ordinal) && Progress.TryRead(data, out var progress))
@@ -143,18 +155,27 @@ internal sealed class Merger : IDisposable
         }
     }
 
-    private void OnPartial(ulong sequence, byte[] data, List<Task> pending, CancellationToken lost)
+    private void OnPartial(ulong sequence, MismatchRow row, RepeatFilter? filterBefore, List<Task> pending, CancellationToken lost)
     {
-        if (!PartialRow.TryRead(data, _context.Options.Rules, out _, out var row))
-        {
-            return;
-        }
-
-        var end = row!.WindowEndMicroseconds!.Value;
+        var end = row.WindowEndMicroseconds!.Value;
         if (end > _state.FinalEnd)
         {
             _open.OnRow(row);
-            _firstSequenceByWindowEnd.TryAdd(end, sequence);
+            if (_firstSequenceByWindowEnd.TryAdd(end, sequence))
+            {
+                _filterAtWindowStart[end] = filterBefore ?? _segments.Copy();
+            }
+
+            // bounded: past MaxOpenWindows or MaxOpenRows the oldest window is made final now, and what comes for it later
+            // comes out as late rows that add to it (never during a replay, which must decide as the first run did)
+            var options = _context.Options;
+            while (sequence > _replayLast && _firstSequenceByWindowEnd.Count > 0
+                && (_firstSequenceByWindowEnd.Count > options.MaxOpenWindows || _open.Count > options.MaxOpenRows))
+            {
+                MakeFinal(_firstSequenceByWindowEnd.First().Key, sequence, pending, lost);
+                WindowsForcedFinal++;
+            }
+
             return;
         }
 
@@ -226,11 +247,15 @@ internal sealed class Merger : IDisposable
             newFinalEnd = end;
         }
 
-        if (newFinalEnd <= _state.FinalEnd)
+        if (newFinalEnd > _state.FinalEnd)
         {
-            return;
+            MakeFinal(newFinalEnd, sequence, pending, lost);
         }
+    }
 
+    /// <summary>Emits the final rows of every open window ending at or before <paramref name="newFinalEnd"/>, made final by the message at <paramref name="sequence"/>.</summary>
+    private void MakeFinal(long newFinalEnd, ulong sequence, List<Task> pending, CancellationToken lost)
+    {
         foreach (var row in _open.TakeWindowsEndingBy(newFinalEnd))
         {
             if (_context.Options.AllowList.IndexOfMatch(row) < 0)
@@ -241,7 +266,9 @@ internal sealed class Merger : IDisposable
 
         while (_firstSequenceByWindowEnd.Count > 0 && _firstSequenceByWindowEnd.First().Key <= newFinalEnd)
         {
-            _firstSequenceByWindowEnd.Remove(_firstSequenceByWindowEnd.First().Key);
+            var end = _firstSequenceByWindowEnd.First().Key;
+            _firstSequenceByWindowEnd.Remove(end);
+            _filterAtWindowStart.Remove(end);
         }
 
         _state.FinalEnd = newFinalEnd;
@@ -268,7 +295,16 @@ internal sealed class Merger : IDisposable
 
     private async Task WriteCheckpointAsync(CancellationToken lost)
     {
-        _state.Resume = _firstSequenceByWindowEnd.Count > 0 ? _firstSequenceByWindowEnd.Values.Min() : _state.Last + 1;
+        _state.Resume = _state.Last + 1;
+        _state.Repeats = _segments;
+        foreach (var (end, first) in _firstSequenceByWindowEnd)
+        {
+            if (first < _state.Resume)
+            {
+                _state.Resume = first;
+                _state.Repeats = _filterAtWindowStart[end];
+            }
+        }
         _state.Finalised.RemoveAll(f =>
         {
             if (f.Sequence < _state.Resume)

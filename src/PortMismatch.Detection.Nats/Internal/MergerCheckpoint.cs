@@ -10,7 +10,7 @@ namespace PortMismatch.Detection.Nats.Internal;
 /// final (pairs of window end and the sequence of the progress message that made it final) for those after
 /// <c>resume</c>, and <c>final_before_resume</c> for the others, so that a replay tells a row that was in a window's final
 /// rows (skipped) from one that came after them as a late row (emitted again, with the same id). <c>partitions</c>: each
-/// partition's last progress (sequence, watermark, idle, seen).
+/// partition's last progress (sequence, watermark, idle, seen). <c>repeats</c>: the repeat filter as of <c>resume</c>.
 /// </summary>
 internal sealed class MergerCheckpoint
 {
@@ -27,6 +27,9 @@ internal sealed class MergerCheckpoint
     public PartitionProgress[] Partitions { get; set; } = [];
 
     public string Config { get; set; } = string.Empty;
+
+    /// <summary>The repeat filter as of <see cref="Resume"/> (just before that message).</summary>
+    public RepeatFilter Repeats { get; set; } = [];
 
     public byte[] ToBytes()
     {
@@ -60,6 +63,8 @@ internal sealed class MergerCheckpoint
             }
 
             json.WriteEndArray();
+            json.WritePropertyName("repeats"u8);
+            Repeats.Write(json);
             json.WriteString("config"u8, Config);
             json.WriteEndObject();
         }
@@ -96,6 +101,10 @@ internal sealed class MergerCheckpoint
             else if (name.SequenceEqual("config"u8))
             {
                 checkpoint.Config = json.GetString() ?? string.Empty;
+            }
+            else if (name.SequenceEqual("repeats"u8))
+            {
+                checkpoint.Repeats = RepeatFilter.Read(ref json);
             }
             else if (name.SequenceEqual("finalised"u8))
             {
