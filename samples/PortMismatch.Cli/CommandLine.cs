@@ -28,7 +28,7 @@ internal static class CommandLine
             static (o, v) => o.FieldNames = ParseFields(v)),
         new("--rules", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow | Commands.Worker, "<set>[,<set>...]", "escu, extended, panos-appid or a rule file (.json), combined (default escu)",
             static (o, v) => o.Rules = v),
-        new("--allow", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "<allowlist.json>", "drop rows an allow-list entry matches (counted per entry)",
+        new("--allow", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "<list>[,<list>...]", "benign or an allow-list file (.json), combined: drop rows an entry matches\n(counted per entry); benign: mDNS, LLMNR, NetBIOS-NS as dns, Google and Apple push TLS, IPP",
             static (o, v) => o.AllowList = v),
         new("--output", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "table|csv|jsonl|ocsf|ecs", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension;\nocsf: OCSF 1.8.0 Detection Findings, ecs: Elastic Common Schema 9.4 alerts, one a line",
             static (o, v) => o.Output = v switch

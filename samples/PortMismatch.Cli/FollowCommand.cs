@@ -23,7 +23,7 @@ internal static class FollowCommand
         }
 
         var rules = options.LoadRules();
-        var allowList = options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList);
+        var allowList = options.AllowList is null ? AllowList.Empty : AllowLists.Parse(options.AllowList);
 
         var rejectedLines = new RejectedLines(stderr, options.Quiet);
         void Report(InputDiagnostic diagnostic) => rejectedLines.Report(diagnostic);

@@ -18,7 +18,7 @@ internal static class ListenCommand
     public static async Task<int> RunAsync(ScanOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var rules = options.LoadRules();
-        var allowList = options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList);
+        var allowList = options.AllowList is null ? AllowList.Empty : AllowLists.Parse(options.AllowList);
         var rejectedLines = new RejectedLines(stderr, options.Quiet);
         void Report(InputDiagnostic diagnostic) => rejectedLines.Report(diagnostic);
 

@@ -32,7 +32,7 @@ internal static class ScanCommand
     public static async Task<int> RunAsync(ScanOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var rules = options.LoadRules();
-        var allowList = options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList);
+        var allowList = options.AllowList is null ? AllowList.Empty : AllowLists.Parse(options.AllowList);
         var pipelineOptions = new DetectionPipelineOptions
         {
             Rules = rules,

@@ -14,7 +14,7 @@ internal static class WorkerCommand
     public static async Task<int> RunAsync(ScanOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var rules = options.LoadRules();
-        var allowList = options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList);
+        var allowList = options.AllowList is null ? AllowList.Empty : AllowLists.Parse(options.AllowList);
         var writesRows = options.OutputPath is not null || options.Given.Contains("--output");
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
         using var output = writesRows ? RowOutput.Open(options.OutputPath) : null;

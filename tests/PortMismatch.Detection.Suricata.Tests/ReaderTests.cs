@@ -61,16 +61,38 @@ public sealed class ReaderTests
     }
 
     [Fact]
-    public void After_a_protocol_change_the_original_protocol_is_the_app()
+    public void After_a_protocol_change_the_original_protocol_and_the_one_it_changed_to_are_apps()
     {
-        // SMTP STARTTLS on 25: Suricata writes app_proto tls, app_proto_orig smtp.
+        // SMTP STARTTLS on 25: Suricata writes app_proto tls, app_proto_orig smtp; the rules' upgrade-of relation judges tls.
         var starttls = Eve.Read(Eve.Flow(destPort: 25, app: "tls", extra: ",\"app_proto_orig\":\"smtp\""));
         var connect = Eve.Read(Eve.Flow(destPort: 3128, app: "tls", extra: ",\"app_proto_orig\":\"http\""));
         var expectedFailed = Eve.Read(Eve.Flow(destPort: 25, app: "failed", extra: ",\"app_proto_orig\":\"smtp\",\"app_proto_expected\":\"tls\""));
 
-        Assert.Equal("smtp", Assert.Single(starttls.Rows).Apps);
-        Assert.Equal("http", Assert.Single(connect.Rows).Apps);
+        Assert.Equal("smtp|tls", Assert.Single(starttls.Rows).Apps);
+        Assert.Equal("http|tls", Assert.Single(connect.Rows).Apps);
         Assert.Equal("smtp", Assert.Single(expectedFailed.Rows).Apps);
+    }
+
+    [Theory]
+    [InlineData(25, "")]
+    [InlineData(2525, "smtp,tls")]
+    public void Tls_after_starttls_is_a_finding_only_where_smtp_is_off_its_port(int port, string flagged)
+    {
+        var evaluator = new MismatchEvaluator(RuleSet.Extended);
+        var reader = new SuricataEveReader(Encoding.UTF8.GetBytes(Eve.Flow(destPort: port, app: "tls", extra: ",\"app_proto_orig\":\"smtp\"")), new SuricataReaderState());
+        Assert.True(reader.TryRead(out var record));
+        var evaluation = evaluator.Evaluate(record);
+        var values = new List<string>();
+        var index = 0;
+        foreach (var value in record.Apps)
+        {
+            if ((evaluation.MismatchMask & (1UL << index++)) != 0)
+            {
+                values.Add(Encoding.UTF8.GetString(value));
+            }
+        }
+
+        Assert.Equal(flagged, string.Join(",", values));
     }
 
     [Fact]
@@ -87,7 +109,7 @@ public sealed class ReaderTests
     [InlineData("extended", 25, 0)]
     [InlineData("extended", 587, 0)]
     [InlineData("extended", 2525, 1)]
-    public void A_starttls_upgrade_is_judged_by_smtp_so_that_tls_neither_flags_smtps_port_nor_hides_smtp_off_it(string rules, int port, int mismatches)
+    public void Tls_after_starttls_is_expected_on_smtps_port_and_neither_flags_it_nor_hides_smtp_off_it(string rules, int port, int mismatches)
     {
         var line = Eve.Flow(destPort: port, app: "tls", extra: ",\"app_proto_orig\":\"smtp\"");
 
@@ -97,7 +119,7 @@ public sealed class ReaderTests
     [Theory]
     [InlineData(3128, 0)]
     [InlineData(4444, 1)]
-    public void An_http_connect_tunnel_is_judged_by_http_on_the_proxys_port(int port, int mismatches)
+    public void Tls_in_an_http_connect_tunnel_is_expected_on_the_proxys_port(int port, int mismatches)
     {
         var line = Eve.Flow(destPort: port, app: "tls", extra: ",\"app_proto_orig\":\"http\"");
 

@@ -437,20 +437,19 @@ internal sealed class EveLineParser
 
     /// <summary>
     /// The app values: <c>app_proto_orig</c> when Suricata saw a protocol change (STARTTLS, HTTP CONNECT, an HTTP/1
-    /// upgrade), else <c>app_proto</c>; and <c>app_proto_ts</c> and <c>app_proto_tc</c>, which Suricata writes when the two
-    /// directions were detected as different protocols. <c>failed</c> and <c>unknown</c> are no app; duplicates are dropped.
-    /// The protocol a flow changed to is not evaluated: the port was chosen for the original one (TLS after STARTTLS on
-    /// 25 is SMTP's port; TLS inside HTTP CONNECT runs on the proxy's port), and the original one is what a mismatch of the
-    /// port is a mismatch of.
+    /// upgrade), then <c>app_proto</c> (after a change, the protocol the flow changed to); and <c>app_proto_ts</c> and
+    /// <c>app_proto_tc</c>, which Suricata writes when the two directions were detected as different protocols. <c>failed</c>
+    /// and <c>unknown</c> are no app; duplicates are dropped. Whether the protocol a flow changed to is a mismatch is the
+    /// rules' to say, as for Zeek's <c>smtp,ssl</c>: a rule's upgrade-of relation (<c>DetectionRule.UpgradeOf</c>) expects TLS
+    /// after STARTTLS on SMTP's own port, and a rule without one (ESCU's) judges every value alone.
     /// </summary>
     private AppValues ComposeApps(scoped ref EveRecord fields)
     {
-        var first = fields.OrigLength >= 0 ? AppSlot.Orig : AppSlot.Proto;
-        var firstLength = fields.OrigLength >= 0 ? fields.OrigLength : fields.ProtoLength;
         var joined = _apps.AsSpan();
         var length = 0;
         var count = 0;
-        Append(first, firstLength, joined, ref length, ref count);
+        Append(AppSlot.Orig, fields.OrigLength, joined, ref length, ref count);
+        Append(AppSlot.Proto, fields.ProtoLength, joined, ref length, ref count);
         Append(AppSlot.ToServer, fields.ToServerLength, joined, ref length, ref count);
         Append(AppSlot.ToClient, fields.ToClientLength, joined, ref length, ref count);
         return count switch

@@ -332,9 +332,10 @@ public sealed partial class MismatchAggregator : IFlowRecordSink, IDisposable
             }
 
             var table = TableFor(time);
+            var at = 0;
             foreach (var value in record.Apps)
             {
-                _ = _evaluator.TryMatch(value, port, transport, record.SourceAddress, record.DestinationAddress, out var rule);
+                _ = _evaluator.TryMatchInRecord(record.Apps, at++, value, port, transport, record.SourceAddress, record.DestinationAddress, out var rule);
                 Count(table, record, value, port, transport, rule);
             }
 
@@ -343,9 +344,10 @@ public sealed partial class MismatchAggregator : IFlowRecordSink, IDisposable
         }
 
         GroupTable? target = null;
+        var index = 0;
         foreach (var value in record.Apps)
         {
-            if (_evaluator.TryMatch(value, port, transport, record.SourceAddress, record.DestinationAddress, out var rule))
+            if (_evaluator.TryMatchInRecord(record.Apps, index++, value, port, transport, record.SourceAddress, record.DestinationAddress, out var rule))
             {
                 target ??= TableFor(time);
                 Count(target, record, value, port, transport, rule);

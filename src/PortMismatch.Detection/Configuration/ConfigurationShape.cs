@@ -18,6 +18,7 @@ internal sealed class ConfigurationShape
         ("id", ValueShape.String), ("name", ValueShape.String), ("apps", ValueShape.Strings), ("ports", ValueShape.Ports),
         ("transport", ValueShape.String), ("description", ValueShape.String), ("reference", ValueShape.String),
         ("riskScore", ValueShape.Integer), ("techniques", ValueShape.Strings), ("exemptions", ValueShape.Objects(Exemption)),
+        ("upgradeOf", ValueShape.Strings),
     ]);
 
     public static readonly ConfigurationShape RuleFile = new("rule file", "a rule file object { \"rules\": [ ... ] }",

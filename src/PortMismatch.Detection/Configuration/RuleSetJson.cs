@@ -11,9 +11,11 @@ namespace PortMismatch.Detection;
 /// <code>
 /// { "rules": [ { "id": "escu-dns", "name": "DNS off 53", "apps": ["dns"], "ports": [53, "5300-5310"],
 ///                "transport": "udp", "description": "...", "reference": "RFC 1035", "riskScore": 25, "techniques": ["T1571"],
-///                "exemptions": [ { "comment": "our resolver answers on 5353", "destination": "10.0.0.53/32", "ports": [5353] } ] } ] }
+///                "exemptions": [ { "comment": "our resolver answers on 5353", "destination": "10.0.0.53/32", "ports": [5353] } ],
+///                "upgradeOf": ["smtp"] } ] }
 /// </code>
-/// <c>transport</c>, <c>description</c>, <c>reference</c>, <c>riskScore</c>, <c>techniques</c> and <c>exemptions</c> are
+/// <c>transport</c>, <c>description</c>, <c>reference</c>, <c>riskScore</c>, <c>techniques</c>, <c>exemptions</c> and
+/// <c>upgradeOf</c> (<see cref="DetectionRule.UpgradeOf"/>: the apps this rule's apps may be an upgrade of or carried inside) are
 /// optional; an exemption needs a <c>comment</c> and at least one of <c>source</c>, <c>destination</c> (address or CIDR) and
 /// <c>ports</c>. Comments and trailing commas are allowed; unknown keys are errors that list the valid keys (a misspelt
 /// <c>port</c> must not silently give a rule without ports). The file may start with <c>"$schema"</c> (read and ignored)
@@ -158,6 +160,7 @@ public static class RuleSetJson
             techniques = [.. dto.Techniques!];
         }
 
+        var upgradeOf = MapUpgradeOf(dto, at, owner);
         var exemptions = ImmutableArray.CreateBuilder<RuleExemption>(dto.Exemptions?.Count ?? 0);
         for (var e = 0; e < (dto.Exemptions?.Count ?? 0); e++)
         {
@@ -172,7 +175,42 @@ public static class RuleSetJson
             Exemptions = exemptions.ToImmutable(),
             RiskScore = dto.RiskScore ?? 0,
             Techniques = techniques,
+            UpgradeOf = upgradeOf,
         };
+    }
+
+    private static ImmutableArray<string> MapUpgradeOf(RuleDto dto, string at, string owner)
+    {
+        if (dto.UpgradeOf is null)
+        {
+            return ImmutableArray<string>.Empty;
+        }
+
+        var seen = new HashSet<string>(AsciiCaseComparer.Instance);
+        for (var u = 0; u < dto.UpgradeOf.Count; u++)
+        {
+            var app = dto.UpgradeOf[u];
+            var item = string.Create(CultureInfo.InvariantCulture, $"{at}.upgradeOf[{u}]");
+            if (string.IsNullOrWhiteSpace(app))
+            {
+                throw ConfigurationJson.Error(item, $"item {u + 1} of \"upgradeOf\" of {owner} is blank; expected an app name such as \"smtp\"");
+            }
+
+            if (!seen.Add(app))
+            {
+                throw ConfigurationJson.Error(item, $"item {u + 1} of \"upgradeOf\" of {owner} repeats \"{TextEscaper.Escape(app)}\"; expected each app once (names are compared ignoring ASCII case)");
+            }
+
+            foreach (var own in dto.Apps!)
+            {
+                if (DetectionRule.AsciiEqualsIgnoreCase(own!, app))
+                {
+                    throw ConfigurationJson.Error(item, $"item {u + 1} of \"upgradeOf\" of {owner} is \"{TextEscaper.Escape(app)}\", one of the rule's own apps; expected another protocol's app (a protocol is no upgrade of itself)");
+                }
+            }
+        }
+
+        return [.. dto.UpgradeOf!];
     }
 
     private static RuleExemption MapExemption(ExemptionDto? dto, string at, int index, string rule)
@@ -213,6 +251,7 @@ public static class RuleSetJson
             Reference = rule.Reference,
             RiskScore = rule.RiskScore,
             Techniques = rule.Techniques.IsEmpty ? null : [.. rule.Techniques],
+            UpgradeOf = rule.UpgradeOf.IsEmpty ? null : [.. rule.UpgradeOf],
             Exemptions = rule.Exemptions.IsEmpty ? null : rule.Exemptions.Select(e => (ExemptionDto?)new ExemptionDto
             {
                 Comment = e.Comment,
@@ -260,6 +299,8 @@ internal sealed class RuleDto
     public List<string?>? Techniques { get; set; }
 
     public List<ExemptionDto?>? Exemptions { get; set; }
+
+    public List<string?>? UpgradeOf { get; set; }
 }
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]

@@ -15,8 +15,9 @@ public sealed class PortMismatchDetectionOptions
     public string? Rules { get; set; }
 
     /// <summary>
-    /// Gets or sets the path of an allow-list file (see <see cref="AllowListJson"/>), or <see langword="null"/> for none or
-    /// for the allow-list given in code by <see cref="PortMismatchDetectionBuilder.UseAllowList(Detection.AllowList)"/>.
+    /// Gets or sets the allow-list: a built-in name (<c>benign</c>, <see cref="AllowLists.Benign"/>), the path of an
+    /// allow-list file (see <see cref="AllowListJson"/>), or several of them separated by commas (<see cref="AllowLists.Parse"/>);
+    /// <see langword="null"/> for none or for the allow-list given in code by <see cref="PortMismatchDetectionBuilder.UseAllowList(Detection.AllowList)"/>.
     /// Setting this and <c>UseAllowList</c> both is an error when the host starts.
     /// </summary>
     public string? AllowList { get; set; }

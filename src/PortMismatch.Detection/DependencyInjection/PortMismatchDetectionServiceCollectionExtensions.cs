@@ -65,7 +65,7 @@ public static class PortMismatchDetectionServiceCollectionExtensions
         {
             Rules = provider.GetService<RulesFromCode>() is { } rules ? rules.Create(provider) : RuleSets.Parse(options.Rules ?? RuleSets.EscuName),
             AllowList = provider.GetService<AllowListFromCode>() is { } allow ? allow.Create(provider)
-                : options.AllowList is null ? AllowList.Empty : AllowListJson.Load(options.AllowList),
+                : options.AllowList is null ? AllowList.Empty : AllowLists.Parse(options.AllowList),
             Aggregation = AggregatorOptions.Default with
             {
                 Window = options.Window,
@@ -105,7 +105,7 @@ public static class PortMismatchDetectionServiceCollectionExtensions
             }
             else if (options.AllowList is not null)
             {
-                Try(failures, "AllowList", options.AllowList, () => AllowListJson.Load(options.AllowList));
+                Try(failures, "AllowList", options.AllowList, () => AllowLists.Parse(options.AllowList));
             }
 
             // Asked of the container, not resolved: the sink is built when the pipeline is, not by a validation.

@@ -38,6 +38,14 @@ public sealed class MismatchEvaluator
     private readonly RuleExemption[][] _addressExemptions;
     private readonly bool _hasAddressExemptions;
 
+    // Per rule: the name ids of the apps it may be an upgrade of or carried inside (DetectionRule.UpgradeOf; names no rule
+    // claims can never be expected, so they are left out). Per name id: whether a rule claiming it has such a list, so that
+    // only those values, and only on a port they break, look at the record's other values; whether any rule has one, so
+    // that rule sets without (escu) run exactly the code they ran before the relation existed.
+    private readonly int[][] _upgradeOf;
+    private readonly bool[] _mayBeUpgrade;
+    private readonly bool _hasUpgrades;
+
     /// <summary>Compiles a rule set.</summary>
     /// <param name="rules">The rules.</param>
     public MismatchEvaluator(RuleSet rules)
@@ -172,6 +180,31 @@ public sealed class MismatchEvaluator
         }
 
         _bitmaps = builder.Build();
+
+        _upgradeOf = new int[rules.Count][];
+        _mayBeUpgrade = new bool[appIds.Count];
+        for (var r = 0; r < rules.Count; r++)
+        {
+            var ids = new List<int>();
+            foreach (var app in rules[r].UpgradeOf)
+            {
+                RuleWork.Count();
+                if (idOf.TryGetValue(app, out var id))
+                {
+                    ids.Add(id);
+                }
+            }
+
+            _upgradeOf[r] = [.. ids];
+            if (ids.Count > 0)
+            {
+                _hasUpgrades = true;
+                foreach (var app in rules[r].Apps)
+                {
+                    _mayBeUpgrade[idOf[app]] = true;
+                }
+            }
+        }
     }
 
     /// <summary>Gets the compiled rules; rule indices in results refer to them.</summary>
@@ -205,9 +238,30 @@ public sealed class MismatchEvaluator
         // The record's fields, not the record: passing its address out of an inlined IsMismatch makes the JIT copy the
         // whole record first, and that wide copy of fields just written stalls store forwarding (issue #2).
         var port = record.DestinationPort.GetValueOrDefault();
+        if (_hasUpgrades)
+        {
+            return IsMismatchInRecord(apps, port, record.Transport, record.SourceAddress, record.DestinationAddress);
+        }
+
         return _hasAddressExemptions
             ? IsMismatchWithExemptions(apps, port, record.Transport, record.SourceAddress, record.DestinationAddress)
             : IsMismatchAnyValues(apps, port, record.Transport);
+    }
+
+    // Rule sets with an upgrade-of relation: a value's verdict may depend on the record's other values.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool IsMismatchInRecord(AppValues apps, int port, Transport transport, IPAddressValue source, IPAddressValue destination)
+    {
+        var index = 0;
+        foreach (var value in apps)
+        {
+            if (TryMatchInRecord(apps, index++, value, port, transport, source, destination, out _))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Any number of values, of any length, for rule sets without network exemptions: nothing after the bitmap test.
@@ -273,7 +327,8 @@ public sealed class MismatchEvaluator
         foreach (var value in apps)
         {
             if (TryMatch(value, port, transport, out var rule)
-                && (!_hasAddressExemptions || TryMatch(value, port, transport, source, destination, out rule)))
+                && (!_hasAddressExemptions || TryMatch(value, port, transport, source, destination, out rule))
+                && (!_hasUpgrades || TryMatchInRecord(apps, index, value, port, transport, source, destination, out rule)))
             {
                 if (count++ == 0)
                 {
@@ -296,6 +351,8 @@ public sealed class MismatchEvaluator
     /// <summary>
     /// Checks one app value: is it a mismatch on <paramref name="destinationPort"/> over <paramref name="transport"/>, and under which rule?
     /// Without addresses, exemptions that name a network cannot apply: use the overload with addresses when rules have them.
+    /// The value is judged alone: a rule's <see cref="DetectionRule.UpgradeOf"/> needs the record's other values, which
+    /// <see cref="Evaluate(in FlowRecord)"/> and <see cref="IsMismatch(in FlowRecord)"/> see.
     /// </summary>
     /// <param name="app">The app value as UTF-8.</param>
     /// <param name="destinationPort">The destination port (0 when absent).</param>
@@ -411,6 +468,83 @@ public sealed class MismatchEvaluator
 
         ruleIndex = FirstBrokenRule(_names.Find(app), destinationPort, transport, source, destination);
         return ruleIndex >= 0;
+    }
+
+    /// <summary>
+    /// Checks the value at <paramref name="index"/> of a record's <paramref name="apps"/> (<paramref name="value"/>) with
+    /// the record's other values in view: the value-level check with exemptions, then, for a value some rule with an
+    /// upgrade-of list would flag, the first rule it breaks that no exemption covers and no other value of the record
+    /// excuses. The aggregator calls this per value of a multi-valued record.
+    /// </summary>
+    internal bool TryMatchInRecord(AppValues apps, int index, ReadOnlySpan<byte> value, int port, Transport transport, IPAddressValue source, IPAddressValue destination, out int ruleIndex)
+    {
+        if (!TryMatch(value, port, transport, source, destination, out ruleIndex) || !_hasUpgrades)
+        {
+            return ruleIndex >= 0;
+        }
+
+        var id = _names.Find(value);
+        if (!_mayBeUpgrade[id])
+        {
+            return true;
+        }
+
+        ruleIndex = FirstUnexcusedRule(id, index, apps, port, transport, source, destination);
+        return ruleIndex >= 0;
+    }
+
+    /// <summary>Gets whether some rule has an upgrade-of list naming an app some rule claims.</summary>
+    internal bool HasUpgrades => _hasUpgrades;
+
+    // The first rule claiming app id that the value at index breaks, that no exemption covers and that no other value of
+    // the record excuses as a protocol it upgrades from or is carried inside; -1 when none.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int FirstUnexcusedRule(int id, int index, AppValues apps, int port, Transport transport, IPAddressValue source, IPAddressValue destination)
+    {
+        var t = (int)transport & (TransportCount - 1);
+        foreach (var r in _rulesByApp[id])
+        {
+            if (!Judges(_ruleTransports[r], transport) || !_bitmaps.Contains(_unexpectedPorts[r], port)
+                || (_hasAddressExemptions && IsExempted(r, source, destination, port)))
+            {
+                continue;
+            }
+
+            if (_upgradeOf[r].Length == 0 || !IsExcused(_upgradeOf[r], index, apps, port, t))
+            {
+                return r;
+            }
+        }
+
+        return -1;
+    }
+
+    // Whether a value of the record other than the one at index is one of the apps in upgradeOf and expected on the port:
+    // a rule of the set claims it for this transport and none flags it there.
+    private bool IsExcused(int[] upgradeOf, int index, AppValues apps, int port, int transport)
+    {
+        var other = 0;
+        foreach (var value in apps)
+        {
+            if (other++ == index)
+            {
+                continue;
+            }
+
+            var id = _names.Find(value);
+            if (id < 0 || Array.IndexOf(upgradeOf, id) < 0)
+            {
+                continue;
+            }
+
+            var offset = Match(id, transport).MismatchPorts;
+            if (offset >= 0 && !_bitmaps.Contains(offset, port))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

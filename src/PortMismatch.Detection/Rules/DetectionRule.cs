@@ -13,6 +13,7 @@ public sealed class DetectionRule
     private readonly ImmutableArray<string> _techniques = ImmutableArray<string>.Empty;
     private readonly Transport? _transport;
     private readonly ImmutableArray<RuleExemption> _exemptions = ImmutableArray<RuleExemption>.Empty;
+    private readonly ImmutableArray<string> _upgradeOf = ImmutableArray<string>.Empty;
 
     /// <summary>Creates a rule.</summary>
     /// <param name="id">A stable identifier, unique in its rule set (for example <c>escu-dns</c>).</param>
@@ -113,6 +114,42 @@ public sealed class DetectionRule
             }
 
             _exemptions = value.IsDefault ? ImmutableArray<RuleExemption>.Empty : value;
+        }
+    }
+
+    /// <summary>
+    /// Gets the apps this rule's apps may be an upgrade of or carried inside (TLS after STARTTLS in <c>smtp</c>, TLS through an
+    /// HTTP <c>CONNECT</c> proxy, Kerberos inside LDAP's SASL bind): a value the rule would flag is not a mismatch under this
+    /// rule when another value of the same record is one of these apps (ignoring ASCII case) and that value is expected on
+    /// the record's port and transport, that is some rule of the set claims it there and none flags it. The original
+    /// protocol on a port not its own, or the value alone, is still a mismatch. Empty (the default, and every ESCU rule): the
+    /// rule judges each value on its own, literally.
+    /// </summary>
+    public ImmutableArray<string> UpgradeOf
+    {
+        get => _upgradeOf;
+        init
+        {
+            var seen = new HashSet<string>(AsciiCaseComparer.Instance);
+            foreach (var app in value.IsDefault ? [] : value)
+            {
+                if (string.IsNullOrWhiteSpace(app))
+                {
+                    throw Invalid(nameof(UpgradeOf), "has a blank app name in its upgrade-of list");
+                }
+
+                if (!seen.Add(app))
+                {
+                    throw Invalid(nameof(UpgradeOf), $"lists the app '{app}' twice in its upgrade-of list");
+                }
+
+                if (Apps.Contains(app, AsciiCaseComparer.Instance))
+                {
+                    throw Invalid(nameof(UpgradeOf), $"lists its own app '{app}' in its upgrade-of list; a protocol is no upgrade of itself");
+                }
+            }
+
+            _upgradeOf = value.IsDefault ? ImmutableArray<string>.Empty : value;
         }
     }
 

@@ -9,7 +9,9 @@ namespace PortMismatch.Detection;
 /// app-layer names (<c>app_proto</c>: most are the Zeek names; <c>krb5</c>, <c>pgsql</c>, <c>http1</c>, <c>http2</c> are listed). Matching ignores
 /// ASCII case, so a vendor spelling that differs only in case (nDPI's <c>DNS</c>, <c>HTTP</c>) needs no entry of its own.
 /// For the ESCU protocols every expected-port set contains ESCU's, so on those app names the set flags a subset of what
-/// ESCU flags (docs/rules/escu-vs-extended.md).
+/// ESCU flags (docs/rules/escu-vs-extended.md). Two rules say what they may be an upgrade of or carried inside
+/// (<see cref="DetectionRule.UpgradeOf"/>): TLS after STARTTLS, CONNECT or a protocol's own TLS negotiation, and Kerberos inside
+/// LDAP and SMB authentication, so that Zeek's <c>smtp,ssl</c> on 25 is no finding while <c>smtp,ssl</c> on 4444 is.
 /// </summary>
 internal static class ExtendedRules
 {
@@ -49,7 +51,11 @@ internal static class ExtendedRules
         Rule("ext-tls", "TLS off 443, 8443 and the implicit-TLS ports", Transport.Tcp,
             ["ssl", "tls"], "443, 465, 563, 585, 614, 636, 853, 989-995, 3269, 5061, 5223, 6697, 8443", Escu,
             ["T1573.002", "T1071.001", "T1048.002", NonStandardPort],
-            "RFC 8446 / IANA https 443; ESCU 8443; implicit TLS: submissions 465 (RFC 8314), nntps 563, ldaps 636, domain-s 853 (RFC 7858), ftps 989-990, telnets 992, imaps 993 (RFC 8314), ircs 994, pop3s 995 (RFC 8314), LDAPS global catalog 3269, sips 5061 (RFC 3261), XMPP legacy TLS 5223, ircs-u 6697 (RFC 7194); Zeek SSL analyzer ports 585, 614"),
+            "RFC 8446 / IANA https 443; ESCU 8443; implicit TLS: submissions 465 (RFC 8314), nntps 563, ldaps 636, domain-s 853 (RFC 7858), ftps 989-990, telnets 992, imaps 993 (RFC 8314), ircs 994, pop3s 995 (RFC 8314), LDAPS global catalog 3269, sips 5061 (RFC 3261), XMPP legacy TLS 5223, ircs-u 6697 (RFC 7194); Zeek SSL analyzer ports 585, 614",
+            // TLS that a protocol negotiated on its own port: STARTTLS (SMTP RFC 3207, IMAP/POP3 RFC 2595, FTP AUTH TLS RFC 4217,
+            // XMPP RFC 6120, LDAP StartTLS RFC 4511), PostgreSQL's SSLRequest, MySQL's CLIENT_SSL, TLS in an HTTP CONNECT
+            // tunnel (RFC 9110 9.3.6) or an HTTP Upgrade (RFC 2817), RDP's enhanced security ([MS-RDPBCGR] 5.4.5).
+            upgradeOf: ["smtp", "imap", "pop3", "ftp", "xmpp", "ldap", "ldap_tcp", "postgresql", "pgsql", "mysql", "http", "http1", "rdp"]),
         Rule("ext-quic", "QUIC off 443", Transport.Udp, ["quic"], "80, 443", Low, [NonStandardPort],
             "RFC 9000 / RFC 9114 (h3 on 443/udp); PAN-OS App-ID quic default udp/80,443; Zeek QUIC analyzer 443/udp"),
 
@@ -69,8 +75,8 @@ internal static class ExtendedRules
             "IANA ms-wbt-server 3389/tcp+udp ([MS-RDPBCGR], [MS-RDPEUDP]); Zeek rdp, rdpeudp; PAN-OS ms-rdp; nDPI RDP"),
         Rule("ext-telnet", "Telnet off 23", Transport.Tcp, ["telnet"], "23", High, ["T1021", NonStandardPort],
             "IANA telnet 23/tcp (RFC 854); PAN-OS telnet, nDPI Telnet, YAF label 23"),
-        Rule("ext-ftp", "FTP control off 21", Transport.Tcp, ["ftp", "ftp_control"], "21", Medium, ["T1071.002", "T1048.003", NonStandardPort],
-            "IANA ftp 21/tcp (RFC 959); Zeek ftp, PAN-OS ftp, nDPI FTP_CONTROL, YAF label 21"),
+        Rule("ext-ftp", "FTP control off 21, 2811 (GridFTP)", Transport.Tcp, ["ftp", "ftp_control"], "21, 2811", Medium, ["T1071.002", "T1048.003", NonStandardPort],
+            "IANA ftp 21/tcp (RFC 959), gsiftp 2811/tcp (GridFTP); Zeek FTP analyzer ports 21, 2811; Zeek ftp, PAN-OS ftp, nDPI FTP_CONTROL, YAF label 21"),
         Rule("ext-smb", "SMB off 445, 139", Transport.Tcp, ["smb", "ms-ds-smb", "ms-ds-smb-base", "netbios-ss", "smbv1", "smbv23"], "139, 445", Severe,
             ["T1021.002", "T1048", NonStandardPort],
             "IANA microsoft-ds 445/tcp ([MS-SMB2] direct TCP), netbios-ssn 139/tcp (RFC 1002); Zeek SMB analyzer 139, 445; PAN-OS ms-ds-smb, netbios-ss; nDPI SMBv1, SMBv23"),
@@ -87,13 +93,20 @@ internal static class ExtendedRules
         Rule("ext-ldap-udp", "CLDAP off 389", Transport.Udp, ["ldap", "ldap_tcp", "ldap_udp"], "389, 3268", Medium, ["T1087.002", NonStandardPort],
             "IANA ldap 389/udp (CLDAP, RFC 1798); PAN-OS ldap default udp/389,3268; Zeek ldap_udp"),
         Rule("ext-kerberos", "Kerberos off 88, 464", null, ["krb", "krb_tcp", "kerberos", "krb5"], "88, 464", High, ["T1558", NonStandardPort],
-            "IANA kerberos 88/tcp+udp (RFC 4120), kpasswd 464 (RFC 3244); Zeek krb, krb_tcp; PAN-OS kerberos; nDPI Kerberos; Suricata krb5"),
+            "IANA kerberos 88/tcp+udp (RFC 4120), kpasswd 464 (RFC 3244); Zeek krb, krb_tcp; PAN-OS kerberos; nDPI Kerberos; Suricata krb5",
+            // Kerberos tickets carried inside another protocol's authentication (GSS-API / SPNEGO, RFC 4121, RFC 4178): an
+            // LDAP SASL bind (RFC 4752), an SMB session setup ([MS-SMB2] 3.3.5.5); Zeek writes ldap_tcp,krb,gssapi.
+            upgradeOf: ["ldap", "ldap_tcp", "smb"]),
         Rule("ext-sip-udp", "SIP over UDP off 5060", Transport.Udp, ["sip"], "5060", Low, [NonStandardPort],
             "IANA sip 5060/udp (RFC 3261); Zeek sip, PAN-OS sip, nDPI SIP, YAF label 5060"),
         Rule("ext-sip-tcp", "SIP over TCP off 5060, 5061", Transport.Tcp, ["sip"], "5060, 5061", Low, [NonStandardPort],
             "IANA sip 5060/tcp, sips 5061/tcp (RFC 3261)"),
         Rule("ext-irc", "IRC off 194, 6665-6669", Transport.Tcp, ["irc", "irc-base"], "194, 6665-6669", Severe, ["T1071", NonStandardPort],
             "IANA irc 194/tcp, ircu 6665-6669 (RFC 7194 notes 6667 as the de facto port); Zeek IRC analyzer 6666-6669; PAN-OS irc, nDPI IRC, YAF label 194"),
+
+        // Messaging.
+        Rule("ext-xmpp", "XMPP off 5222, 5269", Transport.Tcp, ["xmpp"], "5222, 5269", Medium, ["T1071", NonStandardPort],
+            "IANA xmpp-client 5222/tcp, xmpp-server 5269/tcp (RFC 6120); Zeek XMPP analyzer ports 5222, 5269"),
 
         // Databases.
         Rule("ext-mysql", "MySQL off 3306", Transport.Tcp, ["mysql"], "3306", Medium, ["T1048", NonStandardPort],
@@ -106,9 +119,10 @@ internal static class ExtendedRules
     ]);
 
     private static DetectionRule Rule(
-        string id, string name, Transport? transport, string[] apps, string ports, int risk, string[] techniques, string reference)
+        string id, string name, Transport? transport, string[] apps, string ports, int risk, string[] techniques, string reference, string[]? upgradeOf = null)
         => new(id, name, apps, PortSet.Parse(ports))
         {
+            UpgradeOf = [.. upgradeOf ?? []],
             Transport = transport,
             Description = "The application protocol does not match the destination port: a sign of firewall evasion, tunnelling or exfiltration, or of a service moved off its port.",
             Reference = reference,

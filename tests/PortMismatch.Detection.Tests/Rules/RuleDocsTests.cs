@@ -76,11 +76,21 @@ public sealed class RuleDocsTests
         text.Append(CultureInfo.InvariantCulture, $"# Rule set `{name}`\n\n");
         text.Append(CultureInfo.InvariantCulture, $"Generated from the library by `RuleDocsTests`; do not edit. {set.Count} rules. Select it with `RuleSets.Get(\"{name}\")` or `--rules {name}`.\n");
         text.Append("A value is a mismatch when a rule lists its app (ignoring ASCII case), the rule's transport is the record's (or the rule has none, or the record's is unknown), and the destination port is not expected.\n\n");
-        text.Append("| id | apps | transport | expected ports | risk | ATT&CK | source |\n|---|---|---|---|---|---|---|\n");
+        // The upgrade-of column only for sets that have the relation (escu and panos-appid pages stay as they were).
+        var upgrades = set.Any(rule => !rule.UpgradeOf.IsEmpty);
+        if (upgrades)
+        {
+            text.Append("A rule's *upgrade of / inside* apps excuse a value it would flag when another value of the same record is one of them and is expected on the port (TLS after STARTTLS on 25: Zeek's `smtp,ssl`; [escu-vs-extended.md](escu-vs-extended.md#protocol-upgrades-and-encapsulation)).\n\n");
+        }
+
+        text.Append(upgrades
+            ? "| id | apps | transport | expected ports | risk | ATT&CK | upgrade of / inside | source |\n|---|---|---|---|---|---|---|---|\n"
+            : "| id | apps | transport | expected ports | risk | ATT&CK | source |\n|---|---|---|---|---|---|---|\n");
         foreach (var rule in set)
         {
+            var upgradeOf = !upgrades ? string.Empty : rule.UpgradeOf.IsEmpty ? " - |" : $" {string.Join(", ", rule.UpgradeOf.Select(a => $"`{a}`"))} |";
             text.Append(CultureInfo.InvariantCulture,
-                $"| `{rule.Id}` | {string.Join(", ", rule.Apps.Select(a => $"`{a}`"))} | {rule.Transport?.ToName() ?? "any"} | {rule.ExpectedPorts} | {rule.RiskScore} | {string.Join(", ", rule.Techniques)} | {Cell(rule.Reference ?? rule.Description)} |\n");
+                $"| `{rule.Id}` | {string.Join(", ", rule.Apps.Select(a => $"`{a}`"))} | {rule.Transport?.ToName() ?? "any"} | {rule.ExpectedPorts} | {rule.RiskScore} | {string.Join(", ", rule.Techniques)} |{upgradeOf} {Cell(rule.Reference ?? rule.Description)} |\n");
         }
 
         return text.ToString();
