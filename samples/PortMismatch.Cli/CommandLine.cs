@@ -92,6 +92,14 @@ internal static class CommandLine
         new("--bookmark", Commands.Follow, "<file>", "where to resume: a JSON file written as records are read (file identity, offset);\na restart reads no record twice, also after a kill",
             static (o, v) => o.BookmarkPath = v),
 
+        // First seen (#23): a baseline store across runs
+        new("--baseline", Commands.Scan, "<file>", "a first-seen store (made when missing): rows gain first_seen, new and days_seen\n(JSON Lines), and the store learns this run's rows; one process at a time",
+            static (o, v) => o.BaselinePath = v.Length > 0 ? v : throw new UsageException("--baseline needs a file.")),
+        new("--suppress-seen-days", Commands.Scan, "<n>", "with --baseline: drop rows whose pair (source, server, port, app) was seen on at least\nn earlier UTC days, by the records' time (counted as suppressed as baseline)",
+            static (o, v) => o.SuppressSeenDays = int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1
+                ? n
+                : throw new UsageException($"--suppress-seen-days {v}: use a whole number of at least 1.")),
+
         // NATS JetStream (#20): publish and worker
         new("--nats", Commands.Publish | Commands.Worker, "<url>[,<url>...]", "the NATS servers (nats://host:4222; any nodes of a cluster)",
             static (o, v) => o.NatsUrls = ParseNatsUrls(v)),
@@ -699,6 +707,12 @@ internal sealed class ScanOptions
     public string Rules { get; set; } = "escu";
 
     public string? AllowList { get; set; }
+
+    /// <summary>Gets or sets the --baseline store's path.</summary>
+    public string? BaselinePath { get; set; }
+
+    /// <summary>Gets or sets --suppress-seen-days.</summary>
+    public int? SuppressSeenDays { get; set; }
 
     public OutputFormat Output { get; set; } = OutputFormat.Table;
 

@@ -26,6 +26,9 @@ internal sealed class RunStats
     private DetectionCounters? _counters;
     private AllowList _allowList = AllowList.Empty;
 
+    /// <summary>Gets whether --baseline is in use: the rows then say what it suppressed and evicted.</summary>
+    public bool BaselineInUse { get; init; }
+
     private RunStats(string command, string path)
     {
         _command = command;
@@ -58,7 +61,7 @@ internal sealed class RunStats
             return await run(cancellationToken).ConfigureAwait(false);
         }
 
-        var stats = new RunStats(command, options.StatsPath);
+        var stats = new RunStats(command, options.StatsPath) { BaselineInUse = options.BaselinePath is not null };
         options.Stats = stats;
         int exitCode;
         try
@@ -156,6 +159,8 @@ internal sealed class RunStats
                 Combined = counters.RowsCombined,
                 Partial = counters.RowsPartial,
                 RemovedByAllowList = removed,
+                SuppressedAsBaseline = BaselineInUse ? counters.RowsSuppressedAsBaseline : null,
+                BaselineEvictions = BaselineInUse ? counters.FirstSeenEvictions : null,
             };
             document.AllowList = entries;
         }

@@ -150,6 +150,12 @@ internal sealed class RunStatsRows
     public long Partial { get; init; }
 
     public long RemovedByAllowList { get; init; }
+
+    /// <summary>Rows removed as baseline by --suppress-seen-days (only with --baseline).</summary>
+    public long? SuppressedAsBaseline { get; init; }
+
+    /// <summary>Entries the --baseline store evicted to stay within its bound (only with --baseline).</summary>
+    public long? BaselineEvictions { get; init; }
 }
 
 /// <summary>One allow-list entry and the rows it removed.</summary>

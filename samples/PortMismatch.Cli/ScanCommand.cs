@@ -33,6 +33,12 @@ internal static class ScanCommand
     {
         var rules = options.LoadRules();
         var allowList = options.AllowList is null ? AllowList.Empty : AllowLists.Parse(options.AllowList);
+        if (options.SuppressSeenDays is not null && options.BaselinePath is null)
+        {
+            throw new UsageException("--suppress-seen-days needs --baseline <file>.");
+        }
+
+        using var baseline = options.BaselinePath is null ? null : FirstSeenStore.Open(options.BaselinePath);
         var pipelineOptions = new DetectionPipelineOptions
         {
             Rules = rules,
@@ -45,6 +51,8 @@ internal static class ScanCommand
             },
             MaxDegreeOfParallelism = Environment.ProcessorCount,
             CombineRows = true,
+            FirstSeen = baseline,
+            SuppressSeenOnDays = options.SuppressSeenDays,
         };
 
         var found = Inputs.Find(options.Paths, stderr, options.Quiet, cancellationToken);
@@ -59,7 +67,7 @@ internal static class ScanCommand
             // A large Zeek file alone is split without reading it for header lines first (ZeekConnInput.SplitFile, which saves a
             // read of most of the file); when its parts did not read it as one reader would (a concatenated log with a new
             // header before its last part), that run is discarded and the file is read again with the checked split.
-            var (run, result, kept, states) = await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: inputs.Count == 1, cancellationToken).ConfigureAwait(false)
+            var (run, result, kept, states) = await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: inputs.Count == 1 && baseline is null, cancellationToken).ConfigureAwait(false)
                 ?? await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: false, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("A scan without an unchecked split cannot need a second read.");
 
@@ -521,6 +529,14 @@ internal static class ScanCommand
             for (var i = 0; i < allowList.Count; i++)
             {
                 stderr.WriteLine($"  allow-list removed {Count(counters.RowsFilteredByEntry[i], "row")}: {allowList[i]}");
+            }
+
+            if (options.BaselinePath is { } baseline)
+            {
+                var suppressed = options.SuppressSeenDays is { } days
+                    ? string.Create(CultureInfo.InvariantCulture, $"suppressed as baseline {Count(counters.RowsSuppressedAsBaseline, "row")} (pairs seen on {days}+ earlier days); ")
+                    : string.Empty;
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  baseline {baseline}: {suppressed}{Count(counters.FirstSeenEvictions, "entry")} evicted"));
             }
         }
 

@@ -13,3 +13,6 @@ internal sealed class AllowListFromCode(Func<IServiceProvider, AllowList> factor
     public AllowList Create(IServiceProvider provider) => factory(provider)
         ?? throw new InvalidOperationException("The allow-list factory given to UseAllowList returned null; return an AllowList (AllowList.Empty for none).");
 }
+
+/// <summary>The first-seen settings given by <see cref="PortMismatchDetectionBuilder.UseFirstSeenStore"/>.</summary>
+internal sealed record FirstSeenFromCode(int? SuppressSeenOnDays);

@@ -69,4 +69,25 @@ public sealed class PortMismatchDetectionBuilder
         Services.AddSingleton(new AllowListFromCode(factory));
         return this;
     }
+
+    /// <summary>
+    /// Looks every row up in, and adds it to, the first-seen store at <paramref name="path"/> (opened when the pipeline is
+    /// first resolved, locked while the container lives, saved at the end of each run): rows then carry first_seen, new and
+    /// days_seen, and with <paramref name="suppressSeenOnDays"/> the rows whose pair was seen on at least that many earlier
+    /// UTC days are removed as baseline (counted). Calling this again replaces the store.
+    /// </summary>
+    /// <param name="path">The store's file (made at the first save when missing).</param>
+    /// <param name="suppressSeenOnDays">Earlier days that suppress a row, or <see langword="null"/> to suppress none.</param>
+    /// <param name="options">The store's options (its size bound); <see langword="null"/> for the defaults.</param>
+    /// <returns>The builder.</returns>
+    public PortMismatchDetectionBuilder UseFirstSeenStore(string path, int? suppressSeenOnDays = null, FirstSeenStoreOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfLessThan(suppressSeenOnDays ?? 1, 1, nameof(suppressSeenOnDays));
+        Services.RemoveAll<FirstSeenFromCode>();
+        Services.RemoveAll<FirstSeenStore>();
+        Services.AddSingleton(new FirstSeenFromCode(suppressSeenOnDays));
+        Services.AddSingleton(_ => FirstSeenStore.Open(path, options));
+        return this;
+    }
 }

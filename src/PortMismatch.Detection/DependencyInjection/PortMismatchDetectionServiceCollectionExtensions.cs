@@ -76,6 +76,8 @@ public static class PortMismatchDetectionServiceCollectionExtensions
             },
             MaxDegreeOfParallelism = options.MaxDegreeOfParallelism,
             IdleWindowClose = options.IdleWindowClose,
+            FirstSeen = provider.GetService<FirstSeenFromCode>() is { } seen ? provider.GetRequiredService<FirstSeenStore>() : null,
+            SuppressSeenOnDays = provider.GetService<FirstSeenFromCode>()?.SuppressSeenOnDays,
         };
     }
 

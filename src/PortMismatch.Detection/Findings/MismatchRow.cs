@@ -10,6 +10,10 @@ namespace PortMismatch.Detection;
 /// </summary>
 public sealed class MismatchRow
 {
+    private long? _firstSeen;
+    private bool _isNew;
+    private int? _earlierDays;
+
     /// <summary>Creates a row.</summary>
     /// <param name="sourceAddress">src_ip (<see cref="IPAddressValue.None"/> prints as <c>null</c>).</param>
     /// <param name="destinationAddress">dest_ip.</param>
@@ -101,6 +105,21 @@ public sealed class MismatchRow
     /// </summary>
     public bool IsLate { get; init; }
 
+    /// <summary>
+    /// Gets when the row's pair (src_ip, dest_ip, dest_port, app) was first seen, by the records' time (Unix microseconds),
+    /// from a <see cref="FirstSeenStore"/> and this row; <see langword="null"/> when no store is in use.
+    /// </summary>
+    public long? FirstSeenMicroseconds { get => _firstSeen; init => _firstSeen = value; }
+
+    /// <summary>Gets whether a <see cref="FirstSeenStore"/> knew no record of the row's pair from before the row's first time (false when no store is in use).</summary>
+    public bool IsNew { get => _isNew; init => _isNew = value; }
+
+    /// <summary>
+    /// Gets on how many distinct UTC days before the day of the row's last time a <see cref="FirstSeenStore"/> saw the row's
+    /// pair, or <see langword="null"/> when no store is in use.
+    /// </summary>
+    public int? EarlierDaysSeen { get => _earlierDays; init => _earlierDays = value; }
+
     /// <summary>Gets what was found and what was expected: <c>ssl on tcp/4444 from 10.1.0.13 to 192.0.2.66; expected ports 443, 8443</c>.</summary>
     public string Message
     {
@@ -136,6 +155,16 @@ public sealed class MismatchRow
         Count.ToString(CultureInfo.InvariantCulture),
         RowTime.Format(FirstTimeMicroseconds, null),
         RowTime.Format(LastTimeMicroseconds, null));
+
+    /// <summary>A copy of the row (every other member as it is) with what a <see cref="FirstSeenStore"/> found for it.</summary>
+    internal MismatchRow WithFirstSeen(FirstSeenObservation observation)
+    {
+        var copy = (MismatchRow)MemberwiseClone();
+        copy._firstSeen = observation.FirstSeenMicroseconds;
+        copy._isNew = observation.IsNew;
+        copy._earlierDays = observation.EarlierDays;
+        return copy;
+    }
 
     internal static string FormatAddress(IPAddressValue address) => address.HasValue ? address.ToString() : "null";
 }

@@ -7,7 +7,8 @@ namespace PortMismatch.Detection;
 /// Writes one JSON object per row and line. Field names are stable: <c>src_ip</c>, <c>dest_ip</c>, <c>app</c>,
 /// <c>dest_port</c>, <c>count</c>, <c>firstTime</c>, <c>lastTime</c> (as the search prints them), <c>first_time_us</c>,
 /// <c>last_time_us</c> (Unix microseconds), <c>transport</c> (array), <c>rule_id</c>, <c>rule_name</c>, <c>risk_score</c>,
-/// <c>mitre_technique_id</c> (array), <c>message</c>, and when set <c>window_start</c>, <c>window_end</c>, <c>partial</c>, <c>late</c>.
+/// <c>mitre_technique_id</c> (array), <c>message</c>, and when set <c>window_start</c>, <c>window_end</c>, <c>partial</c>, <c>late</c>, and with a first-seen store <c>first_seen</c>, <c>new</c>,
+/// <c>days_seen</c> (the earlier UTC days the pair was seen on).
 /// </summary>
 public sealed class JsonLinesRowWriter : RowWriter
 {
@@ -104,6 +105,13 @@ public sealed class JsonLinesRowWriter : RowWriter
             if (row.IsLate)
             {
                 json.WriteBoolean("late"u8, true);
+            }
+
+            if (row.FirstSeenMicroseconds is { } firstSeen)
+            {
+                json.WriteString("first_seen"u8, FormatTime(firstSeen));
+                json.WriteBoolean("new"u8, row.IsNew);
+                json.WriteNumber("days_seen"u8, row.EarlierDaysSeen ?? 0);
             }
 
             json.WriteEndObject();

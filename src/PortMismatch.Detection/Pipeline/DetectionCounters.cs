@@ -3,7 +3,7 @@ namespace PortMismatch.Detection;
 /// <summary>
 /// What a <see cref="DetectionPipeline"/> has done so far, so that every record and row is accounted for:
 /// <c>Input.Read = Input.Accepted + Input.Rejected + Input.Skipped</c>, records selected out of those accepted, and
-/// <c>RowsEmitted = RowsWritten + RowsCombined + sum(RowsFilteredByEntry)</c>; and how often the aggregation's bounds and event-time
+/// <c>RowsEmitted = RowsWritten + RowsCombined + sum(RowsFilteredByEntry) + RowsSuppressedAsBaseline</c>; and how often the aggregation's bounds and event-time
 /// checks acted (<see cref="RowsPartial"/>, <see cref="WindowEvictions"/>, <see cref="EventTimeJumpsHeld"/>).
 /// </summary>
 public sealed class DetectionCounters
@@ -34,6 +34,8 @@ public sealed class DetectionCounters
                 RowsCombined = a.RowsCombined,
                 WindowEvictions = a.WindowEvictions,
                 EventTimeJumpsHeld = a.EventTimeJumpsHeld,
+                RowsSuppressedAsBaseline = a.RowsSuppressedAsBaseline,
+                FirstSeenEvictions = a.FirstSeenEvictions,
             };
         }
 
@@ -57,6 +59,8 @@ public sealed class DetectionCounters
             RowsCombined = a.RowsCombined + b.RowsCombined,
             WindowEvictions = a.WindowEvictions + b.WindowEvictions,
             EventTimeJumpsHeld = a.EventTimeJumpsHeld + b.EventTimeJumpsHeld,
+            RowsSuppressedAsBaseline = a.RowsSuppressedAsBaseline + b.RowsSuppressedAsBaseline,
+            FirstSeenEvictions = a.FirstSeenEvictions + b.FirstSeenEvictions,
         };
     }
 
@@ -105,6 +109,15 @@ public sealed class DetectionCounters
     /// </summary>
     public long EventTimeJumpsHeld { get; internal init; }
 
+    /// <summary>
+    /// Gets the number of rows the allow-list kept that <see cref="DetectionPipelineOptions.SuppressSeenOnDays"/> removed as
+    /// baseline: their pair was seen on at least that many earlier days (0 without it).
+    /// </summary>
+    public long RowsSuppressedAsBaseline { get; internal init; }
+
+    /// <summary>Gets the number of entries the first-seen store evicted during the run to stay within its bound (0 without a store).</summary>
+    public long FirstSeenEvictions { get; internal init; }
+
     /// <summary>Gets the number of sources read to their end (or until the run was cancelled); a source the run never started is not counted.</summary>
     public long SourcesRead { get; }
 
@@ -113,5 +126,5 @@ public sealed class DetectionCounters
 
     /// <inheritdoc/>
     public override string ToString() => FormattableString.Invariant(
-        $"{Input}; selected {RecordsSelected}; rows {RowsEmitted} = written {RowsWritten} + combined {RowsCombined} + allow-listed {RowsEmitted - RowsWritten - RowsCombined}, partial {RowsPartial}; late records {LateRecords}, time jumps held {EventTimeJumpsHeld}, windows evicted {WindowEvictions}; sources {SourcesRead} read, {SourcesFailed} failed");
+        $"{Input}; selected {RecordsSelected}; rows {RowsEmitted} = written {RowsWritten} + combined {RowsCombined} + allow-listed {RowsEmitted - RowsWritten - RowsCombined - RowsSuppressedAsBaseline}{(RowsSuppressedAsBaseline > 0 ? $" + suppressed as baseline {RowsSuppressedAsBaseline}" : "")}, partial {RowsPartial}; late records {LateRecords}, time jumps held {EventTimeJumpsHeld}, windows evicted {WindowEvictions}; sources {SourcesRead} read, {SourcesFailed} failed");
 }

@@ -65,6 +65,11 @@ public sealed class DetectionPipeline : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), idle, "IdleWindowClose must not be negative, and needs a window (Aggregation.Window).");
         }
 
+        if (Options.SuppressSeenOnDays is { } days && (days < 1 || Options.FirstSeen is null))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), days, "SuppressSeenOnDays must be at least 1, and needs a first-seen store (FirstSeen).");
+        }
+
         _time = timeProvider ?? TimeProvider.System;
         _evaluator = new MismatchEvaluator(Options.Rules);
         _totals = new DetectionCounters(new InputCounters(), 0, 0, 0, 0, new long[Options.AllowList.Count], 0, 0);
@@ -129,7 +134,7 @@ public sealed class DetectionPipeline : IDisposable
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var run = new Run(stop, Options.AllowList, _output, Options.CombineRows ? new RowCombiner(Options.Rules) : null);
+        var run = new Run(stop, Options, _output, Options.CombineRows ? new RowCombiner(Options.Rules) : null);
         var workers = sourceList.ConvertAll(source => new Worker(
             source, lanes?[0] ?? new MismatchAggregator(_evaluator, _rows, Options.Aggregation), run, Options.IdleWindowClose is not null));
         var aggregators = lanes ?? workers.ConvertAll(worker => worker.Aggregator);
@@ -210,6 +215,12 @@ public sealed class DetectionPipeline : IDisposable
             if (run.Combiner is { } combiner && !run.Failed)
             {
                 WriteFinalRows(run, combiner);
+            }
+
+            // The store learns the run's rows only once they are out: after an output failure it is left as it was.
+            if (Options.FirstSeen is { } store && !run.Failed)
+            {
+                store.Save();
             }
         }
         catch (OperationCanceledException) when (run.Failed)
@@ -512,19 +523,31 @@ public sealed class DetectionPipeline : IDisposable
         private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _sourceFailure;
         private List<MismatchAggregator> _aggregators = [];
         private Task _cancelling = Task.CompletedTask;
+        private readonly long _evictionsAtStart;
         private volatile bool _failed;
 
         /// <param name="stop">Cancels the run.</param>
-        /// <param name="allowList">The allow-list, applied to each row the aggregators emit.</param>
+        /// <param name="options">The allow-list, applied to each row the aggregators emit, and the first-seen store after it.</param>
         /// <param name="output">The pipeline's output.</param>
         /// <param name="combiner">Holds the kept rows until the run ends (<see cref="DetectionPipelineOptions.CombineRows"/>); null to write them at once.</param>
-        public Run(CancellationTokenSource stop, AllowList allowList, IMismatchRowSink output, RowCombiner? combiner)
+        public Run(CancellationTokenSource stop, DetectionPipelineOptions options, IMismatchRowSink output, RowCombiner? combiner)
         {
             _stop = stop;
             Output = new WrittenRows(this, output);
             Combiner = combiner;
-            Filter = new RowFilter(combiner ?? (IMismatchRowSink)Output, allowList);
+            IMismatchRowSink kept = combiner ?? (IMismatchRowSink)Output;
+            if (options.FirstSeen is { } store)
+            {
+                FirstSeen = new FirstSeenFilter(kept, store, options.SuppressSeenOnDays);
+                _evictionsAtStart = store.Evictions;
+                kept = FirstSeen;
+            }
+
+            Filter = new RowFilter(kept, options.AllowList);
         }
+
+        /// <summary>Gets the first-seen filter after the allow-list, or null without a store.</summary>
+        public FirstSeenFilter? FirstSeen { get; }
 
         public List<SourceFailure> Failures { get; } = [];
 
@@ -681,6 +704,8 @@ public sealed class DetectionPipeline : IDisposable
                     RowsCombined = Combined,
                     WindowEvictions = evictions,
                     EventTimeJumpsHeld = jumps,
+                    RowsSuppressedAsBaseline = FirstSeen?.RowsSuppressed ?? 0,
+                    FirstSeenEvictions = FirstSeen is { } seen ? seen.Store.Evictions - _evictionsAtStart : 0,
                 };
             }
         }

@@ -44,4 +44,18 @@ public sealed record DetectionPipelineOptions
     /// source's rows reach the output only when its run is cancelled.
     /// </summary>
     public bool CombineRows { get; init; }
+
+    /// <summary>
+    /// Gets the first-seen store the rows are looked up in and added to after the allow-list (see <see cref="FirstSeenFilter"/>),
+    /// or <see langword="null"/> (the default) for none: the rows are then exactly as without it. The pipeline saves the
+    /// store when a run ends (unless the output failed); the caller opens and disposes it.
+    /// </summary>
+    public FirstSeenStore? FirstSeen { get; init; }
+
+    /// <summary>
+    /// Gets how many earlier distinct UTC days (by the records' time) a pair must have been seen on for its rows to be
+    /// removed as baseline, or <see langword="null"/> (the default) to remove none; needs <see cref="FirstSeen"/>. Counted
+    /// in <see cref="DetectionCounters.RowsSuppressedAsBaseline"/>.
+    /// </summary>
+    public int? SuppressSeenOnDays { get; init; }
 }

@@ -91,11 +91,19 @@ internal sealed class RowCombiner(RuleSet rules) : IMismatchRowSink
             {
                 WindowStartMicroseconds = row.WindowStartMicroseconds,
                 WindowEndMicroseconds = row.WindowEndMicroseconds,
+                FirstSeenMicroseconds = Min(seen.FirstSeenMicroseconds, row.FirstSeenMicroseconds),
+                IsNew = seen.IsNew || row.IsNew,
+                EarlierDaysSeen = Min(seen.EarlierDaysSeen, row.EarlierDaysSeen),
             };
         }
 
         return combined;
     }
+
+    /// <summary>The smaller of two first-seen values (null where no store was in use).</summary>
+    private static T? Min<T>(T? a, T? b)
+        where T : struct, IComparable<T>
+        => a is null ? b : b is null ? a : a.Value.CompareTo(b.Value) <= 0 ? a : b;
 
     /// <summary>Of two rules, the one earlier in the rule set (a rule not in it counts as first; null as last).</summary>
     private DetectionRule? EarlierRule(DetectionRule? seen, DetectionRule? row)
