@@ -10,6 +10,8 @@ namespace PortMismatch.Detection;
 /// </summary>
 public sealed class MismatchRow
 {
+    private MismatchEvidence? _evidence;
+
     /// <summary>Creates a row.</summary>
     /// <param name="sourceAddress">src_ip (<see cref="IPAddressValue.None"/> prints as <c>null</c>).</param>
     /// <param name="destinationAddress">dest_ip.</param>
@@ -101,6 +103,13 @@ public sealed class MismatchRow
     /// </summary>
     public bool IsLate { get; init; }
 
+    /// <summary>
+    /// Gets what the sensor's other logs say about the row's flows (server names, user agents, Community IDs, ...), or
+    /// null when evidence was not joined or none was found. Set by <see cref="EvidenceJoin.Attach"/> before the row is
+    /// handed to any sink.
+    /// </summary>
+    public MismatchEvidence? Evidence { get => _evidence; init => _evidence = value; }
+
     /// <summary>Gets what was found and what was expected: <c>ssl on tcp/4444 from 10.1.0.13 to 192.0.2.66; expected ports 443, 8443</c>.</summary>
     public string Message
     {
@@ -136,6 +145,9 @@ public sealed class MismatchRow
         Count.ToString(CultureInfo.InvariantCulture),
         RowTime.Format(FirstTimeMicroseconds, null),
         RowTime.Format(LastTimeMicroseconds, null));
+
+    /// <summary>Gives the row its evidence; only before the row is published (an <see cref="EvidenceJoin"/> attaches it).</summary>
+    internal void AttachEvidence(MismatchEvidence evidence) => _evidence = evidence;
 
     internal static string FormatAddress(IPAddressValue address) => address.HasValue ? address.ToString() : "null";
 }

@@ -116,24 +116,6 @@ public static class CommunityId
         return true;
     }
 
-    /// <summary>The id of a record's flow, or null when it has none: TCP or UDP with both addresses (of one family) and both ports.</summary>
-    internal static string? FromRecord(in FlowRecord record, ushort seed = 0)
-    {
-        var protocol = record.Transport switch
-        {
-            Transport.Tcp => (byte)6,
-            Transport.Udp => (byte)17,
-            _ => (byte)0,
-        };
-        if (protocol == 0 || record.SourcePort is not { } sourcePort || record.DestinationPort is not { } destinationPort
-            || !record.SourceAddress.HasValue || !record.DestinationAddress.HasValue || record.SourceAddress.IsIPv4 != record.DestinationAddress.IsIPv4)
-        {
-            return null;
-        }
-
-        return Compute(record.SourceAddress, record.DestinationAddress, protocol, sourcePort, destinationPort, seed);
-    }
-
     /// <summary>The ICMP type that answers <paramref name="type"/> (Zeek's ICMP4_counterpart/ICMP6_counterpart), or -1 when none does.</summary>
     private static int Counterpart(ushort type, bool v6) => v6
         ? type switch
