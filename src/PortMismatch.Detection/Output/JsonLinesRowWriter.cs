@@ -7,7 +7,9 @@ namespace PortMismatch.Detection;
 /// Writes one JSON object per row and line. Field names are stable: <c>src_ip</c>, <c>dest_ip</c>, <c>app</c>,
 /// <c>dest_port</c>, <c>count</c>, <c>firstTime</c>, <c>lastTime</c> (as the search prints them), <c>first_time_us</c>,
 /// <c>last_time_us</c> (Unix microseconds), <c>transport</c> (array), <c>rule_id</c>, <c>rule_name</c>, <c>risk_score</c>,
-/// <c>mitre_technique_id</c> (array), <c>message</c>, and when set <c>window_start</c>, <c>window_end</c>, <c>partial</c>, <c>late</c>.
+/// <c>mitre_technique_id</c> (array), <c>message</c>, and when set <c>window_start</c>, <c>window_end</c>, <c>partial</c>, <c>late</c>,
+/// and last <c>evidence</c> when the row has some: <c>{"flows":n,"community_id":[{"value":..,"count":..}],"fields":{"tls.server_name":[...],...},"other":{"tls.server_name":n}}</c>
+/// (<c>community_id</c> and <c>other</c> only when there are any).
 /// </summary>
 public sealed class JsonLinesRowWriter : RowWriter
 {
@@ -106,9 +108,73 @@ public sealed class JsonLinesRowWriter : RowWriter
                 json.WriteBoolean("late"u8, true);
             }
 
+            if (row.Evidence is { } evidence)
+            {
+                WriteEvidence(json, evidence);
+            }
+
             json.WriteEndObject();
         }
 
         WriteText(output, Options.NewLine);
+    }
+
+    /// <summary>Writes a row's <c>evidence</c> object (see the class summary).</summary>
+    private static void WriteEvidence(Utf8JsonWriter json, MismatchEvidence evidence)
+    {
+        json.WriteStartObject("evidence"u8);
+        json.WriteNumber("flows"u8, evidence.Flows);
+        if (evidence.CommunityIds is { } communityIds)
+        {
+            WriteValues(json, EvidenceField.CommunityIdName, communityIds);
+        }
+
+        json.WriteStartObject("fields"u8);
+        foreach (var field in evidence.Fields)
+        {
+            WriteValues(json, field.Name, field);
+        }
+
+        json.WriteEndObject();
+        var hasOther = evidence.CommunityIds is { OtherCount: > 0 };
+        foreach (var field in evidence.Fields)
+        {
+            hasOther |= field.OtherCount > 0;
+        }
+
+        if (hasOther)
+        {
+            json.WriteStartObject("other"u8);
+            if (evidence.CommunityIds is { OtherCount: > 0 } ids)
+            {
+                json.WriteNumber(EvidenceField.CommunityIdName, ids.OtherCount);
+            }
+
+            foreach (var field in evidence.Fields)
+            {
+                if (field.OtherCount > 0)
+                {
+                    json.WriteNumber(field.Name, field.OtherCount);
+                }
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteValues(Utf8JsonWriter json, string name, EvidenceField field)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in field.Values)
+        {
+            json.WriteStartObject();
+            json.WriteString("value"u8, value.Value);
+            json.WriteNumber("count"u8, value.Count);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
     }
 }
