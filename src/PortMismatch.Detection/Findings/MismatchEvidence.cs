@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json;
 
 namespace PortMismatch.Detection;
 
@@ -44,6 +45,76 @@ public sealed class MismatchEvidence
         }
 
         return string.Equals(name, EvidenceField.CommunityIdName, StringComparison.Ordinal) ? CommunityIds : null;
+    }
+
+    /// <summary>
+    /// Writes the evidence as one JSON object (the value of JSON Lines' <c>evidence</c> key):
+    /// <c>{"flows":n,"community_id":[{"value":..,"count":..}],"fields":{"tls.server_name":[...],...},"other":{"tls.server_name":n}}</c>,
+    /// <c>community_id</c> and <c>other</c> only when there are any.
+    /// </summary>
+    /// <param name="json">The writer, positioned where a value goes.</param>
+    public void WriteJson(Utf8JsonWriter json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        json.WriteStartObject();
+        json.WriteNumber("flows"u8, Flows);
+        if (CommunityIds is { } communityIds)
+        {
+            WriteValues(json, EvidenceField.CommunityIdName, communityIds);
+        }
+
+        json.WriteStartObject("fields"u8);
+        foreach (var field in Fields)
+        {
+            WriteValues(json, field.Name, field);
+        }
+
+        json.WriteEndObject();
+        var hasOther = CommunityIds is { OtherCount: > 0 };
+        foreach (var field in Fields)
+        {
+            hasOther |= field.OtherCount > 0;
+        }
+
+        if (hasOther)
+        {
+            json.WriteStartObject("other"u8);
+            if (CommunityIds is { OtherCount: > 0 } ids)
+            {
+                json.WriteNumber(EvidenceField.CommunityIdName, ids.OtherCount);
+            }
+
+            foreach (var field in Fields)
+            {
+                if (field.OtherCount > 0)
+                {
+                    json.WriteNumber(field.Name, field.OtherCount);
+                }
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>Gets the first value of a field, or null.</summary>
+    /// <param name="name">The field name.</param>
+    /// <returns>The value first seen, or null when the row has none.</returns>
+    public string? First(string name) => Find(name) is { Values: [var first, ..] } ? first.Value : null;
+
+    private static void WriteValues(Utf8JsonWriter json, string name, EvidenceField field)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in field.Values)
+        {
+            json.WriteStartObject();
+            json.WriteString("value"u8, value.Value);
+            json.WriteNumber("count"u8, value.Count);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
     }
 }
 

@@ -110,71 +110,13 @@ public sealed class JsonLinesRowWriter : RowWriter
 
             if (row.Evidence is { } evidence)
             {
-                WriteEvidence(json, evidence);
+                json.WritePropertyName("evidence"u8);
+                evidence.WriteJson(json);
             }
 
             json.WriteEndObject();
         }
 
         WriteText(output, Options.NewLine);
-    }
-
-    /// <summary>Writes a row's <c>evidence</c> object (see the class summary).</summary>
-    private static void WriteEvidence(Utf8JsonWriter json, MismatchEvidence evidence)
-    {
-        json.WriteStartObject("evidence"u8);
-        json.WriteNumber("flows"u8, evidence.Flows);
-        if (evidence.CommunityIds is { } communityIds)
-        {
-            WriteValues(json, EvidenceField.CommunityIdName, communityIds);
-        }
-
-        json.WriteStartObject("fields"u8);
-        foreach (var field in evidence.Fields)
-        {
-            WriteValues(json, field.Name, field);
-        }
-
-        json.WriteEndObject();
-        var hasOther = evidence.CommunityIds is { OtherCount: > 0 };
-        foreach (var field in evidence.Fields)
-        {
-            hasOther |= field.OtherCount > 0;
-        }
-
-        if (hasOther)
-        {
-            json.WriteStartObject("other"u8);
-            if (evidence.CommunityIds is { OtherCount: > 0 } ids)
-            {
-                json.WriteNumber(EvidenceField.CommunityIdName, ids.OtherCount);
-            }
-
-            foreach (var field in evidence.Fields)
-            {
-                if (field.OtherCount > 0)
-                {
-                    json.WriteNumber(field.Name, field.OtherCount);
-                }
-            }
-
-            json.WriteEndObject();
-        }
-
-        json.WriteEndObject();
-    }
-
-    private static void WriteValues(Utf8JsonWriter json, string name, EvidenceField field)
-    {
-        json.WriteStartArray(name);
-        foreach (var value in field.Values)
-        {
-            json.WriteStartObject();
-            json.WriteString("value"u8, value.Value);
-            json.WriteNumber("count"u8, value.Count);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
     }
 }
