@@ -69,6 +69,10 @@ internal static class CommandLine
             static (o, v) => o.Export = v is "json" ? v : throw new UsageException($"--export {v}: use json.")),
         new("--stats", Commands.Scan | Commands.Listen | Commands.Follow, "<file>", "write a run summary as JSON when the run ends, also when it fails or is interrupted\n(counters per input and in total, reasons, rows, allow-list, times, exit code)",
             static (o, v) => o.StatsPath = v),
+        new("--evidence", Commands.Scan, null, "join Zeek's ssl/http/ssh/dns/dpd/analyzer logs next to a conn.log (same rotation suffix) by uid\n(the default when there are any): server names, user agents, Community IDs in jsonl, ocsf and ecs",
+            static (o, _) => o.Evidence = true),
+        new("--no-evidence", Commands.Scan, null, "do not join the companion logs (rows as without them)",
+            static (o, _) => o.Evidence = false),
         new("--ipfix", Commands.Listen, "<addr:port>", "collect IPFIX / NetFlow v9 over UDP (0.0.0.0:4739, [::]:4739)",
             static (o, v) => o.IpfixListen = ParseEndPoint("--ipfix", v)),
         new("--syslog-udp", Commands.Listen, "<addr:port>", "collect PAN-OS syslog over UDP, one message a datagram (0.0.0.0:514)",
@@ -777,6 +781,9 @@ internal sealed class ScanOptions
     public RunStats? Stats { get; set; }
 
     public RuleSet LoadRules() => RuleSets.Parse(Rules);
+
+    /// <summary>--evidence (true), --no-evidence (false), or neither (null: join when companion logs are found).</summary>
+    public bool? Evidence { get; set; }
 
     // worker (#20)
 

@@ -67,9 +67,11 @@ internal static class ScanCommand
             // A large Zeek file alone is split without reading it for header lines first (ZeekConnInput.SplitFile, which saves a
             // read of most of the file); when its parts did not read it as one reader would (a concatenated log with a new
             // header before its last part), that run is discarded and the file is read again with the checked split.
-            var (run, result, kept, states) = await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: inputs.Count == 1 && baseline is null, cancellationToken).ConfigureAwait(false)
-                ?? await ScanAsync(inputs, options, pipelineOptions, stderr, optimistic: false, cancellationToken).ConfigureAwait(false)
+            var companions = options.Evidence == false ? [] : Companions(inputs);
+            var (run, result, kept, states, join) = await ScanAsync(inputs, options, pipelineOptions, companions, stderr, optimistic: inputs.Count == 1 && baseline is null, cancellationToken).ConfigureAwait(false)
+                ?? await ScanAsync(inputs, options, pipelineOptions, companions, stderr, optimistic: false, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("A scan without an unchecked split cannot need a second read.");
+            var evidence = join is null ? null : await JoinEvidenceAsync(join, companions, kept.Rows, stderr, cancellationToken).ConfigureAwait(false);
 
             foreach (var state in states)
             {
@@ -101,6 +103,10 @@ internal static class ScanCommand
             if (!options.Quiet)
             {
                 run.WriteSummary(inputs.Count, result.Counters, found.NotRead, allowList, rows.Count, output.Failure is null, stopwatch.Elapsed);
+                if (evidence is not null)
+                {
+                    await stderr.WriteLineAsync(evidence).ConfigureAwait(false);
+                }
             }
 
             if (hec is not null && !await HecOutput.ReportAsync(hec, options, stderr).ConfigureAwait(false))
@@ -127,10 +133,11 @@ internal static class ScanCommand
     /// Reads the inputs through one pipeline run; null when an unchecked split (<paramref name="optimistic"/>) did not read
     /// its file as one reader would, and everything it produced was dropped (its diagnostics were held back until then).
     /// </summary>
-    private static async Task<(Run Run, DetectionResult Result, RowList Kept, List<InputState> States)?> ScanAsync(
-        List<Input> inputs, ScanOptions options, DetectionPipelineOptions pipelineOptions, TextWriter stderr, bool optimistic, CancellationToken cancellationToken)
+    private static async Task<(Run Run, DetectionResult Result, RowList Kept, List<InputState> States, EvidenceJoin? Join)?> ScanAsync(
+        List<Input> inputs, ScanOptions options, DetectionPipelineOptions pipelineOptions, List<string> companions, TextWriter stderr, bool optimistic, CancellationToken cancellationToken)
     {
         var run = new Run(options, stderr);
+        var join = companions.Count > 0 ? new EvidenceJoin(pipelineOptions.Rules) : null;
         var kept = new RowList();
         var sources = new List<IFlowSource>();
         var splits = new List<ZeekFileSplit>();
@@ -139,7 +146,7 @@ internal static class ScanCommand
         {
             var state = new InputState(input);
             state.Sources.AddRange(Sources(state, options, run, optimistic ? splits : null));
-            sources.AddRange(state.Sources);
+            sources.AddRange(join is null ? state.Sources : state.Sources.Select(join.Tap));
             states.Add(state);
         }
 
@@ -174,7 +181,59 @@ internal static class ScanCommand
             run.Unreadable(failure.SourceName, failure.Error);
         }
 
-        return (run, result, kept, states);
+        return (run, result, kept, states, join);
+    }
+
+    /// <summary>The companion logs (ssl.log, http.log, ...) next to each conn.log input, each once.</summary>
+    private static List<string> Companions(List<Input> inputs)
+    {
+        var found = new List<string>();
+        foreach (var input in inputs)
+        {
+            if (input.Path is { } path && !input.IsStream)
+            {
+                foreach (var companion in ZeekEvidenceLog.FindCompanions(path))
+                {
+                    if (!found.Contains(companion, StringComparer.Ordinal))
+                    {
+                        found.Add(companion);
+                    }
+                }
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Reads the companion logs into the join and gives the rows their evidence; returns the summary line. A companion
+    /// that cannot be read is reported and left out (the rows are still written).
+    /// </summary>
+    private static async Task<string> JoinEvidenceAsync(EvidenceJoin join, List<string> companions, List<MismatchRow> rows, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var joined = new List<string>();
+        foreach (var companion in companions)
+        {
+            try
+            {
+                var file = new FileStream(companion, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                await using (file.ConfigureAwait(false))
+                {
+                    var counts = await ZeekEvidenceLog.ReadAsync(file, Path.GetFileName(companion), join, cancellationToken).ConfigureAwait(false);
+                    joined.Add(string.Create(CultureInfo.InvariantCulture, $"{counts.InputName} ({counts.Joined} of {counts.Read} records joined{(counts.Rejected > 0 ? $", {counts.Rejected} rejected" : string.Empty)})"));
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or CompressedInputException)
+            {
+                await stderr.WriteLineAsync($"portmismatch: evidence: cannot read {companion}: {e.Message}").ConfigureAwait(false);
+            }
+        }
+
+        var given = join.Attach(rows);
+        var counters = join.Counters;
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"evidence: {(joined.Count == 0 ? "no companion log read" : string.Join(", ", joined))}; {given} rows with evidence; flows tracked {counters.FlowsTracked}{(counters.FlowsOverCap > 0 ? $", {counters.FlowsOverCap} over the cap of {join.Options.MaxFlows} (their rows have no evidence from them)" : string.Empty)}{(counters.FlowsWithoutId > 0 ? $", {counters.FlowsWithoutId} without a flow id" : string.Empty)}");
     }
 
     /// <summary>

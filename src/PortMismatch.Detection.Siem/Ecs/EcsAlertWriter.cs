@@ -84,6 +84,10 @@ public sealed class EcsAlertWriter : RowWriter
             WriteEndpoint(json, "source"u8, row.SourceAddress, port: null);
             WriteEndpoint(json, "destination"u8, row.DestinationAddress, row.DestinationPort);
             WriteNetwork(json, row);
+            if (row.Evidence is { } evidence)
+            {
+                WriteEvidence(json, evidence);
+            }
             if (row.Rule is { } rule)
             {
                 WriteRule(json, rule);
@@ -168,7 +172,111 @@ public sealed class EcsAlertWriter : RowWriter
 
         // ECS: "The field value must be normalized to lowercase for querying." The exact text is portmismatch.app.
         json.WriteString("protocol"u8, row.App.ToLowerInvariant());
+        if (row.Evidence?.First(EvidenceField.CommunityIdName) is { } communityId)
+        {
+            json.WriteString("community_id"u8, communityId); // one keyword: the first; portmismatch.evidence has them all
+        }
+
         json.WriteEndObject();
+    }
+
+    /// <summary>The first value of each evidence field that ECS names (the whole sample is in portmismatch.evidence).</summary>
+    private static void WriteEvidence(Utf8JsonWriter json, MismatchEvidence evidence)
+    {
+        var serverName = evidence.First("tls.server_name");
+        var ja3 = evidence.First("tls.ja3");
+        var version = evidence.First("tls.version") switch
+        {
+            "TLSv10" => "1.0",
+            "TLSv11" => "1.1",
+            "TLSv12" => "1.2",
+            "TLSv13" => "1.3",
+            _ => null,
+        };
+        if (serverName is not null || ja3 is not null || version is not null)
+        {
+            json.WriteStartObject("tls"u8);
+            if (version is not null)
+            {
+                json.WriteString("version"u8, version);
+                json.WriteString("version_protocol"u8, "tls"u8);
+            }
+
+            if (serverName is not null || ja3 is not null)
+            {
+                json.WriteStartObject("client"u8);
+                if (serverName is not null)
+                {
+                    json.WriteString("server_name"u8, serverName);
+                }
+
+                if (ja3 is not null)
+                {
+                    json.WriteString("ja3"u8, ja3);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        var method = evidence.First("http.method");
+        var status = evidence.First("http.status_code");
+        var hasStatus = long.TryParse(status, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var statusCode);
+        if (method is not null || hasStatus)
+        {
+            json.WriteStartObject("http"u8);
+            if (method is not null)
+            {
+                json.WriteStartObject("request"u8);
+                json.WriteString("method"u8, method);
+                json.WriteEndObject();
+            }
+
+            if (hasStatus)
+            {
+                json.WriteStartObject("response"u8);
+                json.WriteNumber("status_code"u8, statusCode);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        var uri = evidence.First("http.uri");
+        var host = evidence.First("http.host");
+        if (uri is not null || host is not null)
+        {
+            json.WriteStartObject("url"u8);
+            if (uri is not null)
+            {
+                json.WriteString("original"u8, uri);
+            }
+
+            if (host is not null)
+            {
+                json.WriteString("domain"u8, host);
+            }
+
+            json.WriteEndObject();
+        }
+
+        if (evidence.First("http.user_agent") is { } userAgent)
+        {
+            json.WriteStartObject("user_agent"u8);
+            json.WriteString("original"u8, userAgent);
+            json.WriteEndObject();
+        }
+
+        if (evidence.First("dns.query") is { } query)
+        {
+            json.WriteStartObject("dns"u8);
+            json.WriteStartObject("question"u8);
+            json.WriteString("name"u8, query);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
     }
 
     private void WriteRule(Utf8JsonWriter json, DetectionRule rule)
@@ -307,6 +415,12 @@ public sealed class EcsAlertWriter : RowWriter
 
         json.WriteBoolean("partial"u8, row.IsPartial);
         json.WriteBoolean("late"u8, row.IsLate);
+        if (row.Evidence is { } evidence)
+        {
+            json.WritePropertyName("evidence"u8);
+            evidence.WriteJson(json);
+        }
+
         json.WriteEndObject();
     }
 

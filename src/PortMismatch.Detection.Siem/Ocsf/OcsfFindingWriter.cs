@@ -245,6 +245,11 @@ public sealed class OcsfFindingWriter : RowWriter
             WriteEvidence(json, row, transport);
         }
 
+        if (row.Evidence is { } evidence)
+        {
+            WriteSensorEvidence(json, evidence);
+        }
+
         json.WriteEndArray();
     }
 
@@ -295,6 +300,81 @@ public sealed class OcsfFindingWriter : RowWriter
         // Evidence has no attribute for the application protocol; app_protocol_name is Network Activity's name for it.
         json.WriteStartObject("data"u8);
         json.WriteString("app_protocol_name"u8, row.App);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The sensor's other logs, as one more evidence: the first Community ID (connection_info.community_uid), TLS (version
+    /// and SNI, when the version is known: OCSF requires it), the HTTP request (method, user agent, host and URI), the DNS
+    /// query, and the whole sample with its counts in data.evidence.
+    /// </summary>
+    private static void WriteSensorEvidence(Utf8JsonWriter json, MismatchEvidence evidence)
+    {
+        json.WriteStartObject();
+        if (evidence.First(EvidenceField.CommunityIdName) is { } communityId)
+        {
+            json.WriteStartObject("connection_info"u8);
+            json.WriteNumber("direction_id"u8, 0);
+            json.WriteString("direction"u8, "Unknown"u8);
+            json.WriteString("community_uid"u8, communityId);
+            json.WriteEndObject();
+        }
+
+        if (evidence.First("tls.version") is { } version)
+        {
+            json.WriteStartObject("tls"u8);
+            json.WriteString("version"u8, version);
+            if (evidence.First("tls.server_name") is { } sni)
+            {
+                json.WriteString("sni"u8, sni);
+            }
+
+            json.WriteEndObject();
+        }
+
+        var method = evidence.First("http.method");
+        method = method is "OPTIONS" or "GET" or "HEAD" or "POST" or "PUT" or "DELETE" or "TRACE" or "CONNECT" or "PATCH" ? method : null;
+        var userAgent = evidence.First("http.user_agent");
+        var uri = evidence.First("http.uri");
+        if (method is not null || userAgent is not null || uri is not null)
+        {
+            json.WriteStartObject("http_request"u8);
+            if (method is not null)
+            {
+                json.WriteString("http_method"u8, method);
+            }
+
+            if (userAgent is not null)
+            {
+                json.WriteString("user_agent"u8, userAgent);
+            }
+
+            if (uri is not null)
+            {
+                json.WriteStartObject("url"u8);
+                if (evidence.First("http.host") is { } host)
+                {
+                    json.WriteString("hostname"u8, host);
+                }
+
+                json.WriteString("path"u8, uri);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        if (evidence.First("dns.query") is { } query)
+        {
+            json.WriteStartObject("query"u8);
+            json.WriteString("hostname"u8, query);
+            json.WriteEndObject();
+        }
+
+        json.WriteStartObject("data"u8);
+        json.WritePropertyName("evidence"u8);
+        evidence.WriteJson(json);
         json.WriteEndObject();
         json.WriteEndObject();
     }

@@ -92,6 +92,7 @@ internal sealed class EveLineParser
         public long NetflowStartMicros;
         public bool HasFlowId;
         public long FlowId;
+        public ReadOnlySpan<byte> FlowIdText;
         public bool HasSource;
         public bool HasDestination;
         public IPAddressValue Source;
@@ -216,6 +217,7 @@ internal sealed class EveLineParser
 
         record = new FlowRecord
         {
+            FlowId = fields.FlowIdText,
             TimestampMicroseconds = hasStart ? start : fields.TimestampMicros,
             SourceAddress = fields.Source,
             DestinationAddress = fields.Destination,
@@ -277,6 +279,7 @@ internal sealed class EveLineParser
                 break;
             case Field.FlowId:
                 fields.HasFlowId = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out fields.FlowId);
+                fields.FlowIdText = fields.HasFlowId ? reader.ValueSpan : default;
                 break;
             case Field.SourceIp:
                 fields.HasSource = ReadAddress(ref reader, ref fields, ref fields.Source, "src_ip", buffer);

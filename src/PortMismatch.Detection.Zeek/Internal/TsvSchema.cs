@@ -73,6 +73,8 @@ internal sealed class TsvSchema
 
     public int RespPackets { get; private set; }
 
+    public int Uid { get; private set; }
+
     /// <summary>Applies a header line (starting with <c>#</c>). Unknown directives (<c>#open</c>, <c>#close</c>, <c>#types</c>, comments) are ignored.</summary>
     public HeaderStatus Apply(ReadOnlySpan<byte> line, bool acceptAnyPath)
     {
@@ -170,7 +172,7 @@ internal sealed class TsvSchema
     public HeaderStatus SetColumns(IReadOnlyList<string> names)
     {
         Ts = OrigH = OrigP = RespH = RespP = Proto = Service = SpeculativeService = NoColumn;
-        OrigBytes = RespBytes = OrigPackets = RespPackets = NoColumn;
+        OrigBytes = RespBytes = OrigPackets = RespPackets = Uid = NoColumn;
         FieldCount = names.Count;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < names.Count; i++)
@@ -196,6 +198,7 @@ internal sealed class TsvSchema
                 case "resp_bytes": RespBytes = i; break;
                 case "orig_pkts": OrigPackets = i; break;
                 case "resp_pkts": RespPackets = i; break;
+                case "uid": Uid = i; break;
                 default: break;
             }
         }
@@ -236,7 +239,7 @@ internal sealed class TsvSchema
         _columnsStatus = HeaderStatus.Ok;
         _columnsDetail = null;
         Ts = OrigH = OrigP = RespH = RespP = Proto = Service = SpeculativeService = NoColumn;
-        OrigBytes = RespBytes = OrigPackets = RespPackets = NoColumn;
+        OrigBytes = RespBytes = OrigPackets = RespPackets = Uid = NoColumn;
     }
 
     private static byte[] Decode(ReadOnlySpan<byte> value)

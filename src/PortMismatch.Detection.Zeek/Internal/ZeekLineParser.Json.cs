@@ -36,6 +36,7 @@ internal sealed partial class ZeekLineParser
         RespPackets,
         Path,
         Id,
+        Uid,
     }
 
     /// <summary>The fields of one JSON record while it is being read; the first error is kept, the rest of the object still read.</summary>
@@ -48,6 +49,7 @@ internal sealed partial class ZeekLineParser
         public ushort? SourcePort;
         public ushort? DestinationPort;
         public Transport Transport;
+        public ReadOnlySpan<byte> Uid;
         public ReadOnlySpan<byte> Service;
         public ReadOnlySpan<byte> Speculative;
         public byte ServiceSeparator;
@@ -122,6 +124,7 @@ internal sealed partial class ZeekLineParser
 
         record = new FlowRecord
         {
+            FlowId = fields.Uid,
             TimestampMicroseconds = fields.Micros,
             SourceAddress = fields.Source,
             DestinationAddress = fields.Destination,
@@ -202,6 +205,18 @@ internal sealed partial class ZeekLineParser
                 }
 
                 break;
+            case JsonField.Uid:
+                // Zeek's uids are base62 (no escapes); an escaped or non-string uid is not one, and the record keeps none.
+                if (token == JsonTokenType.String && !reader.ValueIsEscaped)
+                {
+                    fields.Uid = reader.ValueSpan;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+
+                break;
             case JsonField.Id when token == JsonTokenType.StartObject:
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
@@ -233,6 +248,7 @@ internal sealed partial class ZeekLineParser
         {
             2 when name.SequenceEqual("ts"u8) => JsonField.Ts,
             2 when name.SequenceEqual("id"u8) => JsonField.Id,
+            3 when name.SequenceEqual("uid"u8) => JsonField.Uid,
             5 when name.SequenceEqual("proto"u8) => JsonField.Proto,
             5 when name.SequenceEqual("_path"u8) => JsonField.Path,
             7 when name.SequenceEqual("service"u8) => JsonField.Service,

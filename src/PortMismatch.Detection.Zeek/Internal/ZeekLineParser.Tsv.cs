@@ -116,8 +116,10 @@ internal sealed partial class ZeekLineParser
             return Reject(Reasons.BadService, "service cannot be split into values:", service);
         }
 
+        var flowId = schema.Uid == TsvSchema.NoColumn ? default : SetText(fields[schema.Uid], schema);
         record = new FlowRecord
         {
+            FlowId = flowId,
             TimestampMicroseconds = micros,
             SourceAddress = source,
             DestinationAddress = destination,

@@ -13,6 +13,7 @@ public sealed class MismatchRow
     private long? _firstSeen;
     private bool _isNew;
     private int? _earlierDays;
+    private MismatchEvidence? _evidence;
 
     /// <summary>Creates a row.</summary>
     /// <param name="sourceAddress">src_ip (<see cref="IPAddressValue.None"/> prints as <c>null</c>).</param>
@@ -119,6 +120,11 @@ public sealed class MismatchRow
     /// pair, or <see langword="null"/> when no store is in use.
     /// </summary>
     public int? EarlierDaysSeen { get => _earlierDays; init => _earlierDays = value; }
+    /// Gets what the sensor's other logs say about the row's flows (server names, user agents, Community IDs, ...), or
+    /// null when evidence was not joined or none was found. Set by <see cref="EvidenceJoin.Attach"/> before the row is
+    /// handed to any sink.
+    /// </summary>
+    public MismatchEvidence? Evidence { get => _evidence; init => _evidence = value; }
 
     /// <summary>Gets what was found and what was expected: <c>ssl on tcp/4444 from 10.1.0.13 to 192.0.2.66; expected ports 443, 8443</c>.</summary>
     public string Message
@@ -165,6 +171,8 @@ public sealed class MismatchRow
         copy._earlierDays = observation.EarlierDays;
         return copy;
     }
+    /// <summary>Gives the row its evidence; only before the row is published (an <see cref="EvidenceJoin"/> attaches it).</summary>
+    internal void AttachEvidence(MismatchEvidence evidence) => _evidence = evidence;
 
     internal static string FormatAddress(IPAddressValue address) => address.HasValue ? address.ToString() : "null";
 }

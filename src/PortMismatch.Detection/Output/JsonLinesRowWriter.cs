@@ -8,7 +8,9 @@ namespace PortMismatch.Detection;
 /// <c>dest_port</c>, <c>count</c>, <c>firstTime</c>, <c>lastTime</c> (as the search prints them), <c>first_time_us</c>,
 /// <c>last_time_us</c> (Unix microseconds), <c>transport</c> (array), <c>rule_id</c>, <c>rule_name</c>, <c>risk_score</c>,
 /// <c>mitre_technique_id</c> (array), <c>message</c>, and when set <c>window_start</c>, <c>window_end</c>, <c>partial</c>, <c>late</c>, and with a first-seen store <c>first_seen</c>, <c>new</c>,
-/// <c>days_seen</c> (the earlier UTC days the pair was seen on).
+/// <c>days_seen</c> (the earlier UTC days the pair was seen on),
+/// and last <c>evidence</c> when the row has some: <c>{"flows":n,"community_id":[{"value":..,"count":..}],"fields":{"tls.server_name":[...],...},"other":{"tls.server_name":n}}</c>
+/// (<c>community_id</c> and <c>other</c> only when there are any).
 /// </summary>
 public sealed class JsonLinesRowWriter : RowWriter
 {
@@ -112,6 +114,12 @@ public sealed class JsonLinesRowWriter : RowWriter
                 json.WriteString("first_seen"u8, FormatTime(firstSeen));
                 json.WriteBoolean("new"u8, row.IsNew);
                 json.WriteNumber("days_seen"u8, row.EarlierDaysSeen ?? 0);
+            }
+
+            if (row.Evidence is { } evidence)
+            {
+                json.WritePropertyName("evidence"u8);
+                evidence.WriteJson(json);
             }
 
             json.WriteEndObject();

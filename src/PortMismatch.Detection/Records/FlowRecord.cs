@@ -34,6 +34,13 @@ public readonly ref struct FlowRecord
     /// <summary>Gets the packet count, when the source gives one.</summary>
     public long? Packets { get; init; }
 
+    /// <summary>
+    /// Gets the sensor's id of the flow as UTF-8 text, pointing into the reader's buffer: Zeek's <c>uid</c>, Suricata's
+    /// <c>flow_id</c> (its decimal text); empty when the source has none. Evidence joins use it to find the flow's
+    /// records in the sensor's other logs; it is valid only while the record is.
+    /// </summary>
+    public ReadOnlySpan<byte> FlowId { get; init; }
+
     /// <summary>Gets the event time as a <see cref="DateTimeOffset"/> (UTC).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The timestamp is outside the range of <see cref="DateTimeOffset"/>.</exception>
     public DateTimeOffset Timestamp => FlowTime.ToDateTimeOffset(TimestampMicroseconds);
