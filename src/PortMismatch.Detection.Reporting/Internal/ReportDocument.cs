@@ -16,7 +16,9 @@ internal sealed class ReportDocument(TextWriter writer, IReadOnlyList<MismatchRo
         Raw(ReportAssets.ContentSecurityPolicy);
         Raw("\">\n<meta name=\"referrer\" content=\"no-referrer\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
         Text(run.Title);
-        Raw("</title>\n<style>");
+        Raw("</title>\n<script>");
+        Raw(ReportAssets.HeadScript);
+        Raw("</script>\n<style>");
         Raw(ReportAssets.Style);
         Raw("</style>\n</head>\n<body>\n<header><h1>");
         Text(run.Title);
@@ -250,7 +252,7 @@ internal sealed class ReportDocument(TextWriter writer, IReadOnlyList<MismatchRo
 
         Raw("<section id=\"findings\">\n<h2>Findings</h2>\n");
         Raw("<div id=\"controls\" hidden><label>Filter <input id=\"q\" type=\"search\" placeholder=\"any text in a row\" autocomplete=\"off\"></label>");
-        Raw("<label>Rule <select id=\"rule\"><option value=\"\">all rules</option></select></label><span id=\"shown\" class=\"muted\"></span></div>\n");
+        Raw("<label>Rule <select id=\"rule\"><option value=\"\">all rules</option></select></label><span id=\"shown\" class=\"muted\"></span><button id=\"more\" type=\"button\" hidden>show 10,000 more</button></div>\n");
         if (rows.Count == 0)
         {
             Raw("<p id=\"no-rows\">No findings.</p>\n</section>\n");
