@@ -73,6 +73,8 @@ internal static class CommandLine
             static (o, _) => o.Evidence = true),
         new("--no-evidence", Commands.Scan, null, "do not join the companion logs (rows as without them)",
             static (o, _) => o.Evidence = false),
+        new("--report", Commands.Scan, "<file.html>", "also write the run as one self-contained HTML page: counters, rules, a timeline\nper rule, top sources, destinations and app/port pairs, and every row (sortable)",
+            static (o, v) => o.ReportPath = v),
         new("--ipfix", Commands.Listen, "<addr:port>", "collect IPFIX / NetFlow v9 over UDP (0.0.0.0:4739, [::]:4739)",
             static (o, v) => o.IpfixListen = ParseEndPoint("--ipfix", v)),
         new("--syslog-udp", Commands.Listen, "<addr:port>", "collect PAN-OS syslog over UDP, one message a datagram (0.0.0.0:514)",
@@ -779,6 +781,9 @@ internal sealed class ScanOptions
 
     /// <summary>Gets or sets the run summary being collected (with --stats), for the command to report into.</summary>
     public RunStats? Stats { get; set; }
+
+    /// <summary>Gets or sets the --report HTML file, or null.</summary>
+    public string? ReportPath { get; set; }
 
     public RuleSet LoadRules() => RuleSets.Parse(Rules);
 

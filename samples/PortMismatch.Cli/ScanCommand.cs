@@ -61,71 +61,84 @@ internal static class ScanCommand
 
         // Opened first, so that an output that cannot be created fails before the scan rather than after it.
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
-        var output = RowOutput.Open(options.OutputPath);
-        await using (output.ConfigureAwait(false))
+        var report = ReportOutput.Open(options);
+        try
         {
-            // A large Zeek file alone is split without reading it for header lines first (ZeekConnInput.SplitFile, which saves a
-            // read of most of the file); when its parts did not read it as one reader would (a concatenated log with a new
-            // header before its last part), that run is discarded and the file is read again with the checked split.
-            var companions = options.Evidence == false ? [] : Companions(inputs);
-            var (run, result, kept, states, join) = await ScanAsync(inputs, options, pipelineOptions, companions, stderr, optimistic: inputs.Count == 1 && baseline is null, cancellationToken).ConfigureAwait(false)
-                ?? await ScanAsync(inputs, options, pipelineOptions, companions, stderr, optimistic: false, cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException("A scan without an unchecked split cannot need a second read.");
-            var evidence = join is null ? null : await JoinEvidenceAsync(join, companions, kept.Rows, stderr, cancellationToken).ConfigureAwait(false);
-
-            foreach (var state in states)
+            var output = RowOutput.Open(options.OutputPath);
+            await using (output.ConfigureAwait(false))
             {
-                run.CheckRejections(state, options.MaxRejected);
-            }
+                // A large Zeek file alone is split without reading it for header lines first (ZeekConnInput.SplitFile, which saves a
+                // read of most of the file); when its parts did not read it as one reader would (a concatenated log with a new
+                // header before its last part), that run is discarded and the file is read again with the checked split.
+                var companions = options.Evidence == false ? [] : Companions(inputs);
+                var (run, result, kept, states, join) = await ScanAsync(inputs, options, pipelineOptions, companions, stderr, optimistic: inputs.Count == 1 && baseline is null, cancellationToken).ConfigureAwait(false)
+                    ?? await ScanAsync(inputs, options, pipelineOptions, companions, stderr, optimistic: false, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException("A scan without an unchecked split cannot need a second read.");
+                var evidence = join is null ? null : await JoinEvidenceAsync(join, companions, kept.Rows, stderr, cancellationToken).ConfigureAwait(false);
 
-            var rows = kept.Rows;
-            var hec = HecOutput.Open(options);
-            await using (hec)
-            {
-                try
+                foreach (var state in states)
                 {
-                    if (hec is null)
+                    run.CheckRejections(state, options.MaxRejected);
+                }
+
+                var rows = kept.Rows;
+                var hec = HecOutput.Open(options);
+                await using (hec)
+                {
+                    try
                     {
-                        Write(options, rows, output, cancellationToken);
+                        if (hec is null)
+                        {
+                            Write(options, rows, output, cancellationToken);
+                        }
+                        else
+                        {
+                            rows.ForEach(hec.OnRow);
+                            await hec.OnCompletedAsync(result.Counters).ConfigureAwait(false);
+                        }
                     }
-                    else
+                    catch (IOException) when (output.Failure is not null)
                     {
-                        rows.ForEach(hec.OnRow);
-                        await hec.OnCompletedAsync(result.Counters).ConfigureAwait(false);
+                        // Reported after the summary.
                     }
                 }
-                catch (IOException) when (output.Failure is not null)
+
+                if (report is not null)
                 {
-                    // Reported after the summary.
+                    report.Write(options, rows, states, result.Counters, rules, allowList, stopwatch.Elapsed);
                 }
-            }
 
-            if (!options.Quiet)
-            {
-                run.WriteSummary(inputs.Count, result.Counters, found.NotRead, allowList, rows.Count, output.Failure is null, stopwatch.Elapsed);
-                if (evidence is not null)
+                if (!options.Quiet)
                 {
-                    await stderr.WriteLineAsync(evidence).ConfigureAwait(false);
+                    run.WriteSummary(inputs.Count, result.Counters, found.NotRead, allowList, rows.Count, output.Failure is null, stopwatch.Elapsed);
+                    if (evidence is not null)
+                    {
+                        await stderr.WriteLineAsync(evidence).ConfigureAwait(false);
+                    }
                 }
-            }
 
-            if (hec is not null && !await HecOutput.ReportAsync(hec, options, stderr).ConfigureAwait(false))
-            {
-                return CommandLine.Failure;
-            }
+                if (hec is not null && !await HecOutput.ReportAsync(hec, options, stderr).ConfigureAwait(false))
+                {
+                    return CommandLine.Failure;
+                }
 
-            if (output.Failure is not null)
-            {
-                await stderr.WriteLineAsync($"portmismatch: {output.Describe()}").ConfigureAwait(false);
-                return CommandLine.Failure;
-            }
+                if (output.Failure is not null)
+                {
+                    await stderr.WriteLineAsync($"portmismatch: {output.Describe()}").ConfigureAwait(false);
+                    return CommandLine.Failure;
+                }
 
-            if (found.Missing > 0 || run.FailedInputs > 0)
-            {
-                return CommandLine.Failure;
-            }
+                if (found.Missing > 0 || run.FailedInputs > 0)
+                {
+                    return CommandLine.Failure;
+                }
 
-            return options.FailOnFindings && rows.Count > 0 ? CommandLine.Findings : CommandLine.Success;
+                return options.FailOnFindings && rows.Count > 0 ? CommandLine.Findings : CommandLine.Success;
+            }
+        }
+        finally
+        {
+            report?.Delete(); // the temporary file, when the run ended before the report was renamed into place
         }
     }
 
