@@ -120,6 +120,8 @@ public sealed class MismatchRow
     /// pair, or <see langword="null"/> when no store is in use.
     /// </summary>
     public int? EarlierDaysSeen { get => _earlierDays; init => _earlierDays = value; }
+
+    /// <summary>
     /// Gets what the sensor's other logs say about the row's flows (server names, user agents, Community IDs, ...), or
     /// null when evidence was not joined or none was found. Set by <see cref="EvidenceJoin.Attach"/> before the row is
     /// handed to any sink.
