@@ -41,6 +41,42 @@ public sealed class HtmlReportTests
     }
 
     [Fact]
+    public void A_rows_evidence_is_in_its_reason_cell_a_line_a_field_as_text()
+    {
+        var rows = ReportRows.Random(Seed, 3);
+        const string Hostile = "</td><script>document.title='pwned'</script><img src=x onerror=alert(1)>";
+        var evidence = new MismatchEvidence(
+            4,
+            new EvidenceField(EvidenceField.CommunityIdName, [new EvidenceValue("1:LQU9qZlK+B5F3KDmev6m5PMibrg=", 3)], 0),
+            [
+                new EvidenceField("tls.server_name", [new EvidenceValue("c2.example", 2), new EvidenceValue(Hostile, 1)], 5),
+                new EvidenceField("http.user_agent", [new EvidenceValue("curl/8.5.0", 1)], 0),
+            ]);
+        rows[1] = new MismatchRow(rows[1].SourceAddress, rows[1].DestinationAddress, rows[1].App, rows[1].DestinationPort, rows[1].Count, rows[1].FirstTimeMicroseconds, rows[1].LastTimeMicroseconds, rows[1].Rule, rows[1].Transports)
+        {
+            Evidence = evidence,
+        };
+        var document = ReportRows.Parse(ReportRows.Render(rows, null));
+        var trs = document.QuerySelectorAll("#rows tbody tr");
+        Assert.All(trs, tr => Assert.Equal(11, tr.Children.Length)); // the same columns with evidence and without
+
+        // the reason, then one line per field, each with its values, their counts when above one, and what was not kept
+        var cell = trs[1].Children[10];
+        var lines = string.Concat(cell.ChildNodes.Select(n => n is IElement { LocalName: "br" } ? "|" : n.TextContent)).TrimEnd('\n').Split('|');
+        Assert.Equal(4, lines.Length);
+        Assert.EndsWith("; " + lines[0], rows[1].Message, StringComparison.Ordinal);
+        Assert.Equal("community_id: 1:LQU9qZlK+B5F3KDmev6m5PMibrg= (3)", lines[1]);
+        Assert.Equal($"tls.server_name: c2.example (2), {Hostile}; 5 more", lines[2]);
+        Assert.Equal("http.user_agent: curl/8.5.0", lines[3]);
+
+        // the hostile value is text: no element of it, and the other rows have no evidence lines
+        Assert.Empty(document.QuerySelectorAll("img"));
+        Assert.Equal(3, document.QuerySelectorAll("script").Length);
+        Assert.Empty(trs[0].Children[10].QuerySelectorAll("br"));
+        Assert.Empty(trs[2].Children[10].QuerySelectorAll("br"));
+    }
+
+    [Fact]
     public void The_timeline_has_a_bar_for_each_rule_and_hour_with_findings()
     {
         var rows = ReportRows.Random(Seed, 500, hours: 30);

@@ -26,6 +26,44 @@ internal static class MismatchRowText
     }
 
     /// <summary>Why the row is a finding: the ports the rule expects (and whether it is partial or late).</summary>
+    /// <summary>
+    /// The evidence of a row, a line a field: <c>tls.server_name: a.example (3), b.example; 2 more</c> (the count when a value
+    /// was seen more than once, and how many occurrences of other values were not kept), the Community IDs first.
+    /// </summary>
+    public static IEnumerable<string> Evidence(MismatchEvidence evidence)
+    {
+        if (evidence.CommunityIds is { } ids)
+        {
+            yield return Line(ids);
+        }
+
+        foreach (var field in evidence.Fields)
+        {
+            yield return Line(field);
+        }
+
+        static string Line(EvidenceField field)
+        {
+            var text = new System.Text.StringBuilder(field.Name).Append(": ");
+            for (var i = 0; i < field.Values.Length; i++)
+            {
+                var value = field.Values[i];
+                text.Append(i == 0 ? string.Empty : ", ").Append(value.Value);
+                if (value.Count > 1)
+                {
+                    text.Append(System.Globalization.CultureInfo.InvariantCulture, $" ({value.Count})");
+                }
+            }
+
+            if (field.OtherCount > 0)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"; {field.OtherCount} more");
+            }
+
+            return text.ToString();
+        }
+    }
+
     public static string Reason(MismatchRow row)
     {
         var reason = row.Rule is null ? "no rule claims this value" : $"expected ports {row.Rule.ExpectedPorts}";

@@ -265,7 +265,7 @@ internal sealed class ReportDocument(TextWriter writer, IReadOnlyList<MismatchRo
             Raw("<th>window");
         }
 
-        // #23: evidence columns (the flow's id, joined protocol logs) go here, after the times and before the reason.
+        // The evidence (#23) goes into the reason cell, a line a field, so that the columns stay the same with and without it.
         Raw("<th>reason</thead>\n<tbody>\n");
         for (var i = 0; i < rows.Count; i++)
         {
@@ -301,6 +301,15 @@ internal sealed class ReportDocument(TextWriter writer, IReadOnlyList<MismatchRo
 
             Raw("<td class=\"msg\">");
             Text(MismatchRowText.Reason(row));
+            if (row.Evidence is { } evidence)
+            {
+                foreach (var line in MismatchRowText.Evidence(evidence))
+                {
+                    Raw("<br>");
+                    Text(line);
+                }
+            }
+
             Raw("\n");
         }
 
