@@ -4,6 +4,7 @@ using System.Globalization;
 using PortMismatch.Detection.Ipfix;
 using PortMismatch.Detection.PanOs;
 using PortMismatch.Detection.Siem;
+using PortMismatch.Detection.Suricata;
 using PortMismatch.Detection.Zeek;
 
 namespace PortMismatch.Cli;
@@ -205,6 +206,11 @@ internal static class ScanCommand
         {
             if (input.Path is { } path && !input.IsStream)
             {
+                if (LooksLikeEve(path) && !found.Contains(path, StringComparer.Ordinal))
+                {
+                    found.Add(path); // Suricata EVE: the file's own tls, http, dns and ssh events are the evidence
+                }
+
                 foreach (var companion in ZeekEvidenceLog.FindCompanions(path))
                 {
                     if (!found.Contains(companion, StringComparer.Ordinal))
@@ -216,6 +222,29 @@ internal static class ScanCommand
         }
 
         return found;
+    }
+
+    /// <summary>Whether a file (plain or gzip) starts with a JSON object that has an <c>event_type</c>: Suricata EVE.</summary>
+    private static bool LooksLikeEve(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            Span<byte> magic = stackalloc byte[2];
+            var gzip = file.Read(magic) == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
+            file.Position = 0;
+            using var stream = gzip ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : (Stream)file;
+            var head = new byte[4096];
+            var length = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            var line = head.AsSpan(0, length);
+            var end = line.IndexOf((byte)'\n');
+            line = (end < 0 ? line : line[..end]).TrimStart(" \t\r\uFEFF"u8);
+            return line.StartsWith("{"u8) && line.IndexOf("\"event_type\""u8) >= 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -232,6 +261,13 @@ internal static class ScanCommand
                 var file = new FileStream(companion, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
                 await using (file.ConfigureAwait(false))
                 {
+                    if (LooksLikeEve(companion))
+                    {
+                        var eve = await SuricataEvidenceLog.ReadAsync(file, Path.GetFileName(companion), join, cancellationToken).ConfigureAwait(false);
+                        joined.Add(string.Create(CultureInfo.InvariantCulture, $"{eve.InputName} ({eve.Joined} of {eve.Joined + eve.Unmatched} tls/http/dns/ssh events joined{(eve.Rejected > 0 ? $", {eve.Rejected} rejected" : string.Empty)})"));
+                        continue;
+                    }
+
                     var counts = await ZeekEvidenceLog.ReadAsync(file, Path.GetFileName(companion), join, cancellationToken).ConfigureAwait(false);
                     joined.Add(string.Create(CultureInfo.InvariantCulture, $"{counts.InputName} ({counts.Joined} of {counts.Read} records joined{(counts.Rejected > 0 ? $", {counts.Rejected} rejected" : string.Empty)})"));
                 }

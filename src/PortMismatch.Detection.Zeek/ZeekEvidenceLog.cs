@@ -75,60 +75,9 @@ public static class ZeekEvidenceLog
         ArgumentNullException.ThrowIfNull(join);
         var stream = await CompressedInput.OpenAsync(input, CompressedInput.Error(inputName), cancellationToken).ConfigureAwait(false);
         var reader = new LogReader(join, PathOfName(inputName));
-        var buffer = new byte[64 * 1024];
-        var length = 0;
-        var discarding = false;
         try
         {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (buffer.Length >= MaxLineLength)
-                    {
-                        reader.RejectTooLong();
-                        discarding = true;
-                        length = 0;
-                    }
-                    else
-                    {
-                        Array.Resize(ref buffer, buffer.Length * 2);
-                    }
-                }
-
-                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                var end = length + read;
-                var start = 0;
-                while (true)
-                {
-                    var at = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
-                    if (at < 0)
-                    {
-                        break;
-                    }
-
-                    if (!discarding)
-                    {
-                        reader.Line(buffer.AsSpan(start, at));
-                    }
-
-                    discarding = false;
-                    start += at + 1;
-                }
-
-                if (read == 0)
-                {
-                    if (start < end && !discarding)
-                    {
-                        reader.Line(buffer.AsSpan(start, end - start));
-                    }
-
-                    break;
-                }
-
-                buffer.AsSpan(start, end - start).CopyTo(buffer);
-                length = end - start;
-            }
+            await LineSplitter.ReadAsync(stream, MaxLineLength, reader.Line, reader.RejectTooLong, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
