@@ -91,7 +91,9 @@ for number, raw in enumerate(open(path, encoding="utf-8"), 1):
     flows += 1
     inner = event.get(kind, {})
     apps = []
-    for key in ("app_proto_orig" if "app_proto_orig" in event else "app_proto", "app_proto_ts", "app_proto_tc"):
+    # after a protocol change the record carries the original protocol and the one it changed to (#23: extended's
+    # "upgrade of" relation judges them together), then the per-direction protocols
+    for key in ("app_proto_orig", "app_proto", "app_proto_ts", "app_proto_tc"):
         value = event.get(key)
         if value and value not in ("failed", "unknown") and value not in apps:
             apps.append(value)
