@@ -229,7 +229,12 @@ internal static class ScanCommand
     {
         try
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var file = RegularFile.Open(path); // a FIFO or a device is not opened (its open or read would wait for ever)
+            if (file is null)
+            {
+                return false;
+            }
+
             Span<byte> magic = stackalloc byte[2];
             var gzip = file.Read(magic) == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
             file.Position = 0;
@@ -258,7 +263,12 @@ internal static class ScanCommand
         {
             try
             {
-                var file = new FileStream(companion, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                var file = RegularFile.Open(companion); // not a FIFO or device; null when empty
+                if (file is null)
+                {
+                    continue;
+                }
+
                 await using (file.ConfigureAwait(false))
                 {
                     if (LooksLikeEve(companion))
