@@ -243,7 +243,7 @@ public static class ZeekValidsImport
 
                 literal = text[_at..close];
                 _at = close + 1;
-                if (!IPAddress.TryParse(literal, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
+                if (!IPAddress.TryParse(literal, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6 || v6.ScopeId != 0 || literal.Contains('%', StringComparison.Ordinal))
                 {
                     throw Error(line, column, $"'[{Quote(literal)}]' is no IPv6 address");
                 }

@@ -102,6 +102,59 @@ public sealed class ZeekValidsImportTests
     }
 
     [Fact]
+    public void Mutated_input_is_read_or_an_import_error_never_another_exception()
+    {
+        const int seed = 2209;
+        var random = Support.TestSeed.Random(seed);
+        const string alphabet = "[]{},;=+#@/:.0123456789abcdefABCDEF_ \t\n\r%\u0000\u00e9";
+        int read = 0, rejected = 0;
+        for (var n = 0; n < 5_000; n++)
+        {
+            var text = new System.Text.StringBuilder(LocalZeek);
+            for (var m = random.Next(1, 4); m > 0; m--)
+            {
+                var at = random.Next(text.Length);
+                switch (random.Next(3))
+                {
+                    case 0:
+                        text.Remove(at, Math.Min(random.Next(1, 6), text.Length - at));
+                        break;
+                    case 1:
+                        text.Insert(at, alphabet[random.Next(alphabet.Length)]);
+                        break;
+                    default:
+                        text[at] = alphabet[random.Next(alphabet.Length)];
+                        break;
+                }
+            }
+
+            try
+            {
+                ZeekValidsImport.Read(text.ToString(), "mutated.zeek", [IPNetworkValue.Parse("10.0.0.0/8")]);
+                read++;
+            }
+            catch (RuleImportException e)
+            {
+                Assert.True(e.Line >= 1 && e.Column >= 1, $"seed {seed}, mutation {n}: {e.Message}");
+                rejected++;
+            }
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine(FormattableString.Invariant($"{read} read, {rejected} rejected"));
+        Assert.True(read > 100 && rejected > 1_000, $"{read} read, {rejected} rejected");
+    }
+
+    [Theory]
+    [InlineData("[fe80::1%eth0]")]
+    [InlineData("[::ffff:1.2.3.4%1]")]
+    public void A_scoped_IPv6_address_is_an_import_error(string address)
+    {
+        var error = Assert.Throws<RuleImportException>(() => ZeekValidsImport.Read($"redef ProtocolDetector::valids += {{ [Analyzer::ANALYZER_HTTP, {address}, 81/tcp] = BOTH }};", "v6.zeek"));
+
+        Assert.Equal(63, error.Column);
+    }
+
+    [Fact]
     public void The_imported_allow_list_drops_what_Zeek_would_not_report()
     {
         // HTTP on 81 breaks escu-http; the imported entry drops it, as valids stops Zeek's Protocol_Found there.
