@@ -1,5 +1,4 @@
 using PortMismatch.Detection.Interop.Tests.Support;
-using System.Runtime.CompilerServices;
 
 namespace PortMismatch.Detection.Interop.Tests.Suricata;
 
@@ -80,8 +79,8 @@ internal static class ExportCases
 
     public static IPAddressValue Address(string? text) => text is null ? IPAddressValue.None : IPAddressValue.Parse(text);
 
-    public static string GoldenPath(string name, [CallerFilePath] string caller = "")
-        => Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(caller))!, name);
+    /// <summary>Gets the path of a file of this test project's sources (golden files are not copied to the output).</summary>
+    public static string GoldenPath(string name) => Repository.PathOf(["tests", "PortMismatch.Detection.Interop.Tests", .. name.Split('/')]);
 
     /// <summary>Compares a text with its golden file; with PORTMISMATCH_UPDATE_GOLDEN=1 writes the file instead (review the diff).</summary>
     public static void AssertGolden(string name, string text)

@@ -137,7 +137,7 @@ public sealed class SuricataExportTests
     [Fact]
     public void Every_mapped_name_is_a_Suricata_protocol_name_and_the_readme_lists_it()
     {
-        var readme = File.ReadAllText(ExportCases.GoldenPath("../../src/PortMismatch.Detection.Interop/README.md"));
+        var readme = File.ReadAllText(Repository.PathOf("src", "PortMismatch.Detection.Interop", "README.md"));
         foreach (var (app, protocol) in SuricataProtocols.All)
         {
             Assert.Matches("^[a-z0-9][a-z0-9-]*$", protocol);
