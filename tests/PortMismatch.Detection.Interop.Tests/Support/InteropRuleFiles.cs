@@ -21,7 +21,7 @@ internal static class InteropRuleFiles
             "exemptions": [ { "comment": "lab", "destination": "192.168.1.0/24", "ports": ["4000-4100"] } ] },
           { "id": "c-smtp", "name": "smtp", "apps": ["smtp"], "ports": [25, 587], "transport": "tcp", "riskScore": 90,
             "exemptions": [ { "comment": "port only", "ports": [2525] } ] },
-          { "id": "c-imap", "name": "imap", "apps": ["imap"], "ports": [143] },
+          { "id": "c-imap", "name": "imap", "apps": ["imap"], "ports": [0, 143] },
           { "id": "c-http", "name": "http", "apps": ["http", "web-browsing"], "ports": [80, "8000-8080"], "transport": "other" },
           { "id": "c-krb", "name": "kerberos", "apps": ["krb"], "ports": [88], "upgradeOf": ["ssl", "ldap"] },
           { "id": "c-ldap", "name": "ldap", "apps": ["ldap"], "ports": [389], "exemptions": [ { "comment": "v6 clients", "source": "2001:db8::/32" } ] }
@@ -34,7 +34,8 @@ internal static class InteropRuleFiles
           { "comment": "a tcp-only source", "source": "192.168.1.0/24", "transport": "tcp" },
           { "comment": "tls to the lab", "destination": "2001:db8::/32", "app": "ssl" },
           { "comment": "low udp ports", "ports": ["1-1000"], "transport": "udp" },
-          { "comment": "other transports from 10/8", "source": "10.0.0.0/8", "transport": "other" }
+          { "comment": "other transports from 10/8", "source": "10.0.0.0/8", "transport": "other" },
+          { "comment": "smtp without a port", "app": "Smtp", "ports": [0, 2] }
         ] }
         """;
 
