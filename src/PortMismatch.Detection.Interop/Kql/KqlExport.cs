@@ -13,8 +13,9 @@ namespace PortMismatch.Detection.Interop.Kql;
 /// <remarks>
 /// Choices that keep the query exact, each against a documented KQL behaviour:
 /// <list type="bullet">
-/// <item>App names are compared after lower-casing ASCII only, with <c>translate()</c>: <c>=~</c> and <c>in~</c> fold case
-/// beyond ASCII, the library does not.</item>
+/// <item>App names are compared after lower-casing ASCII only, with <c>translate()</c>, then with case-sensitive <c>in</c>:
+/// <c>=~</c> and <c>in~</c> are documented as case-insensitive "only for ASCII text", which leaves other text unspecified;
+/// the library ignores ASCII case and nothing else.</item>
 /// <item>An absent <c>DstPortNumber</c> (null) is port 0, by <c>coalesce</c> before any comparison: <c>null == 53</c> is
 /// false but <c>null != 53</c> is true, and the library treats an absent port as 0.</item>
 /// <item>An address test is <c>coalesce(ipv4_is_in_range(...), false)</c>: the function is null for a text that is not an
@@ -51,15 +52,16 @@ internal static class KqlExport
 
         text.Append(Source).Append('\n');
         text.Append("| where isnotempty(DstAppName)\n");
-        text.Append("| extend DstPort = coalesce(DstPortNumber, 0)\n");
+        // DstPortNumber is an int; a bare number in KQL is a long, and coalesce takes arguments of one type.
+        text.Append("| extend DstPort = coalesce(tolong(DstPortNumber), 0)\n");
         text.Append("| extend Protocol = ").Append(LowerExpression("NetworkProtocol")).Append('\n');
         text.Append("| extend Transport = case(Protocol == \"tcp\", \"tcp\", Protocol == \"udp\", \"udp\", isempty(Protocol), \"unknown\", \"other\")\n");
-        text.Append("| extend Apps = split(DstAppName, \",\")\n");
         if (upgradeApps.Count > 0)
         {
             // The values of the record that an upgrade-of relation may name and that are expected on this port and transport:
             // some rule claims the value there and none flags the port (expected ports and port-only exemptions).
-            text.Append("| mv-apply Candidate = Apps to typeof(string) on (\n");
+            // split() again rather than a column: mv-apply removes a column it expands from the rows it returns.
+            text.Append("| mv-apply Candidate = split(DstAppName, \",\") to typeof(string) on (\n");
             text.Append("    extend Candidate = ").Append(LowerExpression("Candidate")).Append('\n');
             text.Append("    | where Candidate in (").Append(StringList(upgradeApps)).Append(")\n");
             var claimers = groups.Where(g => g.Apps.Any(upgradeApps.Contains)).ToList();
@@ -68,7 +70,7 @@ internal static class KqlExport
             text.Append("    | summarize Expected = make_set(Candidate))\n");
         }
 
-        text.Append("| mv-expand App = Apps to typeof(string)\n");
+        text.Append("| mv-expand App = split(DstAppName, \",\") to typeof(string)\n");
         text.Append("| extend Value = ").Append(LowerExpression("App")).Append('\n');
         if (groups.Count == 0)
         {

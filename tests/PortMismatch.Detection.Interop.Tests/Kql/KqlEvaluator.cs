@@ -11,7 +11,7 @@ namespace PortMismatch.Detection.Interop.Tests.Kql;
 /// <c>summarize ... by</c>, <c>project</c>) over rows of columns, with KQL's null rules (<c>null == x</c> is false,
 /// <c>null != x</c> true, <c>where</c> keeps only true, <c>not(null)</c> is null, and/or three-valued), <c>=</c>-free string
 /// comparison (ordinal), <c>translate</c>, <c>split</c>, <c>coalesce</c> (first non-null, non-empty for strings),
-/// <c>case</c>, the IP range functions (null for a text that is not an address of their family). Anything else is an error,
+/// <c>case</c>, <c>tolong</c> (an <c>int</c> column such as <c>DstPortNumber</c> is compared only after it), the IP range functions (null for a text that is not an address of their family). Anything else is an error,
 /// so an export that strays from the subset fails the tests instead of being half read.
 /// </summary>
 internal sealed class KqlEvaluator
@@ -113,43 +113,53 @@ internal sealed class KqlEvaluator
         };
     }
 
-    // Name = array to typeof(string): one row per element (an empty array gives none), the element as a string.
-    private (string Name, Func<Dictionary<string, object?>, object?> Array) ParseExpansion()
+    // Name = array to typeof(string): one row per element (an empty array gives none, a null one a single null), each
+    // element cast to string (an element of another type is null). Column: the array's column when it is a bare column
+    // reference (mv-apply removes that column from the input).
+    private (string Name, Func<Dictionary<string, object?>, object?> Array, string? Column) ParseExpansion()
     {
         var name = Expect(TokenKind.Name).Text;
         Expect(TokenKind.Assign);
+        var start = _at;
         var array = ParseExpression();
+        var column = _at == start + 1 && _tokens[start].Kind == TokenKind.Name ? _tokens[start].Text : null;
         ExpectName("to");
         ExpectName("typeof");
         Expect(TokenKind.Open);
         ExpectName("string");
         Expect(TokenKind.Close);
-        return (name, array);
+        return (name, array, column);
     }
 
     private static IEnumerable<Dictionary<string, object?>> Expand(Dictionary<string, object?> row, string name, Func<Dictionary<string, object?>, object?> array)
     {
-        if (array(row) is not List<object?> items)
+        switch (array(row))
         {
-            yield break;
-        }
+            case null:
+                yield return new Dictionary<string, object?>(row) { [name] = null };
+                break;
+            case List<object?> items:
+                foreach (var item in items)
+                {
+                    yield return new Dictionary<string, object?>(row) { [name] = item as string };
+                }
 
-        foreach (var item in items)
-        {
-            yield return new Dictionary<string, object?>(row) { [name] = item as string ?? string.Empty };
+                break;
+            default:
+                throw new FormatException("mv-expand of a value that is not an array.");
         }
     }
 
     private Func<List<Dictionary<string, object?>>, List<Dictionary<string, object?>>> ParseMvExpand()
     {
-        var (name, array) = ParseExpansion();
+        var (name, array, _) = ParseExpansion();
         return rows => [.. rows.SelectMany(row => Expand(row, name, array))];
     }
 
     // mv-apply: the subquery runs on each row's expansion alone; each row of its result joins the outer row's columns.
     private Func<List<Dictionary<string, object?>>, List<Dictionary<string, object?>>> ParseMvApply()
     {
-        var (name, array) = ParseExpansion();
+        var (name, array, column) = ParseExpansion();
         ExpectName("on");
         Expect(TokenKind.Open);
         var sub = ParseSubPipeline();
@@ -161,8 +171,14 @@ internal sealed class KqlEvaluator
             {
                 foreach (var output in Apply(sub, [.. Expand(row, name, array)]))
                 {
+                    // "If the expression is the name of a column in the input, the input column is removed from the input"
                     var joined = new Dictionary<string, object?>(row);
                     joined.Remove(name);
+                    if (column is not null)
+                    {
+                        joined.Remove(column);
+                    }
+
                     foreach (var (key, value) in output)
                     {
                         joined[key] = value;
@@ -485,8 +501,27 @@ internal sealed class KqlEvaluator
             case "tostring":
                 Count(1);
                 return row => Arg(row, 0) switch { null => string.Empty, string s => s, var v => Convert.ToString(v, CultureInfo.InvariantCulture) };
+            case "tolong":
+                Count(1);
+                return row => Arg(row, 0) switch
+                {
+                    null => null,
+                    long l => l,
+                    int i => (long)i,
+                    string t => long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed) ? parsed : null,
+                    var v => throw new FormatException($"tolong of {v.GetType().Name}."),
+                };
             case "coalesce":
-                return row => arguments.Select(a => a(row)).FirstOrDefault(v => v is not (null or ""));
+                return row =>
+                {
+                    var values = arguments.Select(a => a(row)).ToList();
+                    if (values.Where(v => v is not null).Select(v => v!.GetType()).Distinct().Count() > 1)
+                    {
+                        throw new FormatException("coalesce takes arguments of one type.");
+                    }
+
+                    return values.FirstOrDefault(v => v is not (null or ""));
+                };
             case "case":
                 if (arguments.Count % 2 == 0)
                 {

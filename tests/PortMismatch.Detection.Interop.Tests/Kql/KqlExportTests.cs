@@ -123,7 +123,7 @@ public sealed class KqlExportTests
 
     private static string KqlExportLower(string app) => new([.. app.Select(c => c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c)]);
 
-    /// <summary>Runs a query over the records as ASIM rows: absent addresses and an unknown transport are empty strings, an absent port is null; the protocol in upper case (as ASIM writes it) for every other record.</summary>
+    /// <summary>Runs a query over the records as ASIM rows: absent addresses and an unknown transport are empty strings, the port an int (null when absent); the protocol in upper case (as ASIM writes it) for every other record.</summary>
     internal static List<SampleRow> Run(string query, IReadOnlyList<SampleRecord> records)
     {
         var table = records.Select((r, i) => new Dictionary<string, object?>
@@ -132,7 +132,7 @@ public sealed class KqlExportTests
             ["SrcIpAddr"] = r.Source ?? string.Empty,
             ["DstIpAddr"] = r.Destination ?? string.Empty,
             ["DstAppName"] = string.Join(',', r.Apps),
-            ["DstPortNumber"] = r.Port is { } port ? (long)port : null,
+            ["DstPortNumber"] = r.Port, // ASIM: int, null when absent
             ["NetworkProtocol"] = i % 2 == 0 ? r.TransportName ?? string.Empty : r.TransportName?.ToUpperInvariant() ?? string.Empty,
         });
         var rows = KqlEvaluator.Run(query, "_Im_NetworkSession", table);
