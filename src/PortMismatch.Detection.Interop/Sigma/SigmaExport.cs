@@ -100,12 +100,12 @@ internal static class SigmaExport
     private static string Document(DetectionRule rule, List<AllowEntry> allow, ImmutableArray<RuleExportOmission>.Builder omissions)
     {
         var yaml = new StringBuilder();
-        var title = rule.Name.Length <= 256 ? rule.Name : rule.Name[..256];
+        var title = Truncate(rule.Name, 256);
         yaml.Append("title: ").Append(Quote(title)).Append('\n');
         yaml.Append("id: ").Append(RuleGuid(rule.Id).ToString("D", CultureInfo.InvariantCulture)).Append('\n');
         yaml.Append("status: experimental\n");
         var description = Description(rule);
-        yaml.Append("description: ").Append(Quote(description.Length <= 65535 ? description : description[..65535])).Append('\n');
+        yaml.Append("description: ").Append(Quote(Truncate(description, 65535))).Append('\n');
         if (rule.Reference is { } reference)
         {
             yaml.Append("references:\n  - ").Append(Quote(reference)).Append('\n');
@@ -224,6 +224,21 @@ internal static class SigmaExport
         yaml.Append("falsepositives:\n  - ").Append(Quote("A service deliberately run on another port: add an exemption to the rule or an entry to the allow-list")).Append('\n');
         yaml.Append("level: ").Append(Level(rule.RiskScore)).Append('\n');
         return yaml.ToString();
+    }
+
+    // The schema's maxLength counts characters (code points): cut there, never inside a surrogate pair.
+    private static string Truncate(string text, int maxLength)
+    {
+        var length = 0;
+        for (var i = 0; i < text.Length; i += char.IsSurrogatePair(text, i) ? 2 : 1)
+        {
+            if (++length > maxLength)
+            {
+                return text[..i];
+            }
+        }
+
+        return text;
     }
 
     private static string Description(DetectionRule rule)

@@ -208,6 +208,19 @@ public sealed class SigmaExportTests
     }
 
     [Fact]
+    public void A_long_name_is_cut_to_the_title_length_the_schema_allows()
+    {
+        var name = string.Concat(Enumerable.Repeat("\U0001F512x", 200)); // 400 characters, 600 UTF-16 units
+        var export = RuleExport.Export(RuleExportFormat.Sigma, new RuleSet([new DetectionRule("long", name, ["dns"], PortSet.Parse("53"))]));
+        var document = Assert.Single(SigmaDocuments.Parse(export.Text));
+        var title = (string)document["title"]!;
+        Assert.Equal(256, title.EnumerateRunes().Count());
+        Assert.StartsWith(title, name, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(document.ToJsonString());
+        Assert.True(Schema.Value.Evaluate(json.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.Flag }).IsValid);
+    }
+
+    [Fact]
     public void Dns_on_4444_is_selected()
     {
         var sigma = Evaluators(RuleExport.Export(RuleExportFormat.Sigma, RuleSet.Escu).Text);
