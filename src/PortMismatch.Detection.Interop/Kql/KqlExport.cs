@@ -55,7 +55,8 @@ internal static class KqlExport
         // DstPortNumber is an int; a bare number in KQL is a long, and coalesce takes arguments of one type.
         text.Append("| extend DstPort = coalesce(tolong(DstPortNumber), 0)\n");
         text.Append("| extend Protocol = ").Append(LowerExpression("NetworkProtocol")).Append('\n');
-        text.Append("| extend Transport = case(Protocol == \"tcp\", \"tcp\", Protocol == \"udp\", \"udp\", isempty(Protocol), \"unknown\", \"other\")\n");
+        // as Transports.FromName reads a name: tcp and udp ignoring ASCII case, these exact names unknown, any other other
+        text.Append("| extend Transport = case(Protocol == \"tcp\", \"tcp\", Protocol == \"udp\", \"udp\", NetworkProtocol in (\"\", \"-\", \"unknown\", \"unknown_transport\"), \"unknown\", \"other\")\n");
         if (upgradeApps.Count > 0)
         {
             // The values of the record that an upgrade-of relation may name and that are expected on this port and transport:

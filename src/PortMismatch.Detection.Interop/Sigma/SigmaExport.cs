@@ -29,7 +29,7 @@ internal static class SigmaExport
     private const string DestinationIp = "destination.ip";
     private const string DestinationPort = "destination.port";
 
-    // Transports.FromName: these names (ASCII case ignored), and an absent field, are an unknown transport.
+    // Transports.FromName: these exact names, and an absent field, are an unknown transport.
     private static readonly string[] UnknownTransportNames = ["", "-", "unknown", "unknown_transport"];
 
     internal static RuleExportResult Write(RuleSet rules, AllowList allowList, RuleExportOptions options)
@@ -156,8 +156,10 @@ internal static class SigmaExport
         switch (rule.Transport)
         {
             case Transport.Tcp or Transport.Udp:
-                // the rule judges its own transport and an unknown one
-                yaml.Append("  transport_judged:\n    ").Append(TransportField).Append(":\n      - ").Append(rule.Transport.Value.ToName()).Append('\n');
+                // the rule judges its own transport (ASCII case ignored) and an unknown one: the names Transports.FromName
+                // reads as unknown, exactly (cased), or the field absent
+                yaml.Append("  transport_judged:\n    ").Append(TransportField).Append(": ").Append(rule.Transport.Value.ToName()).Append('\n');
+                yaml.Append("  transport_unknown:\n    ").Append(TransportField).Append("|cased:\n");
                 foreach (var name in UnknownTransportNames)
                 {
                     yaml.Append("      - ").Append(Quote(name)).Append('\n');

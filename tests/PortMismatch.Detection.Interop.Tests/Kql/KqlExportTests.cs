@@ -63,6 +63,28 @@ public sealed class KqlExportTests
         Assert.Equal(TrafficSample.LibraryRows(RuleSet.Escu, AllowList.Empty, records, AppGrouping.MismatchingValues), rows);
     }
 
+    internal static readonly string[] TransportNames =
+        ["tcp", "TCP", "Tcp", "udp", "UDP", "icmp", "GRE", "", "-", "unknown", "UNKNOWN", "unknown_transport", "Unknown_Transport"];
+
+    [Fact]
+    public void Transport_names_are_read_as_the_library_reads_them()
+    {
+        // tcp and udp ignoring ASCII case; "", "-", "unknown", "unknown_transport" exactly are unknown; the rest other
+        var rules = InteropRuleFiles.Rules("custom");
+        var random = TestSeed.Random(301);
+        var records = new List<SampleRecord>();
+        var names = new List<string>();
+        foreach (var record in TrafficSample.Generate(rules, AllowList.Empty, random, 6000))
+        {
+            var name = TransportNames[random.Next(TransportNames.Length)];
+            names.Add(name);
+            records.Add(record with { Transport = Transports.FromName(Encoding.UTF8.GetBytes(name)) });
+        }
+
+        var expected = TrafficSample.LibraryRows(rules, AllowList.Empty, records, AppGrouping.MismatchingValues);
+        AssertRows(expected, Run(RuleExport.Export(RuleExportFormat.Kql, rules).Text, records, names), "transport names, seed 301");
+    }
+
     [Fact]
     public void A_hostile_app_name_stays_one_string_and_cannot_change_the_query()
     {
@@ -124,7 +146,7 @@ public sealed class KqlExportTests
     private static string KqlExportLower(string app) => new([.. app.Select(c => c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c)]);
 
     /// <summary>Runs a query over the records as ASIM rows: absent addresses and an unknown transport are empty strings, the port an int (null when absent); the protocol in upper case (as ASIM writes it) for every other record.</summary>
-    internal static List<SampleRow> Run(string query, IReadOnlyList<SampleRecord> records)
+    internal static List<SampleRow> Run(string query, IReadOnlyList<SampleRecord> records, IReadOnlyList<string>? protocols = null)
     {
         var table = records.Select((r, i) => new Dictionary<string, object?>
         {
@@ -133,7 +155,7 @@ public sealed class KqlExportTests
             ["DstIpAddr"] = r.Destination ?? string.Empty,
             ["DstAppName"] = string.Join(',', r.Apps),
             ["DstPortNumber"] = r.Port, // ASIM: int, null when absent
-            ["NetworkProtocol"] = i % 2 == 0 ? r.TransportName ?? string.Empty : r.TransportName?.ToUpperInvariant() ?? string.Empty,
+            ["NetworkProtocol"] = protocols?[i] ?? (i % 2 == 0 ? r.TransportName ?? string.Empty : r.TransportName?.ToUpperInvariant() ?? string.Empty),
         });
         var rows = KqlEvaluator.Run(query, "_Im_NetworkSession", table);
         return TrafficSample.Sorted(rows.Select(row => new SampleRow(

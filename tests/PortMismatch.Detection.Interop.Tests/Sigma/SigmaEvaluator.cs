@@ -9,8 +9,8 @@ namespace PortMismatch.Detection.Interop.Tests.Sigma;
 /// A reading of the Sigma detection subset the export writes, from the specification and sharing no code with the exporter:
 /// search identifiers as maps (AND of their items) or lists of maps (OR), a field's list of values (OR), string values
 /// matched ignoring case with Sigma's escapes (<c>\\</c>, <c>\*</c>, <c>\?</c>; an unescaped wildcard is refused, the export
-/// never writes one), <c>null</c> for an absent field, the modifiers <c>cidr</c>, <c>gt</c>, <c>gte</c>, <c>lt</c>,
-/// <c>lte</c>; conditions with <c>and</c>, <c>or</c>, <c>not</c>, parentheses, <c>1 of</c> / <c>all of</c> a pattern.
+/// never writes one), <c>null</c> for an absent field, the modifiers <c>cased</c>, <c>cidr</c>, <c>gt</c>, <c>gte</c>,
+/// <c>lt</c>, <c>lte</c>; conditions with <c>and</c>, <c>or</c>, <c>not</c>, parentheses, <c>1 of</c> / <c>all of</c> a pattern.
 /// </summary>
 internal sealed class SigmaEvaluator
 {
@@ -140,8 +140,11 @@ internal sealed class SigmaEvaluator
         {
             case null when element == System.Text.Json.JsonValueKind.Number:
                 return value is int or long && Convert.ToInt64(value, CultureInfo.InvariantCulture) == pattern.GetValue<long>();
-            case null:
-                return string.Equals(Unescape(pattern.GetValue<string>()), Convert.ToString(value, CultureInfo.InvariantCulture), StringComparison.OrdinalIgnoreCase);
+            case null or "cased":
+                return string.Equals(
+                    Unescape(pattern.GetValue<string>()),
+                    Convert.ToString(value, CultureInfo.InvariantCulture),
+                    modifier is null ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
             case "gt" or "gte" or "lt" or "lte":
                 if (value is not (int or long))
                 {

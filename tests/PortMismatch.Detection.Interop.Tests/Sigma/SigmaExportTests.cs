@@ -117,6 +117,35 @@ public sealed class SigmaExportTests
         TestContext.Current.TestOutputHelper?.WriteLine($"{selected} values selected; {excusedMultiValued} excused by upgrade-of in the library only");
     }
 
+    [Fact]
+    public void Transport_names_are_read_as_the_library_reads_them()
+    {
+        var rules = InteropRuleFiles.Rules("custom");
+        var random = TestSeed.Random(302);
+        var records = new List<SampleRecord>();
+        var names = new List<string>();
+        foreach (var record in TrafficSample.Generate(rules, AllowList.Empty, random, 6000))
+        {
+            var name = Kql.KqlExportTests.TransportNames[random.Next(Kql.KqlExportTests.TransportNames.Length)];
+            names.Add(name);
+            records.Add(record with { Transport = Transports.FromName(Encoding.UTF8.GetBytes(name)) });
+        }
+
+        var masks = TrafficSample.LibraryMasks(rules, records);
+        var sigma = Evaluators(RuleExport.Export(RuleExportFormat.Sigma, rules).Text);
+        for (var n = 0; n < records.Count; n++)
+        {
+            var values = records[n].Apps.Where(a => a.Length > 0).ToArray();
+            if (values.Length != 1)
+            {
+                continue; // the custom rules have upgrade-of relations: single values compare with the masks
+            }
+
+            var verdict = sigma.Any(s => s.Matches(Event(records[n], values[0], names[n])));
+            Assert.True((masks[n] == 1) == verdict, $"seed 302, record {n} {records[n]} transport '{names[n]}': library {masks[n]}, Sigma {verdict}");
+        }
+    }
+
     [Theory]
     [InlineData("escu", 211)]
     [InlineData("panos-appid", 212)]
@@ -231,10 +260,10 @@ public sealed class SigmaExportTests
     private static List<SigmaEvaluator> Evaluators(string text) => [.. SigmaDocuments.Parse(text).Select(d => new SigmaEvaluator(d))];
 
     /// <summary>One event per app value, with the taxonomy's network/connection field names; absent fields are left out.</summary>
-    private static Dictionary<string, object?> Event(SampleRecord record, string value)
+    private static Dictionary<string, object?> Event(SampleRecord record, string value, string? transportName = null)
     {
         var fields = new Dictionary<string, object?> { ["network.protocol"] = value };
-        if (record.TransportName is { } transport)
+        if ((transportName ?? record.TransportName) is { } transport)
         {
             fields["network.transport"] = transport;
         }
