@@ -90,25 +90,48 @@ internal static class SplExport
         return new RuleExportResult(RuleExportFormat.Spl, text.ToString(), [.. omissions]);
     }
 
-    // The where clause: one line per rule, "where (rule 1)\n     OR (rule 2)...", as ESCU lays it out.
+    // The where clause: one line per rule, "where (rule 1)\n     OR (rule 2)...", as ESCU lays it out. Rules whose
+    // conditions other than the app are the same (a pack of thousands of App-IDs over a few port sets) share one line with
+    // their apps in one list: (app in A and C) or (app in B and C) is (app in A or B and C), and the search stays small.
     private static string WhereClause(RuleSet rules, List<RuleExportOmission> omissions)
     {
-        var text = new StringBuilder();
-        var written = 0;
+        var lines = new List<(List<string> Apps, SplExpression Condition)>();
+        var lineOf = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var rule in rules)
         {
-            if (Rule(rule, rules, omissions) is not { } expression)
+            if (Rule(rule, rules, omissions) is not { } parts)
             {
                 continue;
             }
 
-            text.Append(written++ == 0 ? "  where " : "     OR ");
+            var key = parts.Condition.ToString();
+            if (lineOf.TryGetValue(key, out var line))
+            {
+                foreach (var app in parts.Apps)
+                {
+                    if (!lines[line].Apps.Contains(app, StringComparer.Ordinal))
+                    {
+                        lines[line].Apps.Add(app);
+                    }
+                }
+            }
+            else
+            {
+                lineOf.Add(key, lines.Count);
+                lines.Add((parts.Apps, parts.Condition));
+            }
+        }
+
+        var text = new StringBuilder();
+        foreach (var (apps, rest) in lines)
+        {
+            text.Append(text.Length == 0 ? "  where " : "     OR ");
             text.Append('(');
-            expression.Write(text);
+            SplExpression.And(SplTerms.AnyOf(App, apps), rest).Write(text);
             text.Append(")\n");
         }
 
-        if (written == 0)
+        if (lines.Count == 0)
         {
             // Every app of every rule was left out: a where clause that selects nothing keeps the search valid.
             text.Append(CultureInfo.InvariantCulture, $"  where {App}=\"\" NOT {App}=\"\"\n");
@@ -119,7 +142,7 @@ internal static class SplExport
 
     // A record breaks the rule when a value is one of its apps, the rule judges the record's transport, the port is not
     // expected, no exemption covers the record, and no other value excuses it as a protocol it is an upgrade of.
-    private static SplExpression? Rule(DetectionRule rule, RuleSet rules, List<RuleExportOmission> omissions)
+    private static (List<string> Apps, SplExpression Condition)? Rule(DetectionRule rule, RuleSet rules, List<RuleExportOmission> omissions)
     {
         var apps = new List<string>();
         foreach (var app in rule.Apps)
@@ -139,7 +162,7 @@ internal static class SplExport
             return null;
         }
 
-        var parts = new List<SplExpression> { SplTerms.AnyOf(App, apps), Judges(rule.Transport) };
+        var parts = new List<SplExpression> { Judges(rule.Transport) };
         parts.Add(SplExpression.Not(SplTerms.Ports(Port, rule.ExpectedPorts)));
         foreach (var exemption in rule.Exemptions)
         {
@@ -168,7 +191,7 @@ internal static class SplExport
             parts.Add(SplExpression.Not(SplExpression.Or(excuses)));
         }
 
-        return SplExpression.And(parts);
+        return (apps, SplExpression.And(parts));
     }
 
     // Whether the rule judges the record's transport: any rule judges a record without one (absent, or CIM's "unknown").

@@ -40,6 +40,7 @@ internal abstract class SplExpression
     public static SplExpression Or(IEnumerable<SplExpression> operands)
     {
         var list = new List<SplExpression>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var operand in operands)
         {
             if (operand.IsTrue)
@@ -47,13 +48,12 @@ internal abstract class SplExpression
                 return True;
             }
 
-            if (operand is OrExpression or)
+            foreach (var item in operand is OrExpression or ? or.Operands : [operand])
             {
-                list.AddRange(or.Operands);
-            }
-            else
-            {
-                list.Add(operand);
+                if (seen.Add(item.ToString()))
+                {
+                    list.Add(item); // a OR a is a: the same transport test of two rules is written once
+                }
             }
         }
 
