@@ -238,7 +238,11 @@ internal static partial class SplunkMacro
 
     private sealed class Parser(List<Token> tokens, Definition definition, string sourceName, Dictionary<int, string> comments)
     {
+        // Nesting deeper than any filter needs is refused before it can exhaust the stack.
+        private const int MaxDepth = 64;
+
         private int _at;
+        private int _depth;
 
         public AllowList ReadAllowList()
         {
@@ -490,6 +494,23 @@ internal static partial class SplunkMacro
         private Node ParseNot()
         {
             var token = tokens[_at];
+            if (++_depth > MaxDepth)
+            {
+                throw Error(token.Offset, string.Create(CultureInfo.InvariantCulture, $"the condition nests deeper than {MaxDepth} parentheses or NOTs"));
+            }
+
+            try
+            {
+                return ParseNotAt(token);
+            }
+            finally
+            {
+                _depth--;
+            }
+        }
+
+        private Node ParseNotAt(Token token)
+        {
             if (token.Is("NOT"))
             {
                 _at++;

@@ -96,6 +96,15 @@ public sealed class SplunkMacroImportTests
         Assert.Equal((line, column), (error.Line, error.Column));
     }
 
+    [Fact]
+    public void Deep_nesting_is_an_error_not_a_stack_overflow()
+    {
+        var conf = "[protocol_or_port_mismatch_filter]\ndefinition = search NOT " + new string('(', 100_000) + "app=dns" + new string(')', 100_000) + "\n";
+        var error = Assert.Throws<RuleImportException>(() => SplunkImport.ReadFilterMacro(conf, "macros.conf"));
+        Assert.Contains("nests deeper than 64", error.Reason, StringComparison.Ordinal);
+        Assert.Equal((2, 88), (error.Line, error.Column));
+    }
+
     internal static void AssertSameEntries(AllowList expected, AllowList actual)
     {
         Assert.Equal(expected.Count, actual.Count);
