@@ -78,9 +78,13 @@ internal static class SplExport
         text.Append("| rename \"All_Traffic.*\" as *\n");
         if (needsTransport)
         {
-            // One transport per row, as the allow-list judges it: the name when every record of the row had the same one,
-            // "unknown" when none had one, "mixed" otherwise (values() leaves absent values out, count(field) counts them).
-            text.Append("| eval transport=case(transport_count==0, \"unknown\", transport_count==count AND mvcount(transport)==1, lower(transport), true(), \"mixed\")\n");
+            // One transport per row, as the allow-list judges it (the set of the row's transports must be that one): "unknown"
+            // when no record had one; "mixed" when some had none and some one; "other" when every record had one and none
+            // is tcp, udp or an unknown name; else the one name, or "mixed" for several. values() leaves absent values
+            // out and count(field) counts present ones, so the two counts tell rows with absent transports apart.
+            text.Append("| eval transport=case(transport_count==0, \"unknown\", transport_count<count, \"mixed\", ");
+            text.Append("isnull(mvfind(transport, \"(?i)^(tcp|udp|unknown|unknown_transport|-)$\")), \"other\", ");
+            text.Append("mvcount(transport)>1, \"mixed\", lower(transport)==\"tcp\", \"tcp\", lower(transport)==\"udp\", \"udp\", true(), \"unknown\")\n");
             text.Append("| fields - transport_count\n");
         }
 
@@ -318,15 +322,7 @@ internal static class SplExport
             if (entry.Transport is { } transport)
             {
                 needsTransport = true;
-                if (transport == Detection.Transport.Other)
-                {
-                    omissions.Add(new RuleExportOmission(subject, "transport other: a row whose records name several transports other than tcp and udp (icmp and gre) is \"mixed\" in the search and kept, where the library drops it"));
-                    parts.Add(SplExpression.Not(SplExpression.Term("transport IN (tcp, udp, unknown, mixed)")));
-                }
-                else
-                {
-                    parts.Add(SplTerms.Equal("transport", transport.ToName()));
-                }
+                parts.Add(SplTerms.Equal("transport", transport.ToName()));
             }
 
             var expression = SplExpression.And(parts);

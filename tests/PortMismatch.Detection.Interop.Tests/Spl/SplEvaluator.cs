@@ -8,8 +8,8 @@ namespace PortMismatch.Detection.Interop.Tests.Spl;
 /// <summary>
 /// A small, independent interpreter of the SPL the export writes, with Splunk's semantics, written from Splunk's
 /// documentation and sharing no code with the exporter: the pipeline <c>| tstats ... where ... by ...</c>, <c>convert</c>
-/// (formatting only, ignored), <c>rename "All_Traffic.*" as *</c>, <c>eval</c> (case, if, mvcount, lower, true, ==, &lt;,
-/// AND, OR), <c>fields -</c>, a backtick macro call, and <c>search</c>. Boolean expressions: <c>field=value</c> (case
+/// (formatting only, ignored), <c>rename "All_Traffic.*" as *</c>, <c>eval</c> (case, if, isnull, mvcount, mvfind, lower, true,
+/// ==, &lt;, &gt;, AND, OR), <c>fields -</c>, a backtick macro call, and <c>search</c>. Boolean expressions: <c>field=value</c> (case
 /// ignored; <c>*</c> alone for "has a value"; CIDR on <c>src_ip</c>/<c>dest_ip</c>), comparisons, <c>field IN (...)</c>,
 /// NOT, OR, AND by juxtaposition or keyword, parentheses, with NOT before OR before AND. A multi-valued field matches when
 /// any value does; <c>by</c> makes one group per value; an absent by-field is <c>null</c> (<c>fillnull_value=null</c>);
@@ -433,6 +433,15 @@ internal sealed class SplEvaluator
         private static Func<Dictionary<string, Value>, Value> Function(string name, List<Func<Dictionary<string, Value>, Value>> arguments) => name switch
         {
             "true" => _ => Value.Of(true),
+            "isnull" => row => Value.Of(arguments[0](row).Values.Length == 0),
+            "mvfind" => row =>
+            {
+                // the index of the first value the regular expression matches, or null
+                var values = arguments[0](row).Values;
+                var pattern = arguments[1](row).Text;
+                var index = Array.FindIndex(values, v => System.Text.RegularExpressions.Regex.IsMatch(v, pattern));
+                return index < 0 ? Value.None : Value.Of(index);
+            },
             "lower" => row => new Value([.. arguments[0](row).Values.Select(v => v.ToLowerInvariant())]),
             "mvcount" => row => arguments[0](row).Values.Length is var n and > 0 ? Value.Of(n) : Value.None,
             "if" => row => arguments[0](row).IsTrue ? arguments[1](row) : arguments[2](row),

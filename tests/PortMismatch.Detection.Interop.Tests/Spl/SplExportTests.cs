@@ -77,7 +77,6 @@ public sealed class SplExportTests
         ]);
         var allow = new AllowList(
         [
-            new AllowListEntry("other transports") { App = "dns", Transport = Transport.Other },
             new AllowListEntry("a wildcard") { App = "a*" },
             new AllowListEntry("not UTF-8") { App = "a\\xffb" },
         ]);
@@ -89,9 +88,9 @@ public sealed class SplExportTests
         Assert.Contains("rule tick app \"`x`\"", subjects);
         Assert.Contains("rule tls upgrade-of \"sm*tp\"", subjects);
         Assert.Contains("rule smtp app \"sm*tp\"", subjects);
-        Assert.Contains(subjects, s => s.StartsWith("allow-list entry 1 (other transports)", StringComparison.Ordinal));
-        Assert.Contains(subjects, s => s.StartsWith("allow-list entry 2 (a wildcard)", StringComparison.Ordinal));
-        Assert.Contains(subjects, s => s.StartsWith("allow-list entry 3 (not UTF-8)", StringComparison.Ordinal));
+        Assert.Contains(subjects, s => s.StartsWith("allow-list entry 1 (a wildcard)", StringComparison.Ordinal));
+        Assert.Contains(subjects, s => s.StartsWith("allow-list entry 2 (not UTF-8)", StringComparison.Ordinal));
+        Assert.Equal(6, export.Omissions.Length);
         foreach (var omission in export.Omissions)
         {
             Assert.Contains("#   " + omission, export.Text, StringComparison.Ordinal);
@@ -104,7 +103,6 @@ public sealed class SplExportTests
         Assert.DoesNotContain("a*", body, StringComparison.Ordinal);
         // (tls lost its only upgrade-of app, so it and wild's ssl share a line)
         Assert.Contains("((All_Traffic.app=ssl OR All_Traffic.app=tls) NOT All_Traffic.dest_port=443)", body, StringComparison.Ordinal);
-        Assert.Contains("NOT (app=dns NOT transport IN (tcp, udp, unknown, mixed))", body, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -118,23 +116,34 @@ public sealed class SplExportTests
         Assert.Contains("NOT (app=dns transport=udp)", with, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void A_row_mixing_transports_is_not_dropped_by_a_transport_entry_as_in_the_library()
+    public static TheoryData<Transport> EntryTransports => [Transport.Tcp, Transport.Udp, Transport.Other];
+
+    [Theory]
+    [MemberData(nameof(EntryTransports))]
+    public void A_transport_entry_drops_a_row_only_when_every_record_of_it_had_that_transport_as_in_the_library(Transport transport)
     {
-        var allow = new AllowList([new AllowListEntry("udp dns") { App = "dns", Transport = Transport.Udp }]);
+        var allow = new AllowList([new AllowListEntry("dns over one transport") { App = "dns", Transport = transport }]);
         var export = RuleExport.Export(RuleExportFormat.Spl, RuleSet.Escu, allow);
+        Assert.Empty(export.Omissions);
+        var name = transport == Transport.Other ? "icmp" : transport.ToName();
         var records = new List<SampleRecord>
         {
-            new("10.0.0.1", "10.0.0.2", ["dns"], 99, Transport.Udp, 1),
-            new("10.0.0.1", "10.0.0.2", ["dns"], 99, Transport.Udp, 2), // all udp: dropped
-            new("10.0.0.1", "10.0.0.3", ["dns"], 99, Transport.Udp, 3),
-            new("10.0.0.1", "10.0.0.3", ["dns"], 99, Transport.Tcp, 4), // udp and tcp: kept
-            new("10.0.0.1", "10.0.0.4", ["dns"], 99, Transport.Udp, 5),
-            new("10.0.0.1", "10.0.0.4", ["dns"], 99, Transport.Unknown, 6), // udp and unknown: kept
+            new("10.0.0.1", "10.0.0.2", ["dns"], 99, transport, 1),
+            new("10.0.0.1", "10.0.0.2", ["dns"], 99, transport, 2), // all of the transport: dropped
+            new("10.0.0.1", "10.0.0.3", ["dns"], 99, transport, 3),
+            new("10.0.0.1", "10.0.0.3", ["dns"], 99, transport == Transport.Tcp ? Transport.Udp : Transport.Tcp, 4), // and another: kept
+            new("10.0.0.1", "10.0.0.4", ["dns"], 99, transport, 5),
+            new("10.0.0.1", "10.0.0.4", ["dns"], 99, Transport.Unknown, 6), // and unknown: kept
             new("10.0.0.1", "10.0.0.5", ["dns"], 99, Transport.Unknown, 7), // unknown only: kept
+            new("10.0.0.1", "10.0.0.6", ["dns"], 99, transport, 8) { TransportName = name.ToUpperInvariant() }, // case: dropped
+            new("10.0.0.1", "10.0.0.7", ["dns"], 99, Transport.Unknown, 9) { TransportName = "unknown" }, // CIM's unknown: kept
+            new("10.0.0.1", "10.0.0.8", ["dns"], 99, Transport.Other, 10),
+            new("10.0.0.1", "10.0.0.8", ["dns"], 99, Transport.Other, 11) { TransportName = "gre" }, // two other names: other
         };
         var expected = TrafficSample.LibraryRows(RuleSet.Escu, allow, records, AppGrouping.AllValues);
-        Assert.Equal(["10.0.0.3", "10.0.0.4", "10.0.0.5"], expected.Select(r => r.Destination));
+        Assert.Equal(
+            transport == Transport.Other ? ["10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.7"] : ["10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.7", "10.0.0.8"],
+            expected.Select(r => r.Destination));
         SplEquivalenceTests.AssertRows(expected, SplEvaluator.FromExport(export.Text).Run(records), export.Text);
     }
 
