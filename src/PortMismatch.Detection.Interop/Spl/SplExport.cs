@@ -198,13 +198,15 @@ internal static class SplExport
         return (apps, SplExpression.And(parts));
     }
 
-    // Whether the rule judges the record's transport: any rule judges a record without one (absent, or CIM's "unknown").
+    // The names the library reads as no transport (Transports.FromName), besides an absent field.
+    private static readonly string[] UnknownTransports = ["unknown", "unknown_transport", "-"];
+
+    // Whether the rule judges the record's transport: any rule judges a record without one (absent, or an unknown name).
     private static SplExpression Judges(Transport? transport) => transport switch
     {
         null => SplExpression.True,
         Detection.Transport.Tcp or Detection.Transport.Udp => SplExpression.Or(
-            SplTerms.Equal(Transport, transport.Value.ToName()),
-            SplTerms.Equal(Transport, "unknown"),
+            SplTerms.AnyOf(Transport, [transport.Value.ToName(), .. UnknownTransports]),
             SplExpression.Not(SplExpression.Term($"{Transport}=*"))),
         _ => SplExpression.Not(SplExpression.Or(SplTerms.Equal(Transport, "tcp"), SplTerms.Equal(Transport, "udp"))),
     };

@@ -148,6 +148,35 @@ public sealed class SplExportTests
     }
 
     [Fact]
+    public void Every_name_the_library_reads_as_no_transport_is_judged_by_every_rule_and_others_only_by_other_rules()
+    {
+        var rules = new RuleSet(
+        [
+            new DetectionRule("t", "tcp", ["a"], PortSet.Of(1)) { Transport = Transport.Tcp },
+            new DetectionRule("u", "udp", ["b"], PortSet.Of(1)) { Transport = Transport.Udp },
+            new DetectionRule("o", "other", ["c"], PortSet.Of(1)) { Transport = Transport.Other },
+        ]);
+        var export = RuleExport.Export(RuleExportFormat.Spl, rules);
+        var names = new (Transport Transport, string? Name)[]
+        {
+            (Transport.Unknown, null), (Transport.Unknown, "unknown"), (Transport.Unknown, "unknown_transport"), (Transport.Unknown, "-"),
+            (Transport.Tcp, "tcp"), (Transport.Tcp, "TCP"), (Transport.Udp, "udp"), (Transport.Udp, "Udp"), (Transport.Other, "icmp"), (Transport.Other, "gre"),
+        };
+        var records = new List<SampleRecord>();
+        foreach (var (transport, name) in names)
+        {
+            foreach (var app in (string[])["a", "b", "c"])
+            {
+                records.Add(new SampleRecord("10.0.0.1", $"10.0.{records.Count}.1", [app], 2, transport, records.Count) { TransportName = name });
+            }
+        }
+
+        var expected = TrafficSample.LibraryRows(rules, AllowList.Empty, records, AppGrouping.AllValues);
+        Assert.Equal(4 * 3 + 2 + 2 + 2, expected.Count); // unknown: all three rules; tcp, udp, other: one each
+        SplEquivalenceTests.AssertRows(expected, SplEvaluator.FromExport(export.Text).Run(records), export.Text);
+    }
+
+    [Fact]
     public void An_absent_port_is_0_and_an_absent_address_is_null_in_the_rows()
     {
         var export = RuleExport.Export(RuleExportFormat.Spl, RuleSet.Escu);
