@@ -28,7 +28,7 @@ internal static class CommandLine
             static (o, v) => o.FieldNames = ParseFields(v)),
         new("--rules", Commands.Scan | Commands.Listen | Commands.Rules | Commands.Follow | Commands.Worker, "<set>[,<set>...]", "escu, extended, panos-appid or a rule file (.json), combined (default escu)",
             static (o, v) => o.Rules = v),
-        new("--allow", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "<list>[,<list>...]", "benign or an allow-list file (.json), combined: drop rows an entry matches\n(counted per entry); benign: mDNS, LLMNR, NetBIOS-NS as dns, Google and Apple push TLS, IPP",
+        new("--allow", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker | Commands.Rules, "<list>[,<list>...]", "benign or an allow-list file (.json), combined: drop rows an entry matches\n(counted per entry); benign: mDNS, LLMNR, NetBIOS-NS as dns, Google and Apple push TLS, IPP;\nrules --export: the allow-list the export carries",
             static (o, v) => o.AllowList = v),
         new("--output", Commands.Scan | Commands.Listen | Commands.Follow | Commands.Worker, "table|csv|jsonl|ocsf|ecs", "output format (default: from the --out file's extension, .csv, .jsonl or .ndjson;\nelse table); --output wins over the extension;\nocsf: OCSF 1.8.0 Detection Findings, ecs: Elastic Common Schema 9.4 alerts, one a line",
             static (o, v) => o.Output = v switch
@@ -65,8 +65,10 @@ internal static class CommandLine
             static (o, v) => o.MaxRejected = ParseRatio("--max-rejected", v)),
         new("--quiet", Commands.Scan | Commands.Listen | Commands.Follow, null, "no progress, no rejected-record lines and no summary on standard error",
             static (o, _) => o.Quiet = true, Alias: "-q"),
-        new("--export", Commands.Rules, "json", "write the active rules as a rule file (with $schema) to start a custom set from a built-in one",
-            static (o, v) => o.Export = v is "json" ? v : throw new UsageException($"--export {v}: use json.")),
+        new("--export", Commands.Rules, "json|spl|kql|sigma|suricata|zeek", "json: the active rules as a rule file (with $schema), to start a custom set from a built-in one;\nspl (Splunk), kql (Microsoft Sentinel), sigma, suricata or zeek: the rules with their exemptions\nand the --allow list for that engine; what it cannot express is named on standard error",
+            static (o, v) => o.Export = v is "json" || RuleExport.TryParseFormat(v, out _) && v == v.Trim().ToLowerInvariant()
+                ? v
+                : throw new UsageException($"--export {v}: use json, spl, kql, sigma, suricata or zeek.")),
         new("--stats", Commands.Scan | Commands.Listen | Commands.Follow, "<file>", "write a run summary as JSON when the run ends, also when it fails or is interrupted\n(counters per input and in total, reasons, rows, allow-list, times, exit code)",
             static (o, v) => o.StatsPath = v),
         new("--evidence", Commands.Scan, null, "join Zeek's ssl/http/ssh/dns/dpd/analyzer logs next to a conn.log (same rotation suffix) by uid\n(the default when there are any): server names, user agents, Community IDs in jsonl, ocsf and ecs",
@@ -203,7 +205,7 @@ internal static class CommandLine
         {
             return command switch
             {
-                "rules" => RulesCommand.Run(options, stdout),
+                "rules" => RulesCommand.Run(options, stdout, stderr),
                 "publish" => await PublishCommand.RunAsync(options, stderr, cancellationToken).ConfigureAwait(false),
                 "worker" => await WorkerCommand.RunAsync(options, stdout, stderr, cancellationToken).ConfigureAwait(false),
                 "listen" => await RunStats.RunAsync("listen", options, ct => ListenCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
@@ -482,7 +484,12 @@ internal static class CommandLine
 
                 if (options.OutputPath is not null && options.Export is null)
                 {
-                    throw new UsageException("--out does nothing in rules without --export json: the rules are printed to standard output.");
+                    throw new UsageException("--out does nothing in rules without --export: the rules are printed to standard output.");
+                }
+
+                if (options.AllowList is not null && options.Export is null or "json")
+                {
+                    throw new UsageException("--allow does nothing in rules without --export spl, kql, sigma, suricata or zeek: a rule file and the rules table carry no allow-list.");
                 }
 
                 break;

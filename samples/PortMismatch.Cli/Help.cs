@@ -22,8 +22,9 @@ internal static class Help
           portmismatch worker --nats <url>[,<url>...] --window <duration> [options]
                                                        one of any number of workers that share a NATS JetStream
                                                        stream of flow logs; exact final rows through crashes
-          portmismatch rules [--rules <set>] [--export json]
-                                                       print the active rules, or write them as a rule file
+          portmismatch rules [--rules <set>] [--export <format>]
+                                                       print the active rules, or write them as a rule file or
+                                                       for Splunk, Sentinel, Sigma, Suricata or Zeek
           portmismatch publish --nats <url> [--stream FLOWS] [--partitions 8] <file>...
                                                        load files into a NATS JetStream flow stream, one record a message
           portmismatch help <command>                  a command's options and examples (or: portmismatch <command> --help)
@@ -91,9 +92,11 @@ internal static class Help
 
     private const string Rules = """
         portmismatch rules: print the rules a scan or listen with the same --rules would use: id, apps, expected ports,
-        transport, risk score and ATT&CK techniques.
+        transport, risk score and ATT&CK techniques; or export them: as a rule file (json), or with their exemptions
+        and an allow-list as a Splunk search (spl), a Microsoft Sentinel query (kql), Sigma rules, Suricata rules or a
+        Zeek script. What an engine cannot express is left out and named on standard error.
 
-        Usage: portmismatch rules [--rules <set>[,<set>...]] [--export json [--out <file>]]
+        Usage: portmismatch rules [--rules <set>[,<set>...]] [--export json|spl|kql|sigma|suricata|zeek [--allow <list>] [--out <file>]]
         """;
 
     private const string RulesExamples = """
@@ -102,6 +105,8 @@ internal static class Help
           portmismatch rules --rules escu,extended
           portmismatch rules --rules my-rules.json
           portmismatch rules --rules extended --export json --out my-rules.json
+          portmismatch rules --export spl --allow benign --out protocol_or_port_mismatch.spl
+          portmismatch rules --rules extended --export suricata --out portmismatch.rules
         """;
 
     private const string Publish = """

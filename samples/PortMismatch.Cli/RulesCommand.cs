@@ -3,23 +3,29 @@ namespace PortMismatch.Cli;
 /// <summary>
 /// <c>portmismatch rules</c>: the active rules as a table (with an "upgrade of / inside" column when a rule has
 /// <see cref="DetectionRule.UpgradeOf"/>), or with <c>--export json</c> as a rule file (with
-/// <c>$schema</c>) that loads back to the same rules, so that a custom set starts from a built-in one.
+/// <c>$schema</c>) that loads back to the same rules, so that a custom set starts from a built-in one; with
+/// <c>--export spl|kql|sigma|suricata|zeek</c> as that engine's search, query, rules or script (with the <c>--allow</c> list).
 /// </summary>
 internal static class RulesCommand
 {
-    public static int Run(ScanOptions options, TextWriter stdout)
+    public static int Run(ScanOptions options, TextWriter stdout, TextWriter stderr)
     {
         var rules = options.LoadRules();
         if (options.Export is "json")
         {
-            var json = RuleSetJson.ToJson(rules);
-            if (options.OutputPath is { } path)
+            Write(options, stdout, RuleSetJson.ToJson(rules) + "\n");
+            return CommandLine.Success;
+        }
+
+        if (options.Export is { } name && RuleExport.TryParseFormat(name, out var format))
+        {
+            // The export for another engine: what the engine cannot express is left out and named, here and in the text.
+            var allowList = options.AllowList is null ? AllowList.Empty : AllowLists.Parse(options.AllowList);
+            var result = RuleExport.Export(format, rules, allowList);
+            Write(options, stdout, result.Text);
+            foreach (var omission in result.Omissions)
             {
-                File.WriteAllText(path, json + "\n");
-            }
-            else
-            {
-                stdout.WriteLine(json);
+                stderr.WriteLine($"portmismatch: rules --export {name}: left out {omission}");
             }
 
             return CommandLine.Success;
@@ -40,5 +46,17 @@ internal static class RulesCommand
         }
 
         return CommandLine.Success;
+    }
+
+    private static void Write(ScanOptions options, TextWriter stdout, string text)
+    {
+        if (options.OutputPath is { } path)
+        {
+            File.WriteAllText(path, text);
+        }
+        else
+        {
+            stdout.Write(text);
+        }
     }
 }

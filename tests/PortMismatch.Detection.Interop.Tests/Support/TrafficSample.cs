@@ -176,7 +176,8 @@ internal static class TrafficSample
             case < 7:
                 return string.Create(CultureInfo.InvariantCulture, $"{random.Next(1, 224)}.{random.Next(256)}.{random.Next(256)}.{random.Next(256)}");
             default:
-                return string.Create(CultureInfo.InvariantCulture, $"2001:db9::{random.Next(65536):x}");
+                // canonical text (2001:db9:: for 0), as a sensor writes it and as rows print it
+                return System.Net.IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"2001:db9::{random.Next(65536):x}")).ToString();
         }
     }
 
