@@ -34,6 +34,42 @@ public static class AllowListJson
     /// <exception cref="ConfigurationFormatException">The JSON is invalid or an entry is; the message starts with the file, line and column.</exception>
     public static AllowList Load(string path) => Read(File.ReadAllBytes(path), path);
 
+    /// <summary>
+    /// Writes an allow-list as an indented allow-list file, with <c>"$schema"</c> set to <see cref="SchemaUrl"/>, that
+    /// <see cref="Parse"/> reads back to the same entries.
+    /// </summary>
+    /// <param name="allowList">The allow-list.</param>
+    /// <param name="utf8Json">The destination.</param>
+    public static void Write(AllowList allowList, Stream utf8Json)
+    {
+        ArgumentNullException.ThrowIfNull(allowList);
+        ArgumentNullException.ThrowIfNull(utf8Json);
+        JsonSerializer.Serialize(utf8Json, ToDto(allowList), RuleJsonContext.Default.AllowListFileDto);
+    }
+
+    /// <summary>Returns an allow-list as the indented text of an allow-list file, as <see cref="Write"/> writes it.</summary>
+    /// <param name="allowList">The allow-list.</param>
+    /// <returns>The JSON.</returns>
+    public static string ToJson(AllowList allowList)
+    {
+        ArgumentNullException.ThrowIfNull(allowList);
+        return JsonSerializer.Serialize(ToDto(allowList), RuleJsonContext.Default.AllowListFileDto);
+    }
+
+    private static AllowListFileDto ToDto(AllowList allowList) => new()
+    {
+        Schema = SchemaUrl,
+        Allow = allowList.Select(entry => (AllowListEntryDto?)new AllowListEntryDto
+        {
+            Comment = entry.Comment,
+            App = entry.App,
+            Ports = entry.DestinationPorts is null ? null : RuleSetJson.ToJsonPorts(entry.DestinationPorts),
+            Source = entry.SourceNetwork?.ToString(),
+            Destination = entry.DestinationNetwork?.ToString(),
+            Transport = entry.Transport?.ToName(),
+        }).ToList(),
+    };
+
     private static AllowList Read(ReadOnlySpan<byte> utf8Json, string? source)
         => ConfigurationJson.Read(utf8Json, source, ConfigurationShape.AllowListFile, RuleJsonContext.Default.AllowListFileDto, Map);
 

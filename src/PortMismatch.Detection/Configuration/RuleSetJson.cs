@@ -245,7 +245,7 @@ public static class RuleSetJson
             Id = rule.Id,
             Name = rule.Name,
             Apps = [.. rule.Apps],
-            Ports = ToJson(rule.ExpectedPorts),
+            Ports = ToJsonPorts(rule.ExpectedPorts),
             Transport = rule.Transport?.ToName(),
             Description = rule.Description,
             Reference = rule.Reference,
@@ -257,12 +257,12 @@ public static class RuleSetJson
                 Comment = e.Comment,
                 Source = e.SourceNetwork?.ToString(),
                 Destination = e.DestinationNetwork?.ToString(),
-                Ports = e.DestinationPorts is null ? null : ToJson(e.DestinationPorts),
+                Ports = e.DestinationPorts is null ? null : ToJsonPorts(e.DestinationPorts),
             }).ToList(),
         }).ToList(),
     };
 
-    private static List<JsonElement> ToJson(PortSet ports) => ports.Ranges.Select(r => r.First == r.Last
+    internal static List<JsonElement> ToJsonPorts(PortSet ports) => ports.Ranges.Select(r => r.First == r.Last
         ? JsonSerializer.SerializeToElement(r.First, RuleJsonContext.Default.Int32)
         : JsonSerializer.SerializeToElement(r.ToString(), RuleJsonContext.Default.String)).ToList();
 }

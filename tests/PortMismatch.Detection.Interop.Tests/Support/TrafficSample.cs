@@ -10,14 +10,20 @@ namespace PortMismatch.Detection.Interop.Tests.Support;
 /// </summary>
 internal sealed record SampleRecord(string? Source, string? Destination, string[] Apps, int? Port, Transport Transport, long TimeMicroseconds)
 {
-    /// <summary>Gets the CIM / ASIM name of the transport (<c>tcp</c>, <c>udp</c>, <c>icmp</c> for other), or null when unknown.</summary>
-    public string? TransportName => Transport switch
+    /// <summary>Gets the CIM / ASIM name of the transport (<c>tcp</c>, <c>udp</c>, <c>icmp</c> for other), or null when unknown; a test may set another name (<c>gre</c>) that means the same transport.</summary>
+    public string? TransportName
     {
-        Transport.Tcp => "tcp",
-        Transport.Udp => "udp",
-        Transport.Other => "icmp",
-        _ => null,
-    };
+        get => _transportName ?? Transport switch
+        {
+            Transport.Tcp => "tcp",
+            Transport.Udp => "udp",
+            Transport.Other => "icmp",
+            _ => null,
+        };
+        init => _transportName = value;
+    }
+
+    private readonly string? _transportName;
 
     /// <summary>Gets the record as the library reads it.</summary>
     public FlowRecord ToFlowRecord(byte[] appBytes) => new()
