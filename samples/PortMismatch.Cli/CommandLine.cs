@@ -69,6 +69,17 @@ internal static class CommandLine
             static (o, v) => o.Export = v is "json" || RuleExport.TryParseFormat(v, out _) && v == v.Trim().ToLowerInvariant()
                 ? v
                 : throw new UsageException($"--export {v}: use json, spl, kql, sigma, suricata or zeek.")),
+        new("--import", Commands.Rules, "<file>", "bring rules tuned elsewhere in as our JSON: a Splunk lookup of allowed app/port pairs (.csv),\na macros.conf with the protocol_or_port_mismatch_filter stanza (.conf) or a Zeek\nProtocolDetector::valids table (.zeek); written as an allow-list file (to --out or standard output)",
+            static (o, v) => o.ImportPath = v.Length > 0 ? v : throw new UsageException("--import needs a file.")),
+        new("--as", Commands.Rules, "allow|rules", "with --import: write an allow-list file (default) or, for a .csv lookup, a rule file\n(one rule per app and transport expecting the listed ports)",
+            static (o, v) => o.ImportAsRules = v switch
+            {
+                "allow" => false,
+                "rules" => true,
+                var other => throw new UsageException($"--as {other}: use allow or rules."),
+            }),
+        new("--local-nets", Commands.Rules, "<cidr>[,<cidr>...]", "with --import of a Zeek valids table: Site::local_nets, to read its INCOMING and OUTGOING entries",
+            static (o, v) => o.LocalNetworks = ParseNetworks("--local-nets", v)),
         new("--stats", Commands.Scan | Commands.Listen | Commands.Follow, "<file>", "write a run summary as JSON when the run ends, also when it fails or is interrupted\n(counters per input and in total, reasons, rows, allow-list, times, exit code)",
             static (o, v) => o.StatsPath = v),
         new("--evidence", Commands.Scan, null, "join Zeek's ssl/http/ssh/dns/dpd/analyzer logs next to a conn.log (same rotation suffix) by uid\n(the default when there are any): server names, user agents, Community IDs in jsonl, ocsf and ecs",
@@ -212,6 +223,11 @@ internal static class CommandLine
                 "follow" => await RunStats.RunAsync("follow", options, ct => FollowCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
                 _ => await RunStats.RunAsync("scan", options, ct => ScanCommand.RunAsync(options, stdout, stderr, ct), cancellationToken).ConfigureAwait(false),
             };
+        }
+        catch (RuleImportException e)
+        {
+            await stderr.WriteLineAsync($"portmismatch: {e.Message}").ConfigureAwait(false);
+            return Failure;
         }
         catch (ConfigurationFormatException e)
         {
@@ -482,9 +498,46 @@ internal static class CommandLine
                     throw new UsageException($"rules prints the rules and reads no input: '{options.Paths[0]}' is not used (the rule set is --rules).");
                 }
 
+                if (options.ImportPath is not null)
+                {
+                    foreach (var other in new[] { "--export", "--rules", "--allow" })
+                    {
+                        if (options.Given.Contains(other))
+                        {
+                            throw new UsageException($"--import writes the imported file as our JSON; {other} does not go with it (use the written file with --rules or --allow).");
+                        }
+                    }
+
+                    var extension = Path.GetExtension(options.ImportPath).ToUpperInvariant();
+                    if (extension is not (".CSV" or ".CONF" or ".ZEEK"))
+                    {
+                        throw new UsageException($"--import {options.ImportPath}: the file's name must end in .csv (a Splunk lookup), .conf (a Splunk macros.conf) or .zeek (a Zeek valids table), which says how to read it.");
+                    }
+
+                    if (options.ImportAsRules && extension != ".CSV")
+                    {
+                        throw new UsageException("--as rules reads a Splunk lookup (.csv) as a rule set; a filter macro and a Zeek valids table say what to allow, so they become an allow-list.");
+                    }
+
+                    if (options.LocalNetworks is not null && extension != ".ZEEK")
+                    {
+                        throw new UsageException("--local-nets is for a Zeek valids table (.zeek): its INCOMING and OUTGOING entries need Site::local_nets.");
+                    }
+
+                    break;
+                }
+
+                foreach (var other in new[] { "--as", "--local-nets" })
+                {
+                    if (options.Given.Contains(other))
+                    {
+                        throw new UsageException($"{other} goes with --import.");
+                    }
+                }
+
                 if (options.OutputPath is not null && options.Export is null)
                 {
-                    throw new UsageException("--out does nothing in rules without --export: the rules are printed to standard output.");
+                    throw new UsageException("--out does nothing in rules without --export or --import: the rules are printed to standard output.");
                 }
 
                 if (options.AllowList is not null && options.Export is null or "json")
@@ -633,6 +686,19 @@ internal static class CommandLine
 
     internal static System.Net.IPEndPoint ParseEndPoint(string option, string text) => ListenCommand.ParseEndPoint(option, text);
 
+    internal static List<IPNetworkValue> ParseNetworks(string option, string text)
+    {
+        var networks = new List<IPNetworkValue>();
+        foreach (var item in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            networks.Add(IPNetworkValue.TryParse(item, out var network)
+                ? network
+                : throw new UsageException($"{option} {text}: '{item}' is no network; write addresses with a prefix length, separated by commas (10.0.0.0/8,2001:db8::/32)."));
+        }
+
+        return networks;
+    }
+
     internal static TimeZoneInfo ParseZone(string option, string id)
     {
         try
@@ -768,8 +834,17 @@ internal sealed class ScanOptions
     /// <summary>Gets or sets the --key PEM file of --syslog-tls.</summary>
     public string? KeyPath { get; set; }
 
-    /// <summary>Gets or sets the --export value of rules: null (the table) or json (a rule file).</summary>
+    /// <summary>Gets or sets the --export value of rules: null (the table), json (a rule file), or spl, kql, sigma, suricata or zeek.</summary>
     public string? Export { get; set; }
+
+    /// <summary>Gets or sets rules --import: a Splunk lookup or macros.conf or a Zeek valids table to write as our JSON.</summary>
+    public string? ImportPath { get; set; }
+
+    /// <summary>Gets or sets whether rules --import writes a rule file (--as rules) rather than an allow-list file.</summary>
+    public bool ImportAsRules { get; set; }
+
+    /// <summary>Gets or sets rules --local-nets: Site::local_nets for a Zeek valids table's INCOMING and OUTGOING entries.</summary>
+    public IReadOnlyList<IPNetworkValue>? LocalNetworks { get; set; }
 
     /// <summary>Gets or sets the follow --bookmark file, or null.</summary>
     public string? BookmarkPath { get; set; }

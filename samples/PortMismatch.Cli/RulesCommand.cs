@@ -10,6 +10,11 @@ internal static class RulesCommand
 {
     public static int Run(ScanOptions options, TextWriter stdout, TextWriter stderr)
     {
+        if (options.ImportPath is { } import)
+        {
+            return Import(options, import, stdout, stderr);
+        }
+
         var rules = options.LoadRules();
         if (options.Export is "json")
         {
@@ -25,7 +30,7 @@ internal static class RulesCommand
             Write(options, stdout, result.Text);
             foreach (var omission in result.Omissions)
             {
-                stderr.WriteLine($"portmismatch: rules --export {name}: left out {omission}");
+                stderr.WriteLine($"portmismatch: rules --export {name}: not exact: {omission}");
             }
 
             return CommandLine.Success;
@@ -46,6 +51,72 @@ internal static class RulesCommand
         }
 
         return CommandLine.Success;
+    }
+
+    /// <summary>The largest file --import reads: lookups and tables of allowed pairs are kilobytes; this bounds a wrong file's memory.</summary>
+    internal const int MaxImportBytes = 16 << 20;
+
+    /// <summary>
+    /// rules --import: a Splunk lookup (.csv), a macros.conf with the filter macro (.conf) or a Zeek valids table (.zeek), as
+    /// our allow-list file (or, --as rules, a lookup as a rule file); what a valids table holds that an allow-list cannot say
+    /// is named on standard error. The file is opened as a regular file only and read up to <see cref="MaxImportBytes"/>.
+    /// </summary>
+    private static int Import(ScanOptions options, string path, TextWriter stdout, TextWriter stderr)
+    {
+        var text = ReadText(path);
+        string json;
+        switch (Path.GetExtension(path).ToUpperInvariant())
+        {
+            case ".CSV":
+                json = options.ImportAsRules ? RuleSetJson.ToJson(SplunkImport.ReadLookupAsRules(text, path)) : AllowListJson.ToJson(SplunkImport.ReadLookup(text, path));
+                break;
+            case ".CONF":
+                json = AllowListJson.ToJson(SplunkImport.ReadFilterMacro(text, path));
+                break;
+            default:
+                var valids = ZeekValidsImport.Read(text, path, options.LocalNetworks);
+                json = AllowListJson.ToJson(valids.AllowList);
+                foreach (var left in valids.LeftOut)
+                {
+                    stderr.WriteLine($"portmismatch: rules --import: not imported: {left}");
+                }
+
+                break;
+        }
+
+        Write(options, stdout, json + "\n");
+        return CommandLine.Success;
+    }
+
+    private static string ReadText(string path)
+    {
+        using var file = RegularFile.Open(path);
+        if (file is null)
+        {
+            return string.Empty;
+        }
+
+        var buffer = new byte[MaxImportBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = file.Read(buffer, length, buffer.Length - length)) > 0)
+        {
+            length += read;
+        }
+
+        if (length > MaxImportBytes)
+        {
+            throw new IOException($"{path}: more than {MaxImportBytes >> 20} MiB; a lookup or table of allowed pairs is far smaller, so this is not one.");
+        }
+
+        try
+        {
+            return new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(buffer, 0, length);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new IOException($"{path}: byte {e.Index} is not UTF-8; save the file as UTF-8.", e);
+        }
     }
 
     private static void Write(ScanOptions options, TextWriter stdout, string text)

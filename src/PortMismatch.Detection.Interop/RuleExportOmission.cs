@@ -1,8 +1,9 @@
 namespace PortMismatch.Detection.Interop;
 
 /// <summary>
-/// Something of the rule set or allow-list that an export could not express exactly in its target and therefore left out,
-/// named so that nothing is lost silently: the export's text says it too, in a comment at its top.
+/// Something of the rule set or allow-list that an export could not express exactly in its target, and therefore left out
+/// or wrote as the nearest the target can say (the reason says which), named so that nothing is lost silently: the
+/// export's text says it too, in a comment at its top.
 /// </summary>
 public sealed class RuleExportOmission
 {

@@ -42,7 +42,8 @@ public static class SplunkImport
     /// <summary>
     /// Reads a lookup CSV of allowed app/port pairs as a rule set: one rule per app and transport (rows without a transport
     /// make a rule for any transport) expecting the ports of its rows without addresses (every port when a row has none);
-    /// a row with <c>src_ip</c> or <c>dest_ip</c> becomes an exemption of its rule. Every row needs an app.
+    /// a row with <c>src_ip</c> or <c>dest_ip</c> becomes an exemption of its rule. Every row needs an app. The rules take
+    /// ESCU's risk score (25) and T1571, since a lookup of allowed pairs says nothing of severity.
     /// </summary>
     /// <param name="csv">The CSV text.</param>
     /// <param name="sourceName">The file name, for errors and the rules' descriptions.</param>
@@ -89,6 +90,10 @@ public static class SplunkImport
             {
                 Transport = transport,
                 Description = string.Join("; ", plain.Select(r => r.Comment).Distinct(StringComparer.Ordinal)),
+
+                // The lookup says where an app is allowed, not how bad it is elsewhere: ESCU's own score and technique.
+                RiskScore = 25,
+                Techniques = ["T1571"],
                 Exemptions = [.. rows.Except(plain).Select(r => new RuleExemption(r.Comment)
                 {
                     SourceNetwork = r.Source,
