@@ -115,7 +115,7 @@ internal static class RulesCommand
         }
         catch (System.Text.DecoderFallbackException e)
         {
-            throw new IOException($"{path}: byte {e.Index} is not UTF-8; save the file as UTF-8.", e);
+            throw new IOException($"{path}: the byte at offset {e.Index} is not UTF-8; save the file as UTF-8.", e);
         }
     }
 

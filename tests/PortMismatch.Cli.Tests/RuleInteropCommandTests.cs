@@ -146,6 +146,41 @@ public sealed class RuleInteropCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task An_import_file_that_is_not_UTF_8_is_refused_with_the_byte()
+    {
+        var path = Path.Combine(_temp, "latin1.csv");
+        await File.WriteAllBytesAsync(path, [.. "app,dest_port,comment\ndns,8053,caf"u8, 0xE9, (byte)'\n'], TestContext.Current.CancellationToken);
+        var (exit, _, error) = await Run("rules", "--import", path);
+        Assert.Equal(2, exit);
+        Assert.Contains($"{path}: the byte at offset 34 is not UTF-8", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_import_file_past_16_MiB_is_refused_without_reading_it_whole()
+    {
+        var path = Path.Combine(_temp, "huge.csv");
+        await using (var file = File.Create(path))
+        {
+            file.SetLength(RulesCommand.MaxImportBytes + 1L);
+        }
+
+        var (exit, _, error) = await Run("rules", "--import", path);
+        Assert.Equal(2, exit);
+        Assert.Contains("more than 16 MiB", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_FIFO_given_as_the_import_is_refused_at_once_not_waited_on()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "FIFOs and the non-blocking open are Linux here");
+        var fifo = Path.Combine(_temp, "lookup.csv");
+        UnixFiles.MakeFifo(fifo);
+        var (exit, _, error) = await Run("rules", "--import", fifo);
+        Assert.Equal(2, exit);
+        Assert.Contains("named pipe", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_import_options_need_import()
     {
         var (exit, _, error) = await Run("rules", "--as", "rules");
