@@ -103,7 +103,6 @@ internal static class Help
         Examples:
           portmismatch rules
           portmismatch rules --rules escu,extended
-          portmismatch rules --rules my-rules.json
           portmismatch rules --rules extended --export json --out my-rules.json
           portmismatch rules --export spl --allow benign --out protocol_or_port_mismatch.spl
           portmismatch rules --rules extended --export suricata --out portmismatch.rules

@@ -107,9 +107,11 @@ public sealed class BaselineTests : IDisposable
             }
             else
             {
-                // While the new store is being written: once its temporary file appears, a little later.
+                // While the new store is being written: once its temporary file appears, a little later. On a loaded
+                // machine one poll can sleep through the whole write (temporary file made and renamed away): the run then
+                // ends, and this kill finds the new store.
                 var waited = Stopwatch.StartNew();
-                while (!File.Exists(store + ".tmp"))
+                while (!File.Exists(store + ".tmp") && !child.HasExited)
                 {
                     Assert.True(waited.Elapsed < CliProcess.Patience, $"seed {seed}, kill {i}: the store was not written within {CliProcess.Patience}");
                     Thread.Sleep(1);

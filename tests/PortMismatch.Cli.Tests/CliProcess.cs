@@ -128,6 +128,9 @@ internal sealed partial class CliProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Gets whether the process has ended.</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Kills the process (SIGKILL: no handler runs) and waits until it is gone.</summary>
     public void KillNow()
     {
