@@ -20,10 +20,14 @@
 #               in --out
 #   checkpoint  the cost of a checkpoint write (compare-and-set in the checkpoint bucket), as the workers measure it
 #               (request to reply; they print it when they stop), and its share of the run
+#   cpu         CPU seconds (user + system, from /proc/<pid>/stat, so robust to other load on the machine) per million
+#               records: scan (the whole process), and for each worker run the nats-server(s) while the workers read
+#               (publish excluded) and each worker process
 set -euo pipefail
 
 nodes=1
 records=1000000
+workers_runs="1 2"
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cli="$repo/samples/PortMismatch.Cli/bin/Release/net10.0/portmismatch.dll"
 while [ $# -gt 0 ]; do
@@ -31,7 +35,8 @@ while [ $# -gt 0 ]; do
     --nodes) nodes=$2; shift 2 ;;
     --records) records=$2; shift 2 ;;
     --cli) cli=$2; shift 2 ;;
-    *) echo "usage: $0 [--nodes 1|3] [--records N] [--cli portmismatch.dll]" >&2; exit 2 ;;
+    --workers) workers_runs=$2; shift 2 ;;
+    *) echo "usage: $0 [--nodes 1|3] [--records N] [--workers \"1 2\"] [--cli portmismatch.dll]" >&2; exit 2 ;;
   esac
 done
 [ -f "$cli" ] || { echo "no CLI at $cli: dotnet build samples/PortMismatch.Cli -c Release" >&2; exit 2; }
@@ -41,6 +46,18 @@ work=${PM_BENCH_DIR:-/tmp/pm-nats-bench}
 mkdir -p "$work"
 pm() { dotnet exec "$cli" "$@"; }
 now() { date +%s.%N; }
+# CPU seconds (user + system) a live process has used so far; the child of a `timeout` wrapper when given the wrapper
+cpu() { python3 -c 'import os,sys
+t=0
+for p in sys.argv[1:]:
+    try:
+        kids=open(f"/proc/{p}/task/{p}/children").read().split()
+        q=kids[0] if kids else p
+        f=open(f"/proc/{q}/stat").read().rsplit(")",1)[1].split()
+        t+=int(f[11])+int(f[12])
+    except OSError: pass
+print(t/os.sysconf("SC_CLK_TCK"))' "$@"; }
+per_m() { python3 -c "import sys; print(f'{(float(sys.argv[2])-float(sys.argv[1]))*1e6/int(sys.argv[3]):.2f}')" "$@"; }
 rate() { python3 -c "import sys; print(f'{int(sys.argv[1])/(float(sys.argv[3])-float(sys.argv[2])):,.0f}')" "$@"; }
 
 # --- the log: gen_conn_log.py's NDJSON, split into 8 files named so that each goes to its own partition (publish puts
@@ -101,9 +118,10 @@ start_servers() {
 }
 
 # --- the baseline
-t0=$(now); pm scan --window 1m --output jsonl --out "$work/scan.jsonl" "${parts[@]}" 2>/dev/null; t1=$(now)
+t0=$(now); /usr/bin/time -f '%U %S' -o "$work/scan.time" dotnet exec "$cli" scan --window 1m --output jsonl --out "$work/scan.jsonl" "${parts[@]}" 2>/dev/null; t1=$(now)
 expected=$(python3 -c 'import json,sys; print(sum(json.loads(l)["count"] for l in open(sys.argv[1])))' "$work/scan.jsonl")
 echo "scan        $(rate "$records" "$t0" "$t1") records/s ($expected mismatching records in $(wc -l < "$work/scan.jsonl") rows)"
+echo "cpu scan    $(per_m 0 "$(awk '{print $1+$2}' "$work/scan.time")" "$records") CPU s per 1M records"
 
 publish() {
   local t0 t1
@@ -117,6 +135,7 @@ run_workers() {
   local out="$work/final-$count.jsonl" t0 t1 w
   local wpids=()
   rm -f "$work"/final-*.jsonl
+  local s0; s0=$(cpu "${pids[@]}")
   t0=$(now)
   for w in $(seq 1 "$count"); do
     timeout 3600 dotnet exec "$cli" worker --nats "$urls" --replicas "$replicas" --window 1m --idle-close 2s --id "w$w" \
@@ -130,6 +149,8 @@ run_workers() {
     sleep 0.2
   done
   t1=$(now)
+  local s1; s1=$(cpu "${pids[@]:0:$nodes}")
+  echo "cpu x$count      server(s) $(per_m "$s0" "$s1" "$records"), worker(s) $(for w in "${wpids[@]}"; do echo -n "$(per_m 0 "$(cpu "$w")" "$records") "; done)CPU s per 1M records (start to last final row)"
   echo "worker x$count   $(rate "$records" "$t0" "$t1") records/s ($got records in final rows; includes the 2 s idle close of the last window)"
   for w in "${wpids[@]}"; do
     grep VmHWM "/proc/$(cat /proc/"$w"/task/"$w"/children | cut -d' ' -f1)/status" 2>/dev/null | sed "s/^/worker x$count   peak /" || true
@@ -155,6 +176,7 @@ if writes:
 PY
 }
 
+for n in $workers_runs; do [ "$n" = 1 ] || continue
 start_servers; publish; run_workers 1
 # delay: two records 1 and 2 windows after the log's last record time, published while the worker is caught up
 last_ts=$(tail -n 1 "$data.ndjson" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["ts"])')
@@ -171,5 +193,8 @@ while ! grep -q '"10.99.0.1"' "$work"/final-1-w*.jsonl 2>/dev/null; do sleep 0.0
 echo "delay       $(python3 -c "import sys; print(f'{(float(sys.argv[2])-float(sys.argv[1]))*1000:.0f}')" "$t0" "$t1") ms publish to final row at window close"
 stop_workers
 
-start_servers; publish; run_workers 2; stop_workers
+done
+for n in $workers_runs; do [ "$n" = 1 ] && continue
+start_servers; publish; run_workers "$n"; stop_workers
+done
 
