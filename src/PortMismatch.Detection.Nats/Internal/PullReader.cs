@@ -19,7 +19,7 @@ namespace PortMismatch.Detection.Nats.Internal;
 internal sealed class PullReader(INatsJSContext js, string stream, string filter, ulong startAfter) : IAsyncDisposable
 {
     /// <summary>How much longer than the request's expiry the reader waits for the server's 408 before it gives up.</summary>
-    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(2);
 
     private INatsJSConsumer? _consumer;
     private string? _nextSubject;
@@ -60,16 +60,20 @@ internal sealed class PullReader(INatsJSContext js, string stream, string filter
             var request = _delivery!.Start(batch, max, Last);
             var body = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"batch\":{max},\"expires\":{expires.Ticks * 100}}}"));
             await js.Connection.PublishAsync(_nextSubject!, body, replyTo: request.ReplyTo, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var answered = true;
             try
             {
                 await request.Done.Task.WaitAsync(expires + Margin, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
-                // no 408 came (a lost connection or server): keep what arrived; the request's late messages are dropped
+                // No end of the request came: the consumer is gone without a word (nats-server 2.9 says nothing to the
+                // requests of a consumer deleted under them), or the connection or the server was lost. Keep what arrived
+                // and make the consumer again; the request's late messages are dropped.
+                answered = false;
             }
 
-            reset = _delivery.Finish(out var last, out var pending);
+            reset = _delivery.Finish(out var last, out var pending) || !answered;
             if (batch.Count > 0)
             {
                 Last = last;
