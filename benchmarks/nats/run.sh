@@ -3,7 +3,8 @@
 # real processes: nats-server (one node, or a three-node cluster on loopback with R3 streams) and the built CLI.
 #
 #   dotnet build samples/PortMismatch.Cli -c Release
-#   benchmarks/nats/run.sh [--nodes 1|3] [--records 1000000] [--cli samples/PortMismatch.Cli/bin/Release/net10.0/portmismatch.dll]
+#   benchmarks/nats/run.sh [--nodes 1|3] [--records 1000000] [--workers "1 2"] [--lines-per-message 1]
+#                          [--cli samples/PortMismatch.Cli/bin/Release/net10.0/portmismatch.dll]
 #
 # Needs nats-server (Debian: apt-get install nats-server), python3 and ../shared/tools/gen_conn_log.py next to the
 # repository (or $PM_SHARED/tools/gen_conn_log.py) (the issue's generator; the log is written once to $PM_BENCH_DIR, default /tmp/pm-nats-bench). Every server
@@ -28,6 +29,7 @@ set -euo pipefail
 nodes=1
 records=1000000
 workers_runs="1 2"
+lines_per_message=1
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cli="$repo/samples/PortMismatch.Cli/bin/Release/net10.0/portmismatch.dll"
 while [ $# -gt 0 ]; do
@@ -36,9 +38,11 @@ while [ $# -gt 0 ]; do
     --records) records=$2; shift 2 ;;
     --cli) cli=$2; shift 2 ;;
     --workers) workers_runs=$2; shift 2 ;;
-    *) echo "usage: $0 [--nodes 1|3] [--records N] [--workers \"1 2\"] [--cli portmismatch.dll]" >&2; exit 2 ;;
+    --lines-per-message) lines_per_message=$2; shift 2 ;;
+    *) echo "usage: $0 [--nodes 1|3] [--records N] [--workers \"1 2\"] [--lines-per-message 1] [--cli portmismatch.dll]" >&2; exit 2 ;;
   esac
 done
+lpm_arg=(); [ "$lines_per_message" = 1 ] || lpm_arg=(--lines-per-message "$lines_per_message")
 [ -f "$cli" ] || { echo "no CLI at $cli: dotnet build samples/PortMismatch.Cli -c Release" >&2; exit 2; }
 command -v nats-server >/dev/null || { echo "nats-server is not installed" >&2; exit 2; }
 replicas=$([ "$nodes" = 3 ] && echo 3 || echo 1)
@@ -125,8 +129,8 @@ echo "cpu scan    $(per_m 0 "$(awk '{print $1+$2}' "$work/scan.time")" "$records
 
 publish() {
   local t0 t1
-  t0=$(now); pm publish --nats "$urls" --replicas "$replicas" "${parts[@]}" 2>>"$work/publish.log"; t1=$(now)
-  echo "publish     $(rate "$records" "$t0" "$t1") records/s ($nodes node(s), R$replicas)"
+  t0=$(now); pm publish --nats "$urls" --replicas "$replicas" ${lpm_arg[@]+"${lpm_arg[@]}"} "${parts[@]}" 2>>"$work/publish.log"; t1=$(now)
+  echo "publish     $(rate "$records" "$t0" "$t1") records/s ($nodes node(s), R$replicas, $lines_per_message line(s) a message)"
 }
 
 # Runs $1 workers (more options in $2...) until --out of the merger counts every expected record; prints the rate.
