@@ -147,7 +147,8 @@ run_workers() {
     wpids+=($!); pids+=($!)
   done
   while :; do
-    got=$(python3 -c 'import glob,json,sys; print(sum(json.loads(l)["count"] for f in glob.glob(sys.argv[1]) for l in open(f) if l.strip()))' "$work/final-$count-w*.jsonl")
+    # only whole lines: the merger may be writing the last one
+    got=$(python3 -c 'import glob,json,sys; print(sum(json.loads(l)["count"] for f in glob.glob(sys.argv[1]) for l in open(f) if l.endswith("\n") and l.strip()))' "$work/final-$count-w*.jsonl")
     [ "$got" -ge "$expected" ] && break
     for w in "${wpids[@]}"; do kill -0 "$w" 2>/dev/null || { echo "a worker exited: see $work/worker-$count-*.log" >&2; exit 1; }; done
     sleep 0.2

@@ -21,6 +21,9 @@ internal sealed class PullReader(INatsJSContext js, string stream, string filter
     /// <summary>How much longer than the request's expiry the reader waits for the server's 408 before it gives up.</summary>
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(2);
 
+    /// <summary>The most bytes of messages one pull request asks for (eight partitions: 32 MiB, half the server's limit).</summary>
+    private const int MaxBatchBytes = 4 * 1024 * 1024;
+
     private INatsJSConsumer? _consumer;
     private string? _nextSubject;
     private Delivery? _delivery;
@@ -58,7 +61,11 @@ internal sealed class PullReader(INatsJSContext js, string stream, string filter
             }
 
             var request = _delivery!.Start(batch, max, Last);
-            var body = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"batch\":{max},\"expires\":{expires.Ticks * 100}}}"));
+            // max_bytes bounds a batch in bytes too: messages of many lines are large, and eight partitions' batches of them
+            // in flight at once went past the server's 64 MiB of pending output per client, which closes the connection
+            // as a slow consumer. Never below the largest message the server takes (a larger one would get a 409).
+            var maxBytes = Math.Max(MaxBatchBytes, js.Connection.ServerInfo?.MaxPayload ?? 0);
+            var body = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"batch\":{max},\"max_bytes\":{maxBytes},\"expires\":{expires.Ticks * 100}}}"));
             await js.Connection.PublishAsync(_nextSubject!, body, replyTo: request.ReplyTo, cancellationToken: cancellationToken).ConfigureAwait(false);
             var answered = true;
             try
