@@ -86,10 +86,13 @@ internal sealed class PullReader(INatsJSContext js, string stream, string filter
                 Last = last;
                 Pending = pending;
             }
-            else
+            else if (!reset)
             {
-                Pending = 0;
+                Pending = 0; // the server ended the request with nothing to deliver: caught up
             }
+
+            // else: nothing is known of what waits; the lag keeps its last value rather than claiming 0, so a reader that
+            // cannot read (lost consumers, no answers) shows as behind, not as caught up
         }
         catch (NatsException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -82,6 +82,31 @@ public sealed class PullReaderTests
     }
 
     [Fact]
+    public async Task A_connection_lost_mid_read_is_read_on_from_the_last_message_with_nothing_repeated_or_skipped()
+    {
+        await using var harness = await WorkerHarness.StartAsync(800, Seed + 4);
+        await using var reader = new PullReader(harness.JetStream, "FLOWS", "flows.5.>", 0);
+        var batch = new FlowBatch();
+        var sequences = new List<ulong>();
+        for (var round = 0; round < 40 && sequences.Count < 100; round++)
+        {
+            if (round is 1 or 3)
+            {
+                // as when the server closes a slow consumer's connection: the client connects again by itself
+                await harness.JetStream.Connection.ReconnectAsync();
+            }
+
+            await reader.FetchAsync(batch, 20, TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                sequences.Add(batch.StreamSequence(i));
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => (ulong)(6 + (8 * i))), sequences);
+    }
+
+    [Fact]
     public async Task The_flow_headers_are_read_from_the_raw_header_block()
     {
         await using var harness = await WorkerHarness.StartAsync(8, Seed + 2);
