@@ -3,7 +3,8 @@
 # real processes: nats-server (one node, or a three-node cluster on loopback with R3 streams) and the built CLI.
 #
 #   dotnet build samples/PortMismatch.Cli -c Release
-#   benchmarks/nats/run.sh [--nodes 1|3] [--records 1000000] [--cli samples/PortMismatch.Cli/bin/Release/net10.0/portmismatch.dll]
+#   benchmarks/nats/run.sh [--nodes 1|3] [--records 1000000] [--workers "1 2"] [--lines-per-message 1]
+#                          [--cli samples/PortMismatch.Cli/bin/Release/net10.0/portmismatch.dll]
 #
 # Needs nats-server (Debian: apt-get install nats-server), python3 and ../shared/tools/gen_conn_log.py next to the
 # repository (or $PM_SHARED/tools/gen_conn_log.py) (the issue's generator; the log is written once to $PM_BENCH_DIR, default /tmp/pm-nats-bench). Every server
@@ -20,10 +21,15 @@
 #               in --out
 #   checkpoint  the cost of a checkpoint write (compare-and-set in the checkpoint bucket), as the workers measure it
 #               (request to reply; they print it when they stop), and its share of the run
+#   cpu         CPU seconds (user + system, from /proc/<pid>/stat, so robust to other load on the machine) per million
+#               records: scan (the whole process), and for each worker run the nats-server(s) while the workers read
+#               (publish excluded) and each worker process
 set -euo pipefail
 
 nodes=1
 records=1000000
+workers_runs="1 2"
+lines_per_message=1
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cli="$repo/samples/PortMismatch.Cli/bin/Release/net10.0/portmismatch.dll"
 while [ $# -gt 0 ]; do
@@ -31,9 +37,12 @@ while [ $# -gt 0 ]; do
     --nodes) nodes=$2; shift 2 ;;
     --records) records=$2; shift 2 ;;
     --cli) cli=$2; shift 2 ;;
-    *) echo "usage: $0 [--nodes 1|3] [--records N] [--cli portmismatch.dll]" >&2; exit 2 ;;
+    --workers) workers_runs=$2; shift 2 ;;
+    --lines-per-message) lines_per_message=$2; shift 2 ;;
+    *) echo "usage: $0 [--nodes 1|3] [--records N] [--workers \"1 2\"] [--lines-per-message 1] [--cli portmismatch.dll]" >&2; exit 2 ;;
   esac
 done
+lpm_arg=(); [ "$lines_per_message" = 1 ] || lpm_arg=(--lines-per-message "$lines_per_message")
 [ -f "$cli" ] || { echo "no CLI at $cli: dotnet build samples/PortMismatch.Cli -c Release" >&2; exit 2; }
 command -v nats-server >/dev/null || { echo "nats-server is not installed" >&2; exit 2; }
 replicas=$([ "$nodes" = 3 ] && echo 3 || echo 1)
@@ -41,6 +50,18 @@ work=${PM_BENCH_DIR:-/tmp/pm-nats-bench}
 mkdir -p "$work"
 pm() { dotnet exec "$cli" "$@"; }
 now() { date +%s.%N; }
+# CPU seconds (user + system) a live process has used so far; the child of a `timeout` wrapper when given the wrapper
+cpu() { python3 -c 'import os,sys
+t=0
+for p in sys.argv[1:]:
+    try:
+        kids=open(f"/proc/{p}/task/{p}/children").read().split()
+        q=kids[0] if kids else p
+        f=open(f"/proc/{q}/stat").read().rsplit(")",1)[1].split()
+        t+=int(f[11])+int(f[12])
+    except OSError: pass
+print(t/os.sysconf("SC_CLK_TCK"))' "$@"; }
+per_m() { python3 -c "import sys; print(f'{(float(sys.argv[2])-float(sys.argv[1]))*1e6/int(sys.argv[3]):.2f}')" "$@"; }
 rate() { python3 -c "import sys; print(f'{int(sys.argv[1])/(float(sys.argv[3])-float(sys.argv[2])):,.0f}')" "$@"; }
 
 # --- the log: gen_conn_log.py's NDJSON, split into 8 files named so that each goes to its own partition (publish puts
@@ -101,14 +122,15 @@ start_servers() {
 }
 
 # --- the baseline
-t0=$(now); pm scan --window 1m --output jsonl --out "$work/scan.jsonl" "${parts[@]}" 2>/dev/null; t1=$(now)
+t0=$(now); /usr/bin/time -f '%U %S' -o "$work/scan.time" dotnet exec "$cli" scan --window 1m --output jsonl --out "$work/scan.jsonl" "${parts[@]}" 2>/dev/null; t1=$(now)
 expected=$(python3 -c 'import json,sys; print(sum(json.loads(l)["count"] for l in open(sys.argv[1])))' "$work/scan.jsonl")
 echo "scan        $(rate "$records" "$t0" "$t1") records/s ($expected mismatching records in $(wc -l < "$work/scan.jsonl") rows)"
+echo "cpu scan    $(per_m 0 "$(awk '{print $1+$2}' "$work/scan.time")" "$records") CPU s per 1M records"
 
 publish() {
   local t0 t1
-  t0=$(now); pm publish --nats "$urls" --replicas "$replicas" "${parts[@]}" 2>>"$work/publish.log"; t1=$(now)
-  echo "publish     $(rate "$records" "$t0" "$t1") records/s ($nodes node(s), R$replicas)"
+  t0=$(now); pm publish --nats "$urls" --replicas "$replicas" ${lpm_arg[@]+"${lpm_arg[@]}"} "${parts[@]}" 2>>"$work/publish.log"; t1=$(now)
+  echo "publish     $(rate "$records" "$t0" "$t1") records/s ($nodes node(s), R$replicas, $lines_per_message line(s) a message)"
 }
 
 # Runs $1 workers (more options in $2...) until --out of the merger counts every expected record; prints the rate.
@@ -117,6 +139,7 @@ run_workers() {
   local out="$work/final-$count.jsonl" t0 t1 w
   local wpids=()
   rm -f "$work"/final-*.jsonl
+  local s0; s0=$(cpu "${pids[@]}")
   t0=$(now)
   for w in $(seq 1 "$count"); do
     timeout 3600 dotnet exec "$cli" worker --nats "$urls" --replicas "$replicas" --window 1m --idle-close 2s --id "w$w" \
@@ -124,12 +147,15 @@ run_workers() {
     wpids+=($!); pids+=($!)
   done
   while :; do
-    got=$(python3 -c 'import glob,json,sys; print(sum(json.loads(l)["count"] for f in glob.glob(sys.argv[1]) for l in open(f) if l.strip()))' "$work/final-$count-w*.jsonl")
+    # only whole lines: the merger may be writing the last one
+    got=$(python3 -c 'import glob,json,sys; print(sum(json.loads(l)["count"] for f in glob.glob(sys.argv[1]) for l in open(f) if l.endswith("\n") and l.strip()))' "$work/final-$count-w*.jsonl")
     [ "$got" -ge "$expected" ] && break
     for w in "${wpids[@]}"; do kill -0 "$w" 2>/dev/null || { echo "a worker exited: see $work/worker-$count-*.log" >&2; exit 1; }; done
     sleep 0.2
   done
   t1=$(now)
+  local s1; s1=$(cpu "${pids[@]:0:$nodes}")
+  echo "cpu x$count      server(s) $(per_m "$s0" "$s1" "$records"), worker(s) $(for w in "${wpids[@]}"; do echo -n "$(per_m 0 "$(cpu "$w")" "$records") "; done)CPU s per 1M records (start to last final row)"
   echo "worker x$count   $(rate "$records" "$t0" "$t1") records/s ($got records in final rows; includes the 2 s idle close of the last window)"
   for w in "${wpids[@]}"; do
     grep VmHWM "/proc/$(cat /proc/"$w"/task/"$w"/children | cut -d' ' -f1)/status" 2>/dev/null | sed "s/^/worker x$count   peak /" || true
@@ -155,6 +181,7 @@ if writes:
 PY
 }
 
+for n in $workers_runs; do [ "$n" = 1 ] || continue
 start_servers; publish; run_workers 1
 # delay: two records 1 and 2 windows after the log's last record time, published while the worker is caught up
 last_ts=$(tail -n 1 "$data.ndjson" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["ts"])')
@@ -171,5 +198,8 @@ while ! grep -q '"10.99.0.1"' "$work"/final-1-w*.jsonl 2>/dev/null; do sleep 0.0
 echo "delay       $(python3 -c "import sys; print(f'{(float(sys.argv[2])-float(sys.argv[1]))*1000:.0f}')" "$t0" "$t1") ms publish to final row at window close"
 stop_workers
 
-start_servers; publish; run_workers 2; stop_workers
+done
+for n in $workers_runs; do [ "$n" = 1 ] && continue
+start_servers; publish; run_workers "$n"; stop_workers
+done
 

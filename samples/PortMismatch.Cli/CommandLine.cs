@@ -130,6 +130,10 @@ internal static class CommandLine
             static (o, v) => o.Partitions = int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1024
                 ? n
                 : throw new UsageException($"--partitions {v}: use a whole number from 1 to 1024.")),
+        new("--lines-per-message", Commands.Publish, "<n>", "lines of a line format published as one message (default 1); more lines a message cost\nthe server and the workers less per record; a publish run again must give the same",
+            static (o, v) => o.LinesPerMessage = int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 10_000
+                ? n
+                : throw new UsageException($"--lines-per-message {v}: use a whole number from 1 to 10000.")),
         new("--replicas", Commands.Publish | Commands.Worker, "<n>", "replicas of the streams and buckets a command makes (publish: FLOWS; worker: FINDINGS and\nthe lease and checkpoint buckets; default 1, 3 on a three-node cluster)",
             static (o, v) => o.Replicas = int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 5
                 ? n
@@ -882,6 +886,9 @@ internal sealed class ScanOptions
     public string FindingsStream { get; set; } = "FINDINGS";
 
     public int Partitions { get; set; } = 8;
+
+    /// <summary>Gets or sets the lines a message of <c>publish</c> (--lines-per-message).</summary>
+    public int LinesPerMessage { get; set; } = 1;
 
     public int Replicas { get; set; } = 1;
 

@@ -115,9 +115,11 @@ internal static class Help
         flows.<partition>.<format>, every unit of a file on one partition (a hash of its full path mod --partitions), with
         Nats-Msg-Id <file identity>:<unit number>: run again after a failure, it adds nothing twice within the stream's
         duplicate window (10 minutes). The stream is made when missing. Zeek TSV, NetFlow v9 and captures are refused:
-        they are not one record a line or message. Prints "published N messages to STREAM (P partitions)" on standard error.
+        they are not one record a line or message. --lines-per-message n puts n lines in a message (ids <file identity>:<first
+        line>-<last line>), which the server and the workers read several times cheaper per record. Prints "published N
+        messages to STREAM (P partitions)" on standard error.
 
-        Usage: portmismatch publish --nats <url>[,<url>...] [--stream FLOWS] [--partitions 8] [--replicas 1] <file>...
+        Usage: portmismatch publish --nats <url>[,<url>...] [--stream FLOWS] [--partitions 8] [--replicas 1] [--lines-per-message 1] <file>...
         """;
 
     private const string PublishExamples = """

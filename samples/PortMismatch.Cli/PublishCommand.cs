@@ -31,7 +31,7 @@ internal static class PublishCommand
         {
             await NatsFlowStreams.EnsureAsync(js, options.NatsStream, replicas: options.Replicas, cancellationToken: cancellationToken).ConfigureAwait(false);
             started = true;
-            var publisher = new NatsFlowPublisher(js, NatsPublishOptions.Default with { Partitions = options.Partitions });
+            var publisher = new NatsFlowPublisher(js, NatsPublishOptions.Default with { Partitions = options.Partitions, LinesPerMessage = options.LinesPerMessage });
             try
             {
                 foreach (var path in options.Paths)

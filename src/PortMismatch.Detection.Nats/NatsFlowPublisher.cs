@@ -113,7 +113,7 @@ public sealed class NatsFlowPublisher
         await using (content.ConfigureAwait(false))
         {
             var name = FormatOf(fullPath, format, head.Span);
-            var batch = new Batch(_js, FormattableString.Invariant($"{_options.SubjectPrefix}.{partition}.{name}"), identity, _options.MaxInFlight);
+            var batch = new Batch(_js, FormattableString.Invariant($"{_options.SubjectPrefix}.{partition}.{name}"), identity, _options.MaxInFlight, _options.LinesPerMessage);
             try
             {
                 if (name == NatsFlowFormats.Ipfix)
@@ -125,6 +125,7 @@ public sealed class NatsFlowPublisher
                     await PublishLinesAsync(fullPath, content, batch, cancellationToken).ConfigureAwait(false);
                 }
 
+                await batch.FlushLinesAsync(cancellationToken).ConfigureAwait(false);
                 await batch.DrainAsync().ConfigureAwait(false);
             }
             finally
@@ -235,14 +236,18 @@ public sealed class NatsFlowPublisher
             await content.ReadExactlyAsync(message.AsMemory(4), cancellationToken).ConfigureAwait(false);
             number++;
             offset += length;
-            await batch.PublishAsync(message, number, cancellationToken).ConfigureAwait(false);
+            await batch.PublishAsync(message, number, null, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>The publishes of one file, with at most a bounded number waiting for their acknowledgement.</summary>
-    private sealed class Batch(INatsJSContext js, string subject, string identity, int maxInFlight)
+    private sealed class Batch(INatsJSContext js, string subject, string identity, int maxInFlight, int linesPerMessage)
     {
         private readonly Queue<Task<PubAckResponse>> _inFlight = new(maxInFlight);
+        private readonly ArrayBufferWriter<byte> _lines = new();
+        private long _firstLine;
+        private long _lastLine;
+        private int _lineCount;
 
         public long Published { get; private set; }
 
@@ -256,18 +261,76 @@ public sealed class NatsFlowPublisher
             }
 
             // Blank lines carry no record: not published (their numbers are skipped, so ids stay the line numbers).
-            var copy = line.ToArray();
-            return copy.AsSpan().IndexOfAnyExcept(" \t"u8) < 0 ? ValueTask.CompletedTask : PublishAsync(copy, number, cancellationToken);
+            if (linesPerMessage == 1)
+            {
+                var copy = line.ToArray();
+                return copy.AsSpan().IndexOfAnyExcept(" \t"u8) < 0 ? ValueTask.CompletedTask : PublishAsync(copy, number, null, cancellationToken);
+            }
+
+            if (IsBlank(line))
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            if (_lineCount++ == 0)
+            {
+                _firstLine = number;
+            }
+            else
+            {
+                _lines.Write("\n"u8);
+            }
+
+            foreach (var segment in line)
+            {
+                _lines.Write(segment.Span);
+            }
+
+            _lastLine = number;
+            return _lineCount == linesPerMessage ? FlushLinesAsync(cancellationToken) : ValueTask.CompletedTask;
         }
 
-        public async ValueTask PublishAsync(byte[] data, long number, CancellationToken cancellationToken)
+        /// <summary>Publishes the lines gathered so far as one message (the last, shorter message of a file).</summary>
+        public ValueTask FlushLinesAsync(CancellationToken cancellationToken)
+        {
+            if (_lineCount == 0)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            var data = _lines.WrittenSpan.ToArray();
+            _lines.ResetWrittenCount();
+            var last = _lineCount == 1 ? (long?)null : _lastLine;
+            _lineCount = 0;
+            return PublishAsync(data, _firstLine, last, cancellationToken);
+        }
+
+        private static bool IsBlank(in ReadOnlySequence<byte> line)
+        {
+            foreach (var segment in line)
+            {
+                if (segment.Span.IndexOfAnyExcept(" \t"u8) >= 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public async ValueTask PublishAsync(byte[] data, long number, long? lastNumber, CancellationToken cancellationToken)
         {
             if (_inFlight.Count >= maxInFlight)
             {
                 Count(await _inFlight.Dequeue().ConfigureAwait(false));
             }
 
-            var options = new NatsJSPubOpts { MsgId = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{identity}:{number}") };
+            var options = new NatsJSPubOpts
+            {
+                MsgId = lastNumber is { } last
+                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{identity}:{number}-{last}")
+                    : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{identity}:{number}"),
+            };
             _inFlight.Enqueue(js.PublishAsync(subject, data, NatsRawSerializer<byte[]>.Default, options, cancellationToken: cancellationToken).AsTask());
         }
 

@@ -105,6 +105,41 @@ public sealed class PublishAndReadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lines_published_many_to_a_message_read_back_as_the_rows_of_the_files_and_a_run_again_adds_nothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var zeek = Write("conn-batched.json", ConnLog.GenerateJson(1_000, Seed + 7) + "\n \n");
+        var eve = Write("eve-batched.json", EveLog.Generate(500, Seed + 7));
+        string[] files = [zeek, eve];
+        await NatsFlowStreams.EnsureAsync(_js, cancellationToken: ct);
+        var publisher = new NatsFlowPublisher(_js, NatsPublishOptions.Default with { Partitions = 4, LinesPerMessage = 64 });
+        var results = new List<NatsPublishResult>();
+        foreach (var file in files)
+        {
+            results.Add(await publisher.PublishFileAsync(file, ct));
+        }
+
+        var lines = files.Select(f => File.ReadAllLines(f).Count(l => !string.IsNullOrWhiteSpace(l))).ToArray();
+        Assert.Equal(lines.Select(n => (long)((n + 63) / 64)), results.Select(r => r.Published));
+
+        var source = new NatsFlowSource(_js, NatsFlowSourceOptions.Default with { Partitions = 4, StopAtEnd = true });
+        var fromStream = await RowLines.DetectAsync(source);
+        var direct = await RowLines.DetectAsync(ZeekConnInput.FileSource(zeek), SuricataEveInput.FileSource(eve));
+        Assert.NotEmpty(direct);
+        Assert.Equal(direct, fromStream);
+        Assert.Equal(publisher.Published, source.MessagesRead);
+        Assert.True(source.Counters.IsBalanced);
+        Assert.Equal(lines.Sum(), source.Counters.Read);
+
+        var stream = await _js.GetStreamAsync(NatsFlowStreams.DefaultName, cancellationToken: ct);
+        var first = await stream.GetAsync(new StreamMsgGetRequest { Seq = 1 }, ct);
+        Assert.Contains($"Nats-Msg-Id: {results[0].Identity}:1-64\r\n", Encoding.UTF8.GetString(Convert.FromBase64String(first.Message.Hdrs!)), StringComparison.Ordinal);
+
+        var again = await new NatsFlowPublisher(_js, NatsPublishOptions.Default with { Partitions = 4, LinesPerMessage = 64 }).PublishFileAsync(zeek, ct);
+        Assert.Equal((0L, results[0].Published), (again.Published, again.Duplicates));
+    }
+
+    [Fact]
     public async Task Zeek_TSV_NetFlow_v9_and_unknown_files_are_refused_with_a_reason()
     {
         var ct = TestContext.Current.CancellationToken;

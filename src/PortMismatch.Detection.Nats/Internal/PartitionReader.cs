@@ -20,7 +20,8 @@ internal sealed class PartitionReader : IDisposable
     private readonly NatsFlowDecoder _decoder;
     private MismatchAggregator? _aggregator;
     private RecordTimes? _sink;
-    private OrderedReader<NatsMemoryOwner<byte>>? _reader;
+    private readonly FlowBatch _batch = new();
+    private PullReader? _reader;
     private ulong _revision;
     private ulong _start;
     private ulong _end;
@@ -75,12 +76,11 @@ internal sealed class PartitionReader : IDisposable
         _maxTime = checkpoint.Watermark == long.MinValue ? long.MinValue : checkpoint.Watermark + _context.LatenessMicroseconds;
         NewSegment();
 
-        var reader = new OrderedReader<NatsMemoryOwner<byte>>(
+        var reader = new PullReader(
             _context.JetStream,
             options.Stream,
             string.Create(CultureInfo.InvariantCulture, $"flows.{Partition}.>"),
-            _start,
-            NatsRawSerializer<NatsMemoryOwner<byte>>.Default);
+            _start);
         Volatile.Write(ref _reader, reader);
         try
         {
@@ -88,11 +88,11 @@ internal sealed class PartitionReader : IDisposable
         }
         finally
         {
-            await reader.DeleteAsync().ConfigureAwait(false);
+            await reader.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private async Task ReadAsync(OrderedReader<NatsMemoryOwner<byte>> reader, CancellationToken stop, CancellationToken lost)
+    private async Task ReadAsync(PullReader reader, CancellationToken stop, CancellationToken lost)
     {
         var options = _context.Options;
         var segmentClock = new Stopwatch();
@@ -115,35 +115,18 @@ internal sealed class PartitionReader : IDisposable
                 return; // mid-replay: the intent stays, and the next owner replays the whole segment
             }
 
+            var batch = _batch;
+            await reader.FetchAsync(batch, options.BatchSize, TimeSpan.FromSeconds(1), lost).ConfigureAwait(false);
             var got = 0;
-            foreach (var message in await reader.FetchAsync(options.BatchSize, TimeSpan.FromSeconds(1), lost).ConfigureAwait(false))
+            for (var i = 0; i < batch.Count; i++)
             {
-                var sequence = message.Metadata?.Sequence.Stream ?? throw new InvalidOperationException("a JetStream message without metadata");
+                var sequence = batch.StreamSequence(i);
                 if (_replayEnd is { } replayEnd && sequence > replayEnd)
                 {
                     await CommitAsync(lost).ConfigureAwait(false); // messages of the replayed segment were removed from the stream
                 }
 
-                using (var data = message.Data)
-                {
-                    var headers = message.Headers;
-                    string? format = null, exporter = null;
-                    if (headers is not null)
-                    {
-                        if (headers.TryGetValue("PortMismatch-Format", out var f))
-                        {
-                            format = f.ToString();
-                        }
-
-                        if (headers.TryGetValue("PortMismatch-Exporter", out var e))
-                        {
-                            exporter = e.ToString();
-                        }
-                    }
-
-                    _decoder.Decode(message.Subject, format, exporter, new ReadOnlySequence<byte>(data.Memory), _sink!);
-                }
-
+                _decoder.Decode(batch.Subject(i), batch.Format(i), batch.Exporter(i), batch.Payload(i), _sink!);
                 if (_messages++ == 0)
                 {
                     segmentClock.Restart();
