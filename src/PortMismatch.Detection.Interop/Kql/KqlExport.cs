@@ -47,7 +47,7 @@ internal static class KqlExport
         text.Append("// count, first and last TimeGenerated. App names match ignoring ASCII case only.\n");
         foreach (var omission in omissions)
         {
-            text.Append("// left out: ").Append(Comment(omission.ToString())).Append('\n');
+            text.Append("// left out: ").Append(AppText.OneLine(omission.ToString())).Append('\n');
         }
 
         text.Append(Source).Append('\n');
@@ -194,7 +194,7 @@ internal static class KqlExport
             text.Append(" and array_length(set_intersect(Expected, dynamic([").Append(StringList(excusedBy)).Append("]))) == 0");
         }
 
-        text.Append(") // ").Append(Comment(string.Join(", ", group.RuleIds)));
+        text.Append(") // ").Append(AppText.OneLine(string.Join(", ", group.RuleIds)));
         return text.ToString();
     }
 
@@ -239,7 +239,7 @@ internal static class KqlExport
             var parts = new List<string>(5);
             if (entry.App is { } app)
             {
-                var value = Unescape(app);
+                var value = AppText.Raw(app);
                 var literal = value is null ? null : Literal(AsciiLowerText(value));
                 if (literal is null)
                 {
@@ -273,7 +273,7 @@ internal static class KqlExport
 
             if (parts.Count > 0)
             {
-                conditions.Add($"{string.Join(" and ", parts)}) // {Comment(entry.Comment)}");
+                conditions.Add($"{string.Join(" and ", parts)}) // {AppText.OneLine(entry.Comment)}");
             }
         }
 
@@ -348,55 +348,6 @@ internal static class KqlExport
         }
 
         return text.Append('"').ToString();
-    }
-
-    // An allow-list app is written as rows print it (\xHH for a backslash, a control character or a byte that is not UTF-8);
-    // the query compares the value itself. Null when the bytes are not UTF-8 (KQL strings are).
-    private static string? Unescape(string app)
-    {
-        if (!app.Contains('\\', StringComparison.Ordinal))
-        {
-            return app;
-        }
-
-        var bytes = new List<byte>();
-        for (var i = 0; i < app.Length; i++)
-        {
-            if (app[i] == '\\' && i + 3 < app.Length && app[i + 1] == 'x'
-                && byte.TryParse(app.AsSpan(i + 2, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
-            {
-                bytes.Add(b);
-                i += 3;
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(app[i].ToString()));
-            }
-        }
-
-        try
-        {
-            return new UTF8Encoding(false, true).GetString([.. bytes]);
-        }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
-    }
-
-    // Comment text on one line: a line break in a rule's id, name or comment must not end the comment and start query text.
-    private static string Comment(string text)
-    {
-        var chars = text.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            if (chars[i] is < ' ' or '\u007f' or '\u0085' or '\u2028' or '\u2029')
-            {
-                chars[i] = ' ';
-            }
-        }
-
-        return new string(chars);
     }
 
     private sealed class RuleGroup(Transport? transport, PortSet ports, string exemptions, List<string> upgradeOf)

@@ -48,7 +48,7 @@ internal static class SigmaExport
             .Append(" Sigma rules, one per rule; one event per app value.\n");
         foreach (var omission in omissions)
         {
-            text.Append("# left out: ").Append(Comment(omission.ToString())).Append('\n');
+            text.Append("# left out: ").Append(AppText.OneLine(omission.ToString())).Append('\n');
         }
 
         for (var i = 0; i < documents.Count; i++)
@@ -205,7 +205,7 @@ internal static class SigmaExport
         number = 0;
         foreach (var entry in allow)
         {
-            if (entry.App is not null && !rule.Apps.Any(a => AsciiEquals(a, entry.App)))
+            if (entry.App is not null && !rule.Apps.Any(a => AppText.AsciiEquals(a, entry.App)))
             {
                 continue; // cannot drop a row of this rule
             }
@@ -302,7 +302,7 @@ internal static class SigmaExport
             string? app = null;
             if (entry.App is { } escaped)
             {
-                app = Unescape(escaped);
+                app = AppText.Raw(escaped);
                 if (app is null)
                 {
                     omissions.Add(new RuleExportOmission($"allow-list entry {entry}", "its app holds a byte that is not UTF-8, which a YAML string cannot"));
@@ -358,9 +358,6 @@ internal static class SigmaExport
         return dot > 0 && dot < tag.Length - 1 && tag.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-');
     }
 
-    private static bool AsciiEquals(string a, string b)
-        => a.Length == b.Length && a.Zip(b).All(p => (p.First is >= 'A' and <= 'Z' ? (char)(p.First | 0x20) : p.First) == (p.Second is >= 'A' and <= 'Z' ? (char)(p.Second | 0x20) : p.Second));
-
     // Sigma's escape character: a backslash escapes the wildcards * and ? and itself, so every one of them is written escaped
     // and a value never holds a wildcard.
     internal static string SigmaValue(string value)
@@ -399,41 +396,6 @@ internal static class SigmaExport
 
         return text.Append('"').ToString();
     }
-
-    private static string? Unescape(string app)
-    {
-        if (!app.Contains('\\', StringComparison.Ordinal))
-        {
-            return app;
-        }
-
-        var bytes = new List<byte>();
-        for (var i = 0; i < app.Length; i++)
-        {
-            if (app[i] == '\\' && i + 3 < app.Length && app[i + 1] == 'x'
-                && byte.TryParse(app.AsSpan(i + 2, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
-            {
-                bytes.Add(b);
-                i += 3;
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(app[i].ToString()));
-            }
-        }
-
-        try
-        {
-            return new UTF8Encoding(false, true).GetString([.. bytes]);
-        }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
-    }
-
-    private static string Comment(string text)
-        => new([.. text.Select(c => c is < ' ' or '\u007f' or '\u0085' or '\u2028' or '\u2029' ? ' ' : c)]);
 
     private sealed record AllowEntry(string? App, List<string> Conditions, List<List<string>> Ports);
 }

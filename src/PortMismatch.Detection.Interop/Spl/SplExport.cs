@@ -57,7 +57,7 @@ internal static class SplExport
             text.Append("# Left out (the search cannot express these exactly):\n");
             foreach (var omission in omissions)
             {
-                text.Append("#   ").Append(OneLine(omission.ToString())).Append('\n');
+                text.Append("#   ").Append(AppText.OneLine(omission.ToString())).Append('\n');
             }
         }
 
@@ -237,7 +237,7 @@ internal static class SplExport
     // rule claims it.
     private static SplExpression? Expected(string app, RuleSet rules)
     {
-        var claiming = rules.Where(r => r.Apps.Any(a => AsciiEquals(a, app))).ToList();
+        var claiming = rules.Where(r => r.Apps.Any(a => AppText.AsciiEquals(a, app))).ToList();
         if (claiming.Count == 0)
         {
             return null;
@@ -341,7 +341,7 @@ internal static class SplExport
             text.Append("# the allow-list, one NOT (...) per entry, in this order:\n");
             for (var i = 0; i < entries.Count; i++)
             {
-                text.Append(CultureInfo.InvariantCulture, $"#   {i + 1}. {OneLine(entries[i].Entry.Comment)}\n");
+                text.Append(CultureInfo.InvariantCulture, $"#   {i + 1}. {AppText.OneLine(entries[i].Entry.Comment)}\n");
             }
         }
 
@@ -400,34 +400,5 @@ internal static class SplExport
         }
 
         return text.ToString();
-    }
-
-    private static bool AsciiEquals(string a, string b)
-    {
-        if (a.Length != b.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < a.Length; i++)
-        {
-            if (a[i] != b[i] && !(char.IsAsciiLetter(a[i]) && (a[i] | 0x20) == (b[i] | 0x20)))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static string OneLine(string text)
-    {
-        var builder = new StringBuilder(text.Length);
-        foreach (var c in text)
-        {
-            builder.Append(char.IsControl(c) ? ' ' : c);
-        }
-
-        return builder.ToString();
     }
 }

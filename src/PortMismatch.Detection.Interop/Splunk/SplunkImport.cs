@@ -61,7 +61,7 @@ public static class SplunkImport
                 throw new RuleImportException(sourceName, row.Line, 0, "the row has no app; a rule set is made of rules per app (read the lookup as an allow-list to keep rows without an app)");
             }
 
-            var index = groups.FindIndex(g => g.Transport == row.Transport && AsciiEquals(g.App, row.App));
+            var index = groups.FindIndex(g => g.Transport == row.Transport && AppText.AsciiEquals(g.App, row.App));
             if (index < 0)
             {
                 groups.Add((row.App, row.Transport, [row]));
@@ -265,24 +265,6 @@ public static class SplunkImport
 
     /// <summary>An app as the library prints it in rows and allow-lists hold it: a backslash as <c>\x5c</c>.</summary>
     internal static string Printed(string app) => app.Replace("\\", "\\x5c", StringComparison.Ordinal);
-
-    internal static bool AsciiEquals(string a, string b)
-    {
-        if (a.Length != b.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < a.Length; i++)
-        {
-            if (a[i] != b[i] && !(char.IsAsciiLetter(a[i]) && (a[i] | 0x20) == (b[i] | 0x20)))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     private static string Slug(string app)
     {

@@ -67,12 +67,12 @@ internal static class SuricataExport
         text.Append("# Suricata's default action-order (pass, drop, reject, alert); a pass stops inspection for every rule loaded.\n");
         foreach (var omission in omissions)
         {
-            text.Append("# left out: ").Append(Comment(omission.ToString())).Append('\n');
+            text.Append("# left out: ").Append(AppText.OneLine(omission.ToString())).Append('\n');
         }
 
         foreach (var note in notes)
         {
-            text.Append("# ").Append(Comment(note)).Append('\n');
+            text.Append("# ").Append(AppText.OneLine(note)).Append('\n');
         }
 
         var sid = first;
@@ -312,21 +312,6 @@ internal static class SuricataExport
             if (!(char.IsAsciiLetterOrDigit(chars[i]) || chars[i] is '.' or '_' or '-'))
             {
                 chars[i] = '_';
-            }
-        }
-
-        return new string(chars);
-    }
-
-    // A comment ends at a line feed: control characters are replaced so that no name can start a rule line.
-    internal static string Comment(string value)
-    {
-        var chars = value.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            if (char.IsControl(chars[i]))
-            {
-                chars[i] = ' ';
             }
         }
 

@@ -38,7 +38,7 @@ internal static class ZeekExport
         text.Append(CultureInfo.InvariantCulture, $"##! from {rules.Count} rules and {allowList.Count} allow-list entries: export again rather than edit.\n");
         foreach (var omission in omissions)
         {
-            text.Append("# left out: ").Append(Comment(omission.ToString())).Append('\n');
+            text.Append("# left out: ").Append(AppText.OneLine(omission.ToString())).Append('\n');
         }
 
         text.Append("""
@@ -378,18 +378,4 @@ internal static class ZeekExport
             span[i] = v[i] is >= 'A' and <= 'Z' ? (char)(v[i] | 0x20) : v[i];
         }
     });
-
-    private static string Comment(string value)
-    {
-        var chars = value.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            if (char.IsControl(chars[i]))
-            {
-                chars[i] = ' ';
-            }
-        }
-
-        return new string(chars);
-    }
 }

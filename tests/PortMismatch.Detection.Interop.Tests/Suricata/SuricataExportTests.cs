@@ -34,7 +34,7 @@ public sealed class SuricataExportTests
         // Every omission is named in the text too.
         foreach (var omission in result.Omissions)
         {
-            Assert.Contains("# left out: " + SuricataExport.Comment(omission.ToString()), result.Text, StringComparison.Ordinal);
+            Assert.Contains("# left out: " + AppText.OneLine(omission.ToString()), result.Text, StringComparison.Ordinal);
         }
     }
 
