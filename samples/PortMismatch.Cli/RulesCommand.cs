@@ -96,22 +96,22 @@ internal static class RulesCommand
             return string.Empty;
         }
 
-        var buffer = new byte[MaxImportBytes + 1];
-        var length = 0;
+        // Read in pieces up to the bound: a lookup is kilobytes, so no buffer of the bound's size is taken up front.
+        using var content = new MemoryStream();
+        var piece = new byte[1 << 16];
         int read;
-        while (length < buffer.Length && (read = file.Read(buffer, length, buffer.Length - length)) > 0)
+        while ((read = file.Read(piece, 0, piece.Length)) > 0)
         {
-            length += read;
-        }
-
-        if (length > MaxImportBytes)
-        {
-            throw new IOException($"{path}: more than {MaxImportBytes >> 20} MiB; a lookup or table of allowed pairs is far smaller, so this is not one.");
+            content.Write(piece, 0, read);
+            if (content.Length > MaxImportBytes)
+            {
+                throw new IOException($"{path}: more than {MaxImportBytes >> 20} MiB; a lookup or table of allowed pairs is far smaller, so this is not one.");
+            }
         }
 
         try
         {
-            return new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(buffer, 0, length);
+            return new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(content.GetBuffer(), 0, (int)content.Length);
         }
         catch (System.Text.DecoderFallbackException e)
         {
