@@ -80,6 +80,12 @@ public sealed record NatsWorkerOptions
     /// <summary>A test's hook called at the kill points of a commit; it throws <see cref="WorkerKilledException"/> to stop the worker dead.</summary>
     internal Action<int, WorkerKillPoint>? KillAt { get; init; }
 
+    /// <summary>
+    /// The most partial rows in one message (default 256; a message also ends once it passes 64 KiB). Tests make it small
+    /// so that a segment of few rows still spans several messages.
+    /// </summary>
+    internal int PartialRowsPerMessage { get; init; } = 256;
+
     internal void Validate()
     {
         if (Connection is null && (Urls is null || Urls.Count == 0))
@@ -100,6 +106,7 @@ public sealed record NatsWorkerOptions
         Check(LeaseTtl >= TimeSpan.FromSeconds(1), nameof(LeaseTtl), $"is {LeaseTtl}; it must be at least 1 second");
         Check(IdleTimeout > TimeSpan.Zero, nameof(IdleTimeout), $"is {IdleTimeout}; it must be positive");
         Check(MaxOpenWindows >= 1, nameof(MaxOpenWindows), $"is {MaxOpenWindows}; it must be at least 1");
+        Check(PartialRowsPerMessage >= 1, nameof(PartialRowsPerMessage), $"is {PartialRowsPerMessage}; it must be at least 1");
         Check(MaxOpenRows >= 1, nameof(MaxOpenRows), $"is {MaxOpenRows}; it must be at least 1");
         Check(Replicas is >= 1 and <= 5, nameof(Replicas), $"is {Replicas}; it must be 1 to 5");
         Check(WorkerId is null || (WorkerId.Length > 0 && WorkerId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')), nameof(WorkerId), $"is '{WorkerId}'; it may hold ASCII letters, digits, '-' and '_'");

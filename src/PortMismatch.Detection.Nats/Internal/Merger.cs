@@ -69,7 +69,7 @@ internal sealed class Merger : IDisposable
 
         if (!_segments.TryGetValue(partition, out var segment) || end > segment.End)
         {
-            _segments[partition] = (end, [index]);
+            _segments[partition] = (end, new IndexSet(index));
             return false;
         }
 
@@ -109,6 +109,7 @@ internal sealed class Merger : IDisposable
     private async Task MergeAsync(OrderedReader<byte[]> reader, CancellationToken stop, CancellationToken lost)
     {
         var pending = new List<Task>();
+        var rows = new List<MismatchRow>();
         while (!stop.IsCancellationRequested)
         {
             var got = 0;
@@ -120,17 +121,7 @@ internal sealed class Merger : IDisposable
                 {
                     if (message.Subject.StartsWith("findings.partial.", StringComparison.Ordinal))
                     {
-                        var parsed = PartialRow.TryRead(data, _context.Options.Rules, out _, out var row);
-                        var end = parsed ? row!.WindowEndMicroseconds!.Value : 0;
-                        var filterBefore = parsed && end > _state.FinalEnd && !_firstSequenceByWindowEnd.ContainsKey(end) ? _segments.Copy() : null;
-                        if (IsRepeat(message.Headers?["Nats-Msg-Id"].ToString()))
-                        {
-                            RepeatsDropped++;
-                        }
-                        else if (parsed)
-                        {
-                            OnPartial(sequence, row!, filterBefore, pending, lost);
-                        }
+                        OnPartials(sequence, data, message.Headers?["Nats-Msg-Id"].ToString(), rows, pending, lost);
                     }
                     else if (message.Subject.StartsWith("findings.progress.", StringComparison.Ordinal) && Progress.TryRead(data, out var progress))
                     {
@@ -155,6 +146,48 @@ internal sealed class Merger : IDisposable
         }
     }
 
+    /// <summary>
+    /// Merges the partial rows of one message. Every decision is made per message (the unit a replay starts from and the
+    /// repeat filter knows): the filter as it was before the message is what a window it opens keeps, and the bounds are
+    /// enforced after its last row, so a bound is passed by at most one message's rows.
+    /// </summary>
+    private void OnPartials(ulong sequence, byte[] data, string? id, List<MismatchRow> rows, List<Task> pending, CancellationToken lost)
+    {
+        rows.Clear();
+        var opensWindow = false;
+        foreach (var line in PartialRow.Lines(data))
+        {
+            if (PartialRow.TryRead(line, _context.Options.Rules, out _, out var row))
+            {
+                var end = row!.WindowEndMicroseconds!.Value;
+                opensWindow |= end > _state.FinalEnd && !_firstSequenceByWindowEnd.ContainsKey(end);
+                rows.Add(row);
+            }
+        }
+
+        var filterBefore = opensWindow ? _segments.Copy() : null;
+        if (IsRepeat(id))
+        {
+            RepeatsDropped += rows.Count;
+            return;
+        }
+
+        foreach (var row in rows)
+        {
+            OnPartial(sequence, row, filterBefore, pending, lost);
+        }
+
+        // bounded: past MaxOpenWindows or MaxOpenRows the oldest window is made final now, and what comes for it later
+        // comes out as late rows that add to it (never during a replay, which must decide as the first run did)
+        var options = _context.Options;
+        while (sequence > _replayLast && _firstSequenceByWindowEnd.Count > 0
+            && (_firstSequenceByWindowEnd.Count > options.MaxOpenWindows || _open.Count > options.MaxOpenRows))
+        {
+            MakeFinal(_firstSequenceByWindowEnd.First().Key, sequence, pending, lost);
+            WindowsForcedFinal++;
+        }
+    }
+
     private void OnPartial(ulong sequence, MismatchRow row, RepeatFilter? filterBefore, List<Task> pending, CancellationToken lost)
     {
         var end = row.WindowEndMicroseconds!.Value;
@@ -164,16 +197,6 @@ internal sealed class Merger : IDisposable
             if (_firstSequenceByWindowEnd.TryAdd(end, sequence))
             {
                 _filterAtWindowStart[end] = filterBefore ?? _segments.Copy();
-            }
-
-            // bounded: past MaxOpenWindows or MaxOpenRows the oldest window is made final now, and what comes for it later
-            // comes out as late rows that add to it (never during a replay, which must decide as the first run did)
-            var options = _context.Options;
-            while (sequence > _replayLast && _firstSequenceByWindowEnd.Count > 0
-                && (_firstSequenceByWindowEnd.Count > options.MaxOpenWindows || _open.Count > options.MaxOpenRows))
-            {
-                MakeFinal(_firstSequenceByWindowEnd.First().Key, sequence, pending, lost);
-                WindowsForcedFinal++;
             }
 
             return;

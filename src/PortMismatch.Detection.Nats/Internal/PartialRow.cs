@@ -5,13 +5,56 @@ using System.Text.Json;
 namespace PortMismatch.Detection.Nats.Internal;
 
 /// <summary>
-/// A partial row on <c>findings.partial.&lt;p&gt;</c>: the sums of one (window, key) over one segment of one partition. The
-/// payload is one compact JSON object (<see cref="Write"/>, <see cref="TryRead"/>): <c>p</c> partition, <c>ws</c>/<c>we</c>
+/// Partial rows on <c>findings.partial.&lt;p&gt;</c>: the sums of one (window, key) over one segment of one partition. A
+/// row is one compact JSON object (<see cref="Write"/>, <see cref="TryRead"/>): <c>p</c> partition, <c>ws</c>/<c>we</c>
 /// window start and end, <c>src</c>/<c>dst</c> (null when absent), <c>app</c>, <c>port</c>, <c>count</c>,
-/// <c>first</c>/<c>last</c> (Unix microseconds), <c>tr</c> transports by name, <c>rule</c> (the rule id or null).
+/// <c>first</c>/<c>last</c> (Unix microseconds), <c>tr</c> transports by name, <c>rule</c> (the rule id or null). A message
+/// holds up to <see cref="NatsWorkerOptions.PartialRowsPerMessage"/> rows, one a line (<see cref="Pack"/>, <see cref="Lines"/>):
+/// a segment's rows in a few messages, not one message a row, which cost the worker, the server and the merger a
+/// publish, an acknowledgement and a delivery per row.
 /// </summary>
 internal static class PartialRow
 {
+    /// <summary>A message ends at the row that takes it to this many bytes or more.</summary>
+    public const int MaxMessageBytes = 64 * 1024;
+
+    /// <summary>
+    /// The messages of a segment's rows (in key order, so that the same rows give the same messages): up to
+    /// <paramref name="rowsPerMessage"/> rows a message, one JSON object a line, a message ending once it holds
+    /// <see cref="MaxMessageBytes"/> or more.
+    /// </summary>
+    public static List<byte[]> Pack(List<MismatchRow> rows, int partition, int rowsPerMessage)
+    {
+        var messages = new List<byte[]>();
+        var output = new ArrayBufferWriter<byte>(4096);
+        var inMessage = 0;
+        foreach (var row in rows)
+        {
+            if (inMessage > 0)
+            {
+                output.Write("\n"u8);
+            }
+
+            Write(output, partition, row);
+            if (++inMessage >= rowsPerMessage || output.WrittenCount >= MaxMessageBytes)
+            {
+                messages.Add(output.WrittenSpan.ToArray());
+                output.ResetWrittenCount();
+                inMessage = 0;
+            }
+        }
+
+        if (inMessage > 0)
+        {
+            messages.Add(output.WrittenSpan.ToArray());
+        }
+
+        return messages;
+    }
+
+    /// <summary>The lines of a partial-row message (what <see cref="Pack"/> joined; one line for a message of one row).</summary>
+    public static LineEnumerator Lines(ReadOnlySpan<byte> payload) => new(payload);
+
     /// <summary>Writes <paramref name="row"/> (with its window) of partition <paramref name="partition"/>.</summary>
     public static void Write(IBufferWriter<byte> output, int partition, MismatchRow row)
     {
@@ -217,5 +260,36 @@ internal static class PartialRow
         }
 
         return address;
+    }
+}
+
+/// <summary>The '\n'-separated lines of a payload, without allocating.</summary>
+internal ref struct LineEnumerator(ReadOnlySpan<byte> rest)
+{
+    private ReadOnlySpan<byte> _rest = rest;
+    private bool _done;
+
+    public ReadOnlySpan<byte> Current { get; private set; }
+
+    public readonly LineEnumerator GetEnumerator() => this;
+
+    public bool MoveNext()
+    {
+        if (_done)
+        {
+            return false;
+        }
+
+        var newline = _rest.IndexOf((byte)'\n');
+        if (newline < 0)
+        {
+            Current = _rest;
+            _done = true;
+            return true;
+        }
+
+        Current = _rest[..newline];
+        _rest = _rest[(newline + 1)..];
+        return true;
     }
 }

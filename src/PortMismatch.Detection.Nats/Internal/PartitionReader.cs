@@ -173,6 +173,7 @@ internal sealed class PartitionReader : IDisposable
     /// <summary>Intent, output, commit of the segment (<see cref="_start"/>, <see cref="_end"/>].</summary>
     private async Task CommitAsync(CancellationToken lost)
     {
+        var options = _context.Options;
         var config = _context.Config;
         var previousWatermark = Watermark(_maxTime);
         var intent = new PartitionCheckpoint(_start, _end, previousWatermark, config);
@@ -182,22 +183,20 @@ internal sealed class PartitionReader : IDisposable
 
         _aggregator!.Complete();
         var rows = _rows.TakeSorted();
+        var messages = PartialRow.Pack(rows, Partition, options.PartialRowsPerMessage);
         var subject = string.Create(CultureInfo.InvariantCulture, $"findings.partial.{Partition}");
-        var output = new ArrayBufferWriter<byte>(256);
-        var pending = new List<Task>(256);
-        for (var i = 0; i < rows.Count; i++)
+        var pending = new List<Task>(Math.Min(messages.Count, 256));
+        for (var i = 0; i < messages.Count; i++)
         {
-            if (i == rows.Count / 2 && i > 0)
+            if (i == messages.Count / 2 && i > 0)
             {
                 await Task.WhenAll(pending).ConfigureAwait(false);
                 pending.Clear();
                 _context.KillAt?.Invoke(Partition, WorkerKillPoint.AfterHalfRows);
             }
 
-            output.ResetWrittenCount();
-            PartialRow.Write(output, Partition, rows[i]);
             var id = string.Create(CultureInfo.InvariantCulture, $"{Partition}:{_start}:{_end}:{i}");
-            pending.Add(_context.PublishAsync(subject, output.WrittenSpan.ToArray(), id, lost));
+            pending.Add(_context.PublishAsync(subject, messages[i], id, lost));
             if (pending.Count >= 256)
             {
                 await Task.WhenAll(pending).ConfigureAwait(false);

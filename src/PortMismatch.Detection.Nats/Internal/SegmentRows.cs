@@ -7,9 +7,14 @@ namespace PortMismatch.Detection.Nats.Internal;
 /// </summary>
 internal sealed class SegmentRows : IMismatchRowSink
 {
-    private readonly Dictionary<RowKey, Sums> _sums = [];
+    /// <summary>The sums by window end, then key: making windows final takes whole windows, without a pass over the rest.</summary>
+    private readonly Dictionary<long, Dictionary<RowKey, Sums>> _windows = [];
 
-    public int Count => _sums.Count;
+    /// <summary>Gets the number of (window, key) rows held.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Gets the number of windows held.</summary>
+    public int Windows => _windows.Count;
 
     public void OnRow(MismatchRow row)
     {
@@ -22,7 +27,12 @@ internal sealed class SegmentRows : IMismatchRowSink
     /// <summary>Adds a row's count, times and transports to its (window, key).</summary>
     public void Add(RowKey key, MismatchRow row)
     {
-        if (_sums.TryGetValue(key, out var sums))
+        if (!_windows.TryGetValue(key.WindowEnd, out var window))
+        {
+            _windows.Add(key.WindowEnd, window = []);
+        }
+
+        if (window.TryGetValue(key, out var sums))
         {
             sums.Count += row.Count;
             sums.First = Math.Min(sums.First, row.FirstTimeMicroseconds);
@@ -31,7 +41,7 @@ internal sealed class SegmentRows : IMismatchRowSink
         }
         else
         {
-            _sums.Add(key, new Sums
+            window.Add(key, new Sums
             {
                 Rule = row.Rule,
                 Count = row.Count,
@@ -39,18 +49,42 @@ internal sealed class SegmentRows : IMismatchRowSink
                 Last = row.LastTimeMicroseconds,
                 Transports = PartialRow.TransportBits(row.Transports),
             });
+            Count++;
         }
     }
 
     /// <summary>The summed rows in key order (window, then src, dest, app, port, rule), and empties the collection.</summary>
-    public List<MismatchRow> TakeSorted()
+    public List<MismatchRow> TakeSorted() => TakeWindowsEndingBy(long.MaxValue);
+
+    /// <summary>Removes and returns the summed rows of the windows that end at or before <paramref name="end"/>, in key order.</summary>
+    public List<MismatchRow> TakeWindowsEndingBy(long end)
     {
-        var keys = new List<RowKey>(_sums.Keys);
-        keys.Sort();
-        var rows = new List<MismatchRow>(keys.Count);
-        foreach (var key in keys)
+        var taken = new List<KeyValuePair<RowKey, Sums>>();
+        List<long>? ends = null;
+        foreach (var (windowEnd, window) in _windows)
         {
-            var s = _sums[key];
+            if (windowEnd <= end)
+            {
+                taken.AddRange(window);
+                (ends ??= []).Add(windowEnd);
+            }
+        }
+
+        if (ends is null)
+        {
+            return [];
+        }
+
+        foreach (var windowEnd in ends)
+        {
+            _windows.Remove(windowEnd);
+        }
+
+        Count -= taken.Count;
+        taken.Sort((a, b) => a.Key.CompareTo(b.Key));
+        var rows = new List<MismatchRow>(taken.Count);
+        foreach (var (key, s) in taken)
+        {
             rows.Add(new MismatchRow(key.Source, key.Destination, key.App, key.Port, s.Count, s.First, s.Last, s.Rule, PartialRow.TransportList(s.Transports))
             {
                 WindowStartMicroseconds = key.WindowStart,
@@ -58,28 +92,7 @@ internal sealed class SegmentRows : IMismatchRowSink
             });
         }
 
-        _sums.Clear();
         return rows;
-    }
-
-    /// <summary>Removes and returns the summed rows of the windows that end at or before <paramref name="end"/>, in key order.</summary>
-    public List<MismatchRow> TakeWindowsEndingBy(long end)
-    {
-        var taken = new SegmentRows();
-        foreach (var (key, sums) in _sums)
-        {
-            if (key.WindowEnd <= end)
-            {
-                taken._sums.Add(key, sums);
-            }
-        }
-
-        foreach (var key in taken._sums.Keys)
-        {
-            _sums.Remove(key);
-        }
-
-        return taken.TakeSorted();
     }
 
     private sealed class Sums

@@ -119,6 +119,6 @@ internal sealed class WorkerContext
         var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(rules.ToString())))[..16].ToLowerInvariant();
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"window={options.Window.Ticks / 10}us lateness={options.AllowedLateness.Ticks / 10}us partitions={options.Partitions} rules={hash}");
+            $"window={options.Window.Ticks / 10}us lateness={options.AllowedLateness.Ticks / 10}us partitions={options.Partitions} rules={hash} partial-messages={options.PartialRowsPerMessage}rows/{PartialRow.MaxMessageBytes}B");
     }
 }

@@ -78,6 +78,35 @@ public sealed class MergerTests
         Assert.Equal(expected.Order(StringComparer.Ordinal), finals.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task A_message_of_many_partial_rows_is_merged_whole_its_repeat_dropped_whole_and_the_bound_kept_after_it()
+    {
+        await using var bus = await Bus.StartAsync(partitions: 2, duplicateWindow: TimeSpan.FromMilliseconds(500));
+        var options = new NatsWorkerOptions { Partitions = 2, Window = TimeSpan.FromHours(1), MaxOpenWindows = 2 };
+
+        // one message with a row in each of windows 0 to 4: the bound (2 open windows) is enforced after the message, so
+        // none of its rows is late; windows 0, 1 and 2 are made final then
+        MismatchRow[] five = [.. Enumerable.Range(0, 5).Select(w => Row("10.0.0.4", 4444, w + 1, w * Hour))];
+        await bus.PartialsAsync(0, 0, 10, 0, five);
+        // the server stores the same message again (its duplicate window passed): every row of it is a repeat
+        await bus.PartialsAsync(0, 0, 10, 0, five, expectStored: true);
+        // the segment's second message: a row of window 0, final by now (late), and one of window 4, still open
+        await bus.PartialsAsync(0, 0, 10, 1, [Row("10.0.0.4", 4444, 100, 0), Row("10.0.0.4", 4444, 200, 4 * Hour)]);
+        await bus.ProgressAsync(0, 10, 5 * Hour + 1);
+        await bus.ProgressAsync(1, 1, long.MinValue, idle: true);
+
+        var merger = await bus.MergeUntilCaughtUpAsync(options);
+        Assert.Equal(3, merger.WindowsForcedFinal);
+        Assert.Equal(5, merger.RepeatsDropped);
+        var finals = await bus.FinalsAsync();
+        string[] expected =
+        [
+            "0|10.0.0.4|4444|1|False", "0|10.0.0.4|4444|100|True", $"{Hour}|10.0.0.4|4444|2|False", $"{2 * Hour}|10.0.0.4|4444|3|False",
+            $"{3 * Hour}|10.0.0.4|4444|4|False", $"{4 * Hour}|10.0.0.4|4444|205|False",
+        ];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), finals.Order(StringComparer.Ordinal));
+    }
+
     private static MismatchRow Row(string source, int port, long count, long windowStart) => new(
         IPAddressValue.Parse(source),
         IPAddressValue.Parse("192.0.2.1"),
@@ -120,12 +149,16 @@ public sealed class MergerTests
             return new Bus(server, connection, js, checkpoints);
         }
 
-        public async Task PartialAsync(int partition, ulong start, ulong end, int index, MismatchRow row, bool expectStored = false)
+        public Task PartialAsync(int partition, ulong start, ulong end, int index, MismatchRow row, bool expectStored = false)
+            => PartialsAsync(partition, start, end, index, [row], expectStored);
+
+        /// <summary>One message of partial rows, packed as a worker packs them.</summary>
+        public async Task PartialsAsync(int partition, ulong start, ulong end, int index, MismatchRow[] rows, bool expectStored = false)
         {
-            var output = new ArrayBufferWriter<byte>();
-            PartialRow.Write(output, partition, row);
+            var messages = PartialRow.Pack([.. rows], partition, rows.Length);
+            Assert.Single(messages);
             var id = $"{partition}:{start}:{end}:{index}";
-            var payload = output.WrittenSpan.ToArray();
+            var payload = messages[0];
             var clock = System.Diagnostics.Stopwatch.StartNew();
             while (true)
             {

@@ -82,6 +82,8 @@ internal sealed class WorkerHarness : IAsyncDisposable
         BatchSize = 200,
         LeaseTtl = TimeSpan.FromSeconds(2),
         IdleTimeout = TimeSpan.FromSeconds(1),
+        // a few rows a message: a segment spans several messages of several rows, so a kill between them is tested
+        PartialRowsPerMessage = 3,
     };
 
     /// <summary>The rows of one aggregation of every line, summed by window and key.</summary>
