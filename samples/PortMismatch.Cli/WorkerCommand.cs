@@ -19,6 +19,7 @@ internal static class WorkerCommand
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
         using var output = writesRows ? RowOutput.Open(options.OutputPath) : null;
         using var writer = output is null ? null : CreateWriter(options, output);
+        using var finalRows = writer is null ? null : new FlushingSink(writer);
         var workerOptions = new NatsWorkerOptions
         {
             Urls = options.NatsUrls,
@@ -32,7 +33,7 @@ internal static class WorkerCommand
             Rules = rules,
             AllowList = allowList,
             IdleTimeout = options.Given.Contains("--idle-close") ? options.IdleClose : new NatsWorkerOptions().IdleTimeout,
-            FinalRows = writer is null ? null : new FlushingSink(writer),
+            FinalRows = finalRows,
         };
         await using var worker = new NatsDetectionWorker(workerOptions);
         if (!options.Quiet)
@@ -62,6 +63,7 @@ internal static class WorkerCommand
             await statusTask.ConfigureAwait(false);
         }
 
+        finalRows?.Dispose();
         writer?.Flush();
         if (!options.Quiet)
         {
@@ -103,13 +105,56 @@ internal static class WorkerCommand
         };
     }
 
-    /// <summary>Writes and flushes each row: a worker runs for days, and a row must be readable when its window is final.</summary>
-    private sealed class FlushingSink(RowWriter writer) : IMismatchRowSink
+    /// <summary>
+    /// Writes each row and flushes within <see cref="FlushEvery"/>: a worker runs for days, and a row must be readable soon
+    /// after its window is final, but a flush a row (a write system call each) cost the merger more than writing the rows.
+    /// </summary>
+    private sealed class FlushingSink : IMismatchRowSink, IDisposable
     {
+        private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(100);
+        private readonly Lock _lock = new();
+        private readonly RowWriter _writer;
+        private readonly Timer _timer;
+        private bool _unflushed;
+        private bool _disposed;
+
+        public FlushingSink(RowWriter writer)
+        {
+            _writer = writer;
+            _timer = new Timer(_ => Flush(), null, FlushEvery, FlushEvery);
+        }
+
         public void OnRow(MismatchRow row)
         {
-            writer.OnRow(row);
-            writer.Flush();
+            lock (_lock)
+            {
+                _writer.OnRow(row);
+                _unflushed = true;
+            }
+        }
+
+        /// <summary>Stops the timer and flushes what is left.</summary>
+        public void Dispose()
+        {
+            _timer.Dispose();
+            Flush();
+            lock (_lock)
+            {
+                _disposed = true;
+            }
+        }
+
+        private void Flush()
+        {
+            lock (_lock)
+            {
+                // the output records a failed write itself (RowOutput.Failure), so a flush does not throw for one
+                if (_unflushed && !_disposed)
+                {
+                    _writer.Flush();
+                    _unflushed = false;
+                }
+            }
         }
     }
 }
