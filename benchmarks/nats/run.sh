@@ -3,8 +3,13 @@
 # real processes: nats-server (one node, or a three-node cluster on loopback with R3 streams) and the built CLI.
 #
 #   dotnet build samples/PortMismatch.Cli -c Release
-#   benchmarks/nats/run.sh [--nodes 1|3] [--records 1000000] [--workers "1 2"] [--lines-per-message 1]
-#                          [--cli samples/PortMismatch.Cli/bin/Release/net10.0/portmismatch.dll]
+#   benchmarks/nats/run.sh [--nodes 1|3] [--records 1000000] [--workers "1 2"] [--lines-per-message 1] [--pin]
+#                          [--cli samples/PortMismatch.Cli/bin/Release/net10.0/portmismatch.dll | <native portmismatch>]
+#
+# --cli takes the JIT build's dll (run with dotnet exec) or a native binary: what `dotnet tool install` gives on linux-x64
+# is the NativeAOT build (dotnet publish samples/PortMismatch.Cli -c Release -r linux-x64 -p:PublishAot=true -o DIR).
+# --pin puts the nats-server(s) on CPU 0 and scan, publish and the workers on CPU 1 (taskset): the bus on a core of its
+# own, as it would be on machines of its own, so the worker's records/s and scan's are each those of one core.
 #
 # Needs nats-server (Debian: apt-get install nats-server), python3 and ../shared/tools/gen_conn_log.py next to the
 # repository (or $PM_SHARED/tools/gen_conn_log.py) (the issue's generator; the log is written once to $PM_BENCH_DIR, default /tmp/pm-nats-bench). Every server
@@ -30,6 +35,7 @@ nodes=1
 records=1000000
 workers_runs="1 2"
 lines_per_message=1
+pin=
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cli="$repo/samples/PortMismatch.Cli/bin/Release/net10.0/portmismatch.dll"
 while [ $# -gt 0 ]; do
@@ -39,6 +45,7 @@ while [ $# -gt 0 ]; do
     --cli) cli=$2; shift 2 ;;
     --workers) workers_runs=$2; shift 2 ;;
     --lines-per-message) lines_per_message=$2; shift 2 ;;
+    --pin) pin=1; shift ;;
     *) echo "usage: $0 [--nodes 1|3] [--records N] [--workers \"1 2\"] [--lines-per-message 1] [--cli portmismatch.dll]" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +55,10 @@ command -v nats-server >/dev/null || { echo "nats-server is not installed" >&2; 
 replicas=$([ "$nodes" = 3 ] && echo 3 || echo 1)
 work=${PM_BENCH_DIR:-/tmp/pm-nats-bench}
 mkdir -p "$work"
-pm() { dotnet exec "$cli" "$@"; }
+if [[ "$cli" == *.dll ]]; then run_cli=(dotnet exec "$cli"); else run_cli=("$cli"); fi
+client_cpu=(); server_cpu=()
+[ -n "$pin" ] && client_cpu=(taskset -c 1) && server_cpu=(taskset -c 0)
+pm() { ${client_cpu[@]+"${client_cpu[@]}"} "${run_cli[@]}" "$@"; }
 now() { date +%s.%N; }
 # CPU seconds (user + system) a live process has used so far; the child of a `timeout` wrapper when given the wrapper
 cpu() { python3 -c 'import os,sys
@@ -109,10 +119,11 @@ start_servers() {
       echo "jetstream { store_dir: \"$work/servers/n$i\" }"
       [ "$nodes" = 3 ] && echo "cluster { name: bench, listen: 127.0.0.1:${cports[$i]}, routes: [${routes%, }] }"
     } > "$work/servers/n$i.conf"
-    timeout 3600 nats-server -c "$work/servers/n$i.conf" > "$work/servers/n$i.log" 2>&1 &
+    timeout 3600 ${server_cpu[@]+"${server_cpu[@]}"} nats-server -c "$work/servers/n$i.conf" > "$work/servers/n$i.log" 2>&1 &
     pids+=($!)
   done
   urls=${urls%,}
+  monitor_ports=("${mports[@]}")
   for _ in $(seq 1 300); do
     if curl -sf "http://127.0.0.1:${mports[0]}/jsz" | grep -q '"leader": "n\|"config"'; then break; fi
     sleep 0.1
@@ -122,7 +133,7 @@ start_servers() {
 }
 
 # --- the baseline
-t0=$(now); /usr/bin/time -f '%U %S' -o "$work/scan.time" dotnet exec "$cli" scan --window 1m --output jsonl --out "$work/scan.jsonl" "${parts[@]}" 2>/dev/null; t1=$(now)
+t0=$(now); /usr/bin/time -f '%U %S' -o "$work/scan.time" ${client_cpu[@]+"${client_cpu[@]}"} "${run_cli[@]}" scan --window 1m --output jsonl --out "$work/scan.jsonl" "${parts[@]}" 2>/dev/null; t1=$(now)
 expected=$(python3 -c 'import json,sys; print(sum(json.loads(l)["count"] for l in open(sys.argv[1])))' "$work/scan.jsonl")
 echo "scan        $(rate "$records" "$t0" "$t1") records/s ($expected mismatching records in $(wc -l < "$work/scan.jsonl") rows)"
 echo "cpu scan    $(per_m 0 "$(awk '{print $1+$2}' "$work/scan.time")" "$records") CPU s per 1M records"
@@ -130,6 +141,9 @@ echo "cpu scan    $(per_m 0 "$(awk '{print $1+$2}' "$work/scan.time")" "$records
 publish() {
   local t0 t1
   t0=$(now); pm publish --nats "$urls" --replicas "$replicas" ${lpm_arg[@]+"${lpm_arg[@]}"} "${parts[@]}" 2>>"$work/publish.log"; t1=$(now)
+  published_messages=0
+  local f n
+  for f in "${parts[@]}"; do n=$(wc -l < "$f"); published_messages=$(( published_messages + (n + lines_per_message - 1) / lines_per_message )); done
   echo "publish     $(rate "$records" "$t0" "$t1") records/s ($nodes node(s), R$replicas, $lines_per_message line(s) a message)"
 }
 
@@ -142,11 +156,23 @@ run_workers() {
   local s0; s0=$(cpu "${pids[@]}")
   t0=$(now)
   for w in $(seq 1 "$count"); do
-    timeout 3600 dotnet exec "$cli" worker --nats "$urls" --replicas "$replicas" --window 1m --idle-close 2s --id "w$w" \
+    timeout 3600 ${client_cpu[@]+"${client_cpu[@]}"} "${run_cli[@]}" worker --nats "$urls" --replicas "$replicas" --window 1m --idle-close 2s --id "w$w" \
       --output jsonl --out "$work/final-$count-w$w.jsonl" "$@" 2>"$work/worker-$count-w$w.log" &
     wpids+=($!); pids+=($!)
   done
+  local t_read=
   while :; do
+    # read: every message delivered to the partitions' consumers (the servers' monitoring, the largest count any node gives)
+    if [ -z "$t_read" ]; then
+      local delivered=0 d port
+      for port in "${monitor_ports[@]}"; do
+        d=$(curl -s "http://127.0.0.1:$port/jsz?consumers=true" | python3 -c 'import json,sys
+d=json.load(sys.stdin)
+print(sum(c["delivered"]["consumer_seq"] for a in d.get("account_details",[]) for s in a.get("stream_detail",[]) if s["name"]=="FLOWS" for c in s.get("consumer_detail",[])))' 2>/dev/null || echo 0)
+        [ "${d:-0}" -gt "$delivered" ] && delivered=$d
+      done
+      [ "$delivered" -ge "$published_messages" ] && t_read=$(now)
+    fi
     # only whole lines: the merger may be writing the last one
     got=$(python3 -c 'import glob,json,sys; print(sum(json.loads(l)["count"] for f in glob.glob(sys.argv[1]) for l in open(f) if l.endswith("\n") and l.strip()))' "$work/final-$count-w*.jsonl")
     [ "$got" -ge "$expected" ] && break
@@ -156,6 +182,7 @@ run_workers() {
   t1=$(now)
   local s1; s1=$(cpu "${pids[@]:0:$nodes}")
   echo "cpu x$count      server(s) $(per_m "$s0" "$s1" "$records"), worker(s) $(for w in "${wpids[@]}"; do echo -n "$(per_m 0 "$(cpu "$w")" "$records") "; done)CPU s per 1M records (start to last final row)"
+  [ -n "$t_read" ] && echo "read x$count     $(rate "$records" "$t0" "$t_read") records/s (start to every message delivered: the reading, without the idle close)"
   echo "worker x$count   $(rate "$records" "$t0" "$t1") records/s ($got records in final rows; includes the 2 s idle close of the last window)"
   for w in "${wpids[@]}"; do
     grep VmHWM "/proc/$(cat /proc/"$w"/task/"$w"/children | cut -d' ' -f1)/status" 2>/dev/null | sed "s/^/worker x$count   peak /" || true

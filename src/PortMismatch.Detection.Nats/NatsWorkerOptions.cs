@@ -71,7 +71,10 @@ public sealed record NatsWorkerOptions
     /// </summary>
     public int MaxOpenWindows { get; init; } = 1_024;
 
-    /// <summary>Gets the most summed rows the merger keeps in its open windows (default 1,000,000): see <see cref="MaxOpenWindows"/>.</summary>
+    /// <summary>
+    /// Gets the most summed rows the merger keeps in its open windows (default 1,000,000): see <see cref="MaxOpenWindows"/>.
+    /// Both bounds are enforced after each message of partial rows, so they can be passed by one message's rows (at most 256).
+    /// </summary>
     public int MaxOpenRows { get; init; } = 1_000_000;
 
     /// <summary>Gets the factory of the worker's meter (<see cref="NatsDetectionWorker.MeterName"/>); default: a meter of its own. DI passes the host's.</summary>
