@@ -1,3 +1,4 @@
+using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 
@@ -38,4 +39,20 @@ internal static class FilteredConsumer
                 NumReplicas = 1,
             },
             cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Deletes a consumer this process made; a consumer gone already, or a server out of reach, is let be (the inactivity
+    /// threshold removes it).
+    /// </summary>
+    public static async Task DeleteAsync(INatsJSContext js, string stream, INatsJSConsumer consumer)
+    {
+        try
+        {
+            await js.DeleteConsumerAsync(stream, consumer.Info.Name).ConfigureAwait(false);
+        }
+        catch (NatsException)
+        {
+            // gone already, or the server is unreachable: the inactivity threshold removes it
+        }
+    }
 }

@@ -155,9 +155,10 @@ internal sealed class Merger : IDisposable
     {
         rows.Clear();
         var opensWindow = false;
-        foreach (var line in PartialRow.Lines(data))
+        var payload = data.AsSpan();
+        foreach (var line in payload.Split((byte)'\n'))
         {
-            if (PartialRow.TryRead(line, _context.Options.Rules, out _, out var row))
+            if (PartialRow.TryRead(payload[line], _context.Options.Rules, out _, out var row))
             {
                 var end = row!.WindowEndMicroseconds!.Value;
                 opensWindow |= end > _state.FinalEnd && !_firstSequenceByWindowEnd.ContainsKey(end);

@@ -9,7 +9,7 @@ namespace PortMismatch.Detection.Nats.Internal;
 /// row is one compact JSON object (<see cref="Write"/>, <see cref="TryRead"/>): <c>p</c> partition, <c>ws</c>/<c>we</c>
 /// window start and end, <c>src</c>/<c>dst</c> (null when absent), <c>app</c>, <c>port</c>, <c>count</c>,
 /// <c>first</c>/<c>last</c> (Unix microseconds), <c>tr</c> transports by name, <c>rule</c> (the rule id or null). A message
-/// holds up to <see cref="NatsWorkerOptions.PartialRowsPerMessage"/> rows, one a line (<see cref="Pack"/>, <see cref="Lines"/>):
+/// holds up to <see cref="NatsWorkerOptions.PartialRowsPerMessage"/> rows, one a line (<see cref="Pack"/>; a reader splits at '\n'):
 /// a segment's rows in a few messages, not one message a row, which cost the worker, the server and the merger a
 /// publish, an acknowledgement and a delivery per row.
 /// </summary>
@@ -51,9 +51,6 @@ internal static class PartialRow
 
         return messages;
     }
-
-    /// <summary>The lines of a partial-row message (what <see cref="Pack"/> joined; one line for a message of one row).</summary>
-    public static LineEnumerator Lines(ReadOnlySpan<byte> payload) => new(payload);
 
     /// <summary>Writes <paramref name="row"/> (with its window) of partition <paramref name="partition"/>.</summary>
     public static void Write(IBufferWriter<byte> output, int partition, MismatchRow row)
@@ -260,36 +257,5 @@ internal static class PartialRow
         }
 
         return address;
-    }
-}
-
-/// <summary>The '\n'-separated lines of a payload, without allocating.</summary>
-internal ref struct LineEnumerator(ReadOnlySpan<byte> rest)
-{
-    private ReadOnlySpan<byte> _rest = rest;
-    private bool _done;
-
-    public ReadOnlySpan<byte> Current { get; private set; }
-
-    public readonly LineEnumerator GetEnumerator() => this;
-
-    public bool MoveNext()
-    {
-        if (_done)
-        {
-            return false;
-        }
-
-        var newline = _rest.IndexOf((byte)'\n');
-        if (newline < 0)
-        {
-            Current = _rest;
-            _done = true;
-            return true;
-        }
-
-        Current = _rest[..newline];
-        _rest = _rest[(newline + 1)..];
-        return true;
     }
 }

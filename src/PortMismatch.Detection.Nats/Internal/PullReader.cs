@@ -111,14 +111,7 @@ internal sealed class PullReader(INatsJSContext js, string stream, string filter
         if (_consumer is { } consumer)
         {
             _consumer = null;
-            try
-            {
-                await js.DeleteConsumerAsync(stream, consumer.Info.Name).ConfigureAwait(false);
-            }
-            catch (NatsException)
-            {
-                // gone already, or the server is unreachable: the inactivity threshold removes it
-            }
+            await FilteredConsumer.DeleteAsync(js, stream, consumer).ConfigureAwait(false);
         }
     }
 
