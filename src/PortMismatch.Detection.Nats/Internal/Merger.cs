@@ -155,15 +155,24 @@ internal sealed class Merger : IDisposable
     {
         rows.Clear();
         var opensWindow = false;
-        var payload = data.AsSpan();
-        foreach (var line in payload.Split((byte)'\n'))
+        // one row a line (MemoryExtensions.Split(T) is not in net8.0, which this package also targets)
+        var rest = data.AsSpan();
+        while (true)
         {
-            if (PartialRow.TryRead(payload[line], _context.Options.Rules, out _, out var row))
+            var newline = rest.IndexOf((byte)'\n');
+            if (PartialRow.TryRead(newline < 0 ? rest : rest[..newline], _context.Options.Rules, out _, out var row))
             {
                 var end = row!.WindowEndMicroseconds!.Value;
                 opensWindow |= end > _state.FinalEnd && !_firstSequenceByWindowEnd.ContainsKey(end);
                 rows.Add(row);
             }
+
+            if (newline < 0)
+            {
+                break;
+            }
+
+            rest = rest[(newline + 1)..];
         }
 
         var filterBefore = opensWindow ? _segments.Copy() : null;
